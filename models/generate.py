@@ -1,0 +1,144 @@
+#!/usr/bin/env python3
+"""Generates the repo's small test models (KBs) and, with --large DIR, the benchmark models.
+
+Small models are built node by node with onnx.helper so they are deterministic and tiny:
+  mlp_classifier.onnx   x float32 [N,16]                 -> probs float32 [N,10]
+  two_in_two_out.onnx   a, b float32 [N,8]               -> mix float32 [N,4], distance float32 [N,1]
+  token_classifier.onnx ids int64 [N,16], mask int64 [N,16] -> logits float32 [N,3]   (non-float input)
+Large models (torch, random weights, not committed): resnet50.onnx (images) and bert_like.onnx
+(BERT-base-sized encoder, sequence 128, int64 ids + mask).
+
+Run on a host with onnx (and torch for --large):  python3 models/generate.py [--large DIR]
+"""
+import argparse
+import os
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+OPSET = 17
+HERE = os.path.dirname(os.path.abspath(__file__))
+rng = np.random.default_rng(20261124)
+
+
+def weight(name, *shape):
+    return numpy_helper.from_array((rng.standard_normal(shape) * 0.3).astype(np.float32), name)
+
+
+def save(graph, name):
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
+                              producer_name="flink-tensorrt/models/generate.py")
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    path = os.path.join(HERE, name)
+    onnx.save(model, path)
+    print(f"{path}: {os.path.getsize(path)} bytes")
+
+
+def mlp_classifier():
+    nodes = [helper.make_node("Gemm", ["x", "w1", "b1"], ["h1"], transB=1),
+             helper.make_node("Relu", ["h1"], ["r1"]),
+             helper.make_node("Gemm", ["r1", "w2", "b2"], ["logits"], transB=1),
+             helper.make_node("Softmax", ["logits"], ["probs"], axis=-1)]
+    graph = helper.make_graph(
+        nodes, "mlp_classifier",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 16])],
+        [helper.make_tensor_value_info("probs", TensorProto.FLOAT, ["N", 10])],
+        [weight("w1", 32, 16), weight("b1", 32), weight("w2", 10, 32), weight("b2", 10)])
+    save(graph, "mlp_classifier.onnx")
+
+
+def two_in_two_out():
+    nodes = [helper.make_node("Concat", ["a", "b"], ["ab"], axis=1),
+             helper.make_node("Gemm", ["ab", "w", "bias"], ["h"], transB=1),
+             helper.make_node("Relu", ["h"], ["mix"]),
+             helper.make_node("Sub", ["a", "b"], ["d"]),
+             helper.make_node("ReduceSumSquare", ["d"], ["distance"], axes=[1], keepdims=1)]
+    graph = helper.make_graph(
+        nodes, "two_in_two_out",
+        [helper.make_tensor_value_info("a", TensorProto.FLOAT, ["N", 8]),
+         helper.make_tensor_value_info("b", TensorProto.FLOAT, ["N", 8])],
+        [helper.make_tensor_value_info("mix", TensorProto.FLOAT, ["N", 4]),
+         helper.make_tensor_value_info("distance", TensorProto.FLOAT, ["N", 1])],
+        [weight("w", 4, 16), weight("bias", 4)])
+    save(graph, "two_in_two_out.onnx")
+
+
+def token_classifier():
+    nodes = [helper.make_node("Gather", ["embedding", "ids"], ["emb"], axis=0),       # [N,16,8]
+             helper.make_node("Cast", ["mask"], ["maskf"], to=TensorProto.FLOAT),     # [N,16]
+             helper.make_node("Unsqueeze", ["maskf", "axis2"], ["mask3"]),             # [N,16,1]
+             helper.make_node("Mul", ["emb", "mask3"], ["masked"]),
+             helper.make_node("ReduceSum", ["masked", "axis1"], ["summed"], keepdims=0),  # [N,8]
+             helper.make_node("ReduceSum", ["maskf", "axis1"], ["count"], keepdims=1),    # [N,1]
+             helper.make_node("Max", ["count", "one"], ["safe_count"]),
+             helper.make_node("Div", ["summed", "safe_count"], ["pooled"]),
+             helper.make_node("Gemm", ["pooled", "w", "bias"], ["logits"], transB=1)]
+    graph = helper.make_graph(
+        nodes, "token_classifier",
+        [helper.make_tensor_value_info("ids", TensorProto.INT64, ["N", 16]),
+         helper.make_tensor_value_info("mask", TensorProto.INT64, ["N", 16])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", 3])],
+        [weight("embedding", 100, 8), weight("w", 3, 8), weight("bias", 3),
+         numpy_helper.from_array(np.array([1], dtype=np.int64), "axis1"),
+         numpy_helper.from_array(np.array([2], dtype=np.int64), "axis2"),
+         numpy_helper.from_array(np.array([1.0], dtype=np.float32), "one")])
+    save(graph, "token_classifier.onnx")
+
+
+def export(module, args, path, input_names, output_names):
+    import torch
+    dynamic = {n: {0: "N"} for n in input_names + output_names}
+    try:  # the TorchScript exporter gives plain, TensorRT-friendly graphs
+        torch.onnx.export(module, args, path, input_names=input_names, output_names=output_names,
+                          dynamic_axes=dynamic, opset_version=OPSET, dynamo=False)
+    except Exception as e:  # newer torch: only the dynamo exporter is left
+        print(f"TorchScript export failed ({e}); using dynamo")
+        batch = torch.export.Dim("N", min=1, max=1024)
+        torch.onnx.export(module, args, path, input_names=input_names, output_names=output_names,
+                          dynamic_shapes=tuple({0: batch} for _ in input_names), opset_version=OPSET)
+    print(f"{path}: {os.path.getsize(path)} bytes")
+
+
+def large(out_dir):
+    import torch
+    import torchvision
+    os.makedirs(out_dir, exist_ok=True)
+    torch.manual_seed(0)
+    resnet = torchvision.models.resnet50(weights=None).eval()
+    export(resnet, (torch.randn(2, 3, 224, 224),), os.path.join(out_dir, "resnet50.onnx"),
+           ["input"], ["logits"])
+
+    class BertLike(torch.nn.Module):
+        """BERT-base shape: 12 layers, hidden 768, 12 heads, vocab 30522, sequence 128."""
+        def __init__(self):
+            super().__init__()
+            self.tok = torch.nn.Embedding(30522, 768)
+            self.pos = torch.nn.Parameter(torch.randn(1, 128, 768) * 0.02)
+            layer = torch.nn.TransformerEncoderLayer(768, 12, 3072, batch_first=True, activation="gelu")
+            self.encoder = torch.nn.TransformerEncoder(layer, 12, enable_nested_tensor=False)
+            self.head = torch.nn.Linear(768, 2)
+
+        def forward(self, input_ids, attention_mask):
+            h = self.tok(input_ids) + self.pos
+            h = self.encoder(h, src_key_padding_mask=attention_mask == 0)
+            return self.head(h[:, 0])
+
+    bert = BertLike().eval()
+    ids = torch.randint(0, 30522, (2, 128), dtype=torch.int64)
+    mask = torch.ones(2, 128, dtype=torch.int64)
+    with torch.no_grad():
+        export(bert, (ids, mask), os.path.join(out_dir, "bert_like.onnx"),
+               ["input_ids", "attention_mask"], ["logits"])
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--large", metavar="DIR", help="also export ResNet-50 and the BERT-like encoder to DIR")
+    options = parser.parse_args()
+    mlp_classifier()
+    two_in_two_out()
+    token_classifier()
+    if options.large:
+        large(options.large)

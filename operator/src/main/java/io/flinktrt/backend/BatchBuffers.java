@@ -1,0 +1,26 @@
+package io.flinktrt.backend;
+
+import java.nio.ByteBuffer;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * One set of input and output buffers of a {@link ModelRunner}, sized for its max batch. Row
+ * {@code r} of input {@code i} lives at byte {@code r * inputs().get(i).sampleBytes()}.
+ */
+public interface BatchBuffers {
+
+    /** Input buffer {@code index} (signature order): direct, little-endian, written with absolute puts. */
+    ByteBuffer input(int index);
+
+    /**
+     * Runs the first {@code rows} rows. The future completes on the backend's thread once the
+     * outputs can be read, or exceptionally with a {@link BackendException}.
+     */
+    CompletableFuture<BatchRun> run(int rows);
+
+    /** Output buffer {@code index}, valid from the completion of {@link #run} until {@link #release}. */
+    ByteBuffer output(int index);
+
+    /** Gives the buffers back to the runner; they must not be touched afterwards. */
+    void release();
+}

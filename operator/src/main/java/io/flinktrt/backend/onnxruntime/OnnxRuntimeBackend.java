@@ -1,0 +1,88 @@
+package io.flinktrt.backend.onnxruntime;
+
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import io.flinktrt.backend.Availability;
+import io.flinktrt.backend.BackendException;
+import io.flinktrt.backend.InferenceBackend;
+import io.flinktrt.backend.ModelConfig;
+import io.flinktrt.backend.ModelRunner;
+import io.flinktrt.backend.SharedRegistry;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * ONNX Runtime on the CPU: the reference backend. It runs the same ONNX file a user gives
+ * TensorRT, where no GPU is, and is the accuracy reference for TensorRT.
+ */
+public final class OnnxRuntimeBackend implements InferenceBackend {
+
+    public static final String NAME = "onnxruntime";
+
+    /** Threads ONNX Runtime may use inside one batch; 0 lets it decide. */
+    public static final String INTRA_OP_THREADS = "onnxruntime.intra-op-threads";
+
+    /** One session per model file per JVM, shared by the slots (ONNX Runtime sessions are thread-safe). */
+    private static final SharedRegistry<Path, OnnxModel> SESSIONS = new SharedRegistry<>();
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public int priority() {
+        return 10;
+    }
+
+    @Override
+    public Availability availability() {
+        try {
+            OrtEnvironment.getEnvironment();
+            return Availability.yes("ONNX Runtime " + OrtEnvironment.getEnvironment().getVersion() + " on the CPU");
+        } catch (Throwable e) { // a missing native library shows up as an Error
+            return Availability.no("ONNX Runtime did not load: " + e);
+        }
+    }
+
+    @Override
+    public boolean accepts(Path model) {
+        return model.getFileName().toString().endsWith(".onnx");
+    }
+
+    @Override
+    public ModelRunner open(ModelConfig config) throws BackendException {
+        Path path = config.modelPath().toAbsolutePath().normalize();
+        if (!Files.isRegularFile(path)) {
+            throw new BackendException("Model file " + path + " does not exist or is not a file.");
+        }
+        int intraOpThreads = Integer.parseInt(config.option(INTRA_OP_THREADS, "0"));
+        SharedRegistry<Path, OnnxModel>.Lease lease =
+                SESSIONS.acquire(path, p -> OnnxModel.load(p, intraOpThreads));
+        try {
+            return new OnnxRuntimeRunner(lease, config);
+        } catch (BackendException | RuntimeException e) {
+            closeQuietly(lease);
+            throw e;
+        }
+    }
+
+    static void closeQuietly(AutoCloseable closeable) {
+        try {
+            closeable.close();
+        } catch (Exception ignored) {
+            // already failing; the first error is the one to report
+        }
+    }
+
+    static OrtSession.SessionOptions sessionOptions(int intraOpThreads) throws OrtException {
+        OrtSession.SessionOptions options = new OrtSession.SessionOptions();
+        options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+        if (intraOpThreads > 0) {
+            options.setIntraOpNumThreads(intraOpThreads);
+        }
+        return options;
+    }
+}

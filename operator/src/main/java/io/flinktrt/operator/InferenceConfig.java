@@ -1,0 +1,33 @@
+package io.flinktrt.operator;
+
+import io.flinktrt.backend.ModelConfig;
+
+import java.io.Serializable;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+
+/** Everything one {@link InferenceFunction} needs; checked by {@link InferenceFunctionBuilder}. */
+record InferenceConfig(
+        String backend,
+        String model,
+        int device,
+        int maxBatchSize,
+        Duration maxDelay,
+        int buffersInFlight,
+        int capacity,
+        Duration timeout,
+        boolean ordered,
+        RequestLimits limits,
+        Map<String, String> backendOptions)
+        implements Serializable {
+
+    ModelConfig modelConfig(int deviceIndex) {
+        return new ModelConfig(Path.of(model), deviceIndex, maxBatchSize, buffersInFlight, backendOptions);
+    }
+
+    /** The async operator's capacity: enough for every buffer set to be full and one more batch filling. */
+    int effectiveCapacity(int modelMaxBatch) {
+        return capacity > 0 ? capacity : Math.max(2, buffersInFlight + 1) * modelMaxBatch;
+    }
+}

@@ -1,0 +1,159 @@
+package io.flinktrt.operator;
+
+import io.flinktrt.backend.Backends;
+
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.ReadableConfig;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+
+import static org.apache.flink.util.Preconditions.checkArgument;
+import static org.apache.flink.util.Preconditions.checkState;
+
+/** Builds an {@link InferenceFunction}: {@code InferenceFunction.builder().setModel(path)...build()}. */
+public final class InferenceFunctionBuilder {
+
+    private final Configuration options = new Configuration();
+    private final Map<String, String> backendOptions = new HashMap<>();
+    private boolean checkModelExists = true;
+
+    InferenceFunctionBuilder() {}
+
+    /** Takes every {@code inference.*} option set in {@code config}. */
+    public InferenceFunctionBuilder fromConfiguration(ReadableConfig config) {
+        for (var option : new org.apache.flink.configuration.ConfigOption<?>[] {
+                InferenceOptions.MODEL, InferenceOptions.BACKEND, InferenceOptions.DEVICE,
+                InferenceOptions.MAX_BATCH_SIZE, InferenceOptions.MAX_DELAY, InferenceOptions.BUFFERS_IN_FLIGHT,
+                InferenceOptions.CAPACITY, InferenceOptions.TIMEOUT, InferenceOptions.ORDERED,
+                InferenceOptions.MAX_REQUEST_BYTES, InferenceOptions.MAX_TENSORS,
+                InferenceOptions.MAX_TENSOR_ELEMENTS, InferenceOptions.REJECT_NON_FINITE}) {
+            copy(config, option);
+        }
+        return this;
+    }
+
+    private <T> void copy(ReadableConfig from, org.apache.flink.configuration.ConfigOption<T> option) {
+        from.getOptional(option).ifPresent(value -> options.set(option, value));
+    }
+
+    public InferenceFunctionBuilder setModel(String path) {
+        options.set(InferenceOptions.MODEL, path);
+        return this;
+    }
+
+    public InferenceFunctionBuilder setBackend(String backend) {
+        options.set(InferenceOptions.BACKEND, backend);
+        return this;
+    }
+
+    public InferenceFunctionBuilder setDevice(int device) {
+        options.set(InferenceOptions.DEVICE, device);
+        return this;
+    }
+
+    public InferenceFunctionBuilder setMaxBatchSize(int maxBatchSize) {
+        options.set(InferenceOptions.MAX_BATCH_SIZE, maxBatchSize);
+        return this;
+    }
+
+    public InferenceFunctionBuilder setMaxDelay(Duration maxDelay) {
+        options.set(InferenceOptions.MAX_DELAY, maxDelay);
+        return this;
+    }
+
+    public InferenceFunctionBuilder setBuffersInFlight(int buffers) {
+        options.set(InferenceOptions.BUFFERS_IN_FLIGHT, buffers);
+        return this;
+    }
+
+    public InferenceFunctionBuilder setCapacity(int capacity) {
+        options.set(InferenceOptions.CAPACITY, capacity);
+        return this;
+    }
+
+    public InferenceFunctionBuilder setTimeout(Duration timeout) {
+        options.set(InferenceOptions.TIMEOUT, timeout);
+        return this;
+    }
+
+    public InferenceFunctionBuilder setOrdered(boolean ordered) {
+        options.set(InferenceOptions.ORDERED, ordered);
+        return this;
+    }
+
+    public InferenceFunctionBuilder setMaxRequestBytes(int bytes) {
+        options.set(InferenceOptions.MAX_REQUEST_BYTES, bytes);
+        return this;
+    }
+
+    public InferenceFunctionBuilder setRejectNonFinite(boolean reject) {
+        options.set(InferenceOptions.REJECT_NON_FINITE, reject);
+        return this;
+    }
+
+    /** A backend-specific setting, e.g. {@code tensorrt.allow-host-code=true}. */
+    public InferenceFunctionBuilder setBackendOption(String key, String value) {
+        backendOptions.put(key, value);
+        return this;
+    }
+
+    /**
+     * Whether {@link #build} checks that the model file exists here. Turn it off when the job is
+     * built on a client and the model exists only on the task managers.
+     */
+    public InferenceFunctionBuilder setCheckModelExists(boolean check) {
+        this.checkModelExists = check;
+        return this;
+    }
+
+    public InferenceFunction build() {
+        sanityCheck();
+        return new InferenceFunction(new InferenceConfig(
+                options.get(InferenceOptions.BACKEND),
+                options.get(InferenceOptions.MODEL),
+                options.get(InferenceOptions.DEVICE),
+                options.get(InferenceOptions.MAX_BATCH_SIZE),
+                options.get(InferenceOptions.MAX_DELAY),
+                options.get(InferenceOptions.BUFFERS_IN_FLIGHT),
+                options.get(InferenceOptions.CAPACITY),
+                options.get(InferenceOptions.TIMEOUT),
+                options.get(InferenceOptions.ORDERED),
+                new RequestLimits(
+                        options.get(InferenceOptions.MAX_REQUEST_BYTES),
+                        options.get(InferenceOptions.MAX_TENSORS),
+                        options.get(InferenceOptions.MAX_TENSOR_ELEMENTS),
+                        options.get(InferenceOptions.REJECT_NON_FINITE)),
+                Map.copyOf(backendOptions)));
+    }
+
+    private void sanityCheck() {
+        checkState(options.getOptional(InferenceOptions.MODEL).isPresent(),
+                "No model is set: call setModel(path) or set %s.", InferenceOptions.MODEL.key());
+        String model = options.get(InferenceOptions.MODEL);
+        checkState(!checkModelExists || Files.isRegularFile(Path.of(model)),
+                "Model file %s does not exist; give the path of an ONNX file or a TensorRT plan.", model);
+        String backend = options.get(InferenceOptions.BACKEND);
+        checkArgument(Backends.AUTO.equals(backend) || Backends.all().stream().anyMatch(b -> b.name().equals(backend)),
+                "Backend %s is unknown; use auto, tensorrt or onnxruntime.", backend);
+        checkArgument(options.get(InferenceOptions.MAX_BATCH_SIZE) >= 0,
+                "%s must be 0 (the model's limit) or positive.", InferenceOptions.MAX_BATCH_SIZE.key());
+        checkArgument(!options.get(InferenceOptions.MAX_DELAY).isNegative(),
+                "%s must not be negative.", InferenceOptions.MAX_DELAY.key());
+        checkArgument(options.get(InferenceOptions.BUFFERS_IN_FLIGHT) >= 1,
+                "%s must be at least 1.", InferenceOptions.BUFFERS_IN_FLIGHT.key());
+        checkArgument(options.get(InferenceOptions.CAPACITY) >= 0,
+                "%s must be 0 (automatic) or positive.", InferenceOptions.CAPACITY.key());
+        checkArgument(options.get(InferenceOptions.TIMEOUT).compareTo(options.get(InferenceOptions.MAX_DELAY)) > 0,
+                "%s must be longer than %s, or every request that waits for a batch times out.",
+                InferenceOptions.TIMEOUT.key(), InferenceOptions.MAX_DELAY.key());
+        checkArgument(options.get(InferenceOptions.MAX_REQUEST_BYTES) > 0
+                        && options.get(InferenceOptions.MAX_TENSORS) > 0
+                        && options.get(InferenceOptions.MAX_TENSOR_ELEMENTS) > 0,
+                "Request limits (%s, %s, %s) must be positive.", InferenceOptions.MAX_REQUEST_BYTES.key(),
+                InferenceOptions.MAX_TENSORS.key(), InferenceOptions.MAX_TENSOR_ELEMENTS.key());
+    }
+}

@@ -1,0 +1,72 @@
+package io.flinktrt.operator;
+
+import io.flinktrt.schema.ErrorCode;
+
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Histogram;
+import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
+
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.function.IntSupplier;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The operator's metrics, in group {@code inference}, named after Triton's where the meaning is
+ * the same ({@code inference_count} = requests, {@code inference_exec_count} = batches).
+ */
+final class InferenceMetrics {
+
+    static final String GROUP = "inference";
+    private static final int HISTOGRAM_WINDOW = 10_000;
+
+    private final Counter inferences;
+    private final Counter executions;
+    private final Map<ErrorCode, Counter> failures = new EnumMap<>(ErrorCode.class);
+    private final Histogram batchSize;
+    private final Histogram queueMicros;
+    private final Histogram computeMicros;
+    private final Histogram requestMicros;
+    private final AtomicLong executedRows = new AtomicLong();
+    private final AtomicLong paddedRows = new AtomicLong();
+
+    InferenceMetrics(MetricGroup parent, IntSupplier pendingRequests) {
+        MetricGroup group = parent.addGroup(GROUP);
+        inferences = group.counter("inference_count");
+        executions = group.counter("inference_exec_count");
+        for (ErrorCode code : ErrorCode.values()) {
+            failures.put(code, group.addGroup("code", code.name()).counter("inference_request_failure"));
+        }
+        batchSize = group.histogram("batch_size", new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
+        queueMicros = group.histogram("queue_duration_us", new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
+        computeMicros = group.histogram("compute_infer_duration_us", new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
+        requestMicros = group.histogram("request_duration_us", new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
+        group.gauge("pending_requests", pendingRequests::getAsInt);
+        group.gauge("padding_waste", this::paddingWaste);
+    }
+
+    void failed(ErrorCode code) {
+        failures.get(code).inc();
+    }
+
+    void batchDone(int rows, int executed, long computeMicros) {
+        executions.inc();
+        batchSize.update(rows);
+        this.computeMicros.update(computeMicros);
+        executedRows.addAndGet(executed);
+        paddedRows.addAndGet(executed - rows);
+    }
+
+    void requestDone(long queueMicros, long totalMicros) {
+        inferences.inc();
+        this.queueMicros.update(queueMicros);
+        requestMicros.update(totalMicros);
+    }
+
+    /** Fraction of the rows computed so far that were padding. */
+    double paddingWaste() {
+        long executed = executedRows.get();
+        return executed == 0 ? 0 : (double) paddedRows.get() / executed;
+    }
+}

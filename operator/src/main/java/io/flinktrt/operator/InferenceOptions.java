@@ -1,0 +1,98 @@
+package io.flinktrt.operator;
+
+import io.flinktrt.backend.Backends;
+
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.ConfigOptions;
+
+import java.time.Duration;
+
+/** Settings of the inference operator, as Flink {@link ConfigOption}s. */
+public final class InferenceOptions {
+
+    private InferenceOptions() {}
+
+    public static final ConfigOption<String> MODEL =
+            ConfigOptions.key("inference.model")
+                    .stringType()
+                    .noDefaultValue()
+                    .withDescription("Path of the model on every task manager: an ONNX file, or a TensorRT plan"
+                            + " built with build-engine (its .json metadata next to it).");
+
+    public static final ConfigOption<String> BACKEND =
+            ConfigOptions.key("inference.backend")
+                    .stringType()
+                    .defaultValue(Backends.AUTO)
+                    .withDescription("tensorrt, onnxruntime, or auto: TensorRT where a GPU and its libraries"
+                            + " load, else ONNX Runtime on the CPU.");
+
+    public static final ConfigOption<Integer> DEVICE =
+            ConfigOptions.key("inference.device")
+                    .intType()
+                    .defaultValue(0)
+                    .withDescription("GPU index used when the task manager has no Flink 'gpu' external resource.");
+
+    public static final ConfigOption<Integer> MAX_BATCH_SIZE =
+            ConfigOptions.key("inference.max-batch-size")
+                    .intType()
+                    .defaultValue(0)
+                    .withDescription("Most requests in one batch; 0 takes the model's limit (for TensorRT the"
+                            + " largest optimization profile's max).");
+
+    public static final ConfigOption<Duration> MAX_DELAY =
+            ConfigOptions.key("inference.max-delay")
+                    .durationType()
+                    .defaultValue(Duration.ofMillis(5))
+                    .withDescription("Longest time the oldest request of a batch waits for the batch to fill.");
+
+    public static final ConfigOption<Integer> BUFFERS_IN_FLIGHT =
+            ConfigOptions.key("inference.buffers-in-flight")
+                    .intType()
+                    .defaultValue(2)
+                    .withDescription("Batches per slot in flight at once: one fills while another computes.");
+
+    public static final ConfigOption<Integer> CAPACITY =
+            ConfigOptions.key("inference.capacity")
+                    .intType()
+                    .defaultValue(0)
+                    .withDescription("Requests the async operator holds in flight (checkpointed and replayed on"
+                            + " recovery); 0 means buffers-in-flight + 1 times the max batch size, at least 2x.");
+
+    public static final ConfigOption<Duration> TIMEOUT =
+            ConfigOptions.key("inference.timeout")
+                    .durationType()
+                    .defaultValue(Duration.ofSeconds(30))
+                    .withDescription("A request without a result after this long goes to the dead-letter topic"
+                            + " with code TIMEOUT; the job goes on.");
+
+    public static final ConfigOption<Boolean> ORDERED =
+            ConfigOptions.key("inference.ordered")
+                    .booleanType()
+                    .defaultValue(false)
+                    .withDescription("Emit results in input order (true) or as soon as they are ready (false).");
+
+    public static final ConfigOption<Integer> MAX_REQUEST_BYTES =
+            ConfigOptions.key("inference.max-request-bytes")
+                    .intType()
+                    .defaultValue(16 << 20)
+                    .withDescription("Larger records go to the dead-letter topic (REQUEST_TOO_LARGE) undecoded.");
+
+    public static final ConfigOption<Integer> MAX_TENSORS =
+            ConfigOptions.key("inference.max-tensors")
+                    .intType()
+                    .defaultValue(64)
+                    .withDescription("Most tensors one request may carry.");
+
+    public static final ConfigOption<Long> MAX_TENSOR_ELEMENTS =
+            ConfigOptions.key("inference.max-tensor-elements")
+                    .longType()
+                    .defaultValue(16L << 20)
+                    .withDescription("Most elements one tensor may have.");
+
+    public static final ConfigOption<Boolean> REJECT_NON_FINITE =
+            ConfigOptions.key("inference.reject-non-finite")
+                    .booleanType()
+                    .defaultValue(true)
+                    .withDescription("Send requests with NaN or Inf in a floating-point input to the dead-letter"
+                            + " topic (NON_FINITE_INPUT) instead of running them.");
+}

@@ -1,0 +1,131 @@
+package io.flinktrt.operator;
+
+import io.flinktrt.backend.ModelSignature;
+import io.flinktrt.backend.TensorSpec;
+import io.flinktrt.schema.DataType;
+import io.flinktrt.schema.ErrorCode;
+import io.flinktrt.schema.InferenceRequest;
+import io.flinktrt.schema.InferenceResult;
+import io.flinktrt.schema.Tensor;
+import io.flinktrt.wire.AvroCodec;
+import io.flinktrt.wire.RandomRequests;
+
+import org.junit.jupiter.api.Test;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class RequestDecoderTest {
+
+    static final ModelSignature TWO_INPUTS = new ModelSignature("m", "sha", List.of(
+            new TensorSpec("ids", DataType.INT64, new long[] {4}),
+            new TensorSpec("x", DataType.FLOAT32, new long[] {2, 3})),
+            List.of(new TensorSpec("y", DataType.FLOAT32, new long[] {1})), 8);
+    static final RequestLimits LIMITS = new RequestLimits(1 << 20, 8, 1 << 16, true);
+
+    private final AvroCodec<InferenceRequest> codec = new AvroCodec<>(InferenceRequest.class);
+    private final RequestDecoder decoder = new RequestDecoder(TWO_INPUTS, LIMITS);
+
+    @Test
+    void decodesAValidRequestIntoModelInputOrder() throws Exception {
+        InferenceRequest request = new RandomRequests(TWO_INPUTS, 10, 1).next("r1");
+        List<Tensor> reversed = new ArrayList<>(request.getTensors());
+        java.util.Collections.reverse(reversed);
+        request.setTensors(reversed);
+
+        DecodedRequest decoded = decoder.decode(codec.encode(request));
+
+        assertThat(decoded.id()).isEqualTo("r1");
+        assertThat(decoded.inputs()[0].remaining()).isEqualTo(4 * 8);
+        assertThat(decoded.inputs()[1].remaining()).isEqualTo(6 * 4);
+    }
+
+    @Test
+    void acceptsASampleShapeWithOrWithoutALeadingBatchOfOne() throws Exception {
+        decoder.decode(codec.encode(request(List.of(2L, 3L), floats(6))));
+        decoder.decode(codec.encode(request(List.of(1L, 2L, 3L), floats(6))));
+    }
+
+    @Test
+    void eachKindOfBadInputGetsItsOwnCode() {
+        assertRejected(new byte[] {1, 2, 3, 4, 5}, ErrorCode.UNDECODABLE);
+        assertRejected(new AvroCodec<>(InferenceResult.class).encode(InferenceResult.newBuilder()
+                .setId("x").setOutputs(List.of()).setModel("m").setEngineChecksum("c").setBackend("b")
+                .setBatchSize(1).setTimings(new io.flinktrt.schema.Timings(0L, 0L, 0L)).build()),
+                ErrorCode.UNDECODABLE);
+        assertRejected(with(t -> t.getName().equals("x") ? null : t), ErrorCode.MISSING_TENSOR);
+        assertRejected(withExtra(new Tensor("z", DataType.FLOAT32, List.of(1L), floats(1))), ErrorCode.UNKNOWN_TENSOR);
+        assertRejected(withExtra(new Tensor("x", DataType.FLOAT32, List.of(2L, 3L), floats(6))), ErrorCode.UNKNOWN_TENSOR);
+        assertRejected(with(t -> t.getName().equals("x")
+                ? new Tensor("x", DataType.FLOAT16, List.of(2L, 3L), ByteBuffer.allocate(12)) : t), ErrorCode.WRONG_DTYPE);
+        assertRejected(request(List.of(2L, 3L), floats(5)), ErrorCode.BYTE_LENGTH_MISMATCH);
+        assertRejected(request(List.of(3L, 2L, 1L), floats(6)), ErrorCode.SHAPE_NOT_ACCEPTED);
+        assertRejected(request(List.of(2L, 4L), floats(8)), ErrorCode.SHAPE_NOT_ACCEPTED);
+        assertRejected(request(List.of(2L, -3L), floats(6)), ErrorCode.SHAPE_NOT_ACCEPTED);
+        assertRejected(request(List.of(2L, 0L), floats(0)), ErrorCode.EMPTY_TENSOR);
+        assertRejected(request(List.of(1L << 20, 1L << 20, 1L << 30), floats(6)), ErrorCode.REQUEST_TOO_LARGE);
+        assertRejected(new byte[LIMITS.maxRequestBytes() + 1], ErrorCode.REQUEST_TOO_LARGE);
+        ByteBuffer nan = floats(6);
+        nan.putFloat(8, Float.NaN);
+        assertRejected(request(List.of(2L, 3L), nan), ErrorCode.NON_FINITE_INPUT);
+    }
+
+    @Test
+    void nonFiniteValuesPassWhenTheLimitAllowsThem() throws Exception {
+        ByteBuffer inf = floats(6);
+        inf.putFloat(4, Float.POSITIVE_INFINITY);
+        RequestDecoder lenient = new RequestDecoder(TWO_INPUTS, new RequestLimits(1 << 20, 8, 1 << 16, false));
+        lenient.decode(codec.encode(request(List.of(2L, 3L), inf)));
+    }
+
+    @Test
+    void aRejectionAfterDecodingNamesTheRequest() {
+        assertThatThrownBy(() -> decoder.decode(codec.encode(request(List.of(2L, 3L), floats(5)))))
+                .isInstanceOfSatisfying(RequestRejectedException.class,
+                        e -> assertThat(e.requestId()).isEqualTo("bad"));
+    }
+
+    private void assertRejected(InferenceRequest request, ErrorCode code) {
+        assertRejected(codec.encode(request), code);
+    }
+
+    private void assertRejected(byte[] payload, ErrorCode code) {
+        assertThatThrownBy(() -> decoder.decode(payload))
+                .isInstanceOfSatisfying(RequestRejectedException.class, e -> assertThat(e.code()).isEqualTo(code));
+    }
+
+    private static InferenceRequest request(List<Long> xShape, ByteBuffer xData) {
+        return new InferenceRequest("bad", Map.of(), List.of(
+                new Tensor("ids", DataType.INT64, List.of(4L), ByteBuffer.allocate(32)),
+                new Tensor("x", DataType.FLOAT32, xShape, xData)));
+    }
+
+    private static InferenceRequest with(java.util.function.UnaryOperator<Tensor> change) {
+        List<Tensor> tensors = new ArrayList<>();
+        for (Tensor t : request(List.of(2L, 3L), floats(6)).getTensors()) {
+            Tensor changed = change.apply(t);
+            if (changed != null) {
+                tensors.add(changed);
+            }
+        }
+        return new InferenceRequest("bad", Map.of(), tensors);
+    }
+
+    private static InferenceRequest withExtra(Tensor extra) {
+        InferenceRequest request = request(List.of(2L, 3L), floats(6));
+        List<Tensor> tensors = new ArrayList<>(request.getTensors());
+        tensors.add(extra);
+        request.setTensors(tensors);
+        return request;
+    }
+
+    private static ByteBuffer floats(int n) {
+        return ByteBuffer.allocate(n * 4).order(ByteOrder.LITTLE_ENDIAN);
+    }
+}
