@@ -1,0 +1,79 @@
+package io.flinktrt.jobs;
+
+import io.flinktrt.jobs.kafka.OutcomeSerializer;
+import io.flinktrt.jobs.kafka.RawRequestDeserializer;
+import io.flinktrt.operator.InferenceFunction;
+import io.flinktrt.schema.InferenceOutcome;
+
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.kafka.sink.KafkaSink;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+import org.apache.kafka.clients.consumer.OffsetResetStrategy;
+
+import java.time.Duration;
+import java.util.Properties;
+
+/**
+ * The streaming job: Kafka requests → batched inference → results to the output topic and
+ * failures to the dead-letter topic, through one Kafka sink.
+ */
+public final class InferenceJob {
+
+    private final String bootstrapServers;
+    private final String inputTopic;
+    private final String outputTopic;
+    private final String deadLetterTopic;
+    private final String groupId;
+    private final Properties kafkaProperties;
+    private final DeliveryGuarantee deliveryGuarantee;
+    private final String transactionalIdPrefix;
+    private final Duration checkpointInterval;
+    private final InferenceFunction inference;
+
+    InferenceJob(InferenceJobBuilder b) {
+        this.bootstrapServers = b.bootstrapServers;
+        this.inputTopic = b.inputTopic;
+        this.outputTopic = b.outputTopic;
+        this.deadLetterTopic = b.deadLetterTopic;
+        this.groupId = b.groupId;
+        this.kafkaProperties = b.kafkaProperties;
+        this.deliveryGuarantee = b.deliveryGuarantee;
+        this.transactionalIdPrefix = b.transactionalIdPrefix;
+        this.checkpointInterval = b.checkpointInterval;
+        this.inference = b.inference;
+    }
+
+    public static InferenceJobBuilder builder() {
+        return new InferenceJobBuilder();
+    }
+
+    /** Adds the job's operators to {@code env} and turns on checkpointing. */
+    public void addTo(StreamExecutionEnvironment env) {
+        if (!checkpointInterval.isZero()) {
+            env.enableCheckpointing(checkpointInterval.toMillis());
+        }
+        KafkaSource<byte[]> source = KafkaSource.<byte[]>builder()
+                .setBootstrapServers(bootstrapServers)
+                .setTopics(inputTopic)
+                .setGroupId(groupId)
+                .setProperties(kafkaProperties)
+                .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
+                .setDeserializer(new RawRequestDeserializer())
+                .build();
+        DataStream<byte[]> requests = env.fromSource(source, WatermarkStrategy.noWatermarks(), "kafka-requests")
+                .uid("kafka-requests");
+        KafkaSink<InferenceOutcome> sink = KafkaSink.<InferenceOutcome>builder()
+                .setBootstrapServers(bootstrapServers)
+                .setKafkaProducerConfig(kafkaProperties)
+                .setRecordSerializer(new OutcomeSerializer(outputTopic, deadLetterTopic))
+                .setDeliveryGuarantee(deliveryGuarantee)
+                .setTransactionalIdPrefix(transactionalIdPrefix)
+                .build();
+        inference.applyTo(requests).sinkTo(sink).name("kafka-outcomes").uid("kafka-outcomes");
+    }
+}

@@ -1,0 +1,27 @@
+package io.flinktrt.jobs.cli;
+
+import io.flinktrt.jobs.InferenceJob;
+import io.flinktrt.operator.InferenceFunction;
+import io.flinktrt.operator.InferenceFunctionBuilder;
+
+import java.io.IOException;
+import java.util.Properties;
+
+/** The job as the command-line flags describe it. */
+final class JobFactory {
+
+    private JobFactory() {}
+
+    static InferenceJob create(InferenceCliOptions inference, KafkaCliOptions kafka, String servers,
+                               Properties clientProperties, boolean checkModelExists) throws IOException {
+        InferenceFunctionBuilder function = InferenceFunction.builder()
+                .fromConfiguration(inference.toConfiguration())
+                .setCheckModelExists(checkModelExists);
+        inference.backendOptions().forEach(function::setBackendOption);
+        return InferenceJob.builder()
+                .fromConfiguration(kafka.toConfiguration(servers))
+                .setKafkaProperties(clientProperties)
+                .setInference(function.build())
+                .build();
+    }
+}

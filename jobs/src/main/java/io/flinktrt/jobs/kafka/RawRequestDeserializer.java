@@ -1,0 +1,27 @@
+package io.flinktrt.jobs.kafka;
+
+import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
+import org.apache.flink.util.Collector;
+
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+
+/**
+ * Passes each record's value on as bytes. Decoding happens in the inference operator, so that a
+ * record that does not decode becomes a dead-letter record instead of failing the source.
+ */
+public final class RawRequestDeserializer implements KafkaRecordDeserializationSchema<byte[]> {
+
+    private static final byte[] EMPTY = new byte[0];
+
+    @Override
+    public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<byte[]> out) {
+        out.collect(record.value() == null ? EMPTY : record.value()); // a tombstone is an undecodable request
+    }
+
+    @Override
+    public TypeInformation<byte[]> getProducedType() {
+        return PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO;
+    }
+}
