@@ -10,10 +10,14 @@ import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Runs the job in a local Flink inside this JVM, sends requests, and reads every outcome back:
@@ -51,44 +55,69 @@ public final class LocalRun {
         try (OutcomeReader reader = new OutcomeReader(client, outputTopic, deadLetterTopic, false);
              RequestProducer producer = new RequestProducer(client, inputTopic)) {
             LocalRunReport report = new LocalRunReport(requests, badRequests);
-            Map<String, Long> sentAt = new HashMap<>(requests + badRequests);
+            Map<String, Long> sentAt = new ConcurrentHashMap<>(requests + badRequests);
             RandomRequests random = new RandomRequests(signature, intRange, 42);
-            InferenceRequest template = random.next(runId + "-template");
+            InferenceRequest template = random.next(runId + "-warmup");
+            warmUp(producer, reader, template, waitSeconds);
             for (BadRequests.Bad bad : new BadRequests().some(template, runId + "-bad", badRequests)) {
+                report.expectFailure(bad.id(), bad.expected());
                 sentAt.put(bad.id(), System.nanoTime());
                 producer.sendRaw(bad.id(), bad.payload());
-                report.expectFailure(bad.id(), bad.expected());
             }
             long start = System.nanoTime();
             report.started(start);
-            long nextProgress = start + TimeUnit.SECONDS.toNanos(2);
-            for (int i = 0; i < requests; i++) {
-                if (ratePerSecond > 0) {
-                    pace(start, i, ratePerSecond);
+            long deadline = start + TimeUnit.SECONDS.toNanos(waitSeconds);
+            // Results are read on their own thread, so a read time is when the result arrived.
+            ExecutorService readerThread = Executors.newSingleThreadExecutor();
+            Future<?> reading = readerThread.submit(() -> {
+                while (!report.allReceived() && System.nanoTime() < deadline) {
+                    reader.poll(Duration.ofMillis(50), outcome -> report.add(outcome, sentAt));
                 }
-                InferenceRequest request = random.next(runId + "-" + i);
-                sentAt.put(request.getId(), System.nanoTime());
-                producer.send(request);
-                if ((i & 255) == 0) {
-                    reader.poll(Duration.ZERO, outcome -> report.add(outcome, sentAt));
+            });
+            try {
+                long nextProgress = start + TimeUnit.SECONDS.toNanos(2);
+                for (int i = 0; i < requests; i++) {
+                    if (ratePerSecond > 0) {
+                        pace(start, i, ratePerSecond);
+                    }
+                    InferenceRequest request = random.next(runId + "-" + i);
+                    sentAt.put(request.getId(), System.nanoTime());
+                    producer.send(request);
+                    if (System.nanoTime() > nextProgress) {
+                        System.out.printf("  sent %d/%d, received %d%n", i + 1, requests, report.received());
+                        nextProgress += TimeUnit.SECONDS.toNanos(2);
+                    }
                 }
-                if (System.nanoTime() > nextProgress) {
-                    System.out.printf("  sent %d/%d, received %d%n", i + 1, requests, report.received());
-                    nextProgress += TimeUnit.SECONDS.toNanos(2);
+                producer.flush();
+                while (!reading.isDone()) {
+                    try {
+                        reading.get(2, TimeUnit.SECONDS);
+                    } catch (TimeoutException stillReading) {
+                        System.out.printf("  sent %d/%d, received %d%n", requests, requests, report.received());
+                    }
                 }
-            }
-            producer.flush();
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(waitSeconds);
-            while (!report.allReceived() && System.nanoTime() < deadline) {
-                reader.poll(Duration.ofMillis(200), outcome -> report.add(outcome, sentAt));
-                if (System.nanoTime() > nextProgress) {
-                    System.out.printf("  sent %d/%d, received %d%n", requests, requests, report.received());
-                    nextProgress += TimeUnit.SECONDS.toNanos(2);
-                }
+                reading.get();
+            } finally {
+                readerThread.shutdownNow();
             }
             return report;
         } finally {
             flink.cancel().get(30, TimeUnit.SECONDS);
+        }
+    }
+
+    /** Waits for one request's round trip, so the clock starts once the job reads and the model is loaded. */
+    private static void warmUp(RequestProducer producer, OutcomeReader reader, InferenceRequest request, int waitSeconds) {
+        producer.send(request);
+        producer.flush();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(waitSeconds);
+        boolean[] back = {false};
+        while (!back[0] && System.nanoTime() < deadline) {
+            reader.poll(Duration.ofMillis(100), outcome -> back[0] |= request.getId().equals(outcome.id()));
+        }
+        if (!back[0]) {
+            throw new IllegalStateException("The warm-up request did not come back within " + waitSeconds
+                    + " s: the job is not reading the input topic or not writing the output topic.");
         }
     }
 

@@ -17,18 +17,21 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-/** What came back from a local run: counts, throughput, latency, a few predictions. */
+/**
+ * What came back from a local run: counts, throughput, latency, a few predictions. Filled by the
+ * reader thread; the counts may be read from another thread for progress lines.
+ */
 public final class LocalRunReport {
 
     private final int requests;
     private final int badRequests;
     private final Map<String, ErrorCode> expectedFailures = new HashMap<>();
     private final Set<String> seen = new HashSet<>();
-    private final Map<ErrorCode, Integer> failuresByCode = new EnumMap<>(ErrorCode.class);
+    private final Map<ErrorCode, Integer> failuresByCode = java.util.Collections.synchronizedMap(new EnumMap<>(ErrorCode.class));
     private final List<String> surprises = new ArrayList<>();
     private final List<InferenceResult> samples = new ArrayList<>();
     private final LatencyStats latency = new LatencyStats();
-    private int results;
+    private volatile int results;
     private int duplicates;
     private long queueMicros;
     private long computeMicros;
@@ -83,7 +86,9 @@ public final class LocalRunReport {
     }
 
     int received() {
-        return results + failuresByCode.values().stream().mapToInt(Integer::intValue).sum();
+        synchronized (failuresByCode) {
+            return results + failuresByCode.values().stream().mapToInt(Integer::intValue).sum();
+        }
     }
 
     boolean allReceived() {

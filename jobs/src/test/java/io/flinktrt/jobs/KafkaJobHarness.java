@@ -1,0 +1,84 @@
+package io.flinktrt.jobs;
+
+import io.flinktrt.jobs.kafka.EmbeddedKafka;
+import io.flinktrt.jobs.local.OutcomeReader;
+import io.flinktrt.jobs.local.RequestProducer;
+import io.flinktrt.operator.InferenceFunctionBuilder;
+
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One run of the real job against the in-JVM broker on the test's MiniCluster: fresh topics, a
+ * producer for the input and a reader of both output topics.
+ */
+final class KafkaJobHarness implements AutoCloseable {
+
+    final String input;
+    final String output;
+    final String deadLetter;
+    final Properties client;
+    private final JobClient job;
+    final RequestProducer producer;
+    final OutcomeReader reader;
+
+    KafkaJobHarness(EmbeddedKafka kafka, String name, int partitions, InferenceFunctionBuilder inference,
+                    java.util.function.UnaryOperator<InferenceJobBuilder> customize) throws Exception {
+        this.input = name + "-requests";
+        this.output = name + "-results";
+        this.deadLetter = name + "-dead-letter";
+        this.client = kafka.clientProperties();
+        EmbeddedKafka.createTopics(client, partitions, List.of(input, output, deadLetter));
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.setParallelism(partitions);
+        customize.apply(InferenceJob.builder()
+                        .setBootstrapServers(kafka.bootstrapServers())
+                        .setKafkaProperties(client)
+                        .setTopics(input, output, deadLetter)
+                        .setGroupId(name)
+                        .setCheckpointInterval(Duration.ofSeconds(1))
+                        .setInference(inference.build()))
+                .build()
+                .addTo(env);
+        this.job = env.executeAsync(name);
+        this.producer = new RequestProducer(client, input);
+        this.reader = new OutcomeReader(client, output, deadLetter, true);
+    }
+
+    /** Reads until {@code count} outcomes came back (keyed by id; undecodable ones by a counter). */
+    Map<String, OutcomeReader.Outcome> readOutcomes(int count, Duration timeout) {
+        Map<String, OutcomeReader.Outcome> outcomes = new LinkedHashMap<>();
+        int[] anonymous = {0};
+        int[] duplicates = {0};
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (outcomes.size() < count && System.nanoTime() < deadline) {
+            reader.poll(Duration.ofMillis(200), outcome -> {
+                String id = outcome.id() != null ? outcome.id() : "undecodable-" + anonymous[0]++;
+                if (outcomes.putIfAbsent(id, outcome) != null) {
+                    duplicates[0]++;
+                }
+            });
+        }
+        if (duplicates[0] > 0) {
+            throw new AssertionError(duplicates[0] + " outcomes came back more than once");
+        }
+        return outcomes;
+    }
+
+    @Override
+    public void close() throws Exception {
+        try {
+            job.cancel().get(30, TimeUnit.SECONDS);
+        } finally {
+            producer.close();
+            reader.close();
+        }
+    }
+}
