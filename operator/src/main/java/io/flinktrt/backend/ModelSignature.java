@@ -14,7 +14,8 @@ public record ModelSignature(
         String checksum,
         List<TensorSpec> inputs,
         List<TensorSpec> outputs,
-        int maxBatchSize) {
+        int maxBatchSize)
+        implements java.io.Serializable {
 
     public ModelSignature {
         inputs = List.copyOf(inputs);

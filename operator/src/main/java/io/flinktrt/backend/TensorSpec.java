@@ -8,7 +8,7 @@ import java.util.Arrays;
  * An input or output of a model, per sample: {@code sampleShape} leaves out the batch dimension.
  * Every sample dimension is fixed; the batch dimension is the only one that varies.
  */
-public record TensorSpec(String name, DataType dtype, long[] sampleShape) {
+public record TensorSpec(String name, DataType dtype, long[] sampleShape) implements java.io.Serializable {
 
     public long sampleElements() {
         long n = 1;

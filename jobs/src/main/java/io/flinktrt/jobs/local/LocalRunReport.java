@@ -100,14 +100,23 @@ public final class LocalRunReport {
         return results == requests && received() == requests + badRequests && duplicates == 0 && surprises.isEmpty();
     }
 
+    /** Results per second, from the first request sent to the last result read. */
+    public double throughput() {
+        return results / ((lastResultNanos - startNanos) / 1e9);
+    }
+
+    /** Send-to-read-back latency of every result. */
+    public LatencyStats latency() {
+        return latency;
+    }
+
     public void print(PrintStream out, String backend, int show) {
-        double seconds = (lastResultNanos - startNanos) / 1e9;
         out.println();
         out.printf("Results: %d/%d results, %d/%d dead-letter records %s, %d duplicates%n",
                 results, requests, received() - results, badRequests, failuresByCode, duplicates);
         if (results > 0) {
             out.printf("Throughput: %.0f requests/s (%d requests in %.2f s, first send to last result; backend %s)%n",
-                    results / seconds, results, seconds, backend);
+                    throughput(), results, (lastResultNanos - startNanos) / 1e9, backend);
             out.println("Latency, send to result read back: " + latency.summary());
             out.printf("In the operator: mean batch %.1f requests, mean queue wait %.2f ms, mean batch compute %.2f ms%n",
                     (double) batchSizes / results, queueMicros / 1000.0 / results, computeMicros / 1000.0 / results);

@@ -1,0 +1,170 @@
+package io.flinktrt.jobs.bench;
+
+import io.flinktrt.backend.ComputeOnlyLoop;
+import io.flinktrt.backend.InferenceBackend;
+import io.flinktrt.backend.ModelConfig;
+import io.flinktrt.backend.ModelRunner;
+import io.flinktrt.backend.ModelSignature;
+import io.flinktrt.backend.TensorSpec;
+import io.flinktrt.jobs.local.LatencyStats;
+import io.flinktrt.jobs.local.LocalRunReport;
+import io.flinktrt.operator.InferenceFunction;
+import io.flinktrt.operator.InferenceFunctionBuilder;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Runs the bench stages for one model and writes the table, CSV and plots. */
+public final class Benchmark {
+
+    private static final double[] PERCENTILES = {50, 75, 90, 95, 99, 99.9};
+
+    private final InferenceBackend backend;
+    private final Path model;
+    private final int device;
+    private final ModelSignature signature;
+    private final Map<String, String> options;
+    private final Duration duration;
+    private final long maxDelayMs;
+    private final long jobMaxBytes;
+    private final Path out;
+    private final BenchTable table = new BenchTable();
+
+    public Benchmark(InferenceBackend backend, Path model, int device, ModelSignature signature,
+                     Map<String, String> options, int seconds, long maxDelayMs, long jobMaxBytes, Path out) {
+        this.backend = backend;
+        this.model = model;
+        this.device = device;
+        this.signature = signature;
+        this.options = options;
+        this.duration = Duration.ofSeconds(seconds);
+        this.maxDelayMs = maxDelayMs;
+        this.jobMaxBytes = jobMaxBytes;
+        this.out = out;
+    }
+
+    /** Returns false when a stage could not produce its figure. */
+    public boolean run(List<Integer> sizes, List<Integer> slots, List<String> stages) throws Exception {
+        Files.createDirectories(out);
+        System.out.printf("Model %s, request %,d bytes, batch sizes %s, %d s per figure%n",
+                signature.modelName(), requestBytes(), sizes, duration.toSeconds());
+        Map<Integer, Double> computeOnly = new LinkedHashMap<>();
+        Map<Integer, Double> raw = new LinkedHashMap<>();
+        Map<Integer, Double> operator = new LinkedHashMap<>();
+        int largest = sizes.stream().mapToInt(Integer::intValue).max().orElseThrow();
+        try (ModelRunner runner = backend.open(new ModelConfig(model, device, largest, 2, options))) {
+            for (int batch : sizes) {
+                if (runner instanceof ComputeOnlyLoop loop) {
+                    computeOnly.put(batch, loop.computeOnlyRecordsPerSecond(batch, duration));
+                    row("raw: compute only", batch, 1, computeOnly.get(batch), 0, "no host copies (trtexec --noDataTransfers)");
+                }
+                raw.put(batch, RunnerThroughput.recordsPerSecond(runner, batch, Duration.ofSeconds(2), duration));
+                row("raw: with copies", batch, 1, raw.get(batch), 0, "2 buffer sets in flight, pinned H2D/D2H");
+            }
+        }
+        int best = raw.entrySet().stream().max(Map.Entry.comparingByValue()).orElseThrow().getKey();
+        double bestRaw = raw.get(best);
+        if (stages.contains("operator")) {
+            for (int batch : sizes) {
+                operator.put(batch, OperatorThroughput.recordsPerSecond(signature, inference(batch), 1, records(raw.get(batch))));
+                row("operator (memory source)", batch, 1, operator.get(batch), raw.get(batch), "ratio = operator / raw with copies");
+            }
+        }
+        if (stages.contains("slots")) {
+            for (int slotCount : slots) {
+                double rps = OperatorThroughput.recordsPerSecond(signature, inference(best), slotCount, records(bestRaw * slotCount));
+                row("operator, slots", best, slotCount, rps, bestRaw, "one runner (context, stream, buffers) per slot");
+            }
+        }
+        boolean complete = true;
+        if (stages.contains("job") || stages.contains("latency")) {
+            try (KafkaJobThroughput jobs = new KafkaJobThroughput()) {
+                // The operator is the job's upper bound: size the run by it, so it lasts about the set duration.
+                double upperBound = operator.getOrDefault(best, bestRaw);
+                int requests = (int) Math.min(records(upperBound), jobMaxBytes / requestBytes());
+                LocalRunReport job = jobs.run(signature, inference(best), 1, requests, 0);
+                complete &= job.complete();
+                row("job (Kafka->Flink->Kafka)", best, 1, job.throughput(), bestRaw,
+                        String.format("%,d requests sent at once (latency here is queueing; see the fixed-load rows)", requests));
+                if (stages.contains("latency")) {
+                    Plot latencies = new Plot("Latency at fixed load, " + signature.modelName() + " (" + backend.name() + ")",
+                            "percentile", "ms", true);
+                    double batchComputeMs = best / bestRaw * 1000;
+                    for (double load : new double[] {0.5, 0.9}) {
+                        int rate = (int) Math.max(1, load * job.throughput());
+                        LocalRunReport report = jobs.run(signature, inference(best), 1,
+                                (int) Math.min((long) rate * duration.toSeconds(), jobMaxBytes / requestBytes()), rate);
+                        complete &= report.complete();
+                        LatencyStats stats = report.latency();
+                        row(String.format("latency @%.0f%% of job", load * 100), best, 1, report.throughput(), 0,
+                                String.format("%s; target p99 <= max-delay + 2 x batch compute = %.1f ms",
+                                        stats.summary(), maxDelayMs + 2 * batchComputeMs));
+                        double[] ms = new double[PERCENTILES.length];
+                        for (int i = 0; i < ms.length; i++) {
+                            ms[i] = stats.percentile(PERCENTILES[i]) / 1000.0;
+                        }
+                        latencies.line(String.format("%.0f%% load (%,d/s)", load * 100, rate), PERCENTILES, ms);
+                    }
+                    latencies.write(out.resolve(signature.modelName() + "-latency.png"));
+                }
+            }
+        }
+        table.print(System.out);
+        table.writeCsv(out.resolve(signature.modelName() + "-bench.csv"));
+        Plot throughput = new Plot("Throughput vs batch size, " + signature.modelName() + " (" + backend.name() + ")",
+                "batch size", "records/s", true);
+        if (!computeOnly.isEmpty()) {
+            throughput.line("raw: compute only", xs(computeOnly), ys(computeOnly));
+        }
+        throughput.line("raw: with copies", xs(raw), ys(raw));
+        if (!operator.isEmpty()) {
+            throughput.line("operator in Flink", xs(operator), ys(operator));
+        }
+        throughput.write(out.resolve(signature.modelName() + "-throughput.png"));
+        System.out.println("Wrote " + out.toAbsolutePath() + "/" + signature.modelName() + "-{bench.csv,throughput.png,latency.png}");
+        return complete;
+    }
+
+    private InferenceFunctionBuilder inference(int batch) {
+        InferenceFunctionBuilder builder = InferenceFunction.builder()
+                .setModel(model.toString())
+                .setBackend(backend.name())
+                .setDevice(device)
+                .setMaxBatchSize(batch)
+                .setMaxDelay(Duration.ofMillis(maxDelayMs));
+        options.forEach(builder::setBackendOption);
+        return builder;
+    }
+
+    /** Enough requests to keep the stage busy for about the configured duration. */
+    private long records(double recordsPerSecond) {
+        return Math.max(1000, (long) (recordsPerSecond * duration.toSeconds()));
+    }
+
+    private long requestBytes() {
+        long bytes = 64;
+        for (TensorSpec input : signature.inputs()) {
+            bytes += input.sampleBytes() + 32;
+        }
+        return bytes;
+    }
+
+    private void row(String stage, int batch, int slots, double rps, double reference, String note) {
+        BenchTable.Row row = new BenchTable.Row(stage, batch, slots, rps, reference, note);
+        table.add(row);
+        System.out.printf("  %s, batch %d, %d slot(s): %,.0f records/s%s%n", stage, batch, slots, rps,
+                reference > 0 ? String.format(" (%.3f of raw)", rps / reference) : "");
+    }
+
+    private static double[] xs(Map<Integer, Double> figures) {
+        return figures.keySet().stream().mapToDouble(Integer::doubleValue).toArray();
+    }
+
+    private static double[] ys(Map<Integer, Double> figures) {
+        return figures.values().stream().mapToDouble(Double::doubleValue).toArray();
+    }
+}

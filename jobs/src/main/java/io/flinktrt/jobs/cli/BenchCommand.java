@@ -1,0 +1,85 @@
+package io.flinktrt.jobs.cli;
+
+import io.flinktrt.backend.Backends;
+import io.flinktrt.backend.ModelConfig;
+import io.flinktrt.backend.ModelRunner;
+import io.flinktrt.backend.ModelSignature;
+import io.flinktrt.jobs.bench.Benchmark;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** Measures the backend alone, the operator in Flink, and the full Kafka job, side by side. */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Benchmark one model: (1) the backend alone (compute only where the backend can, and with"
+                + " copies), (2) the operator in a local Flink fed from memory, (3) the full job through an embedded"
+                + " Kafka, (4) latency at 50% and 90% of the job's throughput (open-loop producer), (5) slots"
+                + " per GPU. Prints one table and writes CSV and PNG plots to --out.")
+public final class BenchCommand implements Callable<Integer> {
+
+    @Option(names = "--model", required = true, description = "ONNX file or TensorRT plan.")
+    Path model;
+
+    @Option(names = "--backend", defaultValue = Backends.AUTO, description = "Default: ${DEFAULT-VALUE}.")
+    String backend;
+
+    @Option(names = "--device", defaultValue = "0", description = "GPU index (default: ${DEFAULT-VALUE}).")
+    int device;
+
+    @Option(names = "--batch-sizes", defaultValue = "1,8,32,max", split = ",",
+            description = "Batch sizes; 'max' is the model's limit (default: ${DEFAULT-VALUE}).")
+    List<String> batchSizes;
+
+    @Option(names = "--slots", defaultValue = "1,2,4", split = ",", description = "Slots (parallelism) to compare (default: ${DEFAULT-VALUE}).")
+    List<Integer> slots;
+
+    @Option(names = "--seconds", defaultValue = "10", description = "Length of each measurement (default: ${DEFAULT-VALUE}).")
+    int seconds;
+
+    @Option(names = "--max-delay-ms", defaultValue = "5", description = "The operator's max delay (default: ${DEFAULT-VALUE}).")
+    long maxDelayMs;
+
+    @Option(names = "--stages", defaultValue = "raw,operator,job,latency,slots", split = ",",
+            description = "Which stages to run (default: ${DEFAULT-VALUE}).")
+    List<String> stages;
+
+    @Option(names = "--job-max-bytes", defaultValue = "2000000000",
+            description = "Cap on the bytes of requests sent through Kafka per job run (default: ${DEFAULT-VALUE}).")
+    long jobMaxBytes;
+
+    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Backend option, e.g. tensorrt.cuda-graphs=false.")
+    List<String> settings = new ArrayList<>();
+
+    @Option(names = "--out", defaultValue = "bench-out", description = "Folder for CSV and PNG (default: ${DEFAULT-VALUE}).")
+    Path out;
+
+    @Override
+    public Integer call() throws Exception {
+        Map<String, String> options = new java.util.HashMap<>();
+        for (String setting : settings) {
+            int eq = setting.indexOf('=');
+            options.put(setting.substring(0, eq), setting.substring(eq + 1));
+        }
+        Backends.Selection selection = Backends.select(backend, model);
+        System.out.println("Backend: " + selection.backend().name() + " (" + selection.reason() + ")");
+        ModelSignature signature;
+        try (ModelRunner runner = selection.backend().open(new ModelConfig(model, device, 0, 1, options))) {
+            signature = runner.signature();
+        }
+        List<Integer> sizes = new ArrayList<>();
+        for (String size : batchSizes) {
+            int value = size.equals("max") ? signature.maxBatchSize() : Integer.parseInt(size.trim());
+            if (!sizes.contains(value)) {
+                sizes.add(value);
+            }
+        }
+        return new Benchmark(selection.backend(), model, device, signature, options, seconds, maxDelayMs, jobMaxBytes, out)
+                .run(sizes, slots, stages) ? 0 : 1;
+    }
+}
