@@ -4,12 +4,6 @@ import io.flinktrt.backend.DataTypes;
 import io.flinktrt.backend.ModelSignature;
 import io.flinktrt.backend.TensorSpec;
 import io.flinktrt.schema.ErrorCode;
-import io.flinktrt.schema.InferenceRequest;
-import io.flinktrt.schema.Tensor;
-
-import org.apache.avro.io.BinaryDecoder;
-import org.apache.avro.io.DecoderFactory;
-import org.apache.avro.specific.SpecificDatumReader;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -22,15 +16,17 @@ import java.util.List;
  */
 public final class RequestDecoder {
 
+    /** More dimensions than any model has (TensorRT allows 8): the request is malformed. */
+    private static final int MAX_DIMENSIONS = 16;
+
     private final ModelSignature signature;
     private final RequestLimits limits;
-    private final SpecificDatumReader<InferenceRequest> reader = new SpecificDatumReader<>(InferenceRequest.class);
-    private BinaryDecoder decoder;
-    private InferenceRequest reused;
+    private final RequestParser parser;
 
     public RequestDecoder(ModelSignature signature, RequestLimits limits) {
         this.signature = signature;
         this.limits = limits;
+        this.parser = new RequestParser(limits.maxTensors(), MAX_DIMENSIONS);
     }
 
     DecodedRequest decode(byte[] payload) throws RequestRejectedException {
@@ -38,31 +34,26 @@ public final class RequestDecoder {
             throw new RequestRejectedException(ErrorCode.REQUEST_TOO_LARGE, "Request of " + payload.length
                     + " bytes is larger than the limit of " + limits.maxRequestBytes() + " bytes.");
         }
-        InferenceRequest request = parse(payload);
+        RequestParser.ParsedRequest request = parser.parse(payload);
         try {
-            return new DecodedRequest(request.getId(), request.getMetadata(), inputsOf(request));
+            return new DecodedRequest(request.id(), request.metadata(), inputsOf(request.tensors()));
         } catch (RequestRejectedException e) {
-            throw e.withRequestId(request.getId());
+            throw e.withRequestId(request.id());
         }
     }
 
-    private ByteBuffer[] inputsOf(InferenceRequest request) throws RequestRejectedException {
-        List<Tensor> tensors = request.getTensors();
-        if (tensors.size() > limits.maxTensors()) {
-            throw new RequestRejectedException(ErrorCode.REQUEST_TOO_LARGE, "Request carries " + tensors.size()
-                    + " tensors; the limit is " + limits.maxTensors() + ".");
-        }
+    private ByteBuffer[] inputsOf(List<RequestParser.ParsedTensor> tensors) throws RequestRejectedException {
         ByteBuffer[] inputs = new ByteBuffer[signature.inputs().size()];
-        for (Tensor tensor : tensors) {
-            int index = signature.inputIndex(tensor.getName());
+        for (RequestParser.ParsedTensor tensor : tensors) {
+            int index = signature.inputIndex(tensor.name());
             if (index < 0) {
-                throw new RequestRejectedException(ErrorCode.UNKNOWN_TENSOR, "Tensor '" + tensor.getName()
+                throw new RequestRejectedException(ErrorCode.UNKNOWN_TENSOR, "Tensor '" + tensor.name()
                         + "' is not an input of model " + signature.modelName() + "; its inputs are "
                         + signature.inputs() + ".");
             }
             if (inputs[index] != null) {
                 throw new RequestRejectedException(ErrorCode.UNKNOWN_TENSOR,
-                        "Tensor '" + tensor.getName() + "' appears twice in the request.");
+                        "Tensor '" + tensor.name() + "' appears twice in the request.");
             }
             inputs[index] = check(tensor, signature.inputs().get(index));
         }
@@ -76,46 +67,26 @@ public final class RequestDecoder {
         return inputs;
     }
 
-    private InferenceRequest parse(byte[] payload) throws RequestRejectedException {
-        try {
-            decoder = DecoderFactory.get().binaryDecoder(payload, decoder);
-            reused = reader.read(reused, decoder);
-            if (!decoder.isEnd()) {
-                throw new RequestRejectedException(ErrorCode.UNDECODABLE,
-                        "Record has bytes after the end of an InferenceRequest: it was written with another schema.");
-            }
-            InferenceRequest request = reused;
-            reused = null; // the decoded request lives on in its batch; do not overwrite it
-            return request;
-        } catch (RequestRejectedException e) {
-            throw e;
-        } catch (Exception | OutOfMemoryError e) { // garbage can claim huge lengths; Avro throws many kinds
-            reused = null;
-            throw new RequestRejectedException(ErrorCode.UNDECODABLE,
-                    "Record is not an Avro InferenceRequest: " + e.getClass().getSimpleName() + ": " + e.getMessage());
-        }
-    }
-
-    private ByteBuffer check(Tensor tensor, TensorSpec spec) throws RequestRejectedException {
-        if (tensor.getDtype() != spec.dtype()) {
+    private ByteBuffer check(RequestParser.ParsedTensor tensor, TensorSpec spec) throws RequestRejectedException {
+        if (tensor.dtype() != spec.dtype()) {
             throw new RequestRejectedException(ErrorCode.WRONG_DTYPE, "Tensor '" + spec.name() + "' is "
-                    + tensor.getDtype() + "; the model takes " + spec.dtype() + ".");
+                    + tensor.dtype() + "; the model takes " + spec.dtype() + ".");
         }
-        long[] shape = sampleShape(tensor.getShape(), spec);
+        long[] shape = sampleShape(tensor.shape(), spec);
         long max = limits.maxTensorElements();
         long elements = 1;
         boolean empty = false;
         for (long d : shape) {
             if (d < 0) {
                 throw new RequestRejectedException(ErrorCode.SHAPE_NOT_ACCEPTED,
-                        "Tensor '" + spec.name() + "' has a negative dimension: " + tensor.getShape() + ".");
+                        "Tensor '" + spec.name() + "' has a negative dimension: " + Arrays.toString(tensor.shape()) + ".");
             }
             empty |= d == 0;
             elements = d == 0 || elements > max ? elements : (d > max / elements ? max + 1 : elements * d);
         }
         if (empty) {
             throw new RequestRejectedException(ErrorCode.EMPTY_TENSOR,
-                    "Tensor '" + spec.name() + "' is empty (shape " + tensor.getShape() + ").");
+                    "Tensor '" + spec.name() + "' is empty (shape " + Arrays.toString(tensor.shape()) + ").");
         }
         if (elements > max) {
             throw new RequestRejectedException(ErrorCode.REQUEST_TOO_LARGE, "Tensor '" + spec.name()
@@ -123,13 +94,13 @@ public final class RequestDecoder {
         }
         if (!Arrays.equals(shape, spec.sampleShape())) {
             throw new RequestRejectedException(ErrorCode.SHAPE_NOT_ACCEPTED, "Tensor '" + spec.name()
-                    + "' has shape " + tensor.getShape() + "; the model takes one sample of shape "
+                    + "' has shape " + Arrays.toString(tensor.shape()) + "; the model takes one sample of shape "
                     + Arrays.toString(spec.sampleShape()) + " (a leading batch dimension of 1 is allowed).");
         }
-        ByteBuffer data = tensor.getData();
+        ByteBuffer data = tensor.data();
         if (data.remaining() != spec.sampleBytes()) {
             throw new RequestRejectedException(ErrorCode.BYTE_LENGTH_MISMATCH, "Tensor '" + spec.name() + "' has "
-                    + data.remaining() + " bytes; shape " + tensor.getShape() + " of " + spec.dtype() + " needs "
+                    + data.remaining() + " bytes; shape " + Arrays.toString(tensor.shape()) + " of " + spec.dtype() + " needs "
                     + spec.sampleBytes() + ".");
         }
         if (limits.rejectNonFinite() && DataTypes.isFloatingPoint(spec.dtype())) {
@@ -139,13 +110,9 @@ public final class RequestDecoder {
     }
 
     /** Drops one leading 1: both [3,224,224] and [1,3,224,224] are one sample of a [N,3,224,224] input. */
-    private static long[] sampleShape(List<Long> shape, TensorSpec spec) {
-        int skip = shape.size() == spec.sampleShape().length + 1 && shape.get(0) == 1 ? 1 : 0;
-        long[] dims = new long[shape.size() - skip];
-        for (int i = skip; i < shape.size(); i++) {
-            dims[i - skip] = shape.get(i);
-        }
-        return dims;
+    private static long[] sampleShape(long[] shape, TensorSpec spec) {
+        boolean batchOfOne = shape.length == spec.sampleShape().length + 1 && shape[0] == 1;
+        return batchOfOne ? Arrays.copyOfRange(shape, 1, shape.length) : shape;
     }
 
     private static void rejectNonFinite(ByteBuffer data, TensorSpec spec) throws RequestRejectedException {

@@ -47,6 +47,32 @@ class RequestDecoderTest {
     }
 
     @Test
+    void readsWhatAvroWritesIncludingMultiBlockArraysAndMetadata() throws Exception {
+        InferenceRequest request = new RandomRequests(TWO_INPUTS, 10, 2).next("ünïcode-id");
+        request.setMetadata(Map.of("trace", "t-1", "tenant", "ä"));
+        byte[] payload = codec.encode(request);
+
+        DecodedRequest decoded = decoder.decode(payload);
+
+        assertThat(decoded.id()).isEqualTo("ünïcode-id");
+        assertThat(decoded.metadata()).isEqualTo(Map.of("trace", "t-1", "tenant", "ä"));
+        for (Tensor tensor : request.getTensors()) {
+            assertThat(decoded.inputs()[TWO_INPUTS.inputIndex(tensor.getName())]).isEqualTo(tensor.getData());
+        }
+        // Avro writers may split arrays into blocks with a negative count and a byte size: build one by hand
+        byte[] blocked = {
+            2, 'b',            // id "b"
+            0,                 // metadata: no entries
+            2,                 // tensors: one block of 1
+            6, 'i', 'd', 's', 8 /* INT64 */, 1 /* block of -1 dims */, 2 /* 1 byte */, 8 /* 4 */, 0, 64, // data: 32 bytes
+        };
+        byte[] withData = java.util.Arrays.copyOf(blocked, blocked.length + 32 + 1); // 32 zero bytes, end of tensors
+        assertThatThrownBy(() -> decoder.decode(withData))
+                .isInstanceOfSatisfying(RequestRejectedException.class,
+                        e -> assertThat(e.code()).isEqualTo(ErrorCode.MISSING_TENSOR)); // parsed; only 'x' is missing
+    }
+
+    @Test
     void acceptsASampleShapeWithOrWithoutALeadingBatchOfOne() throws Exception {
         decoder.decode(codec.encode(request(List.of(2L, 3L), floats(6))));
         decoder.decode(codec.encode(request(List.of(1L, 2L, 3L), floats(6))));
