@@ -47,6 +47,7 @@ public final class InferenceFunction extends RichAsyncFunction<byte[], Inference
 
     private final InferenceConfig config;
 
+    private transient GpuAssignment.Claim device;
     private transient ModelRunner runner;
     private transient ModelSignature signature;
     private transient RequestDecoder decoder;
@@ -81,9 +82,8 @@ public final class InferenceFunction extends RichAsyncFunction<byte[], Inference
     @Override
     public void open(OpenContext openContext) throws Exception {
         int subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
-        GpuAssignment.Choice device = GpuAssignment.choose(
-                getRuntimeContext().getExternalResourceInfos("gpu"), subtask, config.device());
         Backends.Selection selection = Backends.select(config.backend(), Path.of(config.model()));
+        device = GpuAssignment.claim(getRuntimeContext().getExternalResourceInfos("gpu"), config.device());
         runner = selection.backend().open(config.modelConfig(device.deviceIndex()));
         signature = runner.signature();
         LOG.info("Subtask {} runs {} on {} (device {} from {}); {}; max batch {}, max delay {}",
@@ -195,6 +195,9 @@ public final class InferenceFunction extends RichAsyncFunction<byte[], Inference
         }
         if (runner != null) {
             runner.close();
+        }
+        if (device != null) {
+            device.close();
         }
     }
 }
