@@ -55,15 +55,15 @@ public final class Benchmark {
         Map<Integer, Double> computeOnly = new LinkedHashMap<>();
         Map<Integer, Double> raw = new LinkedHashMap<>();
         Map<Integer, Double> operator = new LinkedHashMap<>();
-        int largest = sizes.stream().mapToInt(Integer::intValue).max().orElseThrow();
-        try (ModelRunner runner = backend.open(new ModelConfig(model, device, largest, 2, options))) {
-            for (int batch : sizes) {
+        for (int batch : sizes) {
+            // A runner per batch size, its max batch = that size: no padding to a larger bucket.
+            try (ModelRunner runner = backend.open(new ModelConfig(model, device, batch, 2, options))) {
                 if (runner instanceof ComputeOnlyLoop loop) {
                     computeOnly.put(batch, loop.computeOnlyRecordsPerSecond(batch, duration));
                     row("raw: compute only", batch, 1, computeOnly.get(batch), 0, "no host copies (trtexec --noDataTransfers)");
                 }
                 raw.put(batch, RunnerThroughput.recordsPerSecond(runner, batch, Duration.ofSeconds(2), duration));
-                row("raw: with copies", batch, 1, raw.get(batch), 0, "2 buffer sets in flight, pinned H2D/D2H");
+                row("raw: with copies", batch, 1, raw.get(batch), 0, "2 buffer sets in flight, copies in and out");
             }
         }
         int best = raw.entrySet().stream().max(Map.Entry.comparingByValue()).orElseThrow().getKey();
