@@ -106,7 +106,6 @@ public final class ConsumeCommand implements Callable<Integer> {
             }
             out.flush();
             if (saved != null) {
-                saved.close();
                 saved.describe(report);
             }
         }
@@ -136,7 +135,6 @@ public final class ConsumeCommand implements Callable<Integer> {
         private final BufferedWriter ids;
         private final BufferedWriter failures;
         private int failureCount;
-        private boolean closed;
 
         Saved(Path dir) throws IOException {
             this.dir = Files.createDirectories(dir);
@@ -176,10 +174,6 @@ public final class ConsumeCommand implements Callable<Integer> {
 
         @Override
         public void close() throws IOException {
-            if (closed) {
-                return;
-            }
-            closed = true;
             try (ids; failures) {
                 for (NpyStackWriter writer : outputs.values()) {
                     writer.close();
