@@ -26,7 +26,6 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
@@ -67,11 +66,16 @@ class ProduceConsumeITCase {
                     "--idle-s", "60", "--output", saved.toString()))).isZero();
             assertThat(Cli.execute(concat(topics, "produce", "--model", model.toString(), "--count", "5",
                     "--id-prefix", "random-"))).isZero();
+            Path raw = dir.resolve("x.f32"); // the same samples as x.npy, without a header
+            Files.write(raw, littleEndian(x));
+            assertThat(Cli.execute(concat(topics, "produce", "--raw", "x=" + raw, "--dtype", "FLOAT32", "--shape", "16",
+                    "--count", "3", "--id-prefix", "raw-"))).isZero();
             String jsonl = stdoutOf(() -> Cli.execute(concat(topics, "consume", "--from-beginning", "--jsonl",
-                    "--count", String.valueOf(ROWS + 5), "--idle-s", "60")));
-            assertThat(jsonl.lines()).hasSize(ROWS + 5).allMatch(line -> line.contains("\"backend\":\"onnxruntime\"")
+                    "--count", String.valueOf(ROWS + 8), "--idle-s", "60")));
+            assertThat(jsonl.lines()).hasSize(ROWS + 8).allMatch(line -> line.contains("\"backend\":\"onnxruntime\"")
                     && line.contains("\"probs\":{\"dtype\":\"FLOAT32\",\"shape\":[1, 10],\"data\":["));
             assertThat(jsonl.lines().filter(line -> line.startsWith("{\"id\":\"random-"))).hasSize(5);
+            assertThat(probsOf(jsonl, "raw-2")).containsExactly(probsOf(jsonl, "req-2"), within(1e-5f));
         }
 
         List<String> ids = Files.readAllLines(saved.resolve("ids.txt"));
@@ -92,6 +96,18 @@ class ProduceConsumeITCase {
         }
     }
 
+    /** The probs values of request {@code id} in JSON lines. */
+    private static float[] probsOf(String jsonl, String id) {
+        String line = jsonl.lines().filter(l -> l.startsWith("{\"id\":\"" + id + "\"")).findFirst().orElseThrow();
+        int start = line.indexOf("[", line.indexOf("\"data\":"));
+        String[] values = line.substring(start + 1, line.indexOf(']', start)).split(", ");
+        float[] probs = new float[values.length];
+        for (int i = 0; i < values.length; i++) {
+            probs[i] = Float.parseFloat(values[i]);
+        }
+        return probs;
+    }
+
     private static InferenceRequest request(float[] features) {
         ByteBuffer data = ByteBuffer.allocate(features.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
         for (float f : features) {
@@ -103,14 +119,18 @@ class ProduceConsumeITCase {
 
     /** What np.save writes for a float32 array. */
     private static void writeNpy(Path file, float[][] rows) throws Exception {
+        byte[] header = Npy.header(DataType.FLOAT32, new long[] {rows.length, rows[0].length});
+        Files.write(file, concat(header, littleEndian(rows)));
+    }
+
+    private static byte[] littleEndian(float[][] rows) {
         ByteBuffer data = ByteBuffer.allocate(rows.length * rows[0].length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
         for (float[] row : rows) {
             for (float f : row) {
                 data.putFloat(f);
             }
         }
-        byte[] header = Npy.header(DataType.FLOAT32, new long[] {rows.length, rows[0].length});
-        Files.write(file, concat(header, data.array()));
+        return data.array();
     }
 
     private static String stdoutOf(java.util.concurrent.Callable<Integer> command) throws Exception {
