@@ -1,7 +1,6 @@
 package io.flinktrt.operator;
 
 import io.flinktrt.backend.onnxruntime.OnnxRuntimeBackend;
-import io.flinktrt.schema.ErrorCode;
 import io.flinktrt.schema.InferenceRequest;
 import io.flinktrt.testing.TestModels;
 import io.flinktrt.wire.AvroCodec;
