@@ -137,11 +137,7 @@ public final class InferenceFunction extends RichAsyncFunction<byte[], Inference
         }
         long batchStart = System.nanoTime();
         for (int row = 0; row < batch.size(); row++) {
-            ByteBuffer[] inputs = batch.get(row).request().inputs();
-            for (int i = 0; i < inputs.length; i++) {
-                int bytes = signature.inputs().get(i).sampleBytes();
-                buffers.input(i).put(row * bytes, inputs[i], inputs[i].position(), bytes);
-            }
+            putRow(signature, batch.get(row).request(), buffers, row);
         }
         buffers.run(batch.size()).whenComplete((run, error) -> {
             try {
@@ -156,6 +152,15 @@ public final class InferenceFunction extends RichAsyncFunction<byte[], Inference
                 buffers.release();
             }
         });
+    }
+
+    /** Copies one request's inputs into row {@code row} of the batch's input buffers. */
+    static void putRow(ModelSignature signature, DecodedRequest request, BatchBuffers buffers, int row) {
+        ByteBuffer[] inputs = request.inputs();
+        for (int i = 0; i < inputs.length; i++) {
+            int bytes = signature.inputs().get(i).sampleBytes();
+            buffers.input(i).put(row * bytes, inputs[i], inputs[i].position(), bytes);
+        }
     }
 
     private void complete(List<PendingRequest> batch, BatchBuffers buffers, BatchRun run, long batchStart) {

@@ -122,7 +122,7 @@ public final class LocalRun {
     }
 
     /** Open-loop pacing: request i leaves at start + i/rate, whether or not results keep up. */
-    private static void pace(long start, int i, int ratePerSecond) throws InterruptedException {
+    public static void pace(long start, int i, int ratePerSecond) throws InterruptedException {
         long due = start + (long) i * 1_000_000_000L / ratePerSecond;
         long wait = due - System.nanoTime();
         if (wait > 0) {

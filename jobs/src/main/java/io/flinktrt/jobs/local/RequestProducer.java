@@ -10,6 +10,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Properties;
+import java.util.concurrent.atomic.AtomicLong;
 
 /** Sends requests to the input topic, optionally at a fixed rate (an open-loop load). */
 public final class RequestProducer implements AutoCloseable {
@@ -17,6 +18,7 @@ public final class RequestProducer implements AutoCloseable {
     private final KafkaProducer<byte[], byte[]> producer;
     private final String topic;
     private final AvroCodec<InferenceRequest> codec = new AvroCodec<>(InferenceRequest.class);
+    private final AtomicLong failedSends = new AtomicLong();
 
     public RequestProducer(Properties client, String topic) {
         Properties config = (Properties) client.clone();
@@ -37,9 +39,15 @@ public final class RequestProducer implements AutoCloseable {
         producer.send(new ProducerRecord<>(topic, key == null ? null : key.getBytes(StandardCharsets.UTF_8), value),
                 (metadata, error) -> {
                     if (error != null) {
+                        failedSends.incrementAndGet();
                         System.err.println("send failed: " + error.getMessage());
                     }
                 });
+    }
+
+    /** Sends the broker did not acknowledge (each was reported on stderr); final after {@link #flush}. */
+    public long failedSends() {
+        return failedSends.get();
     }
 
     public void flush() {

@@ -1,0 +1,113 @@
+package io.flinktrt.operator;
+
+import io.flinktrt.backend.onnxruntime.OnnxRuntimeBackend;
+import io.flinktrt.schema.InferenceRequest;
+import io.flinktrt.testing.TestModels;
+import io.flinktrt.wire.AvroCodec;
+import io.flinktrt.wire.RandomRequests;
+
+import org.apache.flink.api.common.JobID;
+import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Gauge;
+import org.apache.flink.metrics.Histogram;
+import org.apache.flink.metrics.Metric;
+import org.apache.flink.runtime.testutils.InMemoryReporter;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The operator's metrics as a reporter sees them, after a bounded job on a real MiniCluster. */
+@Timeout(120)
+class InferenceMetricsITCase {
+
+    /** Retains metrics after the job ends, so the bounded job can finish before they are read. */
+    private static final InMemoryReporter REPORTER = InMemoryReporter.createWithRetainedMetrics();
+
+    @RegisterExtension
+    static final MiniClusterExtension FLINK = new MiniClusterExtension(
+            new MiniClusterResourceConfiguration.Builder()
+                    .setConfiguration(REPORTER.addToConfiguration(new Configuration()))
+                    .setNumberTaskManagers(1)
+                    .setNumberSlotsPerTaskManager(1)
+                    .build());
+
+    @Test
+    void countsRequestsBatchesAndFailuresAndTimesEachStep() throws Exception {
+        int good = 10;
+        int maxBatch = 4; // 10 requests: batches of 4 and 4 by size, then 2 after max delay
+        AvroCodec<InferenceRequest> codec = new AvroCodec<>(InferenceRequest.class);
+        RandomRequests random = new RandomRequests(BackpressureITCase.MLP, 100, 5);
+        List<byte[]> payloads = new ArrayList<>();
+        for (int i = 0; i < good; i++) {
+            payloads.add(codec.encode(random.next("m" + i)));
+        }
+        payloads.add(new byte[] {42}); // not Avro: UNDECODABLE
+
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.setParallelism(1);
+        DataStream<byte[]> requests = env.fromData(payloads, PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO);
+        InferenceFunction.builder()
+                .setModel(TestModels.path(TestModels.MLP).toString()).setBackend(OnnxRuntimeBackend.NAME)
+                .setMaxBatchSize(maxBatch).setMaxDelay(Duration.ofMillis(500))
+                .build()
+                .applyTo(requests)
+                .sinkTo(new DiscardingSink<>());
+        JobID job = env.execute("metrics").getJobID();
+
+        Map<String, Metric> metrics = REPORTER.getMetricsByIdentifiers(job);
+        assertThat(counter(metrics, "inference_count")).isEqualTo(good);
+        assertThat(counter(metrics, "inference_exec_count")).isEqualTo(3);
+        assertThat(counter(metrics, "code.UNDECODABLE.inference_request_failure")).isEqualTo(1);
+        assertThat(counter(metrics, "code.TIMEOUT.inference_request_failure")).isZero();
+
+        Histogram batchSize = histogram(metrics, "batch_size");
+        assertThat(batchSize.getCount()).isEqualTo(3);
+        assertThat(batchSize.getStatistics().getMin()).isEqualTo(2);
+        assertThat(batchSize.getStatistics().getMax()).isEqualTo(maxBatch);
+        assertThat(histogram(metrics, "compute_infer_duration_us").getCount()).isEqualTo(3);
+        assertThat(histogram(metrics, "queue_duration_us").getCount()).isEqualTo(good);
+        Histogram requestMicros = histogram(metrics, "request_duration_us");
+        assertThat(requestMicros.getCount()).isEqualTo(good);
+        // The last two requests waited for max delay before their batch left.
+        assertThat(requestMicros.getStatistics().getMax()).isGreaterThanOrEqualTo(400_000);
+
+        assertThat(gauge(metrics, "pending_requests")).isEqualTo(0);
+        assertThat(gauge(metrics, "padding_waste")).isEqualTo(0.0); // ONNX Runtime runs exactly the rows it gets
+    }
+
+    /** The one metric of the operator's {@code inference} group whose identifier ends with {@code name}. */
+    private static Metric metric(Map<String, Metric> metrics, String name) {
+        String suffix = "." + InferenceMetrics.GROUP + "." + name;
+        List<Metric> found = metrics.entrySet().stream()
+                .filter(e -> e.getKey().endsWith(suffix)).map(Map.Entry::getValue).toList();
+        assertThat(found).as("metrics ending in %s among %s", suffix, metrics.keySet()).hasSize(1);
+        return found.get(0);
+    }
+
+    private static long counter(Map<String, Metric> metrics, String name) {
+        return ((Counter) metric(metrics, name)).getCount();
+    }
+
+    private static Histogram histogram(Map<String, Metric> metrics, String name) {
+        return (Histogram) metric(metrics, name);
+    }
+
+    private static Object gauge(Map<String, Metric> metrics, String name) {
+        return ((Gauge<?>) metric(metrics, name)).getValue();
+    }
+}
