@@ -7,8 +7,6 @@ import io.flinktrt.schema.ErrorCode;
 import io.flinktrt.schema.InferenceRequest;
 import io.flinktrt.schema.Tensor;
 
-import org.apache.avro.io.BinaryDecoder;
-import org.apache.avro.io.DecoderFactory;
 import org.apache.avro.specific.SpecificDatumReader;
 
 import java.nio.ByteBuffer;
@@ -25,7 +23,6 @@ public final class RequestDecoder {
     private final ModelSignature signature;
     private final RequestLimits limits;
     private final SpecificDatumReader<InferenceRequest> reader = new SpecificDatumReader<>(InferenceRequest.class);
-    private BinaryDecoder decoder;
     private InferenceRequest reused;
 
     public RequestDecoder(ModelSignature signature, RequestLimits limits) {
@@ -78,7 +75,7 @@ public final class RequestDecoder {
 
     private InferenceRequest parse(byte[] payload) throws RequestRejectedException {
         try {
-            decoder = DecoderFactory.get().binaryDecoder(payload, decoder);
+            PayloadBoundedDecoder decoder = new PayloadBoundedDecoder(payload); // Avro alone trusts claimed lengths
             reused = reader.read(reused, decoder);
             if (!decoder.isEnd()) {
                 throw new RequestRejectedException(ErrorCode.UNDECODABLE,
