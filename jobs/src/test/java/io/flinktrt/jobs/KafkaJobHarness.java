@@ -5,6 +5,7 @@ import io.flinktrt.jobs.local.OutcomeReader;
 import io.flinktrt.jobs.local.RequestProducer;
 import io.flinktrt.operator.InferenceFunctionBuilder;
 
+import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
@@ -70,6 +71,10 @@ final class KafkaJobHarness implements AutoCloseable {
             throw new AssertionError(duplicates[0] + " outcomes came back more than once");
         }
         return outcomes;
+    }
+
+    JobStatus status() throws Exception {
+        return job.getJobStatus().get(10, TimeUnit.SECONDS);
     }
 
     @Override
