@@ -14,6 +14,7 @@ import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
+import org.apache.kafka.clients.producer.ProducerConfig;
 
 import java.time.Duration;
 import java.util.Properties;
@@ -23,6 +24,9 @@ import java.util.Properties;
  * failures to the dead-letter topic, through one Kafka sink.
  */
 public final class InferenceJob {
+
+    /** The broker's default {@code transaction.max.timeout.ms}. */
+    static final Duration DEFAULT_TRANSACTION_TIMEOUT = Duration.ofMinutes(15);
 
     private final String bootstrapServers;
     private final String inputTopic;
@@ -69,11 +73,24 @@ public final class InferenceJob {
                 .uid("kafka-requests");
         KafkaSink<InferenceOutcome> sink = KafkaSink.<InferenceOutcome>builder()
                 .setBootstrapServers(bootstrapServers)
-                .setKafkaProducerConfig(kafkaProperties)
+                .setKafkaProducerConfig(producerProperties())
                 .setRecordSerializer(new OutcomeSerializer(outputTopic, deadLetterTopic))
                 .setDeliveryGuarantee(deliveryGuarantee)
                 .setTransactionalIdPrefix(transactionalIdPrefix)
                 .build();
         inference.applyTo(requests).sinkTo(sink).name("kafka-outcomes").uid("kafka-outcomes");
+    }
+
+    /**
+     * The sink's producer settings. The connector's default transaction timeout (1 h) is above the
+     * broker's default {@code transaction.max.timeout.ms} (15 min), which refuses every transaction;
+     * unless the user set one, EXACTLY_ONCE asks for the broker's default maximum.
+     */
+    private Properties producerProperties() {
+        Properties producer = (Properties) kafkaProperties.clone();
+        if (deliveryGuarantee == DeliveryGuarantee.EXACTLY_ONCE) {
+            producer.putIfAbsent(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, String.valueOf(DEFAULT_TRANSACTION_TIMEOUT.toMillis()));
+        }
+        return producer;
     }
 }

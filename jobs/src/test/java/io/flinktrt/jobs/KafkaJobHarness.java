@@ -5,6 +5,7 @@ import io.flinktrt.jobs.local.OutcomeReader;
 import io.flinktrt.jobs.local.RequestProducer;
 import io.flinktrt.operator.InferenceFunctionBuilder;
 
+import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
@@ -31,10 +32,17 @@ final class KafkaJobHarness implements AutoCloseable {
 
     KafkaJobHarness(EmbeddedKafka kafka, String name, int partitions, InferenceFunctionBuilder inference,
                     java.util.function.UnaryOperator<InferenceJobBuilder> customize) throws Exception {
+        this(kafka, kafka.clientProperties(), name, partitions, inference, customize);
+    }
+
+    /** With {@code client} as the settings of every client: the job's, the producer's and the reader's. */
+    KafkaJobHarness(EmbeddedKafka kafka, Properties client, String name, int partitions,
+                    InferenceFunctionBuilder inference,
+                    java.util.function.UnaryOperator<InferenceJobBuilder> customize) throws Exception {
         this.input = name + "-requests";
         this.output = name + "-results";
         this.deadLetter = name + "-dead-letter";
-        this.client = kafka.clientProperties();
+        this.client = client;
         EmbeddedKafka.createTopics(client, partitions, List.of(input, output, deadLetter));
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(partitions);
@@ -70,6 +78,10 @@ final class KafkaJobHarness implements AutoCloseable {
             throw new AssertionError(duplicates[0] + " outcomes came back more than once");
         }
         return outcomes;
+    }
+
+    JobStatus status() throws Exception {
+        return job.getJobStatus().get(10, TimeUnit.SECONDS);
     }
 
     @Override

@@ -23,10 +23,13 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -53,6 +56,14 @@ public final class InferenceFunction extends RichAsyncFunction<byte[], Inference
     private transient RequestDecoder decoder;
     private transient ResultEncoder encoder;
     private transient Batcher<PendingRequest> batcher;
+    /**
+     * Waits for free buffers and starts batches, so the task thread never blocks on the backend:
+     * while a backend stalls, the task still handles timeouts and checkpoints. Backpressure comes
+     * from the async operator's capacity instead.
+     */
+    private transient ExecutorService dispatcher;
+    /** Batches handed to the dispatcher and not yet started, oldest first; guarded by itself. */
+    private transient ArrayDeque<List<PendingRequest>> waiting;
     private transient InferenceMetrics metrics;
     /**
      * Futures not yet completed, with their request ids ("" until decoded); whoever removes one
@@ -98,7 +109,13 @@ public final class InferenceFunction extends RichAsyncFunction<byte[], Inference
         encoder = new ResultEncoder(signature, runner.backendName());
         inFlight = new ConcurrentHashMap<>();
         metrics = new InferenceMetrics(getRuntimeContext().getMetricGroup(), () -> inFlight.size());
-        batcher = new Batcher<>(signature.maxBatchSize(), config.maxDelay(), this::runBatch,
+        dispatcher = Executors.newSingleThreadExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "inference-dispatcher-" + subtask);
+            thread.setDaemon(true);
+            return thread;
+        });
+        waiting = new ArrayDeque<>();
+        batcher = new Batcher<>(signature.maxBatchSize(), config.maxDelay(), this::dispatch,
                 "inference-batcher-" + subtask);
     }
 
@@ -126,13 +143,40 @@ public final class InferenceFunction extends RichAsyncFunction<byte[], Inference
                 + "; the backend is slower than the stream or stalled.", payload);
     }
 
-    /** Fills a free buffer set with the batch and starts it; runs on the task or the batcher's timer thread. */
-    private void runBatch(List<PendingRequest> batch) {
+    /** Queues a batch for the dispatcher; runs on the task or the batcher's timer thread. */
+    private void dispatch(List<PendingRequest> batch) {
+        synchronized (waiting) {
+            waiting.add(batch);
+            // While a backend stalls, batches pile up here as their requests time out: drop those
+            // requests now, so what waits stays within the async operator's capacity.
+            waiting.forEach(b -> b.removeIf(this::timedOut));
+            waiting.removeIf(List::isEmpty);
+        }
+        dispatcher.execute(this::runNextBatch);
+    }
+
+    private boolean timedOut(PendingRequest request) {
+        return !inFlight.containsKey(request.future());
+    }
+
+    /** Fills a free buffer set with the oldest waiting batch and starts it; runs on the dispatcher thread. */
+    private void runNextBatch() {
         BatchBuffers buffers;
         try {
-            buffers = runner.acquire(); // waits while every buffer set is busy: backpressure
+            buffers = runner.acquire(); // waits while every buffer set is busy
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt(); // the task is being cancelled; its queue is checkpointed
+            return;
+        }
+        List<PendingRequest> batch;
+        synchronized (waiting) {
+            batch = waiting.poll();
+            if (batch != null) {
+                batch.removeIf(this::timedOut);
+            }
+        }
+        if (batch == null || batch.isEmpty()) { // it timed out whole while waiting for buffers
+            buffers.release();
             return;
         }
         long batchStart = System.nanoTime();
@@ -197,6 +241,10 @@ public final class InferenceFunction extends RichAsyncFunction<byte[], Inference
     public void close() throws Exception {
         if (batcher != null) {
             batcher.close();
+        }
+        if (dispatcher != null) {
+            dispatcher.shutdownNow();
+            dispatcher.awaitTermination(30, TimeUnit.SECONDS);
         }
         if (runner != null) {
             runner.close();

@@ -183,7 +183,8 @@ class InferenceFunctionTest {
             for (InferenceRequest request : sent) {
                 harness.processElement(new StreamRecord<>(requests.encode(request)));
             }
-            assertThat(GatedBackend.batchesStarted()).isEqualTo(2); // 2 + 2 held at the gate, 1 waiting to fill
+            awaitBatchesStarted(2); // 2 + 2 held at the gate, 1 waiting to fill
+            assertThat(GatedBackend.batchesStarted()).isEqualTo(2);
             snapshot = harness.snapshot(1, 1);
             assertThat(harness.extractOutputValues()).isEmpty();
         }
@@ -213,6 +214,14 @@ class InferenceFunctionTest {
             InferenceFunction function, OutputMode mode) throws Exception {
         return new OneInputStreamOperatorTestHarness<>(
                 new AsyncWaitOperatorFactory<>(function, 30_000, 20, mode), BytePrimitiveArraySerializer.INSTANCE);
+    }
+
+    /** Batches start on the function's dispatcher thread, a moment after the task handed them on. */
+    private static void awaitBatchesStarted(int count) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (GatedBackend.batchesStarted() < count && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
     }
 
     /** Lets the harness's mailbox run until {@code count} outcomes are out. */

@@ -1,0 +1,148 @@
+package io.flinktrt.jobs;
+
+import io.flinktrt.jobs.kafka.EmbeddedKafka;
+import io.flinktrt.jobs.local.OutcomeReader;
+import io.flinktrt.jobs.local.RequestProducer;
+import io.flinktrt.operator.InferenceFunction;
+import io.flinktrt.testing.GatedBackend;
+import io.flinktrt.testing.TestModels;
+import io.flinktrt.wire.RandomRequests;
+
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.StateRecoveryOptions;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.core.execution.SavepointFormatType;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Stop-with-savepoint while the backend holds batches and more requests wait in the async
+ * operator's queue, then a new job restored from that savepoint: every request gets exactly one
+ * result, the ones in flight at the savepoint from the restored job.
+ */
+@Timeout(180)
+class SavepointITCase {
+
+    @RegisterExtension
+    static final MiniClusterExtension FLINK = new MiniClusterExtension(
+            new MiniClusterResourceConfiguration.Builder()
+                    .setNumberTaskManagers(1)
+                    .setNumberSlotsPerTaskManager(1)
+                    .build());
+
+    @AfterEach
+    void openGate() {
+        GatedBackend.openGate();
+    }
+
+    @Test
+    void requestsInFlightAtAStopWithSavepointGetTheirResultsFromTheRestoredJobExactlyOnce(@TempDir Path savepoints)
+            throws Exception {
+        GatedBackend.reset();
+        Path model = TestModels.path(TestModels.MLP);
+        RandomRequests random = new RandomRequests(InferenceJobITCase.signature(model), 100, 19);
+        int before = 20;
+        int held = 30;
+        int after = 10;
+        Map<String, Integer> seen = new HashMap<>();
+        try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
+            Properties client = kafka.clientProperties();
+            EmbeddedKafka.createTopics(client, 1, List.of("sp-requests", "sp-results", "sp-dead-letter"));
+            try (RequestProducer producer = new RequestProducer(client, "sp-requests");
+                 OutcomeReader reader = new OutcomeReader(client, "sp-results", "sp-dead-letter", true)) {
+                JobClient first = start(kafka, new Configuration());
+                send(producer, random, "before-", before);
+                read(reader, seen, before);
+
+                GatedBackend.closeGate();
+                int startedBeforeGate = GatedBackend.batchesStarted();
+                send(producer, random, "held-", held);
+                awaitBatchesStarted(startedBeforeGate + 2); // both buffer sets held, the rest queued
+                int batchesAtTheGate = GatedBackend.batchesStarted() - startedBeforeGate;
+                String savepoint = first.stopWithSavepoint(false, savepoints.toUri().toString(),
+                        SavepointFormatType.CANONICAL).get(60, TimeUnit.SECONDS);
+                read(reader, seen, 0); // whatever the first job committed, nothing held may be among it
+                assertThat(seen.keySet()).noneMatch(id -> id.startsWith("held-"));
+
+                GatedBackend.reset(); // open, so the restored job can run what it replays
+                Configuration restore = new Configuration();
+                restore.set(StateRecoveryOptions.SAVEPOINT_PATH, savepoint);
+                JobClient second = start(kafka, restore);
+                send(producer, random, "after-", after);
+                read(reader, seen, before + held + after);
+                second.cancel().get(30, TimeUnit.SECONDS);
+
+                System.out.printf("savepoint: %d results before, %d requests in flight at the savepoint (%d batches"
+                                + " of up to 4 held by the backend), %d after; %d distinct ids came back, %d more"
+                                + " than once%n", before, held, batchesAtTheGate, after, seen.size(),
+                        seen.values().stream().filter(c -> c > 1).count());
+            }
+        }
+        assertThat(seen).hasSize(before + held + after);
+        assertThat(seen).allSatisfy((id, count) -> assertThat(count).as(id).isEqualTo(1));
+    }
+
+    private static JobClient start(EmbeddedKafka kafka, Configuration conf) throws Exception {
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+        InferenceJob.builder()
+                .setBootstrapServers(kafka.bootstrapServers())
+                .setKafkaProperties(kafka.clientProperties())
+                .setTopics("sp-requests", "sp-results", "sp-dead-letter")
+                .setGroupId("sp")
+                .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
+                .setTransactionalIdPrefix("sp")
+                .setCheckpointInterval(Duration.ofMillis(500))
+                // Timeouts far away: the held requests must stay in flight, not go to the dead-letter topic.
+                // Room for all of them in the async queue: with it full, the source task cannot take the savepoint.
+                .setInference(InferenceFunction.builder().setModel(TestModels.path(TestModels.MLP).toString())
+                        .setBackend(GatedBackend.NAME).setMaxBatchSize(4).setMaxDelay(Duration.ofMillis(5))
+                        .setCapacity(64).setTimeout(Duration.ofMinutes(2)).build())
+                .build()
+                .addTo(env);
+        return env.executeAsync("savepoint");
+    }
+
+    private static void send(RequestProducer producer, RandomRequests random, String prefix, int n) {
+        for (int i = 0; i < n; i++) {
+            producer.send(random.next(prefix + i));
+        }
+        producer.flush();
+    }
+
+    /** Reads results (failing on any dead letter) until {@code count} distinct ids were seen, or briefly when 0. */
+    private static void read(OutcomeReader reader, Map<String, Integer> seen, int count) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(count == 0 ? 2 : 60);
+        while ((count == 0 || seen.size() < count) && System.nanoTime() < deadline) {
+            reader.poll(Duration.ofMillis(100), outcome -> {
+                assertThat(outcome.failure()).as("dead letter for %s", outcome.id()).isNull();
+                seen.merge(outcome.id(), 1, Integer::sum);
+            });
+        }
+    }
+
+    private static void awaitBatchesStarted(int count) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (GatedBackend.batchesStarted() < count && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertThat(GatedBackend.batchesStarted()).as("batches started").isGreaterThanOrEqualTo(count);
+    }
+}
