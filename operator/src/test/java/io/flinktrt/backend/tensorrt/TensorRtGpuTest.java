@@ -1,0 +1,261 @@
+package io.flinktrt.backend.tensorrt;
+
+import io.flinktrt.backend.BackendException;
+import io.flinktrt.backend.BatchBuffers;
+import io.flinktrt.backend.BatchRun;
+import io.flinktrt.backend.ComputeOnlyLoop;
+import io.flinktrt.backend.ModelConfig;
+import io.flinktrt.backend.ModelRunner;
+import io.flinktrt.testing.TestModels;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * Builds and runs the repo's test models on a real GPU and compares them with ONNX Runtime; proves
+ * that repeated open/close keeps GPU memory flat and that bad plans fail before TensorRT loads them.
+ * Run on a GPU host only (tag {@code gpu}; see docs/gpu.md). {@code -Dflinktrt.cycle.plan=PLAN}
+ * runs the open/close cycles on a bigger plan (e.g. ResNet-50) than the test models.
+ */
+@Tag("gpu")
+class TensorRtGpuTest {
+
+    private static final List<Integer> BUCKETS = List.of(1, 8, 32);
+
+    @TempDir
+    static Path dir;
+
+    /** Fails the whole class with the backend's own reason when TensorRT cannot run here. */
+    @BeforeAll
+    static void needsGpu() {
+        io.flinktrt.backend.Availability availability = new TensorRtBackend().availability();
+        assertThat(availability.available()).as(availability.reason()).isTrue();
+        System.out.println(availability.reason());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {TestModels.MLP, TestModels.TWO_IN_TWO_OUT, TestModels.TOKENS})
+    void matchesOnnxRuntime(String model) throws Exception {
+        Path plan = build(model);
+        for (int rows : new int[] {1, 5, 32}) {
+            EngineCheck.Report report = EngineCheck.compare(plan, TestModels.path(model), rows, rows, 0);
+            System.out.printf("%s rows=%d executed=%d %.3f ms %s%n", model, rows, report.tensorRt().executedRows(),
+                    report.tensorRt().computeNanos() / 1e6, report.outputs());
+            for (EngineCheck.OutputDiff diff : report.outputs()) {
+                assertThat(diff.maxAbsDiff()).as(diff.toString()).isLessThan(1e-2); // TF32 is on by default
+                if (diff.hasTop1()) {
+                    assertThat(diff.top1Agreement()).as(diff.toString()).isEqualTo(rows);
+                }
+            }
+        }
+    }
+
+    @Test
+    void lanesRunConcurrentlyAndPadToTheirBucket() throws Exception {
+        Path plan = build(TestModels.MLP);
+        try (ModelRunner runner = new TensorRtBackend().open(new ModelConfig(plan, 0, 0, 2, Map.of()))) {
+            assertThat(runner.signature().maxBatchSize()).isEqualTo(32);
+            assertThat(runner.signature().inputs().get(0).sampleShape()).containsExactly(16);
+            assertThat(runner.signature().outputs().get(0).sampleShape()).containsExactly(10);
+            BatchBuffers a = runner.acquire();
+            BatchBuffers b = runner.acquire();
+            fill(a, 3, 1);
+            fill(b, 20, 2);
+            var runA = a.run(3);
+            var runB = b.run(20);
+            BatchRun doneA = runA.get();
+            BatchRun doneB = runB.get();
+            assertThat(doneA.executedRows()).isEqualTo(8);
+            assertThat(doneB.executedRows()).isEqualTo(32);
+            for (int r = 0; r < 3; r++) { // softmax rows sum to 1
+                float sum = 0;
+                for (int e = 0; e < 10; e++) {
+                    sum += a.output(0).getFloat((r * 10 + e) * 4);
+                }
+                assertThat(sum).isCloseTo(1f, org.assertj.core.data.Offset.offset(1e-3f));
+            }
+            a.release();
+            b.release();
+        }
+        assertThat(TensorRtBackend.liveEngines()).isZero();
+    }
+
+    @Test
+    void openCloseCyclesKeepGpuMemoryFlat() throws Exception {
+        String given = System.getProperty("flinktrt.cycle.plan");
+        Path plan = given != null ? Path.of(given) : build(TestModels.MLP);
+        int cycles = 50;
+        long[] free = new long[cycles + 1];
+        long freeWhileOpen = Long.MAX_VALUE; // shows the measurement sees what a runner holds
+        free[0] = GpuProbe.freeMemory(0);
+        long start = System.nanoTime();
+        for (int i = 1; i <= cycles; i++) {
+            try (ModelRunner runner = new TensorRtBackend().open(new ModelConfig(plan, 0, 0, 2, Map.of()))) {
+                BatchBuffers buffers = runner.acquire();
+                buffers.run(1).get();
+                buffers.release();
+                freeWhileOpen = Math.min(freeWhileOpen, GpuProbe.freeMemory(0));
+            }
+            free[i] = GpuProbe.freeMemory(0);
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        double mib = 1 << 20;
+        System.out.printf("open/close cycles of %s: %d in %.1f s; free GPU memory before %.1f MiB, while open"
+                        + " %.1f MiB, after cycle 1 %.1f MiB, after cycle %d %.1f MiB; change from cycle 1 to %d: %.1f MiB%n",
+                plan.getFileName(), cycles, seconds, free[0] / mib, freeWhileOpen / mib, free[1] / mib, cycles,
+                free[cycles] / mib, cycles, (free[cycles] - free[1]) / mib);
+        assertThat(Math.abs(free[cycles] - free[1])).as("GPU memory change over %d cycles", cycles)
+                .isLessThan(32L << 20);
+    }
+
+    /** Figures for docs/benchmarks.md; asserts only that both loops ran. */
+    @Test
+    void reportsThroughput() throws Exception {
+        String given = System.getProperty("flinktrt.cycle.plan");
+        Path plan = given != null ? Path.of(given) : build(TestModels.MLP);
+        try (ModelRunner runner = new TensorRtBackend().open(new ModelConfig(plan, 0, 0, 2, Map.of()))) {
+            int rows = runner.signature().maxBatchSize();
+            Duration duration = Duration.ofSeconds(3);
+            double computeOnly = ((ComputeOnlyLoop) runner).computeOnlyRecordsPerSecond(rows, duration);
+            long records = withCopies(runner, rows, duration);
+            double withCopies = records / (double) duration.toSeconds();
+            System.out.printf("throughput of %s at batch %d, 2 lanes: compute only %.0f records/s; with pinned"
+                    + " H2D/D2H copies, 2 batches in flight %.0f records/s%n", plan.getFileName(), rows, computeOnly,
+                    withCopies);
+            assertThat(computeOnly).isPositive();
+            assertThat(withCopies).isPositive();
+        }
+    }
+
+    /** Two caller threads, each acquiring, running and releasing buffer sets back to back. */
+    private static long withCopies(ModelRunner runner, int rows, Duration duration) throws Exception {
+        long deadline = System.nanoTime() + duration.toNanos();
+        java.util.concurrent.atomic.AtomicLong records = new java.util.concurrent.atomic.AtomicLong();
+        List<Thread> callers = new java.util.ArrayList<>();
+        for (int t = 0; t < 2; t++) {
+            Thread caller = new Thread(() -> {
+                try {
+                    while (System.nanoTime() < deadline) {
+                        BatchBuffers buffers = runner.acquire();
+                        records.addAndGet(buffers.run(rows).get().rows());
+                        buffers.release();
+                    }
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            caller.start();
+            callers.add(caller);
+        }
+        for (Thread caller : callers) {
+            caller.join();
+        }
+        return records.get();
+    }
+
+    @Test
+    void badPlansFailBeforeTensorRtLoadsThem() throws Exception {
+        Path good = build(TestModels.MLP);
+        byte[] bytes = Files.readAllBytes(good);
+        String json = Files.readString(PlanMetadata.sidecarOf(good));
+
+        Path truncated = copy(good, "truncated.plan", java.util.Arrays.copyOf(bytes, bytes.length / 2), json);
+        assertThatThrownBy(() -> open(truncated)).isInstanceOf(BackendException.class)
+                .hasMessageContaining("(truncated)").hasMessageContaining("Rebuild with build-engine");
+
+        byte[] flipped = bytes.clone();
+        flipped[flipped.length / 2] ^= 0x5a;
+        Path corrupt = copy(good, "corrupt.plan", flipped, json);
+        assertThatThrownBy(() -> open(corrupt)).hasMessageContaining("corrupt").hasMessageContaining("Rebuild");
+
+        PlanMetadata m = PlanMetadata.read(PlanMetadata.sidecarOf(good));
+        Path otherTrt = copy(good, "other-trt.plan", bytes, json.replace(m.tensorRtVersion(), "10.5.0.18"));
+        assertThatThrownBy(() -> open(otherTrt))
+                .hasMessageContaining("built with TensorRT 10.5.0.18, this JVM loads TensorRT " + m.tensorRtVersion())
+                .hasMessageContaining("Rebuild with build-engine");
+
+        Path otherGpu = copy(good, "other-gpu.plan", bytes, json.replace("\"" + m.computeCapability() + "\"", "\"8.0\"")
+                .replace(m.gpuName(), "NVIDIA A100-SXM4-80GB"));
+        assertThatThrownBy(() -> open(otherGpu)).hasMessageContaining("compute capability 8.0 (NVIDIA A100-SXM4-80GB)")
+                .hasMessageContaining(m.gpuName());
+
+        Path hostCode = copy(good, "host-code.plan", bytes,
+                json.replace("\"versionCompatible\" : false", "\"versionCompatible\" : true"));
+        assertThatThrownBy(() -> open(hostCode)).hasMessageContaining("tensorrt.allow-host-code=true");
+
+        // metadata rewritten to match garbage: the checks pass, TensorRT itself must refuse it cleanly
+        byte[] garbage = new byte[bytes.length];
+        new Random(1).nextBytes(garbage);
+        Path garbagePlan = copy(good, "garbage.plan", garbage, json.replace(m.planSha256(),
+                io.flinktrt.backend.ModelFiles.sha256(garbage)));
+        assertThatThrownBy(() -> open(garbagePlan)).hasMessageContaining("could not deserialize")
+                .hasMessageContaining("Rebuild with build-engine");
+        assertThat(TensorRtBackend.liveEngines()).isZero();
+    }
+
+    @Test
+    void onnxModelsAreBuiltOnceAndCached() throws Exception {
+        Path cache = dir.resolve("plan-cache");
+        Map<String, String> options = Map.of(OnnxPlanCache.CACHE_DIR, cache.toString());
+        ModelConfig config = new ModelConfig(TestModels.path(TestModels.TWO_IN_TWO_OUT), 0, 16, 2, options);
+        try (ModelRunner runner = new TensorRtBackend().open(config)) {
+            assertThat(runner.backendName()).isEqualTo("tensorrt");
+            assertThat(runner.signature().maxBatchSize()).isEqualTo(16);
+        }
+        try (var plans = Files.list(cache)) {
+            assertThat(plans.filter(p -> p.toString().endsWith(".plan")).count()).isEqualTo(1);
+        }
+        long modified = Files.getLastModifiedTime(cachedPlan(cache)).toMillis();
+        try (ModelRunner again = new TensorRtBackend().open(config)) {
+            assertThat(again.signature().outputs()).hasSize(2);
+        }
+        assertThat(Files.getLastModifiedTime(cachedPlan(cache)).toMillis()).as("not rebuilt").isEqualTo(modified);
+    }
+
+    private static Path cachedPlan(Path cache) throws java.io.IOException {
+        try (var files = Files.list(cache)) {
+            return files.filter(p -> p.toString().endsWith(".plan")).findFirst().orElseThrow();
+        }
+    }
+
+    private static Path build(String model) throws BackendException {
+        Path plan = dir.resolve(model + ".plan");
+        if (!Files.exists(plan)) {
+            BuildOptions defaults = BuildOptions.defaults(TestModels.path(model), plan);
+            EngineBuilder.build(new BuildOptions(defaults.onnx(), plan, false, false, null, null, Map.of(), BUCKETS,
+                    1024, null, 3, defaults.tacticSources(), false, 0, false), System.out::println);
+        }
+        return plan;
+    }
+
+    private static Path copy(Path good, String name, byte[] bytes, String json) throws Exception {
+        Path plan = good.resolveSibling(name);
+        Files.write(plan, bytes);
+        Files.writeString(PlanMetadata.sidecarOf(plan), json);
+        return plan;
+    }
+
+    private static void open(Path plan) throws BackendException {
+        new TensorRtBackend().open(new ModelConfig(plan, 0, 0, 1, Map.of())).close();
+    }
+
+    private static void fill(BatchBuffers buffers, int rows, long seed) {
+        Random random = new Random(seed);
+        for (int i = 0; i < rows * 16; i++) {
+            buffers.input(0).putFloat(i * 4, random.nextFloat());
+        }
+    }
+}
