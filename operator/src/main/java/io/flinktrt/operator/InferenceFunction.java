@@ -6,6 +6,7 @@ import io.flinktrt.backend.BatchBuffers;
 import io.flinktrt.backend.BatchRun;
 import io.flinktrt.backend.ModelRunner;
 import io.flinktrt.backend.ModelSignature;
+import io.flinktrt.backend.TensorSpec;
 import io.flinktrt.batch.Batcher;
 import io.flinktrt.schema.ErrorCode;
 import io.flinktrt.schema.InferenceOutcome;
@@ -31,6 +32,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
 
 /**
  * Runs a model on a stream of serialized {@code InferenceRequest}s, in batches.
@@ -45,6 +47,8 @@ public final class InferenceFunction extends RichAsyncFunction<byte[], Inference
 
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(InferenceFunction.class);
+    /** Batches larger than this are copied into the batch buffers by several threads. */
+    static final long PARALLEL_COPY_BYTES = 4L << 20;
     /** Capacity when neither it nor the max batch size is configured. */
     static final int DEFAULT_CAPACITY = 256;
 
@@ -53,6 +57,8 @@ public final class InferenceFunction extends RichAsyncFunction<byte[], Inference
     private transient GpuAssignment.Claim device;
     private transient ModelRunner runner;
     private transient ModelSignature signature;
+    /** Input bytes of one request. */
+    private transient long rowBytes;
     private transient RequestDecoder decoder;
     private transient ResultEncoder encoder;
     private transient Batcher<PendingRequest> batcher;
@@ -105,6 +111,7 @@ public final class InferenceFunction extends RichAsyncFunction<byte[], Inference
                     + " Set {} or {}.", DEFAULT_CAPACITY, signature.maxBatchSize(),
                     InferenceOptions.MAX_BATCH_SIZE.key(), InferenceOptions.CAPACITY.key());
         }
+        rowBytes = signature.inputs().stream().mapToLong(TensorSpec::sampleBytes).sum();
         decoder = new RequestDecoder(signature, config.limits());
         encoder = new ResultEncoder(signature, runner.backendName());
         inFlight = new ConcurrentHashMap<>();
@@ -180,8 +187,13 @@ public final class InferenceFunction extends RichAsyncFunction<byte[], Inference
             return;
         }
         long batchStart = System.nanoTime();
-        for (int row = 0; row < batch.size(); row++) {
-            putRow(signature, batch.get(row).request(), buffers, row);
+        if ((long) batch.size() * rowBytes < PARALLEL_COPY_BYTES) {
+            for (int row = 0; row < batch.size(); row++) {
+                putRow(signature, batch.get(row).request(), buffers, row);
+            }
+        } else { // a batch of images is tens of MB: one thread's memcpy would be slower than the GPU
+            IntStream.range(0, batch.size()).parallel()
+                    .forEach(row -> putRow(signature, batch.get(row).request(), buffers, row));
         }
         buffers.run(batch.size()).whenComplete((run, error) -> {
             try {
