@@ -90,7 +90,7 @@ class ExactlyOnceITCase {
                     .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
                     .setTransactionalIdPrefix("eo")
                     .setCheckpointInterval(Duration.ofMillis(500))
-                    .setInference(InferenceFunction.builder().setModel(model.toString()).setMaxBatchSize(32)
+                    .setInference(InferenceFunction.builder().setModel(model.toString()).setRejectNonFinite(true).setMaxBatchSize(32)
                             .setMaxDelay(Duration.ofMillis(5)).build())
                     .build()
                     .addTo(env);

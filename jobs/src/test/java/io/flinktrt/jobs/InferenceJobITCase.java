@@ -101,7 +101,7 @@ class InferenceJobITCase {
         Map<String, ErrorCode> expected = new HashMap<>();
         Map<String, byte[]> payloads = new HashMap<>();
         try (KafkaJobHarness run = new KafkaJobHarness(kafka, "dead-letter", 1,
-                InferenceFunction.builder().setModel(model.toString()).setMaxBatchSize(8)
+                InferenceFunction.builder().setModel(model.toString()).setRejectNonFinite(true).setMaxBatchSize(8)
                         .setMaxDelay(Duration.ofMillis(5)).setMaxRequestBytes(4096), job -> job)) {
             for (int i = 0; i < 10; i++) {
                 run.producer.send(random.next("good-" + i));

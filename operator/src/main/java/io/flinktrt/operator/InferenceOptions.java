@@ -92,7 +92,8 @@ public final class InferenceOptions {
     public static final ConfigOption<Boolean> REJECT_NON_FINITE =
             ConfigOptions.key("inference.reject-non-finite")
                     .booleanType()
-                    .defaultValue(true)
+                    .defaultValue(false)
                     .withDescription("Send requests with NaN or Inf in a floating-point input to the dead-letter"
-                            + " topic (NON_FINITE_INPUT) instead of running them.");
+                            + " topic (NON_FINITE_INPUT) instead of running them. Off by default, as in Triton:"
+                            + " the check reads every input value once (about 0.1 ms for a 600 KB image).");
 }

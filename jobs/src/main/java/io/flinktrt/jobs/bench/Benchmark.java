@@ -31,11 +31,13 @@ public final class Benchmark {
     private final Duration duration;
     private final long maxDelayMs;
     private final long jobMaxBytes;
+    private final long maxRecords;
     private final Path out;
     private final BenchTable table = new BenchTable();
 
     public Benchmark(InferenceBackend backend, Path model, int device, ModelSignature signature,
-                     Map<String, String> options, int seconds, long maxDelayMs, long jobMaxBytes, Path out) {
+                     Map<String, String> options, int seconds, long maxDelayMs, long jobMaxBytes, long maxRecords,
+                     Path out) {
         this.backend = backend;
         this.model = model;
         this.device = device;
@@ -44,6 +46,7 @@ public final class Benchmark {
         this.duration = Duration.ofSeconds(seconds);
         this.maxDelayMs = maxDelayMs;
         this.jobMaxBytes = jobMaxBytes;
+        this.maxRecords = maxRecords;
         this.out = out;
     }
 
@@ -81,6 +84,7 @@ public final class Benchmark {
             }
         }
         boolean complete = true;
+        Map<String, Plot> plots = new LinkedHashMap<>();
         if (stages.contains("job") || stages.contains("latency")) {
             try (KafkaJobThroughput jobs = new KafkaJobThroughput()) {
                 // The operator is the job's upper bound: size the run by it, so it lasts about the set duration.
@@ -109,7 +113,7 @@ public final class Benchmark {
                         }
                         latencies.line(String.format("%.0f%% load (%,d/s)", load * 100, rate), PERCENTILES, ms);
                     }
-                    latencies.write(out.resolve(signature.modelName() + "-latency.png"));
+                    plots.put(signature.modelName() + "-latency", latencies);
                 }
             }
         }
@@ -124,8 +128,11 @@ public final class Benchmark {
         if (!operator.isEmpty()) {
             throughput.line("operator in Flink", xs(operator), ys(operator));
         }
-        throughput.write(out.resolve(signature.modelName() + "-throughput.png"));
-        System.out.println("Wrote " + out.toAbsolutePath() + "/" + signature.modelName() + "-{bench.csv,throughput.png,latency.png}");
+        plots.put(signature.modelName() + "-throughput", throughput);
+        for (Map.Entry<String, Plot> plot : plots.entrySet()) {
+            plot.getValue().save(out.resolve(plot.getKey() + ".png"));
+        }
+        System.out.println("Wrote " + signature.modelName() + "-bench.csv and the plots to " + out.toAbsolutePath());
         return complete;
     }
 
@@ -142,7 +149,7 @@ public final class Benchmark {
 
     /** Enough requests to keep the stage busy for about the configured duration. */
     private long records(double recordsPerSecond) {
-        return Math.max(1000, (long) (recordsPerSecond * duration.toSeconds()));
+        return Math.min(maxRecords, Math.max(1000, (long) (recordsPerSecond * duration.toSeconds())));
     }
 
     private long requestBytes() {

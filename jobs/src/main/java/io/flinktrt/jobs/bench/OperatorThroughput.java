@@ -3,6 +3,7 @@ package io.flinktrt.jobs.bench;
 import io.flinktrt.backend.ModelSignature;
 import io.flinktrt.operator.InferenceFunction;
 import io.flinktrt.operator.InferenceFunctionBuilder;
+import io.flinktrt.operator.RequestBytesTypeInfo;
 import io.flinktrt.schema.InferenceOutcome;
 import io.flinktrt.schema.InferenceRequest;
 import io.flinktrt.schema.InferenceResult;
@@ -12,7 +13,6 @@ import io.flinktrt.wire.RandomRequests;
 import org.apache.flink.api.common.functions.MapFunction;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.functions.RichMapFunction;
-import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
@@ -40,10 +40,11 @@ final class OperatorThroughput {
         RESULTS.set(0);
         FIRST_NANOS.set(0);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(parallelism, new Configuration());
+        env.getConfig().enableObjectReuse(); // as the job does
         InferenceFunction function = inference.build();
         function.applyTo(env.fromSequence(0, records - 1)
                         .map(new CachedRequests(signature))
-                        .returns(PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO))
+                        .returns(RequestBytesTypeInfo.INSTANCE))
                 .map(new CountResults())
                 .sinkTo(new DiscardingSink<>());
         env.execute("flink-tensorrt bench: operator");

@@ -5,6 +5,7 @@ import io.flinktrt.backend.ModelConfig;
 import io.flinktrt.backend.ModelRunner;
 import io.flinktrt.backend.ModelSignature;
 import io.flinktrt.jobs.bench.Benchmark;
+import io.flinktrt.jobs.bench.Plot;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -23,8 +24,12 @@ import java.util.concurrent.Callable;
                 + " per GPU. Prints one table and writes CSV and PNG plots to --out.")
 public final class BenchCommand implements Callable<Integer> {
 
-    @Option(names = "--model", required = true, description = "ONNX file or TensorRT plan.")
+    @Option(names = "--model", description = "ONNX file or TensorRT plan (required unless --plots-from).")
     Path model;
+
+    @Option(names = "--plots-from", paramLabel = "DIR",
+            description = "Only draw the PNG plots from the .plot.txt files an earlier run left in DIR.")
+    Path plotsFrom;
 
     @Option(names = "--backend", defaultValue = Backends.AUTO, description = "Default: ${DEFAULT-VALUE}.")
     String backend;
@@ -53,6 +58,10 @@ public final class BenchCommand implements Callable<Integer> {
             description = "Cap on the bytes of requests sent through Kafka per job run (default: ${DEFAULT-VALUE}).")
     long jobMaxBytes;
 
+    @Option(names = "--max-records", defaultValue = "1000000",
+            description = "Cap on the requests of one operator or job run (default: ${DEFAULT-VALUE}).")
+    long maxRecords;
+
     @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Backend option, e.g. tensorrt.cuda-graphs=false.")
     List<String> settings = new ArrayList<>();
 
@@ -61,6 +70,13 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (plotsFrom != null) {
+            Plot.drawAll(plotsFrom);
+            return 0;
+        }
+        if (model == null) {
+            throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--model is required.");
+        }
         Map<String, String> options = new java.util.HashMap<>();
         for (String setting : settings) {
             int eq = setting.indexOf('=');
@@ -79,7 +95,7 @@ public final class BenchCommand implements Callable<Integer> {
                 sizes.add(value);
             }
         }
-        return new Benchmark(selection.backend(), model, device, signature, options, seconds, maxDelayMs, jobMaxBytes, out)
+        return new Benchmark(selection.backend(), model, device, signature, options, seconds, maxDelayMs, jobMaxBytes, maxRecords, out)
                 .run(sizes, slots, stages) ? 0 : 1;
     }
 }

@@ -42,8 +42,9 @@ public final class InferenceCliOptions {
     @Option(names = "--ordered", description = "Emit results in input order.")
     boolean ordered;
 
-    @Option(names = "--allow-non-finite", description = "Let NaN/Inf inputs through instead of rejecting them.")
-    boolean allowNonFinite;
+    @Option(names = "--reject-non-finite",
+            description = "Send requests with NaN/Inf inputs to the dead-letter topic (default: let them through).")
+    boolean rejectNonFinite;
 
     @Option(names = "--set", paramLabel = "KEY=VALUE",
             description = "Any other option, e.g. --set inference.max-request-bytes=1048576 or --set tensorrt.allow-host-code=true.")
@@ -82,8 +83,8 @@ public final class InferenceCliOptions {
         if (ordered) {
             config.set(InferenceOptions.ORDERED, true);
         }
-        if (allowNonFinite) {
-            config.set(InferenceOptions.REJECT_NON_FINITE, false);
+        if (rejectNonFinite) {
+            config.set(InferenceOptions.REJECT_NON_FINITE, true);
         }
         return config;
     }

@@ -1,6 +1,7 @@
 package io.flinktrt.jobs.kafka;
 
-import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
+import io.flinktrt.operator.RequestBytesTypeInfo;
+
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
 import org.apache.flink.util.Collector;
@@ -22,6 +23,6 @@ public final class RawRequestDeserializer implements KafkaRecordDeserializationS
 
     @Override
     public TypeInformation<byte[]> getProducedType() {
-        return PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO;
+        return RequestBytesTypeInfo.INSTANCE;
     }
 }

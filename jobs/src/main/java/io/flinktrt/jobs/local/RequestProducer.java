@@ -23,7 +23,8 @@ public final class RequestProducer implements AutoCloseable {
     public RequestProducer(Properties client, String topic) {
         Properties config = (Properties) client.clone();
         config.put(ProducerConfig.LINGER_MS_CONFIG, "5");
-        config.put(ProducerConfig.BATCH_SIZE_CONFIG, String.valueOf(1 << 20));
+        config.put(ProducerConfig.BATCH_SIZE_CONFIG, String.valueOf(4 << 20));
+        config.put(ProducerConfig.BUFFER_MEMORY_CONFIG, String.valueOf(256L << 20));
         config.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, String.valueOf(32 << 20));
         config.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "none");
         this.producer = new KafkaProducer<>(config, new ByteArraySerializer(), new ByteArraySerializer());
