@@ -5,7 +5,8 @@
 #                                     classpath, models, this script); then ../shared/gpu/bundle.sh target/gpu-app
 #   bash target/gpu-app/gpu-bench.sh STEP   on the GPU host (after the bundle arrived), logs under $OUT:
 #       engines   export ResNet-50 and the BERT-like encoder (torch) and build FP16 plans, batch buckets 1,8,32,128
-#       local     the local run (embedded Kafka, Flink, TensorRT) on the ResNet-50 and BERT-like plans
+#       local     the local run (embedded Kafka, Flink, TensorRT) on the BERT-like plan (ResNet-50's goes
+#                 through Kafka in bench-resnet's job stage)
 #       bench-resnet / bench-bert   the bench command for one model
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -51,8 +52,6 @@ step() {
         cp /tmp/large/$m-fp16.plan.json "$out/" 2>/dev/null
       done ;;
     local)
-      { echo "\$ flink-tensorrt local --model /tmp/large/resnet50-fp16.plan --requests 5000"
-        ft local --model /tmp/large/resnet50-fp16.plan --requests 5000; echo "exit $?"; } > "$out/local-resnet50.log" 2>&1
       { echo "\$ flink-tensorrt local --model /tmp/large/bert_like-fp16.plan --requests 20000 --int-range 30522"
         ft local --model /tmp/large/bert_like-fp16.plan --requests 20000 --int-range 30522; echo "exit $?"; } > "$out/local-bert_like.log" 2>&1 ;;
     bench-resnet|bench-bert)
