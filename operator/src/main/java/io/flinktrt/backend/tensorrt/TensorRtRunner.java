@@ -57,6 +57,9 @@ final class TensorRtRunner implements ModelRunner, ComputeOnlyLoop {
             for (Engine.Io io : engine.inputs) {
                 inputs.add(new TensorSpec(io.name(), io.dtype(), engine.inputSampleShape(io)));
             }
+            long inputBytes = inputs.stream().mapToLong(spec -> (long) spec.sampleBytes() * maxBatch).sum();
+            GpuMemoryBudget.check(modelName, engine.device, sets, engine.engine.getDeviceMemorySizeV2(), inputBytes,
+                    GpuProbe.freeMemory(engine.device));
             List<TensorSpec> outputs = new ArrayList<>(); // filled below: lane 0's context infers dynamic output shapes
             for (int i = 0; i < sets; i++) {
                 lanes.add(new Lane(engine.engine, engine.device, i, modelName, profiles, inputs, outputs, free::add));
