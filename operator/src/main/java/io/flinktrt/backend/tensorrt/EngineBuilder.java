@@ -285,7 +285,7 @@ public final class EngineBuilder {
                     new PlanMetadata.BuildFlags(options.fp16(), options.int8(), options.versionCompatible(),
                             options.tacticSources(), options.workspaceMiB(), options.optimizationLevel(),
                             options.batchBuckets(), calibration),
-                    tensors, Instant.now().toString(), Math.round(seconds * 100) / 100.0);
+                    tensors, Instant.now().toString(), Math.round(seconds * 100) / 100.0, List.of());
             Path parent = options.plan().toAbsolutePath().getParent();
             Files.createDirectories(parent);
             Files.write(options.plan(), plan);

@@ -13,6 +13,8 @@ import java.util.List;
 public final class PlanCompatibility {
 
     static final String REBUILD = "Rebuild with build-engine on this machine.";
+    /** The only plugin library shipped with the project: TensorRT's own. */
+    static final String SHIPPED_PLUGINS = "nvinfer_plugin";
 
     private PlanCompatibility() {}
 
@@ -25,6 +27,13 @@ public final class PlanCompatibility {
         List<String> problems = new ArrayList<>();
         if (plan.formatVersion() != PlanMetadata.FORMAT_VERSION) {
             problems.add("metadata format " + plan.formatVersion() + ", this reader knows " + PlanMetadata.FORMAT_VERSION);
+        }
+        List<String> foreign = plan.pluginLibraries().stream().filter(lib -> !lib.equals(SHIPPED_PLUGINS)).toList();
+        if (!foreign.isEmpty()) {
+            // a plugin is native code outside TensorRT: this project neither ships nor loads any
+            throw new BackendException("Plan " + planName + " needs plugin libraries " + foreign + ", which are not"
+                    + " shipped with flink-tensorrt (only TensorRT's own " + SHIPPED_PLUGINS + "). Rebuild from an ONNX"
+                    + " model that uses only TensorRT's built-in layers and plugins.");
         }
         if (plan.flags().versionCompatible()) {
             if (!allowHostCode) {

@@ -26,6 +26,8 @@ import java.util.List;
  * @param tensors every input and output, in the engine's order
  * @param builtAt ISO-8601 instant
  * @param buildSeconds wall time of the build
+ * @param pluginLibraries plugin libraries the plan needs loaded besides TensorRT's own
+ *     ({@code nvinfer_plugin}); build-engine loads none, so it writes an empty list
  */
 public record PlanMetadata(
         int formatVersion,
@@ -40,7 +42,10 @@ public record PlanMetadata(
         BuildFlags flags,
         List<IoTensor> tensors,
         String builtAt,
-        double buildSeconds) {
+        double buildSeconds,
+        List<String> pluginLibraries) {
+
+
 
     public static final int FORMAT_VERSION = 1;
 
@@ -80,6 +85,7 @@ public record PlanMetadata(
 
     public PlanMetadata {
         tensors = List.copyOf(tensors);
+        pluginLibraries = pluginLibraries == null ? List.of() : List.copyOf(pluginLibraries); // older metadata has none
     }
 
     /** {@code model.plan} has its metadata in {@code model.plan.json}. */

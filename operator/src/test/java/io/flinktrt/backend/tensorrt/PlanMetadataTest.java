@@ -67,6 +67,16 @@ class PlanMetadataTest {
     }
 
     @Test
+    void refusesPlansThatNeedPluginLibrariesNotShipped() {
+        assertThatThrownBy(() -> PlanCompatibility.check(metadata("abc", 10, false, List.of("my_custom_plugins")),
+                H100, false, "m.plan"))
+                .hasMessageContaining("needs plugin libraries [my_custom_plugins]")
+                .hasMessageContaining("not shipped");
+        assertThatCode(() -> PlanCompatibility.check(metadata("abc", 10, false, List.of("nvinfer_plugin")),
+                H100, false, "m.plan")).doesNotThrowAnyException();
+    }
+
+    @Test
     void verifiesSizeAndChecksumBeforeLoading() throws Exception {
         byte[] plan = new byte[1000];
         Arrays.fill(plan, (byte) 7);
@@ -90,12 +100,16 @@ class PlanMetadataTest {
     }
 
     static PlanMetadata metadata(String sha, long bytes, boolean versionCompatible) {
+        return metadata(sha, bytes, versionCompatible, List.of());
+    }
+
+    static PlanMetadata metadata(String sha, long bytes, boolean versionCompatible, List<String> plugins) {
         return new PlanMetadata(PlanMetadata.FORMAT_VERSION, "10.6.0.26", "12.6", "NVIDIA H100 80GB HBM3", "9.0", sha,
                 bytes, "m.onnx", "def", new PlanMetadata.BuildFlags(true, false, versionCompatible,
                 BuildOptions.DEFAULT_TACTIC_SOURCES, 4096, 3, List.of(1, 8), ""),
                 List.of(new PlanMetadata.IoTensor("x", "INPUT", "FLOAT32", new long[] {-1, 16},
                                 List.of(ShapeRange.fixed(new long[] {1, 16}), ShapeRange.parse("2x16/8x16/8x16"))),
                         new PlanMetadata.IoTensor("probs", "OUTPUT", "FLOAT32", new long[] {-1, 10}, List.of())),
-                "2026-11-24T07:00:00Z", 1.5);
+                "2026-11-24T07:00:00Z", 1.5, plugins);
     }
 }
