@@ -48,8 +48,9 @@ public final class InferenceOptions {
     public static final ConfigOption<Integer> BUFFERS_IN_FLIGHT =
             ConfigOptions.key("inference.buffers-in-flight")
                     .intType()
-                    .defaultValue(2)
-                    .withDescription("Batches per slot in flight at once: one fills while another computes.");
+                    .defaultValue(3)
+                    .withDescription("Batches per slot in flight at once: one is filled, one runs on the device, one is read."
+                            + " A backend may run fewer at once on the device (tensorrt.contexts).");
 
     public static final ConfigOption<Integer> CAPACITY =
             ConfigOptions.key("inference.capacity")

@@ -30,7 +30,7 @@ public final class InferenceCliOptions {
     @Option(names = "--max-delay-ms", description = "Longest wait of a batch's oldest request (default 5).")
     Long maxDelayMs;
 
-    @Option(names = "--buffers-in-flight", description = "Batches per slot in flight at once (default 2).")
+    @Option(names = "--buffers-in-flight", description = "Batches per slot in flight at once (default 3).")
     Integer buffersInFlight;
 
     @Option(names = "--capacity", description = "Requests in flight in the async operator (default: automatic).")

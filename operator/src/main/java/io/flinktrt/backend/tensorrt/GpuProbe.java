@@ -61,6 +61,15 @@ public final class GpuProbe {
         }
     }
 
+    /** Total minus free device memory in bytes; sets {@code device} as the calling thread's current device. */
+    public static long usedMemory(int device) throws BackendException {
+        Cuda.setDevice(device);
+        try (SizeTPointer free = new SizeTPointer(1); SizeTPointer total = new SizeTPointer(1)) {
+            Cuda.check(cudart.cudaMemGetInfo(free, total), "cudaMemGetInfo");
+            return total.get() - free.get();
+        }
+    }
+
     /** The loaded libnvinfer's version, e.g. {@code 10.6.0.26}. */
     public static String tensorRtVersion() {
         return nvinfer.getInferLibMajorVersion() + "." + nvinfer.getInferLibMinorVersion() + "."

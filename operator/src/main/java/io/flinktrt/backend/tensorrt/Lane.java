@@ -1,155 +1,118 @@
 package io.flinktrt.backend.tensorrt;
 
 import io.flinktrt.backend.BackendException;
-import io.flinktrt.backend.BatchBuffers;
 import io.flinktrt.backend.BatchRun;
 import io.flinktrt.backend.TensorSpec;
 import org.bytedeco.cuda.cudart.CUevent_st;
 import org.bytedeco.cuda.cudart.CUstream_st;
 import org.bytedeco.cuda.global.cudart;
-import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.tensorrt.global.nvinfer.ExecutionContextAllocationStrategy;
 import org.bytedeco.tensorrt.nvinfer.Dims64;
-import org.bytedeco.tensorrt.nvinfer.IExecutionContext;
 import org.bytedeco.tensorrt.nvinfer.ICudaEngine;
+import org.bytedeco.tensorrt.nvinfer.IExecutionContext;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.function.Consumer;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
- * One set of a runner's buffers with everything needed to run it: an execution context, a
- * non-blocking stream, a blocking-sync completion event, pinned host buffers (what {@link #input}
- * and {@link #output} wrap) and device buffers, all allocated once. Its own thread does the CUDA
- * work of a batch and waits on the event without spinning, so while one lane computes, the caller
- * fills another, and the copies of one lane overlap the kernels of the other.
+ * What runs one batch at a time on the GPU: a non-blocking stream, a blocking-sync completion event,
+ * device buffers for the max batch, and one execution context per optimization profile in use, all
+ * sharing the lane's activation memory (they never run at once: the lane's stream serializes them).
+ * A context per profile keeps its shapes fixed, so the CUDA graph captured for it stays valid.
+ * Used by one thread at a time: whoever took it from the runner's idle lanes.
  */
-final class Lane implements BatchBuffers {
+final class Lane implements AutoCloseable {
 
+    private final ICudaEngine engine;
     private final int device;
+    private final String name;
     private final BatchProfiles profiles;
     private final List<TensorSpec> inputSpecs;
     private final List<TensorSpec> outputSpecs;
-    private final Consumer<Lane> onRelease;
-    final IExecutionContext context;
+    private final boolean cudaGraphs;
     final CUstream_st stream = new CUstream_st();
     private final CUevent_st done = new CUevent_st();
-    private final List<Pointer> hostInputs = new ArrayList<>();
-    private final List<Pointer> hostOutputs = new ArrayList<>();
+    private final Pointer scratch = new Pointer();
+    private final long scratchBytes;
     private final List<Pointer> deviceInputs = new ArrayList<>();
     private final List<Pointer> deviceOutputs = new ArrayList<>();
-    private final List<ByteBuffer> inputs = new ArrayList<>();
-    private final List<ByteBuffer> outputs = new ArrayList<>();
-    private final ExecutorService thread;
+    private final Map<Integer, ProfileContext> contexts = new TreeMap<>();
     private boolean streamCreated;
     private boolean eventCreated;
-    /** What the context is set to now, so profile and shapes are set only when they change. */
-    private int currentProfile = -1;
-    private int currentRows = -1;
 
-    /** Creates the context, stream and event; {@link #allocate} adds the buffers once shapes are known. */
-    Lane(ICudaEngine engine, int device, int index, String modelName, BatchProfiles profiles,
-         List<TensorSpec> inputSpecs, List<TensorSpec> outputSpecs, Consumer<Lane> onRelease) throws BackendException {
+    /** A context bound to one profile, with the shape it is set to and the graph captured at that shape. */
+    private static final class ProfileContext {
+        final IExecutionContext context;
+        final int profile;
+        boolean bound;
+        int rows = -1;
+        CudaGraph graph;
+
+        ProfileContext(IExecutionContext context, int profile) {
+            this.context = context;
+            this.profile = profile;
+        }
+    }
+
+    /** Creates the stream, event and activation memory; {@link #allocate} adds the I/O buffers once shapes are known. */
+    Lane(ICudaEngine engine, int device, String name, BatchProfiles profiles, List<TensorSpec> inputSpecs,
+         List<TensorSpec> outputSpecs, boolean cudaGraphs) throws BackendException {
+        this.engine = engine;
         this.device = device;
+        this.name = name;
         this.profiles = profiles;
         this.inputSpecs = inputSpecs;
         this.outputSpecs = outputSpecs;
-        this.onRelease = onRelease;
-        this.thread = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "tensorrt-" + modelName + "-gpu" + device + "-lane" + index);
-            t.setDaemon(true);
-            return t;
-        });
-        IExecutionContext created = engine.createExecutionContext(
-                org.bytedeco.tensorrt.global.nvinfer.ExecutionContextAllocationStrategy.kSTATIC);
-        this.context = created == null || created.isNull() ? null : created;
-        if (context == null) {
-            throw new BackendException("TensorRT could not create an execution context (out of GPU memory?); see the"
-                    + " TensorRT errors logged above.");
-        }
+        this.cudaGraphs = cudaGraphs;
+        this.scratchBytes = engine.getDeviceMemorySizeV2();
         try {
             Cuda.check(cudart.cudaStreamCreateWithFlags(stream, cudart.cudaStreamNonBlocking), "cudaStreamCreateWithFlags");
             streamCreated = true;
             Cuda.check(cudart.cudaEventCreateWithFlags(done, cudart.cudaEventDisableTiming | cudart.cudaEventBlockingSync),
                     "cudaEventCreateWithFlags");
             eventCreated = true;
+            if (scratchBytes > 0) {
+                Cuda.check(cudart.cudaMalloc(scratch, scratchBytes), "cudaMalloc(" + scratchBytes + ") for activations");
+            }
         } catch (BackendException e) {
-            freeBuffers();
-            deleteContext();
+            close();
             throw e;
         }
     }
 
-    /** Pinned host and device buffers for {@code maxBatch} rows of every input and output. */
+    /** Device buffers for {@code maxBatch} rows of every input and output. */
     void allocate(int maxBatch) throws BackendException {
         for (TensorSpec spec : inputSpecs) {
-            allocate(spec, maxBatch, hostInputs, deviceInputs, inputs);
+            deviceInputs.add(deviceBuffer(spec, maxBatch));
         }
         for (TensorSpec spec : outputSpecs) {
-            allocate(spec, maxBatch, hostOutputs, deviceOutputs, outputs);
+            deviceOutputs.add(deviceBuffer(spec, maxBatch));
         }
     }
 
-    private static void allocate(TensorSpec spec, int maxBatch, List<Pointer> host, List<Pointer> deviceBuffers,
-                                 List<ByteBuffer> views) throws BackendException {
+    private static Pointer deviceBuffer(TensorSpec spec, int maxBatch) throws BackendException {
         long bytes = (long) maxBatch * spec.sampleBytes();
-        Pointer h = new Pointer();
-        Cuda.check(cudart.cudaMallocHost(h, bytes), "cudaMallocHost(" + bytes + ") for " + spec.name());
-        host.add(h);
-        BytePointer hostBytes = new BytePointer(h).capacity(bytes);
-        hostBytes.zero(); // padding rows then hold zeros or earlier real rows, never garbage indices
-        views.add(hostBytes.asByteBuffer().order(ByteOrder.LITTLE_ENDIAN));
         Pointer d = new Pointer();
         Cuda.check(cudart.cudaMalloc(d, bytes), "cudaMalloc(" + bytes + ") for " + spec.name());
-        deviceBuffers.add(d);
+        return d;
     }
 
-    @Override
-    public ByteBuffer input(int index) {
-        return inputs.get(index);
-    }
-
-    @Override
-    public ByteBuffer output(int index) {
-        return outputs.get(index);
-    }
-
-    @Override
-    public CompletableFuture<BatchRun> run(int rows) {
-        return CompletableFuture.supplyAsync(() -> {
-            try {
-                return execute(rows);
-            } catch (BackendException | RuntimeException e) {
-                throw new CompletionException(e instanceof BackendException ? e
-                        : new BackendException("TensorRT batch of " + rows + " rows failed: " + e, e));
-            }
-        }, thread);
-    }
-
-    @Override
-    public void release() {
-        onRelease.accept(this);
-    }
-
-    /** Copies in, runs, copies out and waits for the event; on the lane's thread. */
-    private BatchRun execute(int rows) throws BackendException {
+    /** Copies {@code host}'s inputs in, runs, copies the real rows' outputs out and waits; on the calling thread. */
+    BatchRun execute(HostBuffers host, int rows) throws BackendException {
         BatchProfiles.Choice choice = profiles.choose(rows);
         long start = System.nanoTime();
-        prepare(choice);
+        ProfileContext pc = prepare(choice);
         for (int i = 0; i < inputSpecs.size(); i++) {
-            Cuda.check(cudart.cudaMemcpyAsync(deviceInputs.get(i), hostInputs.get(i),
+            Cuda.check(cudart.cudaMemcpyAsync(deviceInputs.get(i), host.inputPointers.get(i),
                     (long) choice.executedRows() * inputSpecs.get(i).sampleBytes(), cudart.cudaMemcpyHostToDevice, stream),
                     "cudaMemcpyAsync to the GPU");
         }
-        enqueue(choice);
-        for (int i = 0; i < outputSpecs.size(); i++) { // only the real rows come back
-            Cuda.check(cudart.cudaMemcpyAsync(hostOutputs.get(i), deviceOutputs.get(i),
+        launch(pc, choice);
+        for (int i = 0; i < outputSpecs.size(); i++) {
+            Cuda.check(cudart.cudaMemcpyAsync(host.outputPointers.get(i), deviceOutputs.get(i),
                     (long) rows * outputSpecs.get(i).sampleBytes(), cudart.cudaMemcpyDeviceToHost, stream),
                     "cudaMemcpyAsync from the GPU");
         }
@@ -159,83 +122,110 @@ final class Lane implements BatchBuffers {
 
     /**
      * Runs batches of {@code rows} on what is already on the device, without copies, until
-     * {@code deadline} (System.nanoTime); returns how many ran. On the lane's thread.
+     * {@code deadline} (System.nanoTime); returns how many ran. On the calling thread.
      */
-    CompletableFuture<Long> computeOnly(int rows, long deadline) {
-        return CompletableFuture.supplyAsync(() -> {
-            try {
-                BatchProfiles.Choice choice = profiles.choose(rows);
-                prepare(choice);
-                long batches = 0;
-                while (System.nanoTime() < deadline) {
-                    enqueue(choice);
-                    waitForStream();
-                    batches++;
+    long computeOnly(int rows, long deadline) throws BackendException {
+        BatchProfiles.Choice choice = profiles.choose(rows);
+        ProfileContext pc = prepare(choice);
+        long batches = 0;
+        while (System.nanoTime() < deadline) {
+            launch(pc, choice);
+            waitForStream();
+            batches++;
+        }
+        return batches;
+    }
+
+    /**
+     * Warm-up of one batch size: a plain run (TensorRT finishes its lazy set-up in the first enqueue
+     * after a shape change, which must not be captured), then the graph capture and a run of it.
+     */
+    void warmUp(HostBuffers host, int rows) throws BackendException {
+        execute(host, rows);
+        if (cudaGraphs) {
+            BatchProfiles.Choice choice = profiles.choose(rows);
+            ProfileContext pc = prepare(choice);
+            if (pc.graph == null) {
+                pc.graph = CudaGraph.capture(stream, () -> pc.context.enqueueV3(stream),
+                        name + " profile " + pc.profile + " batch " + choice.executedRows());
+                if (pc.graph != null) {
+                    execute(host, rows);
                 }
-                return batches;
-            } catch (BackendException e) {
-                throw new CompletionException(e);
             }
-        }, thread);
-    }
-
-    /** Sets the device, and the profile and input shapes where they changed. */
-    private void prepare(BatchProfiles.Choice choice) throws BackendException {
-        Cuda.setDevice(device);
-        if (choice.profile() != currentProfile) {
-            if (!context.setOptimizationProfileAsync(choice.profile(), stream)) {
-                throw new BackendException("TensorRT refused optimization profile " + choice.profile());
-            }
-            bindAddresses();
-            currentProfile = choice.profile();
-            currentRows = -1;
-        }
-        if (choice.executedRows() != currentRows) {
-            setShapes(choice.executedRows());
-            currentRows = choice.executedRows();
         }
     }
 
-    private void enqueue(BatchProfiles.Choice choice) throws BackendException {
-        if (!context.enqueueV3(stream)) {
+    /** Profiles with a captured graph, for the log. */
+    List<Integer> graphBatches() {
+        return contexts.values().stream().filter(pc -> pc.graph != null).map(pc -> pc.rows).toList();
+    }
+
+    private void launch(ProfileContext pc, BatchProfiles.Choice choice) throws BackendException {
+        if (pc.graph != null) {
+            pc.graph.launch(stream);
+        } else if (!pc.context.enqueueV3(stream)) {
             throw new BackendException("TensorRT enqueueV3 failed for a batch of " + choice.executedRows()
                     + " rows; see the TensorRT errors logged above.");
         }
     }
 
-    /** Records the event after the stream's work and sleeps until it fires (blocking-sync event: no spinning). */
-    private void waitForStream() throws BackendException {
-        Cuda.check(cudart.cudaEventRecord(done, stream), "cudaEventRecord");
-        Cuda.check(cudart.cudaEventSynchronize(done), "the batch on the GPU");
+    /** Sets the device; the choice's profile context, created, bound and shaped where needed. */
+    private ProfileContext prepare(BatchProfiles.Choice choice) throws BackendException {
+        Cuda.setDevice(device);
+        ProfileContext pc = context(choice.profile());
+        if (!pc.bound) {
+            bindAddresses(pc.context);
+            pc.bound = true;
+        }
+        if (choice.executedRows() != pc.rows) {
+            if (pc.graph != null) { // captured at another shape: replaying it would compute the wrong batch
+                pc.graph.close();
+                pc.graph = null;
+            }
+            setShapes(pc, choice.executedRows());
+        }
+        return pc;
+    }
+
+    private ProfileContext context(int profile) throws BackendException {
+        ProfileContext existing = contexts.get(profile);
+        if (existing != null) {
+            return existing;
+        }
+        IExecutionContext created = engine.createExecutionContext(ExecutionContextAllocationStrategy.kUSER_MANAGED);
+        if (created == null || created.isNull()) {
+            throw new BackendException("TensorRT could not create an execution context (out of GPU memory?); see the"
+                    + " TensorRT errors logged above.");
+        }
+        ProfileContext pc = new ProfileContext(created, profile);
+        contexts.put(profile, pc); // from here on close() deletes it
+        created.setDeviceMemoryV2(scratch, scratchBytes);
+        if (!created.setOptimizationProfileAsync(profile, stream)) {
+            throw new BackendException("TensorRT refused optimization profile " + profile);
+        }
+        return pc;
     }
 
     /** Every input and output must be bound before an enqueue: a missing one fails only inside enqueueV3. */
-    private void bindAddresses() throws BackendException {
+    private void bindAddresses(IExecutionContext context) throws BackendException {
         for (int i = 0; i < inputSpecs.size(); i++) {
-            bind(inputSpecs.get(i).name(), deviceInputs.get(i));
+            bind(context, inputSpecs.get(i).name(), deviceInputs.get(i));
         }
         for (int i = 0; i < outputSpecs.size(); i++) {
-            bind(outputSpecs.get(i).name(), deviceOutputs.get(i));
+            bind(context, outputSpecs.get(i).name(), deviceOutputs.get(i));
         }
     }
 
-    private void bind(String name, Pointer address) throws BackendException {
+    private static void bind(IExecutionContext context, String name, Pointer address) throws BackendException {
         if (!context.setTensorAddress(name, address)) {
             throw new BackendException("TensorRT refused the address of tensor " + name);
         }
     }
 
-    private void setShapes(int rows) throws BackendException {
-        for (TensorSpec spec : inputSpecs) {
-            try (Dims64 dims = EngineIo.toDims(spec.batchShape(rows))) {
-                if (!context.setInputShape(spec.name(), dims)) {
-                    throw new BackendException("TensorRT refused shape " + ShapeRange.format(spec.batchShape(rows))
-                            + " for input " + spec.name() + " in profile " + currentProfile);
-                }
-            }
-        }
+    private void setShapes(ProfileContext pc, int rows) throws BackendException {
+        setInputShapes(pc, rows);
         for (TensorSpec spec : outputSpecs) {
-            long[] shape = EngineIo.dims(context.getTensorShape(spec.name()));
+            long[] shape = EngineIo.dims(pc.context.getTensorShape(spec.name()));
             if (shape.length == 0 || shape[0] != rows) {
                 throw new BackendException("Output " + spec.name() + " has shape " + ShapeRange.format(shape) + " for a batch"
                         + " of " + rows + "; every output's first dimension must be the batch.");
@@ -243,45 +233,47 @@ final class Lane implements BatchBuffers {
         }
     }
 
-    /** Runs {@code rows} rows now, on the calling thread; used while opening, before the lane is handed out. */
-    BatchRun warmUp(int rows) throws BackendException {
-        return execute(rows);
-    }
-
-    /** Sets the context to {@code rows} rows of {@code profile} and reads an output's shape (to size the outputs). */
-    long[] outputShape(int profile, int rows, TensorSpec[] inputs, String output) throws BackendException {
-        if (!context.setOptimizationProfileAsync(profile, stream)) {
-            throw new BackendException("TensorRT refused optimization profile " + profile);
-        }
-        for (TensorSpec spec : inputs) {
+    private void setInputShapes(ProfileContext pc, int rows) throws BackendException {
+        for (TensorSpec spec : inputSpecs) {
             try (Dims64 dims = EngineIo.toDims(spec.batchShape(rows))) {
-                context.setInputShape(spec.name(), dims);
+                if (!pc.context.setInputShape(spec.name(), dims)) {
+                    throw new BackendException("TensorRT refused shape " + ShapeRange.format(spec.batchShape(rows))
+                            + " for input " + spec.name() + " in profile " + pc.profile);
+                }
             }
         }
-        currentProfile = -1; // the first batch binds the addresses and sets its own shapes
-        currentRows = -1;
-        return EngineIo.dims(context.getTensorShape(output));
+        pc.rows = rows;
     }
 
-    /** Stops the thread after the batch in flight; the caller then frees with {@link #freeBuffers}. */
-    void stopThread() throws InterruptedException {
-        thread.shutdown();
-        thread.awaitTermination(1, java.util.concurrent.TimeUnit.MINUTES);
+    /** The shape of {@code output} for {@code choice} (to size outputs the engine leaves dynamic); before {@link #allocate}. */
+    long[] outputShape(BatchProfiles.Choice choice, String output) throws BackendException {
+        Cuda.setDevice(device);
+        ProfileContext pc = context(choice.profile());
+        setInputShapes(pc, choice.executedRows());
+        return EngineIo.dims(pc.context.getTensorShape(output));
     }
 
-    /** Synchronizes, then frees buffers, event and stream (the context goes after all lanes, see the runner). */
-    void freeBuffers() {
+    /** Waits for the stream, then frees in reverse order: graphs, contexts, buffers, activations, event, stream. */
+    @Override
+    public void close() {
         if (streamCreated) {
             Cuda.checkQuietly(cudart.cudaStreamSynchronize(stream), "cudaStreamSynchronize");
         }
-        hostInputs.forEach(p -> Cuda.checkQuietly(cudart.cudaFreeHost(p), "cudaFreeHost"));
-        hostOutputs.forEach(p -> Cuda.checkQuietly(cudart.cudaFreeHost(p), "cudaFreeHost"));
+        for (ProfileContext pc : contexts.values()) {
+            if (pc.graph != null) {
+                pc.graph.close();
+            }
+            NativeDelete.delete(pc.context, IExecutionContext::new);
+        }
+        contexts.clear();
         deviceInputs.forEach(p -> Cuda.checkQuietly(cudart.cudaFree(p), "cudaFree"));
         deviceOutputs.forEach(p -> Cuda.checkQuietly(cudart.cudaFree(p), "cudaFree"));
-        hostInputs.clear();
-        hostOutputs.clear();
         deviceInputs.clear();
         deviceOutputs.clear();
+        if (!scratch.isNull()) {
+            Cuda.checkQuietly(cudart.cudaFree(scratch), "cudaFree");
+            scratch.setNull();
+        }
         if (eventCreated) {
             Cuda.checkQuietly(cudart.cudaEventDestroy(done), "cudaEventDestroy");
             eventCreated = false;
@@ -292,7 +284,9 @@ final class Lane implements BatchBuffers {
         }
     }
 
-    void deleteContext() {
-        NativeDelete.delete(context, IExecutionContext::new);
+    /** Records the event after the stream's work and sleeps until it fires (blocking-sync event: no spinning). */
+    private void waitForStream() throws BackendException {
+        Cuda.check(cudart.cudaEventRecord(done, stream), "cudaEventRecord");
+        Cuda.check(cudart.cudaEventSynchronize(done), "the batch on the GPU");
     }
 }

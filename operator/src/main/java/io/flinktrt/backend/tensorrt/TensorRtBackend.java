@@ -11,6 +11,7 @@ import io.flinktrt.backend.SharedRegistry;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.OptionalLong;
 
 /**
  * TensorRT on an NVIDIA GPU. Opens plans built by build-engine ({@code .plan}/{@code .engine}, checked
@@ -23,6 +24,14 @@ public final class TensorRtBackend implements InferenceBackend {
 
     /** {@code true} lets version-compatible plans run the TensorRT code they carry. */
     public static final String ALLOW_HOST_CODE = "tensorrt.allow-host-code";
+
+    /** Execution contexts (with their streams and device buffers) per slot: batches on the GPU at once. */
+    public static final String CONTEXTS = "tensorrt.contexts";
+
+    /** {@code false} runs every batch with a plain enqueueV3 instead of a CUDA graph captured at warm-up. */
+    public static final String CUDA_GRAPHS = "tensorrt.cuda-graphs";
+
+    static final int DEFAULT_CONTEXTS = 2;
 
     private static final SharedRegistry<Engine.Key, Engine> ENGINES = new SharedRegistry<>();
 
@@ -94,5 +103,38 @@ public final class TensorRtBackend implements InferenceBackend {
     /** Engines alive in this JVM; for tests and diagnostics. */
     static int liveEngines() {
         return ENGINES.size();
+    }
+
+    @Override
+    public OptionalLong deviceMemoryUsed(int device) {
+        if (!availability().available()) {
+            return OptionalLong.empty();
+        }
+        try {
+            return OptionalLong.of(GpuProbe.usedMemory(device));
+        } catch (BackendException | RuntimeException e) {
+            return OptionalLong.empty();
+        }
+    }
+
+    static int contexts(ModelConfig config) throws BackendException {
+        String value = config.option(CONTEXTS, Integer.toString(DEFAULT_CONTEXTS));
+        try {
+            int contexts = Integer.parseInt(value.trim());
+            if (contexts >= 1) {
+                return contexts;
+            }
+        } catch (NumberFormatException ignored) {
+            // reported below
+        }
+        throw new BackendException(CONTEXTS + " must be a whole number of at least 1, was '" + value + "'.");
+    }
+
+    static boolean cudaGraphs(ModelConfig config) throws BackendException {
+        String value = config.option(CUDA_GRAPHS, "true").trim();
+        if (!value.equalsIgnoreCase("true") && !value.equalsIgnoreCase("false")) {
+            throw new BackendException(CUDA_GRAPHS + " must be true or false, was '" + value + "'.");
+        }
+        return Boolean.parseBoolean(value);
     }
 }

@@ -2,6 +2,7 @@ package io.flinktrt.backend.tensorrt;
 
 import io.flinktrt.backend.BackendException;
 import io.flinktrt.backend.BatchBuffers;
+import io.flinktrt.backend.BatchRun;
 import io.flinktrt.backend.ComputeOnlyLoop;
 import io.flinktrt.backend.ModelConfig;
 import io.flinktrt.backend.ModelRunner;
@@ -18,13 +19,21 @@ import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A TensorRT engine opened for one task slot: {@code buffersInFlight} {@link Lane}s, each with its
- * own execution context, stream and buffers, on the engine shared by the slots on the same GPU.
- * Everything is allocated and every batch bucket is warmed up in the constructor; {@link #close}
- * frees it all in reverse order.
+ * A TensorRT engine opened for one task slot, on the engine shared by the slots on the same GPU.
+ * Two kinds of resources, kept apart (as Triton keeps the engine apart from its instances):
+ * {@link HostBuffers} sets ({@code buffersInFlight}: batches being filled, on the GPU, or being read)
+ * and {@link Lane}s ({@code tensorrt.contexts}: contexts, stream, device buffers), which a batch holds
+ * only for its copies and kernels. Everything is
+ * allocated, every batch bucket warmed up and its CUDA graph captured in the constructor;
+ * {@link #close} frees it all in reverse order.
  */
 final class TensorRtRunner implements ModelRunner, ComputeOnlyLoop {
 
@@ -34,7 +43,10 @@ final class TensorRtRunner implements ModelRunner, ComputeOnlyLoop {
     private final Engine engine;
     private final ModelSignature signature;
     private final List<Lane> lanes = new ArrayList<>();
-    private final BlockingQueue<Lane> free;
+    private final List<HostBuffers> hostSets = new ArrayList<>();
+    private final BlockingQueue<Lane> idleLanes;
+    private final BlockingQueue<HostBuffers> freeHostSets;
+    private final ExecutorService gpuThreads;
     private boolean closed;
 
     TensorRtRunner(SharedRegistry<Engine.Key, Engine>.Lease lease, ModelConfig config, String modelName,
@@ -50,7 +62,16 @@ final class TensorRtRunner implements ModelRunner, ComputeOnlyLoop {
         int maxBatch = config.maxBatchSize() > 0 ? config.maxBatchSize() : largest;
         BatchProfiles profiles = new BatchProfiles(engine.profiles, maxBatch);
         int sets = Math.max(1, config.buffersInFlight());
-        this.free = new ArrayBlockingQueue<>(sets);
+        int contexts = Math.min(sets, TensorRtBackend.contexts(config)); // a lane without a batch to run would idle
+        boolean cudaGraphs = TensorRtBackend.cudaGraphs(config);
+        this.idleLanes = new ArrayBlockingQueue<>(contexts, true);
+        this.freeHostSets = new ArrayBlockingQueue<>(sets);
+        AtomicInteger threadIndex = new AtomicInteger();
+        this.gpuThreads = Executors.newFixedThreadPool(sets, r -> {
+            Thread t = new Thread(r, "tensorrt-" + modelName + "-gpu" + engine.device + "-" + threadIndex.getAndIncrement());
+            t.setDaemon(true);
+            return t;
+        });
         try {
             Cuda.setDevice(engine.device);
             List<TensorSpec> inputs = new ArrayList<>();
@@ -58,19 +79,26 @@ final class TensorRtRunner implements ModelRunner, ComputeOnlyLoop {
                 inputs.add(new TensorSpec(io.name(), io.dtype(), engine.inputSampleShape(io)));
             }
             long inputBytes = inputs.stream().mapToLong(spec -> (long) spec.sampleBytes() * maxBatch).sum();
-            GpuMemoryBudget.check(modelName, engine.device, sets, engine.engine.getDeviceMemorySizeV2(), inputBytes,
+            GpuMemoryBudget.check(modelName, engine.device, contexts, engine.engine.getDeviceMemorySizeV2(), inputBytes,
                     GpuProbe.freeMemory(engine.device));
-            List<TensorSpec> outputs = new ArrayList<>(); // filled below: lane 0's context infers dynamic output shapes
-            for (int i = 0; i < sets; i++) {
-                lanes.add(new Lane(engine.engine, engine.device, i, modelName, profiles, inputs, outputs, free::add));
+            List<TensorSpec> outputs = new ArrayList<>(); // filled below: lane 0 infers dynamic output shapes
+            for (int i = 0; i < contexts; i++) {
+                lanes.add(new Lane(engine.engine, engine.device, modelName + " lane " + i, profiles, inputs, outputs,
+                        cudaGraphs));
             }
             outputs.addAll(outputSpecs(lanes.get(0), inputs, maxBatch));
             this.signature = new ModelSignature(modelName, checksum, inputs, outputs, maxBatch);
             for (Lane lane : lanes) {
                 lane.allocate(maxBatch);
             }
+            for (int i = 0; i < sets; i++) {
+                HostBuffers host = new HostBuffers(this::submit, freeHostSets::add);
+                hostSets.add(host);
+                host.allocate(inputs, outputs, maxBatch);
+            }
             warmUp(profiles);
-            free.addAll(lanes);
+            idleLanes.addAll(lanes);
+            freeHostSets.addAll(hostSets);
         } catch (BackendException | RuntimeException e) {
             close();
             throw e;
@@ -84,23 +112,53 @@ final class TensorRtRunner implements ModelRunner, ComputeOnlyLoop {
         for (Engine.Io io : engine.outputs) {
             long[] shape = io.shape();
             if (Arrays.stream(shape, 1, shape.length).anyMatch(d -> d < 0)) {
-                shape = lane.outputShape(choice.profile(), choice.executedRows(), inputs.toArray(TensorSpec[]::new), io.name());
+                shape = lane.outputShape(choice, io.name());
             }
             specs.add(new TensorSpec(io.name(), io.dtype(), Arrays.copyOfRange(shape, 1, shape.length)));
         }
         return specs;
     }
 
-    /** Runs every bucket on every lane once, so the first records do not pay for lazy initialization. */
+    /** Runs every bucket on every lane and captures its graph, so the first records pay for no lazy set-up. */
     private void warmUp(BatchProfiles profiles) throws BackendException {
         long start = System.nanoTime();
         for (int rows : profiles.warmUpBatches()) {
             for (Lane lane : lanes) {
-                lane.warmUp(rows);
+                lane.warmUp(hostSets.get(0), rows);
             }
         }
-        LOG.info("TensorRT {}: {} lane(s) warmed up at batches {} in {} ms", signature.modelName(), lanes.size(),
-                profiles.warmUpBatches(), (System.nanoTime() - start) / 1_000_000);
+        LOG.info("TensorRT {}: {} context(s), {} host buffer set(s); warmed up at batches {} in {} ms;"
+                        + " CUDA graphs for batches {}", signature.modelName(), lanes.size(), hostSets.size(),
+                profiles.warmUpBatches(), (System.nanoTime() - start) / 1_000_000, graphBatches());
+    }
+
+    /**
+     * Runs a filled host set on the next idle lane. There is a thread per host set, so the caller
+     * reading one batch's results on its thread never keeps another batch from a lane.
+     */
+    private CompletableFuture<BatchRun> submit(HostBuffers host, int rows) {
+        return CompletableFuture.supplyAsync(() -> {
+            Lane lane;
+            try {
+                lane = idleLanes.take(); // fair queue: batches get lanes in the order they were submitted
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new CompletionException(new BackendException("Interrupted while waiting for a TensorRT lane", e));
+            }
+            try {
+                return lane.execute(host, rows);
+            } catch (BackendException | RuntimeException e) {
+                throw new CompletionException(e instanceof BackendException ? e
+                        : new BackendException("TensorRT batch of " + rows + " rows failed: " + e, e));
+            } finally {
+                idleLanes.add(lane);
+            }
+        }, gpuThreads);
+    }
+
+    /** Batch sizes with a CUDA graph (on the first lane; all lanes capture the same). */
+    List<Integer> graphBatches() {
+        return lanes.get(0).graphBatches();
     }
 
     @Override
@@ -115,24 +173,29 @@ final class TensorRtRunner implements ModelRunner, ComputeOnlyLoop {
 
     @Override
     public BatchBuffers acquire() throws InterruptedException {
-        return free.take();
+        return freeHostSets.take();
     }
 
     /**
      * Every lane runs batches of {@code rows} back to back on its own stream, on what is already on
-     * the device (trtexec --noDataTransfers). Takes all lanes for the duration, so call it with none
-     * acquired.
+     * the device (trtexec --noDataTransfers). Call it with no batch in flight.
      */
     @Override
     public double computeOnlyRecordsPerSecond(int rows, Duration duration) throws BackendException {
         List<Lane> taken = new ArrayList<>();
         try {
             for (int i = 0; i < lanes.size(); i++) {
-                taken.add(free.take());
+                taken.add(idleLanes.take());
             }
             long start = System.nanoTime();
             long deadline = start + duration.toNanos();
-            List<CompletableFuture<Long>> runs = taken.stream().map(lane -> lane.computeOnly(rows, deadline)).toList();
+            List<CompletableFuture<Long>> runs = taken.stream().map(lane -> CompletableFuture.supplyAsync(() -> {
+                try {
+                    return lane.computeOnly(rows, deadline);
+                } catch (BackendException e) {
+                    throw new CompletionException(e);
+                }
+            }, gpuThreads)).toList();
             long batches = 0;
             for (CompletableFuture<Long> run : runs) {
                 batches += run.get();
@@ -144,14 +207,14 @@ final class TensorRtRunner implements ModelRunner, ComputeOnlyLoop {
         } catch (ExecutionException e) {
             throw new BackendException("Compute-only loop failed: " + e.getCause().getMessage(), e.getCause());
         } finally {
-            free.addAll(taken);
+            idleLanes.addAll(taken);
         }
     }
 
     /**
-     * Waits for the batches in flight, then frees in reverse order of creation: per lane its buffers,
-     * event and stream; then the contexts; then (when this was the last runner on it) the engine and
-     * the runtime.
+     * Waits for the batches in flight, then frees: the lanes (each waits for its stream, then frees
+     * graphs, contexts, device buffers and the stream), the pinned host sets; then, when this was
+     * the last runner on it, the engine and the runtime.
      */
     @Override
     public synchronized void close() {
@@ -159,9 +222,10 @@ final class TensorRtRunner implements ModelRunner, ComputeOnlyLoop {
             return;
         }
         closed = true;
+        gpuThreads.shutdown();
         try {
-            for (Lane lane : lanes) {
-                lane.stopThread();
+            if (!gpuThreads.awaitTermination(1, TimeUnit.MINUTES)) {
+                LOG.warn("Closing TensorRT runner: a batch still runs after a minute; freeing anyway");
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -171,9 +235,10 @@ final class TensorRtRunner implements ModelRunner, ComputeOnlyLoop {
         } catch (BackendException e) {
             LOG.warn("Closing TensorRT runner: {}", e.getMessage());
         }
-        lanes.forEach(Lane::freeBuffers);
-        lanes.forEach(Lane::deleteContext);
+        lanes.forEach(Lane::close); // synchronizes each stream before freeing
         lanes.clear();
+        hostSets.forEach(HostBuffers::free);
+        hostSets.clear();
         try {
             lease.close();
         } catch (Exception e) {

@@ -23,8 +23,8 @@ class GpuMemoryBudgetTest {
                 .isInstanceOf(BackendException.class)
                 .hasMessageContaining("does not fit on GPU 1")
                 .hasMessageContaining("4 lane(s) need at least 1908 MiB")
-                .hasMessageContaining("context 400 MiB + input buffers 77 MiB")
+                .hasMessageContaining("activations 400 MiB + input buffers 77 MiB")
                 .hasMessageContaining("1000 MiB are free")
-                .hasMessageContaining("inference.buffers-in-flight");
+                .hasMessageContaining("tensorrt.contexts");
     }
 }
