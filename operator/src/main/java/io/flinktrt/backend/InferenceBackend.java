@@ -23,4 +23,12 @@ public interface InferenceBackend {
      * the backend; the runner owns what is per slot (context, stream, buffers).
      */
     ModelRunner open(ModelConfig config) throws BackendException;
+
+    /**
+     * Bytes of device memory in use on {@code device} by every process (what nvidia-smi shows), for
+     * benchmarks; empty where the backend has no device. Never throws.
+     */
+    default java.util.OptionalLong deviceMemoryUsed(int device) {
+        return java.util.OptionalLong.empty();
+    }
 }

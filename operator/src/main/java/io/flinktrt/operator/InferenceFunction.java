@@ -195,6 +195,7 @@ public final class InferenceFunction extends RichAsyncFunction<byte[], Inference
             IntStream.range(0, batch.size()).parallel()
                     .forEach(row -> putRow(signature, batch.get(row).request(), buffers, row));
         }
+        metrics.batchFilled((System.nanoTime() - batchStart) / 1000);
         buffers.run(batch.size()).whenComplete((run, error) -> {
             try {
                 if (error != null) {
@@ -230,6 +231,7 @@ public final class InferenceFunction extends RichAsyncFunction<byte[], Inference
                 metrics.requestDone((batchStart - pending.arrivalNanos()) / 1000, (now - pending.arrivalNanos()) / 1000);
             }
         }
+        metrics.batchAnswered((System.nanoTime() - now) / 1000);
     }
 
     private void fail(ResultFuture<InferenceOutcome> future, ErrorCode code, String message, byte[] payload) {

@@ -26,7 +26,9 @@ final class InferenceMetrics {
     private final Map<ErrorCode, Counter> failures = new EnumMap<>(ErrorCode.class);
     private final Histogram batchSize;
     private final Histogram queueMicros;
+    private final Histogram inputMicros;
     private final Histogram computeMicros;
+    private final Histogram outputMicros;
     private final Histogram requestMicros;
     private final AtomicLong executedRows = new AtomicLong();
     private final AtomicLong paddedRows = new AtomicLong();
@@ -40,7 +42,9 @@ final class InferenceMetrics {
         }
         batchSize = group.histogram("batch_size", new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
         queueMicros = group.histogram("queue_duration_us", new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
+        inputMicros = group.histogram("compute_input_duration_us", new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
         computeMicros = group.histogram("compute_infer_duration_us", new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
+        outputMicros = group.histogram("compute_output_duration_us", new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
         requestMicros = group.histogram("request_duration_us", new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
         group.gauge("pending_requests", pendingRequests::getAsInt);
         group.gauge("padding_waste", this::paddingWaste);
@@ -48,6 +52,16 @@ final class InferenceMetrics {
 
     void failed(ErrorCode code) {
         failures.get(code).inc();
+    }
+
+    /** Time to copy a batch's requests into its input buffers. */
+    void batchFilled(long micros) {
+        inputMicros.update(micros);
+    }
+
+    /** Time to encode a batch's results and complete its requests. */
+    void batchAnswered(long micros) {
+        outputMicros.update(micros);
     }
 
     void batchDone(int rows, int executed, long computeMicros) {

@@ -79,7 +79,9 @@ class InferenceMetricsITCase {
         assertThat(batchSize.getCount()).isEqualTo(3);
         assertThat(batchSize.getStatistics().getMin()).isEqualTo(2);
         assertThat(batchSize.getStatistics().getMax()).isEqualTo(maxBatch);
+        assertThat(histogram(metrics, "compute_input_duration_us").getCount()).isEqualTo(3);
         assertThat(histogram(metrics, "compute_infer_duration_us").getCount()).isEqualTo(3);
+        assertThat(histogram(metrics, "compute_output_duration_us").getCount()).isEqualTo(3);
         assertThat(histogram(metrics, "queue_duration_us").getCount()).isEqualTo(good);
         Histogram requestMicros = histogram(metrics, "request_duration_us");
         assertThat(requestMicros.getCount()).isEqualTo(good);

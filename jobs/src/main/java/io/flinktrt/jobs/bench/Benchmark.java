@@ -28,6 +28,7 @@ public final class Benchmark {
     private final int device;
     private final ModelSignature signature;
     private final Map<String, String> options;
+    private final int buffersInFlight;
     private final Duration duration;
     private final long maxDelayMs;
     private final long jobMaxBytes;
@@ -36,13 +37,14 @@ public final class Benchmark {
     private final BenchTable table = new BenchTable();
 
     public Benchmark(InferenceBackend backend, Path model, int device, ModelSignature signature,
-                     Map<String, String> options, int seconds, long maxDelayMs, long jobMaxBytes, long maxRecords,
+                     Map<String, String> options, int buffersInFlight, int seconds, long maxDelayMs, long jobMaxBytes, long maxRecords,
                      Path out) {
         this.backend = backend;
         this.model = model;
         this.device = device;
         this.signature = signature;
         this.options = options;
+        this.buffersInFlight = buffersInFlight;
         this.duration = Duration.ofSeconds(seconds);
         this.maxDelayMs = maxDelayMs;
         this.jobMaxBytes = jobMaxBytes;
@@ -60,13 +62,13 @@ public final class Benchmark {
         Map<Integer, Double> operator = new LinkedHashMap<>();
         for (int batch : sizes) {
             // A runner per batch size, its max batch = that size: no padding to a larger bucket.
-            try (ModelRunner runner = backend.open(new ModelConfig(model, device, batch, 2, options))) {
+            try (ModelRunner runner = backend.open(new ModelConfig(model, device, batch, buffersInFlight, options))) {
                 if (runner instanceof ComputeOnlyLoop loop) {
                     computeOnly.put(batch, loop.computeOnlyRecordsPerSecond(batch, duration));
                     row("raw: compute only", batch, 1, computeOnly.get(batch), 0, "no host copies (trtexec --noDataTransfers)");
                 }
                 raw.put(batch, RunnerThroughput.recordsPerSecond(runner, batch, Duration.ofSeconds(2), duration));
-                row("raw: with copies", batch, 1, raw.get(batch), 0, "2 buffer sets in flight, copies in and out");
+                row("raw: with copies", batch, 1, raw.get(batch), 0, String.format("%d batches in flight, copies in and out", buffersInFlight));
             }
         }
         int best = raw.entrySet().stream().max(Map.Entry.comparingByValue()).orElseThrow().getKey();
@@ -79,8 +81,11 @@ public final class Benchmark {
         }
         if (stages.contains("slots")) {
             for (int slotCount : slots) {
-                double rps = OperatorThroughput.recordsPerSecond(signature, inference(best), slotCount, records(bestRaw * slotCount));
-                row("operator, slots", best, slotCount, rps, bestRaw, "one runner (context, stream, buffers) per slot");
+                try (DeviceMemorySampler memory = new DeviceMemorySampler(backend, device)) {
+                    double rps = OperatorThroughput.recordsPerSecond(signature, inference(best), slotCount,
+                            records(bestRaw * slotCount));
+                    row("operator, slots", best, slotCount, rps, bestRaw, "one runner per slot" + memory.summary(slotCount));
+                }
             }
         }
         boolean complete = true;
@@ -142,6 +147,7 @@ public final class Benchmark {
                 .setBackend(backend.name())
                 .setDevice(device)
                 .setMaxBatchSize(batch)
+                .setBuffersInFlight(buffersInFlight)
                 .setMaxDelay(Duration.ofMillis(maxDelayMs));
         options.forEach(builder::setBackendOption);
         return builder;

@@ -4,6 +4,7 @@ import io.flinktrt.backend.Backends;
 import io.flinktrt.backend.ModelConfig;
 import io.flinktrt.backend.ModelRunner;
 import io.flinktrt.backend.ModelSignature;
+import io.flinktrt.operator.InferenceOptions;
 import io.flinktrt.jobs.bench.Benchmark;
 import io.flinktrt.jobs.bench.Plot;
 
@@ -62,6 +63,10 @@ public final class BenchCommand implements Callable<Integer> {
             description = "Cap on the requests of one operator or job run (default: ${DEFAULT-VALUE}).")
     long maxRecords;
 
+    @Option(names = "--buffers-in-flight", description = "Batches per runner in flight at once, for the backend alone"
+            + " and the operator alike (default: the operator's, ${DEFAULT-VALUE}).")
+    int buffersInFlight = InferenceOptions.BUFFERS_IN_FLIGHT.defaultValue();
+
     @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Backend option, e.g. tensorrt.cuda-graphs=false.")
     List<String> settings = new ArrayList<>();
 
@@ -95,7 +100,8 @@ public final class BenchCommand implements Callable<Integer> {
                 sizes.add(value);
             }
         }
-        return new Benchmark(selection.backend(), model, device, signature, options, seconds, maxDelayMs, jobMaxBytes, maxRecords, out)
+        return new Benchmark(selection.backend(), model, device, signature, options, buffersInFlight, seconds, maxDelayMs, jobMaxBytes,
+                maxRecords, out)
                 .run(sizes, slots, stages) ? 0 : 1;
     }
 }
