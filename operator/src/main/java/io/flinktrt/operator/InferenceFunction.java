@@ -260,6 +260,9 @@ public final class InferenceFunction extends RichAsyncFunction<byte[], Inference
             dispatcher.shutdownNow();
             dispatcher.awaitTermination(30, TimeUnit.SECONDS);
         }
+        if (metrics != null) {
+            LOG.info("Closing {} on {}: {}", signature.modelName(), runner.backendName(), metrics.summary());
+        }
         if (runner != null) {
             runner.close();
         }

@@ -78,6 +78,16 @@ final class InferenceMetrics {
         requestMicros.update(totalMicros);
     }
 
+    /** Means over the histograms' recent window, for the log when the operator closes. */
+    String summary() {
+        return String.format("%d batches, %d requests; recent means: batch %.1f rows, queue %.2f ms, fill %.2f ms,"
+                        + " on the backend %.2f ms, results %.2f ms; padding %.1f%%",
+                executions.getCount(), inferences.getCount(), batchSize.getStatistics().getMean(),
+                queueMicros.getStatistics().getMean() / 1000, inputMicros.getStatistics().getMean() / 1000,
+                computeMicros.getStatistics().getMean() / 1000, outputMicros.getStatistics().getMean() / 1000,
+                paddingWaste() * 100);
+    }
+
     /** Fraction of the rows computed so far that were padding. */
     double paddingWaste() {
         long executed = executedRows.get();
