@@ -103,7 +103,7 @@ tests() { # OUT: every gpu-tagged test class, one JVM, the JUnit console's tree 
   local extra=(${TESTS_JAVA_OPTS:-})
   local cmd=(java --add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/java.util=ALL-UNNAMED
     --add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED --add-opens=java.base/java.util.concurrent.locks=ALL-UNNAMED
-    --add-opens=java.base/java.nio=ALL-UNNAMED -Xmx16g -Dorg.bytedeco.javacpp.maxPhysicalBytes=0
+    --add-opens=java.base/java.nio=ALL-UNNAMED -Xmx16g -XX:ErrorFile="$out/hs_err_pid%p.log" -Dorg.bytedeco.javacpp.maxPhysicalBytes=0
     -Dlog4j2.configurationFile=test/log4j2-gpu-tests.properties "${cycle[@]}" "${extra[@]}"
     -cp "test/lib/*:test/jobs-classes:test/operator-classes:lib/*"
     org.junit.platform.console.ConsoleLauncher execute --include-tag gpu --details=tree --details-theme=ascii
@@ -116,6 +116,7 @@ tests() { # OUT: every gpu-tagged test class, one JVM, the JUnit console's tree 
   { echo "gpu-tests exit ${rc:-?} after $SECONDS s: $(grep -E '^\[ *[0-9]+ (tests (found|successful|failed|aborted)|containers failed)' \
       "$out/gpu-tests.log" | tr -s ' []' ' ' | sed 's/^ //; s/ $//' | paste -sd, -)"
     grep -F '[X]' "$out/gpu-tests.log" | head -20
+    ls "$out"/hs_err_pid*.log 2>/dev/null | sed 's/^/the JVM crashed: /'
     grep -E '^(open/close cycles|throughput of|out-of-memory|restart cycles)' "$out/gpu-tests.log"
   } > "$out/gpu-tests-summary.txt"
   cat "$out/gpu-tests-summary.txt"

@@ -60,6 +60,11 @@ class JobRestartGpuTest {
     /** Outcomes an attempt sees before its injected failure: a few full batches ran. */
     static final int FAIL_AFTER = 96;
     private static final long BOUND = 64 * MIB;
+    /**
+     * The MLP's plan has a bucket this large, and the operator's max batch is it, so that one open
+     * runner holds over 100 MiB (contexts and buffers): a cycle that leaked them would show at once.
+     */
+    static final int MAX_BATCH = 1 << 18;
     static final String BACKEND = System.getProperty("flinktrt.restart.backend", TensorRtBackend.NAME);
     static final boolean ON_GPU = BACKEND.equals(TensorRtBackend.NAME);
 
@@ -78,11 +83,14 @@ class JobRestartGpuTest {
         Path model = TestModels.path(TestModels.MLP);
         if (ON_GPU) {
             System.out.println(GpuTestSupport.requireTensorRt());
-            model = GpuTestSupport.buildPlan(model, dir.resolve("mlp_classifier.plan"), List.of(1, 8, 32));
+            model = GpuTestSupport.buildPlan(model, dir.resolve("mlp_classifier.plan"), List.of(1, 32, MAX_BATCH));
             // One open/close outside the job first, so one-time costs (CUDA context, TensorRT's own kernels)
-            // are in the baseline.
-            try (ModelRunner runner = new TensorRtBackend().open(new ModelConfig(model, DEVICE, 32, 2, Map.of()))) {
+            // are in the baseline; it also shows what one open runner holds.
+            long free = GpuTestSupport.freeBytes(DEVICE);
+            try (ModelRunner runner = new TensorRtBackend().open(new ModelConfig(model, DEVICE, MAX_BATCH, 2, Map.of()))) {
                 GpuTestSupport.runOnce(runner, 32);
+                System.out.printf("restart cycles: one open runner (2 lanes, max batch %d) holds %s of GPU memory%n",
+                        MAX_BATCH, mib(free - GpuTestSupport.freeBytes(DEVICE)));
             }
         }
         long total = ON_GPU ? GpuTestSupport.totalBytes(DEVICE) : 0;
@@ -94,7 +102,7 @@ class JobRestartGpuTest {
         conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(10));
         StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1, conf);
         InferenceFunction function = InferenceFunction.builder().setModel(model.toString())
-                .setBackend(BACKEND).setDevice(DEVICE).setMaxBatchSize(32)
+                .setBackend(BACKEND).setDevice(DEVICE).setMaxBatchSize(MAX_BATCH)
                 .setMaxDelay(Duration.ofMillis(5)).setBuffersInFlight(2).setCapacity(128)
                 .setTimeout(Duration.ofSeconds(60)).build();
         function.applyTo(env.fromSequence(0, REQUESTS - 1).map(new Request()).returns(RequestBytesTypeInfo.INSTANCE))
