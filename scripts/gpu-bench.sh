@@ -8,6 +8,9 @@
 #       local     the local run (embedded Kafka, Flink, TensorRT) on the BERT-like plan (ResNet-50's goes
 #                 through Kafka in bench-resnet's job stage)
 #       bench-resnet / bench-bert   the bench command for one model
+#       tests     every test tagged gpu (operator and jobs) with the JUnit console: $OUT/gpu-tests.log and
+#                 $OUT/gpu-tests-summary.txt (uses /tmp/large/resnet50-fp16.plan for the cycles when present;
+#                 TESTS_JAVA_OPTS adds JVM flags, TESTS_TIMEOUT_S limits the run, default 540 s)
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 
@@ -15,8 +18,8 @@ kit() {
   set -e
   local root; root=$(cd "$here/.." && pwd)
   cd "$root"
-  mvn -q -B install -DskipTests
-  local k=target/gpu-app; rm -rf "$k"; mkdir -p "$k/lib" "$k/models"
+  mvn -q -B package -DskipTests
+  local k=target/gpu-app; rm -rf "$k"; mkdir -p "$k/lib" "$k/models" "$k/test/lib"
   cp jobs/target/lib/*.jar jobs/target/flink-tensorrt-jobs.jar "$k/lib/"
   # ONNX Runtime without the natives of other platforms (139 MB -> ~25 MB)
   local ort; ort=$(ls "$k"/lib/onnxruntime-*.jar); local slim; slim=$(mktemp -d)
@@ -24,6 +27,33 @@ kit() {
       'ai/onnxruntime/native/linux-aarch64/*' && rm "$root/$ort" && zip -q -r "$root/$ort" .)
   rm -rf "$slim"
   cp models/*.onnx models/generate.py "$k/models/"
+  # the GPU tests: test classes of both modules, AssertJ (its Assertions need no byte-buddy) and the JUnit
+  # console, which brings JUnit itself; the classes tagged gpu, found in the sources (listed, not scanned:
+  # scanning would load ITCases whose test-only dependencies stay here)
+  cp -r operator/target/test-classes "$k/test/operator-classes"
+  cp -r jobs/target/test-classes "$k/test/jobs-classes"
+  rm -rf "$k/test/jobs-classes/npy"
+  cp ~/.m2/repository/org/assertj/assertj-core/3.27.3/assertj-core-3.27.3.jar \
+     ~/.m2/repository/org/junit/platform/junit-platform-console-standalone/1.13.4/junit-platform-console-standalone-1.13.4.jar \
+     "$k/test/lib/"
+  grep -rl '@Tag("gpu")' operator/src/test/java jobs/src/test/java | sed 's#.*/src/test/java/##; s#\.java$##; s#/#.#g' \
+    | sort > "$k/test/gpu-tests.txt"
+  cat "$k/test/gpu-tests.txt"
+  # the tests' log: the project at INFO, Flink's per-restart task failures (50 stack traces) left out
+  cat > "$k/test/log4j2-gpu-tests.properties" <<'PROPS'
+rootLogger.level = WARN
+rootLogger.appenderRef.console.ref = Console
+appender.console.name = Console
+appender.console.type = Console
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = %d{HH:mm:ss.SSS} %-5p %c{1} - %m%n
+logger.flinktrt.name = io.flinktrt
+logger.flinktrt.level = INFO
+logger.task.name = org.apache.flink.runtime.taskmanager.Task
+logger.task.level = ERROR
+logger.kafka.name = org.apache.kafka
+logger.kafka.level = ERROR
+PROPS
   cp scripts/gpu-bench.sh "$k/"
   du -sh "$k"
 }
@@ -59,12 +89,41 @@ step() {
       { echo "\$ flink-tensorrt bench --model /tmp/large/$m-fp16.plan --seconds ${BENCH_SECONDS:-5} --out \$OUT/bench"
         ft bench --model /tmp/large/$m-fp16.plan --seconds "${BENCH_SECONDS:-5}" --out "$out/bench"; echo "exit $?"
         nvidia-smi --query-gpu=memory.used,memory.total --format=csv; } > "$out/bench-$m.log" 2>&1 ;;
+    tests) tests "$out" ;;
     *) echo "unknown step $1"; exit 2 ;;
   esac
 }
 
+tests() { # OUT: every gpu-tagged test class, one JVM, the JUnit console's tree and the tests' own output
+  local out=$1 t; local select=()
+  cd "$here"
+  while read -r t; do [ -n "$t" ] && select+=(--select-class "$t"); done < test/gpu-tests.txt
+  local cycle=(); [ -f /tmp/large/resnet50-fp16.plan ] && cycle=(-Dflinktrt.cycle.plan=/tmp/large/resnet50-fp16.plan)
+  # shellcheck disable=SC2206 # TESTS_JAVA_OPTS: extra JVM flags, split on spaces
+  local extra=(${TESTS_JAVA_OPTS:-})
+  local cmd=(java --add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/java.util=ALL-UNNAMED
+    --add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED --add-opens=java.base/java.util.concurrent.locks=ALL-UNNAMED
+    --add-opens=java.base/java.nio=ALL-UNNAMED -Xmx16g -XX:ErrorFile="$out/hs_err_pid%p.log" -Dorg.bytedeco.javacpp.maxPhysicalBytes=0
+    -Dlog4j2.configurationFile=test/log4j2-gpu-tests.properties "${cycle[@]}" "${extra[@]}"
+    -cp "test/lib/*:test/jobs-classes:test/operator-classes:lib/*"
+    org.junit.platform.console.ConsoleLauncher execute --include-tag gpu --details=tree --details-theme=ascii
+    --disable-banner --disable-ansi-colors "${select[@]}")
+  SECONDS=0
+  { date -u; nvidia-smi --query-gpu=name,driver_version,memory.used,memory.total --format=csv
+    echo "\$ ${cmd[*]}"; timeout "${TESTS_TIMEOUT_S:-540}" "${cmd[@]}"; echo "exit $? after $SECONDS s"
+    nvidia-smi --query-gpu=memory.used,memory.total --format=csv; } > "$out/gpu-tests.log" 2>&1
+  local rc; rc=$(sed -n 's/^exit \([0-9]*\) after.*/\1/p' "$out/gpu-tests.log" | tail -1)
+  { echo "gpu-tests exit ${rc:-?} after $SECONDS s: $(grep -E '^\[ *[0-9]+ (tests (found|successful|failed|aborted)|containers failed)' \
+      "$out/gpu-tests.log" | tr -s ' []' ' ' | sed 's/^ //; s/ $//' | paste -sd, -)"
+    grep -F '[X]' "$out/gpu-tests.log" | head -20
+    ls "$out"/hs_err_pid*.log 2>/dev/null | sed 's/^/the JVM crashed: /'
+    grep -E '^(open/close cycles|throughput of|out-of-memory|restart cycles)' "$out/gpu-tests.log"
+  } > "$out/gpu-tests-summary.txt"
+  cat "$out/gpu-tests-summary.txt"
+}
+
 case ${1:-} in
   kit) kit ;;
-  engines|local|bench-resnet|bench-bert) step "$1" ;;
-  *) sed -n 2,12p "$0"; exit 2 ;;
+  engines|local|bench-resnet|bench-bert|tests) step "$1" ;;
+  *) sed -n 2,13p "$0"; exit 2 ;;
 esac

@@ -41,9 +41,7 @@ class TensorRtGpuTest {
     /** Fails the whole class with the backend's own reason when TensorRT cannot run here. */
     @BeforeAll
     static void needsGpu() {
-        io.flinktrt.backend.Availability availability = new TensorRtBackend().availability();
-        assertThat(availability.available()).as(availability.reason()).isTrue();
-        System.out.println(availability.reason());
+        System.out.println(GpuTestSupport.requireTensorRt());
     }
 
     @ParameterizedTest
@@ -271,13 +269,7 @@ class TensorRtGpuTest {
     }
 
     private static Path build(String model) throws BackendException {
-        Path plan = dir.resolve(model + ".plan");
-        if (!Files.exists(plan)) {
-            BuildOptions defaults = BuildOptions.defaults(TestModels.path(model), plan);
-            EngineBuilder.build(new BuildOptions(defaults.onnx(), plan, false, false, null, null, Map.of(), BUCKETS,
-                    1024, null, 3, defaults.tacticSources(), false, 0, false), System.out::println);
-        }
-        return plan;
+        return GpuTestSupport.buildPlan(TestModels.path(model), dir.resolve(model + ".plan"), BUCKETS);
     }
 
     private static Path copy(Path good, String name, byte[] bytes, String json) throws Exception {
