@@ -3,11 +3,16 @@
 #
 #   scripts/gpu-bench.sh kit          here: builds the project and assembles target/gpu-app (the launcher's
 #                                     classpath, models, this script); then ../shared/gpu/bundle.sh target/gpu-app
-#   bash target/gpu-app/gpu-bench.sh STEP   on the GPU host (after the bundle arrived), logs under $OUT:
+#   bash target/gpu-app/gpu-bench.sh STEP   on the GPU host (after the bundle arrived); logs and results go
+#                 to /tmp/results (RESULTS), which stays while the host does: end every run with `pack`
 #       engines   export ResNet-50 and the BERT-like encoder (torch) and build FP16 plans, batch buckets 1,8,32,128
+#                 (timing caches from an earlier lease, kept here in .gpu-cache/timing-caches, make it quicker)
 #       local     the local run (embedded Kafka, Flink, TensorRT) on the BERT-like plan (ResNet-50's goes
 #                 through Kafka in bench-resnet's job stage)
 #       bench-resnet / bench-bert   the bench command for one model
+#       graphs-off  the backend and operator stages of both models with tensorrt.cuda-graphs=false
+#       pack      everything under /tmp/results, and the timing caches, into $OUT/results.tgz (a run brings
+#                 back at most 8 files)
 #       tests     every test tagged gpu (operator and jobs) with the JUnit console: $OUT/gpu-tests.log and
 #                 $OUT/gpu-tests-summary.txt (uses /tmp/large/resnet50-fp16.plan for the cycles when present;
 #                 TESTS_JAVA_OPTS adds JVM flags, TESTS_TIMEOUT_S limits the run, default 540 s)
@@ -55,6 +60,7 @@ logger.kafka.name = org.apache.kafka
 logger.kafka.level = ERROR
 PROPS
   cp scripts/gpu-bench.sh "$k/"
+  if [ -d .gpu-cache/timing-caches ]; then cp -r .gpu-cache/timing-caches "$k/"; fi
   du -sh "$k"
 }
 
@@ -67,13 +73,15 @@ ft() { # the launcher, as bin/flink-tensorrt runs it
 
 step() {
   source /tmp/gpu/env.sh
-  local out=${OUT:-/tmp/out}; mkdir -p "$out" /tmp/large
+  local out=${RESULTS:-/tmp/results}; mkdir -p "$out" /tmp/large
   case $1 in
     engines)
       [ -f /tmp/large/resnet50.onnx ] || python3 "$here/models/generate.py" --large /tmp/large > "$out/export.log" 2>&1
       nvidia-smi > "$out/nvidia-smi.txt"
       ft doctor > "$out/doctor.txt" 2>&1
       for m in resnet50 bert_like; do
+        [ -f "$here/timing-caches/$m.timing-cache" ] && [ ! -f /tmp/large/$m.timing-cache ] \
+          && cp "$here/timing-caches/$m.timing-cache" /tmp/large/
         [ -f /tmp/large/$m-fp16.plan ] || { echo "\$ flink-tensorrt build-engine --onnx /tmp/large/$m.onnx --save-engine /tmp/large/$m-fp16.plan --fp16 --batch-buckets 1,8,32,128 --timing-cache /tmp/large/$m.timing-cache"
           SECONDS=0
           ft build-engine --onnx /tmp/large/$m.onnx --save-engine /tmp/large/$m-fp16.plan --fp16 \
@@ -89,6 +97,15 @@ step() {
       { echo "\$ flink-tensorrt bench --model /tmp/large/$m-fp16.plan --seconds ${BENCH_SECONDS:-5} --out \$OUT/bench"
         ft bench --model /tmp/large/$m-fp16.plan --seconds "${BENCH_SECONDS:-5}" --out "$out/bench"; echo "exit $?"
         nvidia-smi --query-gpu=memory.used,memory.total --format=csv; } > "$out/bench-$m.log" 2>&1 ;;
+    graphs-off)
+      for m in resnet50 bert_like; do
+        { echo "\$ flink-tensorrt bench --model /tmp/large/$m-fp16.plan --set tensorrt.cuda-graphs=false --stages raw,operator --seconds ${BENCH_SECONDS:-5} --out \$OUT/bench-graphs-off"
+          ft bench --model /tmp/large/$m-fp16.plan --set tensorrt.cuda-graphs=false --stages raw,operator \
+            --seconds "${BENCH_SECONDS:-5}" --out "$out/bench-graphs-off"; echo "exit $?"; } > "$out/bench-graphs-off-$m.log" 2>&1
+      done ;;
+    pack)
+      mkdir -p "$out/timing-caches"; cp /tmp/large/*.timing-cache "$out/timing-caches/" 2>/dev/null
+      tar czf "${OUT:-/tmp}/results.tgz" -C "$out" . && ls -la "${OUT:-/tmp}/results.tgz" ;;
     tests) tests "$out" ;;
     *) echo "unknown step $1"; exit 2 ;;
   esac
@@ -124,6 +141,6 @@ tests() { # OUT: every gpu-tagged test class, one JVM, the JUnit console's tree 
 
 case ${1:-} in
   kit) kit ;;
-  engines|local|bench-resnet|bench-bert|tests) step "$1" ;;
+  engines|local|bench-resnet|bench-bert|graphs-off|pack|tests) step "$1" ;;
   *) sed -n 2,13p "$0"; exit 2 ;;
 esac

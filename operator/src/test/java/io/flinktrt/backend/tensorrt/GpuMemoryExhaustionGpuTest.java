@@ -124,7 +124,7 @@ class GpuMemoryExhaustionGpuTest {
         assertThat(error).as("open() on a full GPU").isInstanceOf(BackendException.class);
         String message = error.getMessage();
         assertThat(message).contains("mlp_wide").contains("GPU " + DEVICE).contains("MiB are free")
-                .contains("need at least").contains("fewer slots").contains("inference.buffers-in-flight")
+                .contains("need at least").contains("fewer slots").contains("tensorrt.contexts")
                 .contains("smaller max batch");
         Matcher numbers = NUMBERS.matcher(message);
         assertThat(numbers.find()).as("needed and free MiB in: %s", message).isTrue();
