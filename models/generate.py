@@ -5,6 +5,9 @@ Small models are built node by node with onnx.helper so they are deterministic a
   mlp_classifier.onnx   x float32 [N,16]                 -> probs float32 [N,10]
   two_in_two_out.onnx   a, b float32 [N,8]               -> mix float32 [N,4], distance float32 [N,1]
   token_classifier.onnx ids int64 [N,16], mask int64 [N,16] -> logits float32 [N,3]   (non-float input)
+  image_mean.onnx       input float32 [N,3,224,224]      -> mean float32 [N,3]
+                        (ResNet-50-sized requests, 602,208 bytes, for almost no compute: a stand-in for
+                        measuring Kafka and Flink with large records on a machine without a GPU)
 Large models (torch, random weights, not committed): resnet50.onnx (images) and bert_like.onnx
 (BERT-base-sized encoder, sequence 128, int64 ids + mask).
 
@@ -87,6 +90,15 @@ def token_classifier():
     save(graph, "token_classifier.onnx")
 
 
+def image_mean():
+    nodes = [helper.make_node("ReduceMean", ["input"], ["mean"], axes=[2, 3], keepdims=0)]
+    graph = helper.make_graph(
+        nodes, "image_mean",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", 3, 224, 224])],
+        [helper.make_tensor_value_info("mean", TensorProto.FLOAT, ["N", 3])])
+    save(graph, "image_mean.onnx")
+
+
 def export(module, args, path, input_names, output_names):
     import torch
     dynamic = {n: {0: "N"} for n in input_names + output_names}
@@ -140,5 +152,6 @@ if __name__ == "__main__":
     mlp_classifier()
     two_in_two_out()
     token_classifier()
+    image_mean()
     if options.large:
         large(options.large)

@@ -13,6 +13,7 @@ import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsIni
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 import org.apache.kafka.clients.producer.ProducerConfig;
 
@@ -27,6 +28,9 @@ public final class InferenceJob {
 
     /** The broker's default {@code transaction.max.timeout.ms}. */
     static final Duration DEFAULT_TRANSACTION_TIMEOUT = Duration.ofMinutes(15);
+
+    /** The largest request the source fetches unless the user sets {@code max.partition.fetch.bytes}. */
+    static final int MAX_FETCH_PER_PARTITION = 64 << 20;
 
     private final String bootstrapServers;
     private final String inputTopic;
@@ -85,13 +89,15 @@ public final class InferenceJob {
     }
 
     /**
-     * The source's consumer settings: fetches sized for image requests (a default fetch returns one
-     * 600 KB record per partition per round trip), unless the user set them.
+     * The source's consumer settings, unless the user set them: fetches sized for image requests (a
+     * default fetch returns one 600 KB record per partition per round trip), and the OS's TCP buffer
+     * autotuning instead of a fixed 64 KB receive buffer, which caps the window of such fetches.
      */
-    private Properties consumerProperties() {
+    Properties consumerProperties() {
         Properties consumer = (Properties) kafkaProperties.clone();
-        consumer.putIfAbsent("max.partition.fetch.bytes", String.valueOf(64 << 20));
-        consumer.putIfAbsent("fetch.max.bytes", String.valueOf(256 << 20));
+        consumer.putIfAbsent(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, String.valueOf(MAX_FETCH_PER_PARTITION));
+        consumer.putIfAbsent(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, String.valueOf(256 << 20));
+        consumer.putIfAbsent(ConsumerConfig.RECEIVE_BUFFER_CONFIG, "-1");
         return consumer;
     }
 
@@ -100,8 +106,14 @@ public final class InferenceJob {
      * broker's default {@code transaction.max.timeout.ms} (15 min), which refuses every transaction;
      * unless the user set one, EXACTLY_ONCE asks for the broker's default maximum.
      */
-    private Properties producerProperties() {
+    Properties producerProperties() {
         Properties producer = (Properties) kafkaProperties.clone();
+        // Results go out as soon as a batch is done: Kafka 4 lingers 5 ms by default, a delay every
+        // result would pay; the records of one inference batch are sent together anyway.
+        producer.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, "0");
+        // A dead-letter record carries the request it failed on: let one as large as a request the
+        // source can fetch go out (the broker's message.max.bytes still applies).
+        producer.putIfAbsent(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, String.valueOf(MAX_FETCH_PER_PARTITION + (1 << 20)));
         if (deliveryGuarantee == DeliveryGuarantee.EXACTLY_ONCE) {
             producer.putIfAbsent(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, String.valueOf(DEFAULT_TRANSACTION_TIMEOUT.toMillis()));
         }

@@ -90,6 +90,22 @@ public final class Benchmark {
         }
         boolean complete = true;
         Map<String, Plot> plots = new LinkedHashMap<>();
+        double batchComputeMs = best / bestRaw * 1000;
+        String target = String.format("target p99 <= max-delay + 2 x batch compute = %.1f ms", maxDelayMs + 2 * batchComputeMs);
+        Plot latencies = new Plot("Latency at fixed load, " + signature.modelName() + " (" + backend.name() + ")",
+                "percentile", "ms", true);
+        if (stages.contains("latency")) {
+            // The operator alone (memory source, no Kafka) at fixed loads of its own throughput.
+            double operatorRate = operator.getOrDefault(best, bestRaw);
+            for (double load : new double[] {0.5, 0.9}) {
+                int rate = (int) Math.max(1, load * operatorRate);
+                OperatorLatency.Figure figure = OperatorLatency.run(signature, inference(best), best, rate, duration);
+                row(String.format("operator latency @%.0f%%", load * 100), best, 1, figure.resultsPerSecond(), 0,
+                        String.format("%s; %s", figure.latency().summary(), target));
+                latencies.line(String.format("operator, %.0f%% load (%,d/s)", load * 100, rate), PERCENTILES,
+                        milliseconds(figure.latency()));
+            }
+        }
         if (stages.contains("job") || stages.contains("latency")) {
             try (KafkaJobThroughput jobs = new KafkaJobThroughput()) {
                 // The operator is the job's upper bound: size the run by it, so it lasts about the set duration.
@@ -100,9 +116,9 @@ public final class Benchmark {
                 row("job (Kafka->Flink->Kafka)", best, 1, job.throughput(), bestRaw,
                         String.format("%,d requests sent at once (latency here is queueing; see the fixed-load rows)", requests));
                 if (stages.contains("latency")) {
-                    Plot latencies = new Plot("Latency at fixed load, " + signature.modelName() + " (" + backend.name() + ")",
-                            "percentile", "ms", true);
-                    double batchComputeMs = best / bestRaw * 1000;
+                    // End to end through Kafka, as a user tuned for latency gets it: requests sent at
+                    // once (producer linger 0), results written at once (sink linger 0, at-least-once:
+                    // with EXACTLY_ONCE they would only be visible at each checkpoint's commit).
                     for (double load : new double[] {0.5, 0.9}) {
                         int rate = (int) Math.max(1, load * job.throughput());
                         LocalRunReport report = jobs.run(signature, inference(best), 1,
@@ -110,17 +126,15 @@ public final class Benchmark {
                         complete &= report.complete();
                         LatencyStats stats = report.latency();
                         row(String.format("latency @%.0f%% of job", load * 100), best, 1, report.throughput(), 0,
-                                String.format("%s; target p99 <= max-delay + 2 x batch compute = %.1f ms",
-                                        stats.summary(), maxDelayMs + 2 * batchComputeMs));
-                        double[] ms = new double[PERCENTILES.length];
-                        for (int i = 0; i < ms.length; i++) {
-                            ms[i] = stats.percentile(PERCENTILES[i]) / 1000.0;
-                        }
-                        latencies.line(String.format("%.0f%% load (%,d/s)", load * 100, rate), PERCENTILES, ms);
+                                String.format("Kafka end to end: %s; %s", stats.summary(), target));
+                        latencies.line(String.format("Kafka job, %.0f%% load (%,d/s)", load * 100, rate), PERCENTILES,
+                                milliseconds(stats));
                     }
-                    plots.put(signature.modelName() + "-latency", latencies);
                 }
             }
+        }
+        if (stages.contains("latency")) {
+            plots.put(signature.modelName() + "-latency", latencies);
         }
         table.print(System.out);
         table.writeCsv(out.resolve(signature.modelName() + "-bench.csv"));
@@ -171,6 +185,14 @@ public final class Benchmark {
         table.add(row);
         System.out.printf("  %s, batch %d, %d slot(s): %,.0f records/s%s%n", stage, batch, slots, rps,
                 reference > 0 ? String.format(" (%.3f of raw)", rps / reference) : "");
+    }
+
+    private static double[] milliseconds(LatencyStats stats) {
+        double[] ms = new double[PERCENTILES.length];
+        for (int i = 0; i < ms.length; i++) {
+            ms[i] = stats.percentile(PERCENTILES[i]) / 1000.0;
+        }
+        return ms;
     }
 
     private static double[] xs(Map<Integer, Double> figures) {

@@ -21,7 +21,8 @@ import java.util.concurrent.Callable;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmark one model: (1) the backend alone (compute only where the backend can, and with"
                 + " copies), (2) the operator in a local Flink fed from memory, (3) the full job through an embedded"
-                + " Kafka, (4) latency at 50% and 90% of the job's throughput (open-loop producer), (5) slots"
+                + " Kafka, (4) latency at 50% and 90% load (open loop): of the operator alone (memory source) and of the job"
+                + " through Kafka, (5) slots"
                 + " per GPU. Prints one table and writes CSV and PNG plots to --out.")
 public final class BenchCommand implements Callable<Integer> {
 
