@@ -5,10 +5,13 @@ import io.flinktrt.jobs.InferenceJob;
 import io.flinktrt.schema.InferenceRequest;
 import io.flinktrt.wire.RandomRequests;
 
+import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Properties;
@@ -49,9 +52,21 @@ public final class LocalRun {
         this.runId = runId;
     }
 
+    /**
+     * Checkpoints to a temporary folder: the async operator's checkpoint holds the requests in
+     * flight (hundreds of 600 KB images), far above the 5 MB the JobManager's memory storage takes.
+     */
+    private static Configuration checkpointsOnDisk() throws java.io.IOException {
+        Path dir = Files.createTempDirectory("flink-tensorrt-checkpoints");
+        Configuration config = new Configuration();
+        config.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
+        config.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, dir.toUri().toString());
+        return config;
+    }
+
     public LocalRunReport run(int requests, int badRequests, int ratePerSecond, int intRange, int waitSeconds)
             throws Exception {
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(parallelism, new Configuration());
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(parallelism, checkpointsOnDisk());
         job.addTo(env);
         JobClient flink = env.executeAsync("flink-tensorrt local " + runId);
         System.out.println("Flink job " + flink.getJobID() + " started (parallelism " + parallelism + ")");
