@@ -168,6 +168,11 @@ public final class InferenceFunction extends RichAsyncFunction<byte[], Inference
 
     /** Fills a free buffer set with the oldest waiting batch and starts it; runs on the dispatcher thread. */
     private void runNextBatch() {
+        synchronized (waiting) {
+            if (waiting.isEmpty()) { // this turn's batch joined an earlier one
+                return;
+            }
+        }
         BatchBuffers buffers;
         try {
             buffers = runner.acquire(); // waits while every buffer set is busy
@@ -180,9 +185,10 @@ public final class InferenceFunction extends RichAsyncFunction<byte[], Inference
             batch = waiting.poll();
             if (batch != null) {
                 batch.removeIf(this::timedOut);
+                joinWaitingBatches(batch);
             }
         }
-        if (batch == null || batch.isEmpty()) { // it timed out whole while waiting for buffers
+        if (batch == null || batch.isEmpty()) { // it timed out whole, or joined an earlier batch, while waiting for buffers
             buffers.release();
             return;
         }
@@ -209,6 +215,24 @@ public final class InferenceFunction extends RichAsyncFunction<byte[], Inference
                 buffers.release();
             }
         });
+    }
+
+    /**
+     * Moves whole batches that waited behind {@code batch} into it while they fit in the max batch.
+     * Batches leave the batcher at max-delay whether or not the backend is free; while it is busy
+     * they queue here, and running them one by one would pad each small batch to its bucket and
+     * spend the GPU on padding just when it is the bottleneck (as Triton's dynamic batcher, the
+     * batch is formed when an instance is free). Their dispatcher turns then find nothing to run.
+     */
+    private void joinWaitingBatches(List<PendingRequest> batch) {
+        List<PendingRequest> next;
+        while ((next = waiting.peek()) != null) {
+            next.removeIf(this::timedOut);
+            if (batch.size() + next.size() > signature.maxBatchSize()) {
+                return;
+            }
+            batch.addAll(waiting.poll());
+        }
     }
 
     /** Copies one request's inputs into row {@code row} of the batch's input buffers. */

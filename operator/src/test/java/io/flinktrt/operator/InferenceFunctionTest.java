@@ -200,6 +200,34 @@ class InferenceFunctionTest {
         }
     }
 
+    /**
+     * Small batches that leave at max delay while every buffer set is busy run as one batch when a
+     * set frees up, not one by one (each padded to its bucket on a GPU).
+     */
+    @Test
+    void batchesThatWaitedForABusyBackendRunTogether() throws Exception {
+        GatedBackend.closeGate();
+        List<InferenceRequest> sent = randomRequests(8);
+        InferenceFunction function = InferenceFunction.builder().setModel(MODEL.toString()).setBackend(GatedBackend.NAME)
+                .setMaxBatchSize(8).setMaxDelay(Duration.ofMillis(20)).setBuffersInFlight(1).build();
+        try (var harness = harness(function, OutputMode.ORDERED)) {
+            harness.open();
+            for (int i = 0; i < sent.size(); i += 2) { // four batches of two, each leaving at max delay
+                harness.processElement(new StreamRecord<>(requests.encode(sent.get(i))));
+                harness.processElement(new StreamRecord<>(requests.encode(sent.get(i + 1))));
+                Thread.sleep(100);
+            }
+            awaitBatchesStarted(1);
+            assertThat(GatedBackend.batchesStarted()).as("the first batch holds the only buffer set").isEqualTo(1);
+            GatedBackend.openGate();
+            harness.endInput();
+            List<Integer> batchSizes = harness.extractOutputValues().stream()
+                    .map(o -> ((InferenceResult) o.getOutcome()).getBatchSize()).toList();
+            assertThat(batchSizes).containsExactly(2, 2, 6, 6, 6, 6, 6, 6);
+            assertThat(GatedBackend.batchesStarted()).isEqualTo(2);
+        }
+    }
+
     private static InferenceFailure failure(InferenceOutcome outcome) {
         assertThat(outcome.getOutcome()).isInstanceOf(InferenceFailure.class);
         return (InferenceFailure) outcome.getOutcome();

@@ -50,9 +50,7 @@ final class HostBuffers implements BatchBuffers {
         Pointer p = new Pointer();
         Cuda.check(cudart.cudaMallocHost(p, bytes), "cudaMallocHost(" + bytes + ") for " + spec.name());
         pointers.add(p);
-        BytePointer view = new BytePointer(p).capacity(bytes);
-        view.zero(); // padding rows then hold zeros or earlier real rows, never garbage indices
-        return view.asByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+        return new BytePointer(p).capacity(bytes).asByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
     }
 
     @Override

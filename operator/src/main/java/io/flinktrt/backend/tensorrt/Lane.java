@@ -86,18 +86,20 @@ final class Lane implements AutoCloseable {
     /** Device buffers for {@code maxBatch} rows of every input and output. */
     void allocate(int maxBatch) throws BackendException {
         for (TensorSpec spec : inputSpecs) {
-            deviceInputs.add(deviceBuffer(spec, maxBatch));
+            deviceBuffer(spec, maxBatch, deviceInputs);
         }
         for (TensorSpec spec : outputSpecs) {
-            deviceOutputs.add(deviceBuffer(spec, maxBatch));
+            deviceBuffer(spec, maxBatch, deviceOutputs);
         }
     }
 
-    private static Pointer deviceBuffer(TensorSpec spec, int maxBatch) throws BackendException {
+    /** Zeroed: rows past a batch's real ones are computed too (padding), and must never hold garbage indices. */
+    private static void deviceBuffer(TensorSpec spec, int maxBatch, List<Pointer> buffers) throws BackendException {
         long bytes = (long) maxBatch * spec.sampleBytes();
         Pointer d = new Pointer();
         Cuda.check(cudart.cudaMalloc(d, bytes), "cudaMalloc(" + bytes + ") for " + spec.name());
-        return d;
+        buffers.add(d); // from here on close() frees it
+        Cuda.check(cudart.cudaMemset(d, 0, bytes), "cudaMemset(" + bytes + ") for " + spec.name());
     }
 
     /** Copies {@code host}'s inputs in, runs, copies the real rows' outputs out and waits; on the calling thread. */
@@ -105,9 +107,9 @@ final class Lane implements AutoCloseable {
         BatchProfiles.Choice choice = profiles.choose(rows);
         long start = System.nanoTime();
         ProfileContext pc = prepare(choice);
-        for (int i = 0; i < inputSpecs.size(); i++) {
+        for (int i = 0; i < inputSpecs.size(); i++) { // only the real rows: padding rows keep earlier rows or zeros
             Cuda.check(cudart.cudaMemcpyAsync(deviceInputs.get(i), host.inputPointers.get(i),
-                    (long) choice.executedRows() * inputSpecs.get(i).sampleBytes(), cudart.cudaMemcpyHostToDevice, stream),
+                    (long) rows * inputSpecs.get(i).sampleBytes(), cudart.cudaMemcpyHostToDevice, stream),
                     "cudaMemcpyAsync to the GPU");
         }
         launch(pc, choice);
