@@ -1,13 +1,19 @@
 package io.flinktrt.backend.tensorrt;
 
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Which optimization profile runs a batch, and how many rows it computes. A batch goes to the
  * profile with the smallest max batch that holds it, and is padded up to that profile's opt batch:
  * TensorRT tuned its kernels for opt, and a fixed shape per bucket spares {@code setInputShape}
  * calls. With profiles built from batch buckets (opt = max), that is padding up to the bucket.
+ *
+ * <p>Once the runner has timed each bucket ({@link #useCosts}), a batch of fixed-shape buckets may
+ * instead run as several chunks, run back to back on one stream, when that computes faster: 40
+ * rows as 32 + 8 rather than padded to 128.
  */
 final class BatchProfiles {
 
@@ -17,8 +23,13 @@ final class BatchProfiles {
     /** The profile for a batch and the rows it computes (the real rows plus padding). */
     record Choice(int profile, int executedRows) {}
 
+    /** A part of a batch: {@code rows} real rows computed as {@code choice}. */
+    record Chunk(int rows, Choice choice) {}
+
     private final List<Profile> bySize;
     private final int limit;
+    /** Cheapest split per row count, indexed by rows; null until costs are known or where buckets are not fixed. */
+    private volatile Choice[] firstChunk;
 
     /** @param limit the runner's max batch (its buffers' size); no batch computes more rows */
     BatchProfiles(List<Profile> profiles, int limit) {
@@ -40,6 +51,55 @@ final class BatchProfiles {
         }
         throw new IllegalArgumentException("No optimization profile runs a batch of " + rows + " within a max batch of "
                 + limit + ": " + bySize);
+    }
+
+    /**
+     * How to run {@code rows}: one chunk (padded to its bucket), or, once costs are known, the
+     * split with the least total compute time.
+     */
+    List<Chunk> plan(int rows) {
+        Choice[] first = firstChunk;
+        if (first == null) {
+            return List.of(new Chunk(rows, choose(rows)));
+        }
+        if (rows < 1 || rows > limit) {
+            throw new IllegalArgumentException("A batch holds 1.." + limit + " rows, not " + rows);
+        }
+        List<Chunk> chunks = new ArrayList<>(2);
+        for (int left = rows; left > 0; ) {
+            Choice choice = first[left];
+            int chunk = Math.min(left, choice.executedRows());
+            chunks.add(new Chunk(chunk, choice));
+            left -= chunk;
+        }
+        return chunks;
+    }
+
+    /**
+     * Measured compute time per bucket, keyed by its executed rows (those of {@link #warmUpBatches}).
+     * Only buckets of a fixed shape (opt = max) are split; with others every batch stays one chunk.
+     */
+    void useCosts(Map<Integer, Double> costByRows) {
+        boolean fixedBuckets = bySize.stream().filter(p -> p.minBatch() <= limit)
+                .allMatch(p -> p.optBatch() == Math.min(limit, p.maxBatch()));
+        if (!fixedBuckets || !costByRows.keySet().containsAll(warmUpBatches())) {
+            return;
+        }
+        List<Map.Entry<Integer, Double>> largestFirst = costByRows.entrySet().stream()
+                .sorted(Map.Entry.<Integer, Double>comparingByKey().reversed()).toList();
+        double[] best = new double[limit + 1];
+        Choice[] first = new Choice[limit + 1];
+        for (int rows = 1; rows <= limit; rows++) {
+            best[rows] = Double.MAX_VALUE;
+            for (Map.Entry<Integer, Double> bucket : largestFirst) { // a tie goes to fewer launches
+                double cost = bucket.getValue() + best[Math.max(0, rows - bucket.getKey())];
+                if (cost < best[rows]) {
+                    best[rows] = cost;
+                    first[rows] = choose(bucket.getKey());
+                }
+            }
+        }
+        firstChunk = first;
     }
 
     /** One batch size per usable profile, to warm each up once. */

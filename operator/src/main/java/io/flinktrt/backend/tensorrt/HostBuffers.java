@@ -25,6 +25,9 @@ final class HostBuffers implements BatchBuffers {
 
     final List<Pointer> inputPointers = new ArrayList<>();
     final List<Pointer> outputPointers = new ArrayList<>();
+    /** The same memory as byte pointers, positioned at a chunk's first row for its copies. */
+    final List<BytePointer> inputBytes = new ArrayList<>();
+    final List<BytePointer> outputBytes = new ArrayList<>();
     private final List<ByteBuffer> inputs = new ArrayList<>();
     private final List<ByteBuffer> outputs = new ArrayList<>();
     private final BiFunction<HostBuffers, Integer, CompletableFuture<BatchRun>> runner;
@@ -38,18 +41,20 @@ final class HostBuffers implements BatchBuffers {
 
     void allocate(List<TensorSpec> inputSpecs, List<TensorSpec> outputSpecs, int maxBatch) throws BackendException {
         for (TensorSpec spec : inputSpecs) {
-            inputs.add(pinned(spec, maxBatch, inputPointers));
+            inputs.add(pinned(spec, maxBatch, inputPointers, inputBytes));
         }
         for (TensorSpec spec : outputSpecs) {
-            outputs.add(pinned(spec, maxBatch, outputPointers));
+            outputs.add(pinned(spec, maxBatch, outputPointers, outputBytes));
         }
     }
 
-    private static ByteBuffer pinned(TensorSpec spec, int maxBatch, List<Pointer> pointers) throws BackendException {
+    private static ByteBuffer pinned(TensorSpec spec, int maxBatch, List<Pointer> pointers, List<BytePointer> byteViews)
+            throws BackendException {
         long bytes = (long) maxBatch * spec.sampleBytes();
         Pointer p = new Pointer();
         Cuda.check(cudart.cudaMallocHost(p, bytes), "cudaMallocHost(" + bytes + ") for " + spec.name());
         pointers.add(p);
+        byteViews.add(new BytePointer(p).capacity(bytes));
         return new BytePointer(p).capacity(bytes).asByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
     }
 
@@ -79,6 +84,8 @@ final class HostBuffers implements BatchBuffers {
         outputPointers.forEach(p -> Cuda.checkQuietly(cudart.cudaFreeHost(p), "cudaFreeHost"));
         inputPointers.clear();
         outputPointers.clear();
+        inputBytes.clear();
+        outputBytes.clear();
         inputs.clear();
         outputs.clear();
     }

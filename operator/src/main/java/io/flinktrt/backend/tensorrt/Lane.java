@@ -102,24 +102,46 @@ final class Lane implements AutoCloseable {
         Cuda.check(cudart.cudaMemset(d, 0, bytes), "cudaMemset(" + bytes + ") for " + spec.name());
     }
 
-    /** Copies {@code host}'s inputs in, runs, copies the real rows' outputs out and waits; on the calling thread. */
+    /**
+     * Copies {@code host}'s inputs in, runs, copies the real rows' outputs out and waits; on the
+     * calling thread. A batch planned as several chunks runs them back to back on the stream, each
+     * from the start of the device buffers.
+     */
     BatchRun execute(HostBuffers host, int rows) throws BackendException {
-        BatchProfiles.Choice choice = profiles.choose(rows);
         long start = System.nanoTime();
-        ProfileContext pc = prepare(choice);
-        for (int i = 0; i < inputSpecs.size(); i++) { // only the real rows: padding rows keep earlier rows or zeros
-            Cuda.check(cudart.cudaMemcpyAsync(deviceInputs.get(i), host.inputPointers.get(i),
-                    (long) rows * inputSpecs.get(i).sampleBytes(), cudart.cudaMemcpyHostToDevice, stream),
-                    "cudaMemcpyAsync to the GPU");
-        }
-        launch(pc, choice);
-        for (int i = 0; i < outputSpecs.size(); i++) {
-            Cuda.check(cudart.cudaMemcpyAsync(host.outputPointers.get(i), deviceOutputs.get(i),
-                    (long) rows * outputSpecs.get(i).sampleBytes(), cudart.cudaMemcpyDeviceToHost, stream),
-                    "cudaMemcpyAsync from the GPU");
+        int executed = 0;
+        int offset = 0;
+        for (BatchProfiles.Chunk chunk : profiles.plan(rows)) {
+            ProfileContext pc = prepare(chunk.choice());
+            for (int i = 0; i < inputSpecs.size(); i++) { // only the real rows: padding rows keep earlier rows or zeros
+                long sample = inputSpecs.get(i).sampleBytes();
+                Cuda.check(cudart.cudaMemcpyAsync(deviceInputs.get(i), host.inputBytes.get(i).position(offset * sample),
+                        chunk.rows() * sample, cudart.cudaMemcpyHostToDevice, stream), "cudaMemcpyAsync to the GPU");
+            }
+            launch(pc, chunk.choice());
+            for (int i = 0; i < outputSpecs.size(); i++) {
+                long sample = outputSpecs.get(i).sampleBytes();
+                Cuda.check(cudart.cudaMemcpyAsync(host.outputBytes.get(i).position(offset * sample), deviceOutputs.get(i),
+                        chunk.rows() * sample, cudart.cudaMemcpyDeviceToHost, stream), "cudaMemcpyAsync from the GPU");
+            }
+            offset += chunk.rows();
+            executed += chunk.choice().executedRows();
         }
         waitForStream();
-        return new BatchRun(rows, choice.executedRows(), System.nanoTime() - start);
+        return new BatchRun(rows, executed, System.nanoTime() - start);
+    }
+
+    /** Mean time of one run of {@code rows} (a bucket) without copies, in ms, over a few runs. */
+    double time(int rows) throws BackendException {
+        BatchProfiles.Choice choice = profiles.choose(rows);
+        ProfileContext pc = prepare(choice);
+        int runs = 5;
+        long start = System.nanoTime();
+        for (int i = 0; i < runs; i++) {
+            launch(pc, choice);
+        }
+        waitForStream();
+        return (System.nanoTime() - start) / 1e6 / runs;
     }
 
     /**

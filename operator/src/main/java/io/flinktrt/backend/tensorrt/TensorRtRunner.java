@@ -16,6 +16,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -119,7 +121,10 @@ final class TensorRtRunner implements ModelRunner, ComputeOnlyLoop {
         return specs;
     }
 
-    /** Runs every bucket on every lane and captures its graph, so the first records pay for no lazy set-up. */
+    /**
+     * Runs every bucket on every lane and captures its graph, so the first records pay for no lazy
+     * set-up; then times each bucket, so that batches can be split where that computes faster.
+     */
     private void warmUp(BatchProfiles profiles) throws BackendException {
         long start = System.nanoTime();
         for (int rows : profiles.warmUpBatches()) {
@@ -127,9 +132,15 @@ final class TensorRtRunner implements ModelRunner, ComputeOnlyLoop {
                 lane.warmUp(hostSets.get(0), rows);
             }
         }
+        Map<Integer, Double> costs = new TreeMap<>();
+        for (int rows : profiles.warmUpBatches()) {
+            costs.put(rows, lanes.get(0).time(rows));
+        }
+        profiles.useCosts(costs);
         LOG.info("TensorRT {}: {} context(s), {} host buffer set(s); warmed up at batches {} in {} ms;"
-                        + " CUDA graphs for batches {}", signature.modelName(), lanes.size(), hostSets.size(),
-                profiles.warmUpBatches(), (System.nanoTime() - start) / 1_000_000, graphBatches());
+                        + " CUDA graphs for batches {}; ms per bucket {}", signature.modelName(), lanes.size(),
+                hostSets.size(), profiles.warmUpBatches(), (System.nanoTime() - start) / 1_000_000, graphBatches(),
+                costs.entrySet().stream().map(e -> String.format("%d: %.3f", e.getKey(), e.getValue())).toList());
     }
 
     /**

@@ -94,6 +94,29 @@ class ShapesAndProfilesTest {
         assertThatThrownBy(() -> profiles.choose(129)).hasMessageContaining("1..128");
     }
 
+    /** Bucket times as measured for the BERT-like encoder on the H100 (ms), rounded. */
+    @Test
+    void onceBucketsAreTimedABatchRunsAsTheCheapestChunks() {
+        BatchProfiles profiles = new BatchProfiles(List.of(
+                new BatchProfiles.Profile(0, 1, 1, 1), new BatchProfiles.Profile(1, 2, 8, 8),
+                new BatchProfiles.Profile(2, 9, 32, 32), new BatchProfiles.Profile(3, 33, 128, 128)), 128);
+        assertThat(profiles.plan(40)).containsExactly(new BatchProfiles.Chunk(40, new BatchProfiles.Choice(3, 128)));
+        profiles.useCosts(Map.of(1, 0.31, 8, 0.73, 32, 2.06, 128, 7.4));
+        assertThat(profiles.plan(40)).containsExactly(
+                new BatchProfiles.Chunk(32, new BatchProfiles.Choice(2, 32)), new BatchProfiles.Chunk(8, new BatchProfiles.Choice(1, 8)));
+        assertThat(profiles.plan(128)).containsExactly(new BatchProfiles.Chunk(128, new BatchProfiles.Choice(3, 128)));
+        assertThat(profiles.plan(110)).containsExactly(new BatchProfiles.Chunk(110, new BatchProfiles.Choice(3, 128)));
+        assertThat(profiles.plan(3)).containsExactly(new BatchProfiles.Chunk(3, new BatchProfiles.Choice(1, 8)));
+        assertThat(profiles.plan(65)).extracting(BatchProfiles.Chunk::rows).containsExactly(32, 32, 1);
+    }
+
+    @Test
+    void profilesWithRoomAboveOptAreNeverSplit() {
+        BatchProfiles profiles = new BatchProfiles(List.of(new BatchProfiles.Profile(0, 1, 32, 128)), 128);
+        profiles.useCosts(Map.of(32, 1.0));
+        assertThat(profiles.plan(100)).containsExactly(new BatchProfiles.Chunk(100, new BatchProfiles.Choice(0, 100)));
+    }
+
     @Test
     void paddingStaysWithinTheRunnersMaxBatch() {
         BatchProfiles profiles = new BatchProfiles(List.of(new BatchProfiles.Profile(0, 1, 32, 128)), 20);

@@ -48,7 +48,7 @@ class TensorRtGpuTest {
     @ValueSource(strings = {TestModels.MLP, TestModels.TWO_IN_TWO_OUT, TestModels.TOKENS})
     void matchesOnnxRuntime(String model) throws Exception {
         Path plan = build(model);
-        for (int rows : new int[] {1, 5, 32}) {
+        for (int rows : new int[] {1, 5, 20, 32}) {
             EngineCheck.Report report = EngineCheck.compare(plan, TestModels.path(model), rows, rows, 0);
             System.out.printf("%s rows=%d executed=%d %.3f ms %s%n", model, rows, report.tensorRt().executedRows(),
                     report.tensorRt().computeNanos() / 1e6, report.outputs());
@@ -76,8 +76,9 @@ class TensorRtGpuTest {
             var runB = b.run(20);
             BatchRun doneA = runA.get();
             BatchRun doneB = runB.get();
-            assertThat(doneA.executedRows()).isEqualTo(8);
-            assertThat(doneB.executedRows()).isEqualTo(32);
+            // padded to a bucket, or split into cheaper ones (the plan follows the buckets' measured times)
+            assertThat(doneA.executedRows()).isBetween(3, 8);
+            assertThat(doneB.executedRows()).isBetween(20, 32);
             for (int r = 0; r < 3; r++) { // softmax rows sum to 1
                 float sum = 0;
                 for (int e = 0; e < 10; e++) {
