@@ -85,17 +85,22 @@ final class BatchProfiles {
         if (!fixedBuckets || !costByRows.keySet().containsAll(warmUpBatches())) {
             return;
         }
-        List<Map.Entry<Integer, Double>> largestFirst = costByRows.entrySet().stream()
-                .sorted(Map.Entry.<Integer, Double>comparingByKey().reversed()).toList();
+        // A larger bucket never computes faster than a smaller one; what a timing says otherwise is
+        // noise, and would pad small batches to the larger bucket for nothing.
+        int[] buckets = costByRows.keySet().stream().mapToInt(Integer::intValue).sorted().toArray();
+        double[] cost = new double[buckets.length];
+        for (int b = 0; b < buckets.length; b++) {
+            cost[b] = Math.max(costByRows.get(buckets[b]), b > 0 ? cost[b - 1] : 0);
+        }
         double[] best = new double[limit + 1];
         Choice[] first = new Choice[limit + 1];
         for (int rows = 1; rows <= limit; rows++) {
             best[rows] = Double.MAX_VALUE;
-            for (Map.Entry<Integer, Double> bucket : largestFirst) { // a tie goes to fewer launches
-                double cost = bucket.getValue() + best[Math.max(0, rows - bucket.getKey())];
-                if (cost < best[rows]) {
-                    best[rows] = cost;
-                    first[rows] = choose(bucket.getKey());
+            for (int b = 0; b < buckets.length; b++) { // smallest first: a tie goes to less padding
+                double total = cost[b] + best[Math.max(0, rows - buckets[b])];
+                if (total < best[rows]) {
+                    best[rows] = total;
+                    first[rows] = choose(buckets[b]);
                 }
             }
         }
