@@ -4,6 +4,8 @@ import io.flinktrt.jobs.InferenceJob;
 import io.flinktrt.operator.InferenceFunction;
 import io.flinktrt.operator.InferenceFunctionBuilder;
 
+import org.apache.flink.configuration.Configuration;
+
 import java.io.IOException;
 import java.util.Properties;
 
@@ -12,14 +14,16 @@ final class JobFactory {
 
     private JobFactory() {}
 
-    static InferenceJob create(InferenceCliOptions inference, KafkaCliOptions kafka, String servers,
+    static InferenceJob create(InferenceCliOptions inference, KafkaCliOptions kafka, DeliveryCliOptions delivery, String servers,
                                Properties clientProperties, boolean checkModelExists) throws IOException {
         InferenceFunctionBuilder function = InferenceFunction.builder()
                 .fromConfiguration(inference.toConfiguration())
                 .setCheckModelExists(checkModelExists);
         inference.backendOptions().forEach(function::setBackendOption);
+        Configuration job = kafka.toConfiguration(servers);
+        delivery.addTo(job);
         return InferenceJob.builder()
-                .fromConfiguration(kafka.toConfiguration(servers))
+                .fromConfiguration(job)
                 .setKafkaProperties(clientProperties)
                 .setInference(function.build())
                 .build();

@@ -35,6 +35,9 @@ public final class LocalCommand implements Callable<Integer> {
     @Mixin
     KafkaCliOptions kafka;
 
+    @Mixin
+    DeliveryCliOptions delivery;
+
     @Option(names = "--requests", defaultValue = "2000", description = "Sample requests to send (default: ${DEFAULT-VALUE}).")
     int requests;
 
@@ -94,7 +97,7 @@ public final class LocalCommand implements Callable<Integer> {
                     List.of(kafka.inputTopic, kafka.outputTopic, kafka.deadLetterTopic));
             String runId = "run-" + UUID.randomUUID().toString().substring(0, 8);
             kafka.groupId = kafka.groupId + "-" + runId; // a new group reads the run's records from the start
-            var job = JobFactory.create(inference, kafka, servers, client, true);
+            var job = JobFactory.create(inference, kafka, delivery, servers, client, true);
             LocalRunReport report = new LocalRun(job, signature, client, kafka.inputTopic, kafka.outputTopic,
                     kafka.deadLetterTopic, parallelism, runId)
                     .run(requests, badRequests, rate, intRange, waitSeconds);

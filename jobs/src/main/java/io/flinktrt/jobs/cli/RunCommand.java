@@ -19,6 +19,9 @@ public final class RunCommand implements Callable<Integer> {
     @Mixin
     KafkaCliOptions kafka;
 
+    @Mixin
+    DeliveryCliOptions delivery;
+
     @picocli.CommandLine.Option(names = "--job-name", defaultValue = "flink-tensorrt", description = "Default: ${DEFAULT-VALUE}.")
     String jobName;
 
@@ -30,7 +33,7 @@ public final class RunCommand implements Callable<Integer> {
         }
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         // The model lives on the task managers; the client submitting the job need not have it.
-        JobFactory.create(inference, kafka, kafka.bootstrapServers, kafka.clientProperties(), false).addTo(env);
+        JobFactory.create(inference, kafka, delivery, kafka.bootstrapServers, kafka.clientProperties(), false).addTo(env);
         env.execute(jobName);
         return 0;
     }

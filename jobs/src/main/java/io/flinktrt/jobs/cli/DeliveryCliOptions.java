@@ -1,0 +1,25 @@
+package io.flinktrt.jobs.cli;
+
+import io.flinktrt.jobs.InferenceJobOptions;
+
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import picocli.CommandLine.Option;
+
+import java.time.Duration;
+
+/** Command-line flags of the job alone (not of produce/consume): how results are delivered. */
+public final class DeliveryCliOptions {
+
+    @Option(names = "--delivery-guarantee", defaultValue = "AT_LEAST_ONCE",
+            description = "EXACTLY_ONCE, AT_LEAST_ONCE or NONE (default: ${DEFAULT-VALUE}).")
+    DeliveryGuarantee deliveryGuarantee;
+
+    @Option(names = "--checkpoint-interval-ms", defaultValue = "10000", description = "Default: ${DEFAULT-VALUE}; 0 = off.")
+    long checkpointIntervalMs;
+
+    void addTo(Configuration config) {
+        config.set(InferenceJobOptions.DELIVERY_GUARANTEE, deliveryGuarantee);
+        config.set(InferenceJobOptions.CHECKPOINT_INTERVAL, Duration.ofMillis(checkpointIntervalMs));
+    }
+}
