@@ -77,12 +77,13 @@ final class BatchProfiles {
 
     /**
      * Measured compute time per bucket, keyed by its executed rows (those of {@link #warmUpBatches}).
-     * Only buckets of a fixed shape (opt = max) are split; with others every batch stays one chunk.
+     * Only buckets of a fixed shape (opt = max) are split, and only where there are several; otherwise
+     * every batch stays one chunk.
      */
     void useCosts(Map<Integer, Double> costByRows) {
         boolean fixedBuckets = bySize.stream().filter(p -> p.minBatch() <= limit)
                 .allMatch(p -> p.optBatch() == Math.min(limit, p.maxBatch()));
-        if (!fixedBuckets || !costByRows.keySet().containsAll(warmUpBatches())) {
+        if (!fixedBuckets || costByRows.size() < 2 || !costByRows.keySet().containsAll(warmUpBatches())) {
             return;
         }
         // A larger bucket never computes faster than a smaller one; what a timing says otherwise is

@@ -59,7 +59,7 @@ final class CudaGraph implements AutoCloseable {
     }
 
     private static CudaGraph failed(String what, String call, int status) {
-        cudart.cudaGetLastError(); // clears a sticky-free capture error, so the next plain enqueue is not blamed
+        cudart.cudaGetLastError(); // clears the failed capture's error, so the next plain enqueue is not blamed for it
         LOG.warn("No CUDA graph for {}: {} failed ({}); batches of it run with plain enqueueV3.",
                 what, call, Cuda.errorName(status));
         return null;
