@@ -85,10 +85,15 @@ public final class InferenceFunction extends RichAsyncFunction<byte[], Inference
         return new InferenceFunctionBuilder();
     }
 
+    /** Requests the async operator holds in flight: configured, or derived from the max batch. */
+    public int capacity() {
+        return config.capacity() > 0 ? config.capacity()
+                : config.maxBatchSize() > 0 ? config.effectiveCapacity(config.maxBatchSize()) : DEFAULT_CAPACITY;
+    }
+
     /** Puts this function on {@code requests} with the configured capacity, timeout and output order. */
     public SingleOutputStreamOperator<InferenceOutcome> applyTo(DataStream<byte[]> requests) {
-        int capacity = config.capacity() > 0 ? config.capacity()
-                : config.maxBatchSize() > 0 ? config.effectiveCapacity(config.maxBatchSize()) : DEFAULT_CAPACITY;
+        int capacity = capacity();
         long timeoutMs = config.timeout().toMillis();
         SingleOutputStreamOperator<InferenceOutcome> outcomes = config.ordered()
                 ? AsyncDataStream.orderedWait(requests, this, timeoutMs, TimeUnit.MILLISECONDS, capacity)

@@ -99,7 +99,7 @@ public final class Benchmark {
             double operatorRate = operator.getOrDefault(best, bestRaw);
             for (double load : new double[] {0.5, 0.9}) {
                 int rate = (int) Math.max(1, load * operatorRate);
-                OperatorLatency.Figure figure = OperatorLatency.run(signature, inference(best), best, rate, duration);
+                OperatorLatency.Figure figure = OperatorLatency.run(signature, inference(best), rate, duration);
                 row(String.format("operator latency @%.0f%%", load * 100), best, 1, figure.resultsPerSecond(), 0,
                         String.format("%s; %s", figure.latency().summary(), target));
                 latencies.line(String.format("operator, %.0f%% load (%,d/s)", load * 100, rate), PERCENTILES,

@@ -2,6 +2,7 @@ package io.flinktrt.jobs.bench;
 
 import io.flinktrt.backend.ModelSignature;
 import io.flinktrt.jobs.local.LatencyStats;
+import io.flinktrt.operator.InferenceFunction;
 import io.flinktrt.operator.InferenceFunctionBuilder;
 import io.flinktrt.operator.RequestBytesTypeInfo;
 import io.flinktrt.schema.InferenceOutcome;
@@ -69,11 +70,12 @@ final class OperatorLatency {
      * Runs the operator for about {@code duration} at {@code ratePerSecond}; the first quarter
      * (at most 1 s) is warm-up and not counted.
      */
-    static Figure run(ModelSignature signature, InferenceFunctionBuilder inference, int maxBatch, int ratePerSecond,
+    static Figure run(ModelSignature signature, InferenceFunctionBuilder inference, int ratePerSecond,
                       Duration duration) throws Exception {
+        InferenceFunction function = inference.build();
         // Each request in flight has its own slot (and id), so a result names its emit time. In-flight
-        // requests are bounded by the operator's capacity ((buffers + 1) x max batch by default) + 1.
-        int slots = 4 * maxBatch + 64;
+        // requests are bounded by the operator's capacity, plus the one the source holds while blocked.
+        int slots = function.capacity() + 64;
         emittedAt = new AtomicLongArray(slots);
         freeSlots = new ArrayBlockingQueue<>(slots);
         for (int i = 0; i < slots; i++) {
@@ -91,8 +93,7 @@ final class OperatorLatency {
         env.getConfig().enableObjectReuse(); // as the job does
         DataGeneratorSource<byte[]> source = new DataGeneratorSource<>(new PacedRequests(signature, slots), records,
                 fixedRate(ratePerSecond), RequestBytesTypeInfo.INSTANCE);
-        inference.build()
-                .applyTo(env.fromSource(source, WatermarkStrategy.noWatermarks(), "paced-requests"))
+        function.applyTo(env.fromSource(source, WatermarkStrategy.noWatermarks(), "paced-requests"))
                 .map(new RecordLatency())
                 .sinkTo(new DiscardingSink<>());
         env.execute("flink-tensorrt bench: operator latency");

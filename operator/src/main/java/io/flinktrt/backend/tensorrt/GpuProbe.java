@@ -54,19 +54,21 @@ public final class GpuProbe {
 
     /** Free device memory in bytes; sets {@code device} as the calling thread's current device. */
     public static long freeMemory(int device) throws BackendException {
-        Cuda.setDevice(device);
-        try (SizeTPointer free = new SizeTPointer(1); SizeTPointer total = new SizeTPointer(1)) {
-            Cuda.check(cudart.cudaMemGetInfo(free, total), "cudaMemGetInfo");
-            return free.get();
-        }
+        return memoryInfo(device)[0];
     }
 
     /** Total minus free device memory in bytes; sets {@code device} as the calling thread's current device. */
     public static long usedMemory(int device) throws BackendException {
+        long[] info = memoryInfo(device);
+        return info[1] - info[0];
+    }
+
+    /** {free, total} bytes, as cudaMemGetInfo reports them. */
+    private static long[] memoryInfo(int device) throws BackendException {
         Cuda.setDevice(device);
         try (SizeTPointer free = new SizeTPointer(1); SizeTPointer total = new SizeTPointer(1)) {
             Cuda.check(cudart.cudaMemGetInfo(free, total), "cudaMemGetInfo");
-            return total.get() - free.get();
+            return new long[] {free.get(), total.get()};
         }
     }
 

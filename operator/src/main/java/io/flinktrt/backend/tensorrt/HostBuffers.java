@@ -23,9 +23,7 @@ import java.util.function.Consumer;
  */
 final class HostBuffers implements BatchBuffers {
 
-    final List<Pointer> inputPointers = new ArrayList<>();
-    final List<Pointer> outputPointers = new ArrayList<>();
-    /** The same memory as byte pointers, positioned at a chunk's first row for its copies. */
+    /** The pinned memory, positioned at a chunk's first row for its copies. */
     final List<BytePointer> inputBytes = new ArrayList<>();
     final List<BytePointer> outputBytes = new ArrayList<>();
     private final List<ByteBuffer> inputs = new ArrayList<>();
@@ -41,21 +39,20 @@ final class HostBuffers implements BatchBuffers {
 
     void allocate(List<TensorSpec> inputSpecs, List<TensorSpec> outputSpecs, int maxBatch) throws BackendException {
         for (TensorSpec spec : inputSpecs) {
-            inputs.add(pinned(spec, maxBatch, inputPointers, inputBytes));
+            inputs.add(pinned(spec, maxBatch, inputBytes));
         }
         for (TensorSpec spec : outputSpecs) {
-            outputs.add(pinned(spec, maxBatch, outputPointers, outputBytes));
+            outputs.add(pinned(spec, maxBatch, outputBytes));
         }
     }
 
-    private static ByteBuffer pinned(TensorSpec spec, int maxBatch, List<Pointer> pointers, List<BytePointer> byteViews)
-            throws BackendException {
+    private static ByteBuffer pinned(TensorSpec spec, int maxBatch, List<BytePointer> memory) throws BackendException {
         long bytes = (long) maxBatch * spec.sampleBytes();
         Pointer p = new Pointer();
         Cuda.check(cudart.cudaMallocHost(p, bytes), "cudaMallocHost(" + bytes + ") for " + spec.name());
-        pointers.add(p);
-        byteViews.add(new BytePointer(p).capacity(bytes));
-        return new BytePointer(p).capacity(bytes).asByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+        BytePointer view = new BytePointer(p).capacity(bytes);
+        memory.add(view);
+        return view.asByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
     }
 
     @Override
@@ -80,10 +77,8 @@ final class HostBuffers implements BatchBuffers {
 
     /** After every batch on it has completed. */
     void free() {
-        inputPointers.forEach(p -> Cuda.checkQuietly(cudart.cudaFreeHost(p), "cudaFreeHost"));
-        outputPointers.forEach(p -> Cuda.checkQuietly(cudart.cudaFreeHost(p), "cudaFreeHost"));
-        inputPointers.clear();
-        outputPointers.clear();
+        inputBytes.forEach(p -> Cuda.checkQuietly(cudart.cudaFreeHost(p.position(0)), "cudaFreeHost"));
+        outputBytes.forEach(p -> Cuda.checkQuietly(cudart.cudaFreeHost(p.position(0)), "cudaFreeHost"));
         inputBytes.clear();
         outputBytes.clear();
         inputs.clear();

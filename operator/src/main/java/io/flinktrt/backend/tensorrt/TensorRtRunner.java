@@ -88,7 +88,7 @@ final class TensorRtRunner implements ModelRunner, ComputeOnlyLoop {
                 lanes.add(new Lane(engine.engine, engine.device, modelName + " lane " + i, profiles, inputs, outputs,
                         cudaGraphs));
             }
-            outputs.addAll(outputSpecs(lanes.get(0), inputs, maxBatch));
+            outputs.addAll(outputSpecs(lanes.get(0), profiles));
             this.signature = new ModelSignature(modelName, checksum, inputs, outputs, maxBatch);
             for (Lane lane : lanes) {
                 lane.allocate(maxBatch);
@@ -108,9 +108,9 @@ final class TensorRtRunner implements ModelRunner, ComputeOnlyLoop {
     }
 
     /** Output sample shapes: the engine's, or where it leaves them dynamic, what a context infers. */
-    private List<TensorSpec> outputSpecs(Lane lane, List<TensorSpec> inputs, int maxBatch) throws BackendException {
+    private List<TensorSpec> outputSpecs(Lane lane, BatchProfiles profiles) throws BackendException {
         List<TensorSpec> specs = new ArrayList<>();
-        BatchProfiles.Choice choice = new BatchProfiles(engine.profiles, maxBatch).choose(1);
+        BatchProfiles.Choice choice = profiles.choose(1);
         for (Engine.Io io : engine.outputs) {
             long[] shape = io.shape();
             if (Arrays.stream(shape, 1, shape.length).anyMatch(d -> d < 0)) {
