@@ -62,8 +62,4 @@ final class BatchQueue<P, OUT> {
         }
         return batch;
     }
-
-    int size() {
-        return waiting.size();
-    }
 }
