@@ -3,6 +3,7 @@ package io.flinktrt.operator;
 import io.flinktrt.backend.Backends;
 import io.flinktrt.schema.InferenceOutcome;
 
+import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.ReadableConfig;
 
@@ -26,7 +27,7 @@ public final class InferenceFunctionBuilder {
 
     /** Takes every {@code inference.*} option set in {@code config}. */
     public InferenceFunctionBuilder fromConfiguration(ReadableConfig config) {
-        for (var option : new org.apache.flink.configuration.ConfigOption<?>[] {
+        for (var option : new ConfigOption<?>[] {
                 InferenceOptions.MODEL, InferenceOptions.BACKEND, InferenceOptions.DEVICE,
                 InferenceOptions.MAX_BATCH_SIZE, InferenceOptions.MAX_DELAY, InferenceOptions.BUFFERS_IN_FLIGHT,
                 InferenceOptions.CAPACITY, InferenceOptions.TIMEOUT, InferenceOptions.ORDERED,
@@ -37,7 +38,7 @@ public final class InferenceFunctionBuilder {
         return this;
     }
 
-    private <T> void copy(ReadableConfig from, org.apache.flink.configuration.ConfigOption<T> option) {
+    private <T> void copy(ReadableConfig from, ConfigOption<T> option) {
         from.getOptional(option).ifPresent(value -> options.set(option, value));
     }
 

@@ -1,5 +1,6 @@
 package io.flinktrt.operator;
 
+import io.flinktrt.backend.ModelConfig;
 import io.flinktrt.backend.ModelSignature;
 import io.flinktrt.backend.onnxruntime.OnnxRuntimeBackend;
 import io.flinktrt.schema.ErrorCode;
@@ -27,6 +28,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -160,7 +162,7 @@ class InferenceFunctionTest {
         float poison = 666f;
         GatedBackend.poisonRowsStartingWith(poison);
         List<InferenceRequest> sent = randomRequests(8);
-        sent.get(3).getTensors().get(0).getData().duplicate().order(java.nio.ByteOrder.LITTLE_ENDIAN).putFloat(0, poison);
+        sent.get(3).getTensors().get(0).getData().duplicate().order(ByteOrder.LITTLE_ENDIAN).putFloat(0, poison);
         try (var harness = harness(function(GatedBackend.NAME, 8, Duration.ofSeconds(20)), OutputMode.ORDERED)) {
             harness.open();
             for (InferenceRequest request : sent) {
@@ -301,7 +303,7 @@ class InferenceFunctionTest {
     private static List<InferenceRequest> randomRequests(int n) throws Exception {
         ModelSignature signature;
         try (var runner = new OnnxRuntimeBackend().open(
-                new io.flinktrt.backend.ModelConfig(MODEL, 0, 0, 1, Map.of()))) {
+                new ModelConfig(MODEL, 0, 0, 1, Map.of()))) {
             signature = runner.signature();
         }
         RandomRequests random = new RandomRequests(signature, 100, n);
