@@ -139,13 +139,34 @@ def export(module, args, path, input_names, output_names):
 
 
 def large(out_dir):
+    """Exports the models not yet in out_dir (an export takes a while; the weights are the same each time)."""
     import torch
     import torchvision
     os.makedirs(out_dir, exist_ok=True)
     torch.manual_seed(0)
     resnet = torchvision.models.resnet50(weights=None).eval()
-    export(resnet, (torch.randn(2, 3, 224, 224),), os.path.join(out_dir, "resnet50.onnx"),
-           ["input"], ["logits"])
+    example = torch.randn(2, 3, 224, 224)  # drawn even when not exported: the BERT-like weights stay the same
+    if not os.path.exists(os.path.join(out_dir, "resnet50.onnx")):
+        export(resnet, (example,), os.path.join(out_dir, "resnet50.onnx"), ["input"], ["logits"])
+
+    class Uint8Frames(torch.nn.Module):
+        """The same ResNet-50 taking camera frames as sent: uint8 NHWC, normalized inside the model."""
+        def __init__(self, net):
+            super().__init__()
+            self.net = net
+            self.register_buffer("mean", torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1))
+            self.register_buffer("std", torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1))
+
+        def forward(self, frames):
+            x = frames.permute(0, 3, 1, 2).float() / 255  # the usual way; TensorRT needs build-engine's uint8 rewrite
+            return self.net((x - self.mean) / self.std)
+
+    if not os.path.exists(os.path.join(out_dir, "resnet50_uint8.onnx")):
+        with torch.no_grad():
+            export(Uint8Frames(resnet).eval(), (torch.full((2, 224, 224, 3), 128, dtype=torch.uint8),),
+                   os.path.join(out_dir, "resnet50_uint8.onnx"), ["frames"], ["logits"])
+    if os.path.exists(os.path.join(out_dir, "bert_like.onnx")):
+        return
 
     class BertLike(torch.nn.Module):
         """BERT-base shape: 12 layers, hidden 768, 12 heads, vocab 30522, sequence 128."""
