@@ -87,12 +87,17 @@ final class KafkaJobThroughput implements AutoCloseable {
              RequestProducer producer = new RequestProducer(client, topic)) {
             consumer.assign(assigned); // as Flink's source does: no group rebalance
             consumer.seekToBeginning(assigned);
-            producer.send(samples[0]); // warm-up: the connections are up before the clock starts
+            // Warm-up, a fifth of the run: connections up and code compiled before the clock starts, as
+            // the job's run comes after the broker has already served this one.
+            int warmUp = Math.max(1, requests / 5);
+            for (int i = 0; i < warmUp; i++) {
+                producer.send(samples[i % samples.length]);
+            }
             producer.flush();
             long[] read = {0, 0};
-            readUntil(consumer, 1, read);
+            readUntil(consumer, warmUp, read);
             long start = System.nanoTime();
-            CompletableFuture<Long> reading = CompletableFuture.supplyAsync(() -> readUntil(consumer, 1 + requests, read));
+            CompletableFuture<Long> reading = CompletableFuture.supplyAsync(() -> readUntil(consumer, warmUp + requests, read));
             for (int i = 0; i < requests; i++) {
                 InferenceRequest request = samples[i % samples.length];
                 request.setId("kafka-alone-" + i);
