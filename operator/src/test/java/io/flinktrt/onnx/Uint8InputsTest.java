@@ -40,6 +40,13 @@ class Uint8InputsTest {
     }
 
     @Test
+    void theCommittedCameraFrameModel() throws Exception {
+        byte[] model = Files.readAllBytes(TestModels.path(TestModels.IMAGE_UINT8));
+        Uint8Inputs.Rewritten rewritten = assertSameOutputs(model, Map.of("frames", new long[] {2, 224, 224, 3}));
+        assertThat(rewritten.changes()).contains("node '/Transpose' (Transpose) now runs in float32");
+    }
+
+    @Test
     void castFirst() throws Exception {
         TestGraphs model = new TestGraphs()
                 .input("x", UINT8, "N", 6L)
