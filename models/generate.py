@@ -8,8 +8,13 @@ Small models are built node by node with onnx.helper so they are deterministic a
   image_mean.onnx       input float32 [N,3,224,224]      -> mean float32 [N,3]
                         (ResNet-50-sized requests, 602,208 bytes, for almost no compute: a stand-in for
                         measuring Kafka and Flink with large records on a machine without a GPU)
-Large models (torch, random weights, not committed): resnet50.onnx (images) and bert_like.onnx
-(BERT-base-sized encoder, sequence 128, int64 ids + mask).
+  image_uint8.onnx      frames uint8 [N,224,224,3]       -> mean float32 [N,3]
+                        (a camera frame as sent, 150,528 bytes, made float inside the model the way a torch
+                        export of `frames.permute(0, 3, 1, 2).float() / 255` does: Transpose on uint8, then
+                        Cast; TensorRT builds it only after build-engine's uint8 rewrite)
+Large models (torch, random weights, not committed): resnet50.onnx (images), resnet50_uint8.onnx (the same
+network taking uint8 NHWC frames, normalized inside) and bert_like.onnx (BERT-base-sized encoder,
+sequence 128, int64 ids + mask).
 
 Run on a host with onnx (and torch for --large):  python3 models/generate.py [--large DIR]
 """
@@ -99,6 +104,26 @@ def image_mean():
     save(graph, "image_mean.onnx")
 
 
+def image_uint8():
+    mean = np.array([0.485, 0.456, 0.406], dtype=np.float32).reshape(1, 3, 1, 1)
+    std = np.array([0.229, 0.224, 0.225], dtype=np.float32).reshape(1, 3, 1, 1)
+    nodes = [helper.make_node("Transpose", ["frames"], ["/Transpose_output_0"], "/Transpose", perm=[0, 3, 1, 2]),
+             helper.make_node("Cast", ["/Transpose_output_0"], ["/Cast_output_0"], "/Cast", to=TensorProto.FLOAT),
+             helper.make_node("Div", ["/Cast_output_0", "scale"], ["/Div_output_0"], "/Div"),
+             helper.make_node("Sub", ["/Div_output_0", "mean"], ["/Sub_output_0"], "/Sub"),
+             helper.make_node("Div", ["/Sub_output_0", "std"], ["normalized"], "/Div_1"),
+             helper.make_node("ReduceMean", ["normalized"], ["mean_rgb"], "/ReduceMean", axes=[2, 3], keepdims=0)]
+    graph = helper.make_graph(
+        nodes, "image_uint8",
+        [helper.make_tensor_value_info("frames", TensorProto.UINT8, ["N", 224, 224, 3])],
+        [helper.make_tensor_value_info("mean_rgb", TensorProto.FLOAT, ["N", 3])],
+        [numpy_helper.from_array(np.array(255, dtype=np.float32), "scale"),
+         numpy_helper.from_array(mean, "mean"), numpy_helper.from_array(std, "std")],
+        # what a torch export records for the transposed frame: a uint8 intermediate, TensorRT's stumbling block
+        value_info=[helper.make_tensor_value_info("/Transpose_output_0", TensorProto.UINT8, ["N", 3, 224, 224])])
+    save(graph, "image_uint8.onnx")
+
+
 def export(module, args, path, input_names, output_names):
     import torch
     dynamic = {n: {0: "N"} for n in input_names + output_names}
@@ -114,13 +139,34 @@ def export(module, args, path, input_names, output_names):
 
 
 def large(out_dir):
+    """Exports the models not yet in out_dir (an export takes a while; the weights are the same each time)."""
     import torch
     import torchvision
     os.makedirs(out_dir, exist_ok=True)
     torch.manual_seed(0)
     resnet = torchvision.models.resnet50(weights=None).eval()
-    export(resnet, (torch.randn(2, 3, 224, 224),), os.path.join(out_dir, "resnet50.onnx"),
-           ["input"], ["logits"])
+    example = torch.randn(2, 3, 224, 224)  # drawn even when not exported: the BERT-like weights stay the same
+    if not os.path.exists(os.path.join(out_dir, "resnet50.onnx")):
+        export(resnet, (example,), os.path.join(out_dir, "resnet50.onnx"), ["input"], ["logits"])
+
+    class Uint8Frames(torch.nn.Module):
+        """The same ResNet-50 taking camera frames as sent: uint8 NHWC, normalized inside the model."""
+        def __init__(self, net):
+            super().__init__()
+            self.net = net
+            self.register_buffer("mean", torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1))
+            self.register_buffer("std", torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1))
+
+        def forward(self, frames):
+            x = frames.permute(0, 3, 1, 2).float() / 255  # the usual way; TensorRT needs build-engine's uint8 rewrite
+            return self.net((x - self.mean) / self.std)
+
+    if not os.path.exists(os.path.join(out_dir, "resnet50_uint8.onnx")):
+        with torch.no_grad():
+            export(Uint8Frames(resnet).eval(), (torch.full((2, 224, 224, 3), 128, dtype=torch.uint8),),
+                   os.path.join(out_dir, "resnet50_uint8.onnx"), ["frames"], ["logits"])
+    if os.path.exists(os.path.join(out_dir, "bert_like.onnx")):
+        return
 
     class BertLike(torch.nn.Module):
         """BERT-base shape: 12 layers, hidden 768, 12 heads, vocab 30522, sequence 128."""
@@ -153,5 +199,6 @@ if __name__ == "__main__":
     two_in_two_out()
     token_classifier()
     image_mean()
+    image_uint8()
     if options.large:
         large(options.large)

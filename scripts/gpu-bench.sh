@@ -13,6 +13,14 @@
 #       graphs-off  the backend and operator stages of both models with tensorrt.cuda-graphs=false
 #       pack      everything under /tmp/results, and the timing caches, into $OUT/results.tgz (a run brings
 #                 back at most 8 files)
+#       images-build  issue 14: exports ResNet-50 taking uint8 NHWC frames (normalized inside), writes INT8
+#                 calibration frames, and starts in the background (setsid) the builds of image_uint8 (--check),
+#                 resnet50_uint8 FP16 (buckets 1,8,32,128; timing cache seeded from the float model's) and
+#                 resnet50_uint8 INT8+FP16 (bucket 128, --calib-data; calibration and timing caches kept); returns
+#                 after the export (~1 min); the builds log to RESULTS/build-*.log
+#       images-bench  waits for those builds (IMAGES_WAIT_S, default 420 s), then the bench at batch 128 (raw,
+#                 operator, job, Kafka alone) for the float32, uint8 and INT8 ResNet-50 (IMAGES_PLANS picks some of
+#                 resnet50-fp16 resnet50_uint8-fp16 resnet50_uint8-int8)
 #       tests     every test tagged gpu (operator and jobs) with the JUnit console: $OUT/gpu-tests.log and
 #                 $OUT/gpu-tests-summary.txt (uses /tmp/large/resnet50-fp16.plan for the cycles when present;
 #                 TESTS_JAVA_OPTS adds JVM flags, TESTS_TIMEOUT_S limits the run, default 540 s)
@@ -107,8 +115,63 @@ step() {
       mkdir -p "$out/timing-caches"; cp /tmp/large/*.timing-cache "$out/timing-caches/" 2>/dev/null
       tar czf "${OUT:-/tmp}/results.tgz" -C "$out" . && ls -la "${OUT:-/tmp}/results.tgz" ;;
     tests) tests "$out" ;;
+    images-build) images_build "$out" ;;
+    images-builds) images_builds "$out" ;;
+    images-bench) images_bench "$out" ;;
     *) echo "unknown step $1"; exit 2 ;;
   esac
+}
+
+images_build() { # issue 14: uint8 frames and INT8; the engine builds go on in the background
+  local out=$1 L=/tmp/large
+  { echo "\$ python3 models/generate.py --large $L"; SECONDS=0
+    python3 "$here/models/generate.py" --large $L; echo "exit $? after $SECONDS s"; } > "$out/export-images.log" 2>&1
+  # INT8 calibration: random frames (the weights are random too), 512 frames in 4 raw files of 128
+  [ -d $L/calib-uint8 ] || python3 -c "import numpy as np, os; os.makedirs('$L/calib-uint8')
+r = np.random.default_rng(14)
+for i in range(4): r.integers(0, 256, (128, 224, 224, 3), dtype=np.uint8).tofile(f'$L/calib-uint8/frames-{i}.raw')"
+  # caches from an earlier lease; else the float model's timing cache, which answers for every layer but the first few
+  local c; for c in resnet50_uint8.timing-cache resnet50_int8.timing-cache resnet50_uint8.calib-cache; do
+    [ -f "$L/$c" ] || cp "$here/timing-caches/$c" "$L/" 2>/dev/null \
+      || { [[ $c == *.timing-cache ]] && cp $L/resnet50.timing-cache "$L/$c" 2>/dev/null; }
+  done
+  rm -f $L/images-builds.done
+  setsid bash "$here/gpu-bench.sh" images-builds < /dev/null > "$out/images-builds.log" 2>&1 &
+  echo "builds started in the background: $out/build-*.log; $L/images-builds.done when all ended"; ls -la $L
+}
+
+images_builds() { # the background part of images-build: one build at a time (concurrent builds skew tactic timings)
+  local out=$1 L=/tmp/large; local status=()
+  build() { # NAME ARGS...: one logged build, skipped when its plan exists
+    local name=$1; shift
+    [ -f $L/$name.plan ] && { status+=("$name:kept"); return; }
+    { echo "\$ flink-tensorrt build-engine --save-engine $L/$name.plan $*"; SECONDS=0
+      ft build-engine --save-engine $L/$name.plan "$@"; echo "exit $? after $SECONDS s"; } > "$out/build-$name.log" 2>&1
+    status+=("$name:$(tail -1 "$out/build-$name.log")")
+    cp $L/$name.plan.json "$out/" 2>/dev/null
+  }
+  build image_uint8 --onnx "$here/models/image_uint8.onnx" --batch-buckets 1,8 --check
+  build resnet50_uint8-fp16 --onnx $L/resnet50_uint8.onnx --fp16 --batch-buckets 1,8,32,128 \
+    --timing-cache $L/resnet50_uint8.timing-cache --check
+  build resnet50_uint8-int8 --onnx $L/resnet50_uint8.onnx --fp16 --int8 --calib-data $L/calib-uint8 \
+    --calib-cache $L/resnet50_uint8.calib-cache --batch-buckets 128 --opt-level "${IMAGES_INT8_OPT_LEVEL:-3}" \
+    --timing-cache $L/resnet50_int8.timing-cache --check
+  mkdir -p "$out/timing-caches"; cp $L/resnet50_uint8.calib-cache "$out/timing-caches/" 2>/dev/null
+  printf '%s\n' "${status[@]}" > $L/images-builds.done
+}
+
+images_bench() { # float32 vs uint8 vs INT8 ResNet-50 at batch 128: raw, operator, job and Kafka alone
+  local out=$1 L=/tmp/large p waited=0
+  while [ ! -f $L/images-builds.done ] && [ $waited -lt "${IMAGES_WAIT_S:-420}" ]; do sleep 5; waited=$((waited + 5)); done
+  echo "waited $waited s for the builds: $(cat $L/images-builds.done 2>/dev/null || echo 'still building')"
+  for p in ${IMAGES_PLANS:-resnet50-fp16 resnet50_uint8-fp16 resnet50_uint8-int8}; do
+    [ -f $L/$p.plan ] || { echo "no $L/$p.plan: skipped"; continue; }
+    { echo "\$ flink-tensorrt bench --model $L/$p.plan --batch-sizes 128 --stages raw,operator,job,kafka --seconds ${BENCH_SECONDS:-5} --out \$OUT/bench-images"
+      SECONDS=0
+      ft bench --model $L/$p.plan --batch-sizes 128 --stages raw,operator,job,kafka --seconds "${BENCH_SECONDS:-5}" \
+        --out "$out/bench-images"; echo "exit $? after $SECONDS s"; } > "$out/bench-images-$p.log" 2>&1
+    sed -n '/^stage /,/^Wrote/p' "$out/bench-images-$p.log"
+  done
 }
 
 tests() { # OUT: every gpu-tagged test class, one JVM, the JUnit console's tree and the tests' own output
@@ -141,6 +204,6 @@ tests() { # OUT: every gpu-tagged test class, one JVM, the JUnit console's tree 
 
 case ${1:-} in
   kit) kit ;;
-  engines|local|bench-resnet|bench-bert|graphs-off|pack|tests) step "$1" ;;
-  *) sed -n 2,13p "$0"; exit 2 ;;
+  engines|local|bench-resnet|bench-bert|graphs-off|pack|tests|images-build|images-builds|images-bench) step "$1" ;;
+  *) sed -n 2,21p "$0"; exit 2 ;;
 esac

@@ -94,6 +94,11 @@ public final class InferenceJob {
      * autotuning instead of a fixed 64 KB receive buffer, which caps the window of such fetches.
      */
     Properties consumerProperties() {
+        return sourceConsumerProperties(kafkaProperties);
+    }
+
+    /** The settings the job's source consumes with, for the given client properties (the bench's Kafka ceiling uses them too). */
+    public static Properties sourceConsumerProperties(Properties kafkaProperties) {
         Properties consumer = (Properties) kafkaProperties.clone();
         consumer.putIfAbsent(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, String.valueOf(MAX_FETCH_PER_PARTITION));
         consumer.putIfAbsent(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, String.valueOf(256 << 20));

@@ -106,16 +106,28 @@ public final class Benchmark {
                         milliseconds(figure.latency()));
             }
         }
-        if (stages.contains("job") || stages.contains("latency")) {
+        if (stages.contains("job") || stages.contains("latency") || stages.contains("kafka")) {
             try (KafkaJobThroughput jobs = new KafkaJobThroughput()) {
                 // The operator is the job's upper bound: size the run by it, so it lasts about the set duration.
                 double upperBound = operator.getOrDefault(best, bestRaw);
                 int requests = (int) Math.min(records(upperBound), jobMaxBytes / requestBytes());
-                LocalRunReport job = jobs.run(signature, inference(best), 1, requests, 0);
-                complete &= job.complete();
-                row("job (Kafka->Flink->Kafka)", best, 1, job.throughput(), bestRaw,
-                        String.format("%,d requests sent at once (latency here is queueing; see the fixed-load rows)", requests));
-                if (stages.contains("latency")) {
+                double kafkaAlone = 0;
+                if (stages.contains("kafka")) {
+                    KafkaJobThroughput.KafkaAlone ceiling = jobs.kafkaAlone(signature, 1, requests);
+                    kafkaAlone = ceiling.recordsPerSecond();
+                    row("Kafka alone (no Flink)", best, 1, kafkaAlone, 0, String.format("the job's ceiling: %,d requests"
+                            + " of %,d bytes produced and consumed at once, 1 partition, the job's client settings; %.0f MB/s",
+                            ceiling.requests(), ceiling.requestBytes(), ceiling.bytesPerSecond() / 1e6));
+                }
+                LocalRunReport job = null;
+                if (stages.contains("job") || stages.contains("latency")) {
+                    job = jobs.run(signature, inference(best), 1, requests, 0);
+                    complete &= job.complete();
+                    row("job (Kafka->Flink->Kafka)", best, 1, job.throughput(), bestRaw, String.format(
+                            "%,d requests sent at once (latency here is queueing; see the fixed-load rows)%s", requests,
+                            kafkaAlone > 0 ? String.format("; %.3f of Kafka alone", job.throughput() / kafkaAlone) : ""));
+                }
+                if (job != null && stages.contains("latency")) {
                     // End to end through Kafka, as a user tuned for latency gets it: requests sent at
                     // once (producer linger 0), results written at once (sink linger 0, at-least-once:
                     // with EXACTLY_ONCE they would only be visible at each checkpoint's commit).

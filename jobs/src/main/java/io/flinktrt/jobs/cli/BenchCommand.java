@@ -21,7 +21,8 @@ import java.util.concurrent.Callable;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmark one model: (1) the backend alone (compute only where the backend can, and with"
                 + " copies), (2) the operator in a local Flink fed from memory, (3) the full job through an embedded"
-                + " Kafka, (4) latency at 50% and 90% load (open loop): of the operator alone (memory source) and of the job"
+                + " Kafka, next to Kafka alone on the same broker (the job's ceiling: the same requests and client settings,"
+                + " no Flink), (4) latency at 50% and 90% load (open loop): of the operator alone (memory source) and of the job"
                 + " through Kafka, (5) slots"
                 + " per GPU. Prints one table and writes CSV and PNG plots to --out.")
 public final class BenchCommand implements Callable<Integer> {
@@ -52,8 +53,8 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--max-delay-ms", defaultValue = "5", description = "The operator's max delay (default: ${DEFAULT-VALUE}).")
     long maxDelayMs;
 
-    @Option(names = "--stages", defaultValue = "raw,operator,job,latency,slots", split = ",",
-            description = "Which stages to run (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--stages", defaultValue = "raw,operator,job,kafka,latency,slots", split = ",",
+            description = "Which stages to run (default: ${DEFAULT-VALUE}); raw always runs.")
     List<String> stages;
 
     @Option(names = "--job-max-bytes", defaultValue = "2000000000",

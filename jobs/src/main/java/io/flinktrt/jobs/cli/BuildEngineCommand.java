@@ -25,7 +25,11 @@ import java.util.concurrent.Callable;
                         + " shape for a fixed input; several inputs separated by commas or given as repeated options).",
                 "--batch-buckets 1,8,32,128 makes one optimization profile per bucket (batch 1, 2-8, 9-32, 33-128,"
                         + " each tuned at its top); with it, --shapes only supplies dynamic non-batch dimensions.",
-                "Without either, a dynamic batch gets buckets 1,8,32,64."})
+                "Without either, a dynamic batch gets buckets 1,8,32,64.",
+                "uint8 inputs (camera frames): TensorRT takes uint8 only into a Cast, so a model that moves the frame"
+                        + " first (torch `frames.permute(0, 3, 1, 2).float()`) is rewritten to cast it to float where it"
+                        + " enters; the changes are printed, and a model that cannot be made exact so is refused with"
+                        + " what to change in its export."})
 public final class BuildEngineCommand implements Callable<Integer> {
 
     @Spec

@@ -3,6 +3,8 @@ package io.flinktrt.backend.tensorrt;
 import io.flinktrt.backend.BackendException;
 import io.flinktrt.backend.DataTypes;
 import io.flinktrt.backend.ModelFiles;
+import io.flinktrt.onnx.Uint8Inputs;
+import io.flinktrt.onnx.UnsupportedModelException;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.tensorrt.global.nvinfer;
@@ -11,6 +13,7 @@ import org.bytedeco.tensorrt.nvinfer.IBuilder;
 import org.bytedeco.tensorrt.nvinfer.IBuilderConfig;
 import org.bytedeco.tensorrt.nvinfer.ICudaEngine;
 import org.bytedeco.tensorrt.nvinfer.IHostMemory;
+import org.bytedeco.tensorrt.nvinfer.ILogger;
 import org.bytedeco.tensorrt.nvinfer.INetworkDefinition;
 import org.bytedeco.tensorrt.nvinfer.IOptimizationProfile;
 import org.bytedeco.tensorrt.nvinfer.IRuntime;
@@ -27,6 +30,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.function.Consumer;
 
 /**
@@ -65,7 +69,7 @@ public final class EngineBuilder {
         try {
             network = builder.createNetworkV2(0); // TensorRT 10 networks are always explicit-batch
             parser = nvonnxparser.createParser(network, TrtLogger.INSTANCE);
-            parse(parser, options.onnx());
+            parse(parser, options.onnx(), progress);
             Map<String, long[]> inputs = networkInputs(network);
             List<Map<String, ShapeRange>> profiles;
             try {
@@ -120,12 +124,17 @@ public final class EngineBuilder {
         }
     }
 
-    private static void parse(IParser parser, Path onnx) throws BackendException {
+    private static void parse(IParser parser, Path onnx, Consumer<String> progress) throws BackendException {
         if (!Files.isRegularFile(onnx)) {
             throw new BackendException("ONNX model " + onnx + " does not exist or is not a file.");
         }
-        if (parser.parseFromFile(onnx.toString(), org.bytedeco.tensorrt.nvinfer.ILogger.Severity.kWARNING.value)) {
-            return;
+        Optional<Uint8Inputs.Rewritten> rewritten = rewriteUint8Inputs(onnx);
+        rewritten.ifPresent(r -> r.changes().forEach(change -> progress.accept("For TensorRT's uint8 rule: " + change)));
+        try (BytePointer model = rewritten.map(r -> new BytePointer(r.model())).orElse(null)) {
+            if (model == null ? parser.parseFromFile(onnx.toString(), ILogger.Severity.kWARNING.value)
+                    : parser.parse(model, model.capacity(), onnx.toString())) { // the path locates external weights
+                return;
+            }
         }
         StringBuilder message = new StringBuilder("TensorRT's ONNX parser rejected " + onnx + ":");
         for (int i = 0; i < parser.getNbErrors(); i++) {
@@ -141,6 +150,19 @@ public final class EngineBuilder {
                     .append(error.file()).append(":").append(error.line()).append("]");
         }
         throw new BackendException(message.toString());
+    }
+
+    /** TensorRT takes uint8 only at a network's edges: models that move a uint8 frame before casting it are rewritten. */
+    private static Optional<Uint8Inputs.Rewritten> rewriteUint8Inputs(Path onnx) throws BackendException {
+        try {
+            return Uint8Inputs.forTensorRt(Files.readAllBytes(onnx));
+        } catch (UnsupportedModelException e) {
+            throw new BackendException("TensorRT cannot build " + onnx + " with its uint8 input: " + e.getMessage(), e);
+        } catch (IOException e) {
+            throw new BackendException("ONNX model " + onnx + " is unreadable: " + e, e);
+        } catch (IllegalArgumentException e) {
+            return Optional.empty(); // not a ModelProto: TensorRT's parser says what is wrong with it
+        }
     }
 
     private static Map<String, long[]> networkInputs(INetworkDefinition network) {

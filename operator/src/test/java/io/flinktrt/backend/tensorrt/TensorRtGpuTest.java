@@ -45,7 +45,7 @@ class TensorRtGpuTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {TestModels.MLP, TestModels.TWO_IN_TWO_OUT, TestModels.TOKENS})
+    @ValueSource(strings = {TestModels.MLP, TestModels.TWO_IN_TWO_OUT, TestModels.TOKENS, TestModels.IMAGE_UINT8})
     void matchesOnnxRuntime(String model) throws Exception {
         Path plan = build(model);
         for (int rows : new int[] {1, 5, 20, 32}) {

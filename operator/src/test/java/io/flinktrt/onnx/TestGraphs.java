@@ -1,0 +1,158 @@
+package io.flinktrt.onnx;
+
+import ai.onnxruntime.OnnxJavaType;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxValue;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtSession;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+/** Small ONNX models built in the test, and ONNX Runtime to run them. */
+final class TestGraphs {
+
+    private final List<ProtoMessage> nodes = new ArrayList<>();
+    private final List<ProtoMessage> inputs = new ArrayList<>();
+    private final List<ProtoMessage> outputs = new ArrayList<>();
+    private final List<ProtoMessage> valueInfo = new ArrayList<>();
+    private final List<ProtoMessage> initializers = new ArrayList<>();
+
+    TestGraphs node(String name, String op, List<String> in, List<String> out, ProtoMessage... attributes) {
+        nodes.add(Onnx.node(name, op, in, out, attributes));
+        return this;
+    }
+
+    TestGraphs cast(String name, String in, String out, int to) {
+        nodes.add(Onnx.cast(name, in, out, to));
+        return this;
+    }
+
+    /** dims: Long for a fixed size, String for a named (dynamic) one */
+    TestGraphs input(String name, int type, Object... dims) {
+        inputs.add(valueInfo(name, type, dims));
+        return this;
+    }
+
+    TestGraphs output(String name, int type, Object... dims) {
+        outputs.add(valueInfo(name, type, dims));
+        return this;
+    }
+
+    TestGraphs valueInfo(String name, int type) {
+        valueInfo.add(valueInfo(name, type, new Object[0]));
+        return this;
+    }
+
+    TestGraphs int64s(String name, long... values) {
+        ByteBuffer raw = ByteBuffer.allocate(8 * values.length).order(ByteOrder.LITTLE_ENDIAN);
+        for (long v : values) {
+            raw.putLong(v);
+        }
+        return initializer(name, Onnx.INT64, raw.array(), values.length);
+    }
+
+    TestGraphs floats(String name, float... values) {
+        ByteBuffer raw = ByteBuffer.allocate(4 * values.length).order(ByteOrder.LITTLE_ENDIAN);
+        for (float v : values) {
+            raw.putFloat(v);
+        }
+        return initializer(name, Onnx.FLOAT, raw.array(), values.length);
+    }
+
+    TestGraphs uint8s(String name, byte... values) {
+        return initializer(name, Onnx.UINT8, values, values.length);
+    }
+
+    private TestGraphs initializer(String name, int type, byte[] raw, int count) {
+        initializers.add(new ProtoMessage().addVarint(Onnx.TENSOR_DIMS, count).addVarint(Onnx.TENSOR_DATA_TYPE, type)
+                .addString(Onnx.TENSOR_NAME, name).addBytes(Onnx.TENSOR_RAW_DATA, raw));
+        return this;
+    }
+
+    static ProtoMessage stringAttribute(String name, String value) {
+        return new ProtoMessage().addString(Onnx.ATTRIBUTE_NAME, name).addString(Onnx.ATTRIBUTE_STRING, value)
+                .addVarint(Onnx.ATTRIBUTE_TYPE, 3);
+    }
+
+    static ProtoMessage intsAttribute(String name, long... values) {
+        ProtoMessage attribute = new ProtoMessage().addString(Onnx.ATTRIBUTE_NAME, name);
+        for (long v : values) {
+            attribute.addVarint(8, v);
+        }
+        return attribute.addVarint(Onnx.ATTRIBUTE_TYPE, 7);
+    }
+
+    static ProtoMessage graphAttribute(String name, TestGraphs body) {
+        return new ProtoMessage().addString(Onnx.ATTRIBUTE_NAME, name).addMessage(Onnx.ATTRIBUTE_GRAPH, body.graph())
+                .addVarint(Onnx.ATTRIBUTE_TYPE, 5);
+    }
+
+    ProtoMessage graph() {
+        ProtoMessage graph = new ProtoMessage();
+        nodes.forEach(n -> graph.addMessage(Onnx.GRAPH_NODE, n));
+        graph.addString(2, "test");
+        initializers.forEach(t -> graph.addMessage(Onnx.GRAPH_INITIALIZER, t));
+        inputs.forEach(v -> graph.addMessage(Onnx.GRAPH_INPUT, v));
+        outputs.forEach(v -> graph.addMessage(Onnx.GRAPH_OUTPUT, v));
+        valueInfo.forEach(v -> graph.addMessage(Onnx.GRAPH_VALUE_INFO, v));
+        return graph;
+    }
+
+    /** A ModelProto: IR version 8, opset 17. */
+    byte[] model() {
+        return new ProtoMessage().addVarint(1, 8).addString(2, "flink-tensorrt tests").addMessage(Onnx.MODEL_GRAPH, graph())
+                .addMessage(8, new ProtoMessage().addString(1, "").addVarint(2, 17)).toByteArray();
+    }
+
+    private static ProtoMessage valueInfo(String name, int type, Object[] dims) {
+        ProtoMessage shape = new ProtoMessage();
+        for (Object dim : dims) {
+            shape.addMessage(Onnx.SHAPE_DIM, dim instanceof String param
+                    ? new ProtoMessage().addString(Onnx.DIM_PARAM, param)
+                    : new ProtoMessage().addVarint(Onnx.DIM_VALUE, ((Number) dim).longValue()));
+        }
+        ProtoMessage tensor = new ProtoMessage().addVarint(Onnx.TENSOR_TYPE_ELEM_TYPE, type);
+        if (dims.length > 0) {
+            tensor.addMessage(Onnx.TENSOR_TYPE_SHAPE, shape);
+        }
+        return new ProtoMessage().addString(Onnx.VALUE_INFO_NAME, name)
+                .addMessage(Onnx.VALUE_INFO_TYPE, new ProtoMessage().addMessage(Onnx.TYPE_TENSOR, tensor));
+    }
+
+    /** Runs a model on ONNX Runtime with random uint8 inputs (values 0-255); output name to its raw bytes. */
+    static Map<String, byte[]> run(byte[] model, Map<String, long[]> uint8Inputs, long seed) throws Exception {
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        Random random = new Random(seed);
+        Map<String, OnnxTensor> feed = new LinkedHashMap<>();
+        try (OrtSession session = env.createSession(model, new OrtSession.SessionOptions())) {
+            for (Map.Entry<String, long[]> input : uint8Inputs.entrySet()) {
+                long count = 1;
+                for (long d : input.getValue()) {
+                    count *= d;
+                }
+                byte[] values = new byte[(int) count];
+                random.nextBytes(values);
+                ByteBuffer data = ByteBuffer.allocateDirect(values.length).put(values).flip();
+                feed.put(input.getKey(), OnnxTensor.createTensor(env, data, input.getValue(), OnnxJavaType.UINT8));
+            }
+            Map<String, byte[]> outputs = new LinkedHashMap<>();
+            try (OrtSession.Result result = session.run(feed)) {
+                for (Map.Entry<String, OnnxValue> output : result) {
+                    ByteBuffer bytes = ((OnnxTensor) output.getValue()).getByteBuffer();
+                    byte[] array = new byte[bytes.remaining()];
+                    bytes.get(array);
+                    outputs.put(output.getKey(), array);
+                }
+            }
+            return outputs;
+        } finally {
+            feed.values().forEach(OnnxTensor::close);
+        }
+    }
+}
