@@ -1,12 +1,12 @@
 package io.flinktrt.jobs.cli;
 
 import io.flinktrt.backend.BackendException;
-import io.flinktrt.backend.tensorrt.BuildOptions;
-import io.flinktrt.backend.tensorrt.EngineBuilder;
-import io.flinktrt.backend.tensorrt.EngineCheck;
-import io.flinktrt.backend.tensorrt.OptimizationProfiles;
-import io.flinktrt.backend.tensorrt.PlanMetadata;
-import io.flinktrt.backend.tensorrt.ShapeRange;
+import io.flinktrt.backend.tensorrt.build.BuildOptions;
+import io.flinktrt.backend.tensorrt.build.EngineBuilder;
+import io.flinktrt.jobs.cli.EngineCheck;
+import io.flinktrt.backend.tensorrt.build.OptimizationProfiles;
+import io.flinktrt.backend.tensorrt.plan.PlanMetadata;
+import io.flinktrt.backend.tensorrt.plan.ShapeRange;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;

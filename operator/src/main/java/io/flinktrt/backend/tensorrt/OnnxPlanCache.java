@@ -3,6 +3,11 @@ package io.flinktrt.backend.tensorrt;
 import io.flinktrt.backend.BackendException;
 import io.flinktrt.backend.ModelConfig;
 import io.flinktrt.backend.ModelFiles;
+import io.flinktrt.backend.tensorrt.build.BuildOptions;
+import io.flinktrt.backend.tensorrt.build.EngineBuilder;
+import io.flinktrt.backend.tensorrt.build.OptimizationProfiles;
+import io.flinktrt.backend.tensorrt.gpu.GpuInfo;
+import io.flinktrt.backend.tensorrt.plan.PlanMetadata;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -7,6 +7,12 @@ import io.flinktrt.backend.ModelConfig;
 import io.flinktrt.backend.ModelFiles;
 import io.flinktrt.backend.ModelRunner;
 import io.flinktrt.backend.SharedRegistry;
+import io.flinktrt.backend.tensorrt.gpu.GpuProbe;
+import io.flinktrt.backend.tensorrt.runtime.Engine;
+import io.flinktrt.backend.tensorrt.gpu.GpuInfo;
+import io.flinktrt.backend.tensorrt.plan.PlanCompatibility;
+import io.flinktrt.backend.tensorrt.plan.PlanFile;
+import io.flinktrt.backend.tensorrt.runtime.TensorRtRunner;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -117,7 +123,7 @@ public final class TensorRtBackend implements InferenceBackend {
         }
     }
 
-    static int contexts(ModelConfig config) throws BackendException {
+    public static int contexts(ModelConfig config) throws BackendException {
         String value = config.option(CONTEXTS, Integer.toString(DEFAULT_CONTEXTS));
         try {
             int contexts = Integer.parseInt(value.trim());
@@ -130,7 +136,7 @@ public final class TensorRtBackend implements InferenceBackend {
         throw new BackendException(CONTEXTS + " must be a whole number of at least 1, was '" + value + "'.");
     }
 
-    static boolean cudaGraphs(ModelConfig config) throws BackendException {
+    public static boolean cudaGraphs(ModelConfig config) throws BackendException {
         String value = config.option(CUDA_GRAPHS, "true").trim();
         if (!value.equalsIgnoreCase("true") && !value.equalsIgnoreCase("false")) {
             throw new BackendException(CUDA_GRAPHS + " must be true or false, was '" + value + "'.");

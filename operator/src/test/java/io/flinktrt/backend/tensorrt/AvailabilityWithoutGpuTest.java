@@ -4,6 +4,7 @@ import io.flinktrt.backend.Availability;
 import io.flinktrt.backend.BackendException;
 import io.flinktrt.backend.Backends;
 import io.flinktrt.testing.TestModels;
+import io.flinktrt.backend.tensorrt.gpu.NativeLibraries;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
