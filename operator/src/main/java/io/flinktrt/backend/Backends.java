@@ -40,7 +40,7 @@ public final class Backends {
             }
             if (!backend.accepts(model)) {
                 throw new BackendException("Backend " + requested + " cannot open " + model.getFileName()
-                        + "; give it a model file it reads (" + requested + " accepts: see --help).");
+                        + "; give it a model file it reads, or another backend.");
             }
             return new Selection(backend, "requested by configuration (" + availability.reason() + ")");
         }

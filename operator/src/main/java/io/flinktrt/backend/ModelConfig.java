@@ -11,7 +11,8 @@ import java.util.Map;
  * @param deviceIndex GPU index for GPU backends; ignored on the CPU
  * @param maxBatchSize upper bound on rows per batch; 0 takes the model's own limit
  * @param buffersInFlight batches a runner may hold at once (filling one while another computes)
- * @param options backend-specific settings, e.g. {@code tensorrt.allow-host-code}
+ * @param options backend-specific settings, e.g. {@code tensorrt.allow-host-code}; each backend
+ *     checks its own (TensorRtOptions, OnnxRuntimeOptions)
  */
 public record ModelConfig(
         Path modelPath,
@@ -23,9 +24,5 @@ public record ModelConfig(
 
     public ModelConfig {
         options = Map.copyOf(options);
-    }
-
-    public String option(String key, String defaultValue) {
-        return options.getOrDefault(key, defaultValue);
     }
 }

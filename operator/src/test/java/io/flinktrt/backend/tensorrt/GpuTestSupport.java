@@ -47,9 +47,8 @@ public final class GpuTestSupport {
     public static Path buildPlan(Path onnx, Path plan, Map<String, ShapeRange> shapes, List<Integer> buckets)
             throws BackendException {
         if (!Files.exists(plan)) {
-            BuildOptions defaults = BuildOptions.defaults(onnx, plan);
-            EngineBuilder.build(new BuildOptions(onnx, plan, false, false, null, null, shapes, buckets, 1024, null,
-                    3, defaults.tacticSources(), false, 0, false), System.out::println);
+            EngineBuilder.build(BuildOptions.builder(onnx, plan).setShapes(shapes).setBatchBuckets(buckets)
+                    .setWorkspaceMiB(1024).build(), System.out::println);
         }
         return plan;
     }

@@ -87,7 +87,7 @@ class TensorRtGpuTest {
         int[] sizes = {1, 20, 3, 32, 8, 1, 17, 32};
         try (ModelRunner graphs = new TensorRtBackend().open(new ModelConfig(plan, 0, 0, 3, Map.of()));
              ModelRunner plain = new TensorRtBackend().open(new ModelConfig(plan, 0, 0, 3,
-                     Map.of(TensorRtBackend.CUDA_GRAPHS, "false")))) {
+                     Map.of(TensorRtOptions.CUDA_GRAPHS.key(), "false")))) {
             assertThat(((TensorRtRunner) graphs).graphBatches()).containsExactly(1, 8, 32);
             assertThat(((TensorRtRunner) plain).graphBatches()).isEmpty();
             for (int i = 0; i < sizes.length; i++) {
@@ -232,7 +232,7 @@ class TensorRtGpuTest {
     @Test
     void onnxModelsAreBuiltOnceAndCached() throws Exception {
         Path cache = dir.resolve("plan-cache");
-        Map<String, String> options = Map.of(OnnxPlanCache.CACHE_DIR, cache.toString());
+        Map<String, String> options = Map.of(TensorRtOptions.PLAN_CACHE_DIR.key(), cache.toString());
         ModelConfig config = new ModelConfig(TestModels.path(TestModels.TWO_IN_TWO_OUT), 0, 16, 2, options);
         try (ModelRunner runner = new TensorRtBackend().open(config)) {
             assertThat(runner.backendName()).isEqualTo("tensorrt");

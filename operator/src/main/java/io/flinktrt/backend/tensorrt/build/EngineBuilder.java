@@ -214,8 +214,8 @@ public final class EngineBuilder {
         try {
             if (!EntropyCalibrator.cacheExists(options.calibrationCache())) {
                 if (options.calibrationData() == null) {
-                    throw new BackendException("--int8 needs --calib-data (a folder of raw tensors or an .avro file of"
-                            + " requests), or an existing --calib-cache.");
+                    throw new BackendException("INT8 needs calibration data (a folder of raw tensors or an .avro file of"
+                            + " requests), or an existing calibration cache.");
                 }
                 samples = CalibrationSamples.read(options.calibrationData(), sampleBytes);
                 batch = Math.min(CALIBRATION_BATCH, samples.count());

@@ -37,7 +37,7 @@ public final class OptimizationProfiles {
                 try {
                     bucket = Integer.parseInt(part.trim());
                 } catch (NumberFormatException e) {
-                    throw new IllegalArgumentException("--batch-buckets takes batch sizes like 1,8,32,128; got '" + text + "'");
+                    throw new IllegalArgumentException("Batch buckets are batch sizes like 1,8,32,128; got '" + text + "'");
                 }
                 if (bucket < 1) {
                     throw new IllegalArgumentException("Batch buckets must be positive; got " + bucket);
@@ -46,7 +46,7 @@ public final class OptimizationProfiles {
             }
         }
         if (buckets.isEmpty()) {
-            throw new IllegalArgumentException("--batch-buckets needs at least one batch size");
+            throw new IllegalArgumentException("Batch buckets need at least one batch size");
         }
         return List.copyOf(buckets);
     }
@@ -60,7 +60,7 @@ public final class OptimizationProfiles {
                                                      List<Integer> buckets) {
         for (String name : shapes.keySet()) {
             if (!networkInputs.containsKey(name)) {
-                throw new IllegalArgumentException("--shapes names " + name + ", which is not an input of the model; inputs: "
+                throw new IllegalArgumentException("A shape range names " + name + ", which is not an input of the model; inputs: "
                         + networkInputs.keySet());
             }
         }
@@ -91,7 +91,7 @@ public final class OptimizationProfiles {
             for (long d : dims) {
                 if (d < 0) {
                     throw new IllegalArgumentException("Input " + name + " has a dynamic shape " + Arrays.toString(dims)
-                            + "; give its range with --shapes " + name + ":min/opt/max (or --batch-buckets when only"
+                            + "; give its shape range " + name + ":min/opt/max (or batch buckets when only"
                             + " the batch varies).");
                 }
             }
@@ -107,7 +107,7 @@ public final class OptimizationProfiles {
         }
         if (dims[0] >= 0) {
             throw new IllegalArgumentException("Input " + name + " has a fixed batch of " + dims[0]
-                    + "; --batch-buckets needs a model exported with a dynamic batch dimension.");
+                    + "; batch buckets need a model exported with a dynamic batch dimension.");
         }
         if (given != null) {
             checkAgainstNetwork(name, dims, given);
@@ -122,7 +122,7 @@ public final class OptimizationProfiles {
             if (dims[d] < 0) {
                 if (given == null) {
                     throw new IllegalArgumentException("Dimension " + d + " of input " + name + " is dynamic "
-                            + Arrays.toString(dims) + "; give its range with --shapes " + name + ":min/opt/max.");
+                            + Arrays.toString(dims) + "; give its shape range " + name + ":min/opt/max.");
                 }
                 min[d] = given.min()[d];
                 opt[d] = given.opt()[d];
@@ -134,12 +134,12 @@ public final class OptimizationProfiles {
 
     private static void checkAgainstNetwork(String name, long[] dims, ShapeRange given) {
         if (given.min().length != dims.length) {
-            throw new IllegalArgumentException("--shapes gives input " + name + " rank " + given.min().length
+            throw new IllegalArgumentException("The shape range of input " + name + " has rank " + given.min().length
                     + ", but the model's input is " + Arrays.toString(dims));
         }
         for (int d = 0; d < dims.length; d++) {
             if (dims[d] >= 0 && (given.min()[d] != dims[d] || given.max()[d] != dims[d])) {
-                throw new IllegalArgumentException("--shapes gives input " + name + " " + given + ", but its dimension "
+                throw new IllegalArgumentException("The shape range of input " + name + " is " + given + ", but its dimension "
                         + d + " is fixed at " + dims[d] + " in the model " + Arrays.toString(dims));
             }
         }

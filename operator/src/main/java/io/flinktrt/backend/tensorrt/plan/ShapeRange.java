@@ -51,12 +51,12 @@ public record ShapeRange(long[] min, long[] opt, long[] max) {
                 }
                 int colon = one.lastIndexOf(':');
                 if (colon <= 0) {
-                    throw new IllegalArgumentException("--shapes takes name:min/opt/max, e.g."
+                    throw new IllegalArgumentException("A shape range is name:min/opt/max, e.g."
                             + " input:1x3x224x224/64x3x224x224/128x3x224x224; got '" + one + "'");
                 }
                 String name = one.substring(0, colon).trim();
                 if (ranges.put(name, parse(one.substring(colon + 1))) != null) {
-                    throw new IllegalArgumentException("Input " + name + " is given twice in --shapes");
+                    throw new IllegalArgumentException("Input " + name + " has two shape ranges");
                 }
             }
         }

@@ -100,7 +100,7 @@ public final class Engine implements AutoCloseable {
                 if (!Arrays.equals(Arrays.copyOfRange(min, 1, min.length), Arrays.copyOfRange(max, 1, max.length))) {
                     throw new BackendException("Input " + input.name() + " varies beyond its batch dimension in profile " + p
                             + " (" + ShapeRange.format(min) + " to " + ShapeRange.format(max) + "); a runner needs fixed"
-                            + " sample shapes. Rebuild with build-engine --batch-buckets and fixed sample dimensions.");
+                            + " sample shapes. Rebuild the plan with batch buckets and fixed sample dimensions.");
                 }
                 long[] range = {min[0], opt[0], max[0]};
                 if (batch != null && !Arrays.equals(batch, range)) {

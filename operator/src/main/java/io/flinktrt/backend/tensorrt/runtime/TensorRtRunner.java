@@ -9,7 +9,6 @@ import io.flinktrt.backend.ModelRunner;
 import io.flinktrt.backend.ModelSignature;
 import io.flinktrt.backend.SharedRegistry;
 import io.flinktrt.backend.TensorSpec;
-import io.flinktrt.backend.tensorrt.TensorRtBackend;
 import io.flinktrt.backend.tensorrt.gpu.Cuda;
 import io.flinktrt.backend.tensorrt.gpu.GpuProbe;
 import org.slf4j.Logger;
@@ -42,6 +41,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class TensorRtRunner implements ModelRunner, ComputeOnlyLoop {
 
+    /** Reported with every result; TensorRtBackend.NAME. */
+    public static final String BACKEND_NAME = "tensorrt";
+
     private static final Logger LOG = LoggerFactory.getLogger(TensorRtRunner.class);
 
     private final SharedRegistry<Engine.Key, Engine>.Lease lease;
@@ -54,21 +56,23 @@ public final class TensorRtRunner implements ModelRunner, ComputeOnlyLoop {
     private final ExecutorService gpuThreads;
     private boolean closed;
 
-    public TensorRtRunner(SharedRegistry<Engine.Key, Engine>.Lease lease, ModelConfig config, String modelName,
-                   String checksum) throws BackendException {
+    /**
+     * @param contexts lanes to create (at most one per buffer set)
+     * @param cudaGraphs whether to capture each bucket as a CUDA graph
+     */
+    public TensorRtRunner(SharedRegistry<Engine.Key, Engine>.Lease lease, ModelConfig config, int contexts,
+                          boolean cudaGraphs, String modelName, String checksum) throws BackendException {
         this.lease = lease;
         this.engine = lease.get();
         int largest = BatchProfiles.largest(engine.profiles);
         if (config.maxBatchSize() > largest) {
             throw new BackendException("Max batch size " + config.maxBatchSize() + " is above the plan's largest profile ("
-                    + largest + "); lower it or rebuild with build-engine --batch-buckets/--shapes up to "
+                    + largest + "); lower it or rebuild the plan with batch buckets or shape ranges up to "
                     + config.maxBatchSize() + ".");
         }
         int maxBatch = config.maxBatchSize() > 0 ? config.maxBatchSize() : largest;
         BatchProfiles profiles = new BatchProfiles(engine.profiles, maxBatch);
         int sets = Math.max(1, config.buffersInFlight());
-        int contexts = Math.min(sets, TensorRtBackend.contexts(config)); // a lane without a batch to run would idle
-        boolean cudaGraphs = TensorRtBackend.cudaGraphs(config);
         this.idleLanes = new ArrayBlockingQueue<>(contexts, true);
         this.freeHostSets = new ArrayBlockingQueue<>(sets);
         AtomicInteger threadIndex = new AtomicInteger();
@@ -182,7 +186,7 @@ public final class TensorRtRunner implements ModelRunner, ComputeOnlyLoop {
 
     @Override
     public String backendName() {
-        return TensorRtBackend.NAME;
+        return BACKEND_NAME;
     }
 
     @Override

@@ -108,7 +108,7 @@ class PlanMetadataTest {
     static PlanMetadata metadata(String sha, long bytes, boolean versionCompatible, List<String> plugins) {
         return new PlanMetadata(PlanMetadata.FORMAT_VERSION, "10.6.0.26", "12.6", "NVIDIA H100 80GB HBM3", "9.0", sha,
                 bytes, "m.onnx", "def", new PlanMetadata.BuildFlags(true, false, versionCompatible,
-                BuildOptions.DEFAULT_TACTIC_SOURCES, 4096, 3, List.of(1, 8), ""),
+                BuildOptions.parseTacticSources(BuildOptions.DEFAULT_TACTIC_SOURCES), 4096, 3, List.of(1, 8), ""),
                 List.of(new PlanMetadata.IoTensor("x", "INPUT", "FLOAT32", new long[] {-1, 16},
                                 List.of(ShapeRange.fixed(new long[] {1, 16}), ShapeRange.parse("2x16/8x16/8x16"))),
                         new PlanMetadata.IoTensor("probs", "OUTPUT", "FLOAT32", new long[] {-1, 10}, List.of())),
