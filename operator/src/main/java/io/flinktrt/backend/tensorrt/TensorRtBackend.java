@@ -19,7 +19,6 @@ import org.apache.flink.configuration.Configuration;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.OptionalLong;
 
 /**
  * TensorRT on an NVIDIA GPU. Opens plans built by build-engine ({@code .plan}/{@code .engine}, checked
@@ -110,17 +109,5 @@ public final class TensorRtBackend implements InferenceBackend {
     /** Engines alive in this JVM; for tests and diagnostics. */
     static int liveEngines() {
         return ENGINES.size();
-    }
-
-    @Override
-    public OptionalLong deviceMemoryUsed(int device) {
-        if (!availability().available()) {
-            return OptionalLong.empty();
-        }
-        try {
-            return OptionalLong.of(GpuProbe.usedMemory(device));
-        } catch (BackendException | RuntimeException e) {
-            return OptionalLong.empty();
-        }
     }
 }

@@ -3,7 +3,6 @@ package io.flinktrt.backend.tensorrt;
 import io.flinktrt.backend.BackendException;
 import io.flinktrt.backend.BatchBuffers;
 import io.flinktrt.backend.BatchRun;
-import io.flinktrt.backend.ComputeOnlyLoop;
 import io.flinktrt.backend.ModelConfig;
 import io.flinktrt.backend.ModelRunner;
 import io.flinktrt.testing.TestModels;
@@ -152,7 +151,7 @@ class TensorRtGpuTest {
         try (ModelRunner runner = new TensorRtBackend().open(new ModelConfig(plan, 0, 0, 2, Map.of()))) {
             int rows = runner.signature().maxBatchSize();
             Duration duration = Duration.ofSeconds(3);
-            double computeOnly = ((ComputeOnlyLoop) runner).computeOnlyRecordsPerSecond(rows, duration);
+            double computeOnly = ((TensorRtRunner) runner).computeOnlyRecordsPerSecond(rows, duration);
             long records = withCopies(runner, rows, duration);
             double withCopies = records / (double) duration.toSeconds();
             System.out.printf("throughput of %s at batch %d, 2 lanes: compute only %.0f records/s; with pinned"

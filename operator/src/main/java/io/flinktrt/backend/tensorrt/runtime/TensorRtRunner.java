@@ -3,7 +3,6 @@ package io.flinktrt.backend.tensorrt.runtime;
 import io.flinktrt.backend.BackendException;
 import io.flinktrt.backend.BatchBuffers;
 import io.flinktrt.backend.BatchRun;
-import io.flinktrt.backend.ComputeOnlyLoop;
 import io.flinktrt.backend.ModelConfig;
 import io.flinktrt.backend.ModelRunner;
 import io.flinktrt.backend.ModelSignature;
@@ -39,7 +38,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * allocated, every batch bucket warmed up and its CUDA graph captured in the constructor;
  * {@link #close} frees it all in reverse order.
  */
-public final class TensorRtRunner implements ModelRunner, ComputeOnlyLoop {
+public final class TensorRtRunner implements ModelRunner {
 
     /** Reported with every result; TensorRtBackend.NAME. */
     public static final String BACKEND_NAME = "tensorrt";
@@ -196,9 +195,9 @@ public final class TensorRtRunner implements ModelRunner, ComputeOnlyLoop {
 
     /**
      * Every lane runs batches of {@code rows} back to back on its own stream, on what is already on
-     * the device (trtexec --noDataTransfers). Call it with no batch in flight.
+     * the device (trtexec --noDataTransfers): the bound the bench compares the operator with. Call
+     * it with no batch in flight.
      */
-    @Override
     public double computeOnlyRecordsPerSecond(int rows, Duration duration) throws BackendException {
         List<Lane> taken = new ArrayList<>();
         try {
