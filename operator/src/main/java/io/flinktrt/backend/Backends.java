@@ -1,5 +1,7 @@
 package io.flinktrt.backend;
 
+import org.apache.flink.annotation.PublicEvolving;
+
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -7,6 +9,7 @@ import java.util.List;
 import java.util.ServiceLoader;
 
 /** Finds the backends on the classpath and picks the one to run a model with. */
+@PublicEvolving
 public final class Backends {
 
     /** Backend name that lets {@link #select} choose: TensorRT where it can run, else ONNX Runtime. */

@@ -1,5 +1,7 @@
 package io.flinktrt.backend;
 
+import org.apache.flink.annotation.PublicEvolving;
+
 import java.io.Serializable;
 import java.nio.file.Path;
 import java.util.Map;
@@ -14,6 +16,7 @@ import java.util.Map;
  * @param options backend-specific settings, e.g. {@code tensorrt.allow-host-code}; each backend
  *     checks its own (TensorRtOptions, OnnxRuntimeOptions)
  */
+@PublicEvolving
 public record ModelConfig(
         Path modelPath,
         int deviceIndex,

@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.HashMap;
 
 /** Measures the backend alone, the operator in Flink, and the full Kafka job, side by side. */
 @Command(name = "bench", mixinStandardHelpOptions = true, defaultValueProvider = InferenceDefaults.class,
@@ -83,7 +84,7 @@ public final class BenchCommand implements Callable<Integer> {
         if (model == null) {
             throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--model is required.");
         }
-        Map<String, String> options = new java.util.HashMap<>();
+        Map<String, String> options = new HashMap<>();
         for (String setting : settings) {
             int eq = setting.indexOf('=');
             options.put(setting.substring(0, eq), setting.substring(eq + 1));

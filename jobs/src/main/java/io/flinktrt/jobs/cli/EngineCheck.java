@@ -18,6 +18,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.ExecutionException;
+import java.nio.ByteOrder;
 
 /**
  * Runs a plan and its ONNX model (on ONNX Runtime, the CPU reference) on the same random inputs and
@@ -98,7 +99,7 @@ public final class EngineCheck {
 
     static byte[] randomRows(TensorSpec spec, int rows, Random random) throws BackendException {
         long count = spec.sampleElements() * rows;
-        ByteBuffer out = ByteBuffer.allocate(rows * spec.sampleBytes()).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer out = ByteBuffer.allocate(rows * spec.sampleBytes()).order(ByteOrder.LITTLE_ENDIAN);
         boolean mask = spec.name().toLowerCase(Locale.ROOT).contains("mask");
         int bound = mask ? 2 : INT_RANGE;
         for (long n = 0; n < count; n++) {

@@ -9,6 +9,7 @@ import io.flinktrt.backend.InferenceBackend;
 import io.flinktrt.backend.ModelConfig;
 import io.flinktrt.backend.ModelRunner;
 import io.flinktrt.backend.SharedRegistry;
+import org.apache.flink.annotation.PublicEvolving;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,6 +18,7 @@ import java.nio.file.Path;
  * ONNX Runtime on the CPU: the reference backend. It runs the same ONNX file a user gives
  * TensorRT, where no GPU is, and is the accuracy reference for TensorRT.
  */
+@PublicEvolving
 public final class OnnxRuntimeBackend implements InferenceBackend {
 
     public static final String NAME = "onnxruntime";

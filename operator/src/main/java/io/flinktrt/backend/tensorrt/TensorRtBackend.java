@@ -15,6 +15,7 @@ import io.flinktrt.backend.tensorrt.plan.PlanFile;
 import io.flinktrt.backend.tensorrt.runtime.TensorRtRunner;
 
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.annotation.PublicEvolving;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -25,6 +26,7 @@ import java.nio.file.Path;
  * against their metadata before TensorRT sees them) and ONNX models (built once with the defaults
  * and cached, see {@link OnnxPlanCache}). One engine per plan and GPU per JVM, shared by the slots.
  */
+@PublicEvolving
 public final class TensorRtBackend implements InferenceBackend {
 
     public static final String NAME = TensorRtRunner.BACKEND_NAME;

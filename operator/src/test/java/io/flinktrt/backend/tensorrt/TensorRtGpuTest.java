@@ -13,6 +13,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import io.flinktrt.backend.ModelFiles;
+import org.assertj.core.data.Offset;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,6 +22,10 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicLong;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -68,7 +74,7 @@ class TensorRtGpuTest {
                 for (int e = 0; e < 10; e++) {
                     sum += a.output(0).getFloat((r * 10 + e) * 4);
                 }
-                assertThat(sum).isCloseTo(1f, org.assertj.core.data.Offset.offset(1e-3f));
+                assertThat(sum).isCloseTo(1f, Offset.offset(1e-3f));
             }
             a.release();
             b.release();
@@ -94,7 +100,7 @@ class TensorRtGpuTest {
                 float[] withoutGraph = run(plain, sizes[i], i);
                 for (int e = 0; e < withGraph.length; e++) {
                     assertThat(withGraph[e]).as("batch %d (%d rows), element %d", i, sizes[i], e)
-                            .isCloseTo(withoutGraph[e], org.assertj.core.data.Offset.offset(1e-6f));
+                            .isCloseTo(withoutGraph[e], Offset.offset(1e-6f));
                 }
             }
         }
@@ -165,8 +171,8 @@ class TensorRtGpuTest {
     /** Two caller threads, each acquiring, running and releasing buffer sets back to back. */
     private static long withCopies(ModelRunner runner, int rows, Duration duration) throws Exception {
         long deadline = System.nanoTime() + duration.toNanos();
-        java.util.concurrent.atomic.AtomicLong records = new java.util.concurrent.atomic.AtomicLong();
-        List<Thread> callers = new java.util.ArrayList<>();
+        AtomicLong records = new AtomicLong();
+        List<Thread> callers = new ArrayList<>();
         for (int t = 0; t < 2; t++) {
             Thread caller = new Thread(() -> {
                 try {
@@ -194,7 +200,7 @@ class TensorRtGpuTest {
         byte[] bytes = Files.readAllBytes(good);
         String json = Files.readString(PlanMetadata.sidecarOf(good));
 
-        Path truncated = copy(good, "truncated.plan", java.util.Arrays.copyOf(bytes, bytes.length / 2), json);
+        Path truncated = copy(good, "truncated.plan", Arrays.copyOf(bytes, bytes.length / 2), json);
         assertThatThrownBy(() -> open(truncated)).isInstanceOf(BackendException.class)
                 .hasMessageContaining("(truncated)").hasMessageContaining("Rebuild with build-engine");
 
@@ -222,7 +228,7 @@ class TensorRtGpuTest {
         byte[] garbage = new byte[bytes.length];
         new Random(1).nextBytes(garbage);
         Path garbagePlan = copy(good, "garbage.plan", garbage, json.replace(m.planSha256(),
-                io.flinktrt.backend.ModelFiles.sha256(garbage)));
+                ModelFiles.sha256(garbage)));
         assertThatThrownBy(() -> open(garbagePlan)).hasMessageContaining("could not deserialize")
                 .hasMessageContaining("Rebuild with build-engine");
         assertThat(TensorRtBackend.liveEngines()).isZero();
@@ -247,7 +253,7 @@ class TensorRtGpuTest {
         assertThat(Files.getLastModifiedTime(cachedPlan(cache)).toMillis()).as("not rebuilt").isEqualTo(modified);
     }
 
-    private static Path cachedPlan(Path cache) throws java.io.IOException {
+    private static Path cachedPlan(Path cache) throws IOException {
         try (var files = Files.list(cache)) {
             return files.filter(p -> p.toString().endsWith(".plan")).findFirst().orElseThrow();
         }

@@ -14,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
+import java.util.Arrays;
 
 /**
  * INT8 calibration data: samples per input, each exactly one sample's bytes (little-endian, C order,
@@ -79,7 +80,7 @@ final class CalibrationSamples {
                                 + input.getKey() + " samples of " + size + " bytes");
                     }
                     for (int at = 0; at < bytes.length; at += size) {
-                        list.add(java.util.Arrays.copyOfRange(bytes, at, at + size));
+                        list.add(Arrays.copyOfRange(bytes, at, at + size));
                     }
                 }
             }

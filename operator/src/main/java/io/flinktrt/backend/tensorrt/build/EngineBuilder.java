@@ -28,6 +28,8 @@ import org.bytedeco.tensorrt.nvinfer.ITensor;
 import org.bytedeco.tensorrt.nvinfer.ITimingCache;
 import org.bytedeco.tensorrt.nvonnxparser.IParser;
 import org.bytedeco.tensorrt.nvonnxparser.IParserError;
+import org.apache.flink.annotation.PublicEvolving;
+import org.bytedeco.tensorrt.nvinfer.ILogger;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -45,6 +47,7 @@ import java.util.function.Consumer;
  * sources, timing cache), build, then deserialize the result once to record its real inputs and
  * outputs. Builder objects are deleted in TensorRT's order: parser, config, network, builder.
  */
+@PublicEvolving
 public final class EngineBuilder {
 
     /** Calibration runs at this batch, or fewer when fewer samples are given. */
@@ -134,7 +137,7 @@ public final class EngineBuilder {
         if (!Files.isRegularFile(onnx)) {
             throw new BackendException("ONNX model " + onnx + " does not exist or is not a file.");
         }
-        if (parser.parseFromFile(onnx.toString(), org.bytedeco.tensorrt.nvinfer.ILogger.Severity.kWARNING.value)) {
+        if (parser.parseFromFile(onnx.toString(), ILogger.Severity.kWARNING.value)) {
             return;
         }
         StringBuilder message = new StringBuilder("TensorRT's ONNX parser rejected " + onnx + ":");

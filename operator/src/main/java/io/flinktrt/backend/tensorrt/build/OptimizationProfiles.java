@@ -1,6 +1,7 @@
 package io.flinktrt.backend.tensorrt.build;
 
 import io.flinktrt.backend.tensorrt.plan.ShapeRange;
+import org.apache.flink.annotation.Internal;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -21,6 +22,7 @@ import java.util.TreeSet;
  *   <li>With neither, a dynamic batch gets the {@link #DEFAULT_BUCKETS}.</li>
  * </ul>
  */
+@Internal
 public final class OptimizationProfiles {
 
     /** Buckets used when a dynamic-batch model comes with no --shapes and no --batch-buckets. */

@@ -2,8 +2,11 @@ package io.flinktrt.backend.tensorrt.gpu;
 
 import io.flinktrt.backend.BackendException;
 import org.bytedeco.cuda.global.cudart;
+import org.apache.flink.annotation.Internal;
+import org.slf4j.LoggerFactory;
 
 /** Checked CUDA runtime calls: a failing status becomes an exception that names the call. */
+@Internal
 public final class Cuda {
 
     private Cuda() {}
@@ -17,7 +20,7 @@ public final class Cuda {
     /** For teardown paths, where the first error is already being reported. */
     public static void checkQuietly(int status, String call) {
         if (status != cudart.cudaSuccess) {
-            org.slf4j.LoggerFactory.getLogger(Cuda.class).warn("{} failed: {}", call, errorName(status));
+            LoggerFactory.getLogger(Cuda.class).warn("{} failed: {}", call, errorName(status));
         }
     }
 

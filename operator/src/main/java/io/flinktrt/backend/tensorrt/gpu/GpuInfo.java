@@ -1,5 +1,7 @@
 package io.flinktrt.backend.tensorrt.gpu;
 
+import org.apache.flink.annotation.Internal;
+
 /**
  * The GPU a plan runs on and the software around it, as TensorRT compatibility needs it.
  *
@@ -11,6 +13,7 @@ package io.flinktrt.backend.tensorrt.gpu;
  * @param fastFp16 native FP16 arithmetic (compute capability 5.3, 6.0, 6.2, 7.0 and later)
  * @param fastInt8 native INT8 dot products (compute capability 6.1 and later)
  */
+@Internal
 public record GpuInfo(
         int device,
         int deviceCount,

@@ -5,8 +5,10 @@ import org.bytedeco.cuda.cudart.cudaDeviceProp;
 import org.bytedeco.cuda.global.cudart;
 import org.bytedeco.javacpp.SizeTPointer;
 import org.bytedeco.tensorrt.global.nvinfer;
+import org.apache.flink.annotation.Internal;
 
 /** Finds the GPU and the versions of the driver, CUDA runtime and TensorRT, with errors that say what to fix. */
+@Internal
 public final class GpuProbe {
 
     private GpuProbe() {}

@@ -1,6 +1,7 @@
 package io.flinktrt.backend.tensorrt.gpu;
 
 import org.bytedeco.javacpp.Pointer;
+import org.apache.flink.annotation.Internal;
 
 import java.lang.reflect.Field;
 import java.lang.reflect.Method;
@@ -17,6 +18,7 @@ import java.util.function.Supplier;
  * kept for the life of the JVM, and called on the factory-made object's address. TensorRT's
  * destructors are virtual, so deleting through the interface type frees the real object.
  */
+@Internal
 public final class NativeDelete {
 
     /** A dummy of one class, whose native deallocator holds the address of {@code delete (T*)p}. */

@@ -5,6 +5,7 @@ import org.bytedeco.javacpp.Loader;
 import org.bytedeco.cuda.global.cudart;
 import org.bytedeco.tensorrt.global.nvinfer;
 import org.bytedeco.tensorrt.global.nvonnxparser;
+import org.apache.flink.annotation.Internal;
 
 import java.io.File;
 import java.nio.file.Files;
@@ -17,6 +18,7 @@ import java.util.List;
  * a sentence that says what to install or set. A machine without an NVIDIA driver is recognised
  * before anything is loaded, so asking costs nothing there.
  */
+@Internal
 public final class NativeLibraries {
 
     static final String INSTALL_HINT =

@@ -3,12 +3,14 @@ package io.flinktrt.backend.tensorrt.gpu;
 import org.bytedeco.tensorrt.nvinfer.ILogger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.apache.flink.annotation.Internal;
 
 /**
  * TensorRT's log, forwarded to SLF4J (logger {@code io.flinktrt.tensorrt}). TensorRT keeps one
  * logger per process and calls it from its own threads; the native peer holds only a weak reference
  * to this object, so the one instance lives in a static final field for the life of the JVM.
  */
+@Internal
 public final class TrtLogger extends ILogger {
 
     public static final TrtLogger INSTANCE = new TrtLogger();

@@ -3,8 +3,10 @@ package io.flinktrt.backend.tensorrt.gpu;
 import io.flinktrt.backend.BackendException;
 import io.flinktrt.schema.DataType;
 import org.bytedeco.tensorrt.global.nvinfer;
+import org.apache.flink.annotation.Internal;
 
 /** TensorRT data types against the wire format's; compared by value (native enums are new objects). */
+@Internal
 public final class TrtTypes {
 
     private TrtTypes() {}

@@ -5,11 +5,13 @@ import io.flinktrt.backend.tensorrt.gpu.TrtTypes;
 import org.bytedeco.tensorrt.global.nvinfer;
 import org.bytedeco.tensorrt.nvinfer.Dims64;
 import org.bytedeco.tensorrt.nvinfer.ICudaEngine;
+import org.apache.flink.annotation.Internal;
 
 import java.util.ArrayList;
 import java.util.List;
 
 /** Reads an engine's inputs and outputs, with every input's shapes per optimization profile. */
+@Internal
 public final class EngineIo {
 
     private EngineIo() {}

@@ -2,6 +2,7 @@ package io.flinktrt.backend.tensorrt.plan;
 
 import io.flinktrt.backend.BackendException;
 import io.flinktrt.backend.tensorrt.gpu.GpuInfo;
+import org.apache.flink.annotation.Internal;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -11,6 +12,7 @@ import java.util.List;
  * that built it and to one GPU model; checked before deserializing, a mismatch gets a message that
  * names both sides instead of TensorRT's "Serialization assertion failed".
  */
+@Internal
 public final class PlanCompatibility {
 
     public static final String REBUILD = "Rebuild with build-engine on this machine.";

@@ -2,12 +2,14 @@ package io.flinktrt.backend.tensorrt.plan;
 
 import io.flinktrt.backend.BackendException;
 import io.flinktrt.backend.ModelFiles;
+import org.apache.flink.annotation.Internal;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** A plan's bytes with its metadata, read and verified (size, SHA-256) before anything is deserialized. */
+@Internal
 public record PlanFile(Path path, byte[] bytes, String sha256, PlanMetadata metadata) {
 
     public static PlanFile read(Path plan) throws BackendException {

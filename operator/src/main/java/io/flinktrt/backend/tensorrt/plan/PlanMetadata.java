@@ -3,6 +3,7 @@ package io.flinktrt.backend.tensorrt.plan;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import org.apache.flink.annotation.PublicEvolving;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -29,6 +30,7 @@ import java.util.List;
  * @param pluginLibraries plugin libraries the plan needs loaded besides TensorRT's own
  *     ({@code nvinfer_plugin}); build-engine loads none, so it writes an empty list
  */
+@PublicEvolving
 public record PlanMetadata(
         int formatVersion,
         String tensorRtVersion,

@@ -1,5 +1,7 @@
 package io.flinktrt.backend.tensorrt.runtime;
 
+import org.apache.flink.annotation.Internal;
+
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -15,6 +17,7 @@ import java.util.Map;
  * instead run as several chunks, run back to back on one stream, when that computes faster: 40
  * rows as 32 + 8 rather than padded to 128.
  */
+@Internal
 public final class BatchProfiles {
 
     /** Batch range of one profile (the first dimension of its inputs). */

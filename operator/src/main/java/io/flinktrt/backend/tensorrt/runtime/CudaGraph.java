@@ -8,6 +8,7 @@ import org.bytedeco.cuda.cudart.CUstream_st;
 import org.bytedeco.cuda.global.cudart;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import io.flinktrt.backend.BackendException;
 
 /**
  * The kernels of one {@code enqueueV3} recorded as a CUDA graph, replayed with a single launch: at
@@ -67,7 +68,7 @@ final class CudaGraph implements AutoCloseable {
         return null;
     }
 
-    void launch(CUstream_st stream) throws io.flinktrt.backend.BackendException {
+    void launch(CUstream_st stream) throws BackendException {
         Cuda.check(cudart.cudaGraphLaunch(executable, stream), "cudaGraphLaunch");
     }
 

@@ -14,6 +14,7 @@ import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.tensorrt.global.nvinfer;
 import org.bytedeco.tensorrt.nvinfer.ICudaEngine;
 import org.bytedeco.tensorrt.nvinfer.IRuntime;
+import org.apache.flink.annotation.Internal;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -24,6 +25,7 @@ import java.util.List;
  * One deserialized engine on one GPU, shared by every runner of the JVM on that GPU (weights once),
  * with the runtime that made it. Closed by the last runner: engine first, then runtime.
  */
+@Internal
 public final class Engine implements AutoCloseable {
 
     /** What a shared engine is keyed by: the same plan bytes on the same GPU. */

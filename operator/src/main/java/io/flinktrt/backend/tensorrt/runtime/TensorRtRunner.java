@@ -12,6 +12,7 @@ import io.flinktrt.backend.tensorrt.gpu.Cuda;
 import io.flinktrt.backend.tensorrt.gpu.GpuProbe;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.apache.flink.annotation.Internal;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -38,6 +39,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * allocated, every batch bucket warmed up and its CUDA graph captured in the constructor;
  * {@link #close} frees it all in reverse order.
  */
+@Internal
 public final class TensorRtRunner implements ModelRunner {
 
     /** Reported with every result; TensorRtBackend.NAME. */
