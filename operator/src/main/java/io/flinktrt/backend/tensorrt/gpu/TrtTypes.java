@@ -28,10 +28,15 @@ public final class TrtTypes {
     public static DataType toWireOrThrow(nvinfer.DataType type, String tensor) throws BackendException {
         DataType wire = toWire(type);
         if (wire == null) {
-            throw new BackendException("Tensor " + tensor + " has TensorRT type " + type.intern()
-                    + ", which the wire format does not carry; keep model inputs and outputs in FP32/FP16/INT types.");
+            throw notOnTheWire(tensor, type.intern().name());
         }
         return wire;
+    }
+
+    /** The error for a tensor whose TensorRT type requests and results cannot carry. */
+    public static BackendException notOnTheWire(String tensor, String tensorRtType) {
+        return new BackendException("Tensor " + tensor + " has TensorRT type " + tensorRtType
+                + ", which the wire format does not carry; keep model inputs and outputs in FP32/FP16/INT types.");
     }
 
     /** The name written in plan metadata. */

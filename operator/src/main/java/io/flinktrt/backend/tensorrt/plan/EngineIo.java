@@ -31,7 +31,7 @@ public final class EngineIo {
                             dims(engine.getProfileShape(name, p, nvinfer.OptProfileSelector.kMAX))));
                 }
             }
-            tensors.add(new PlanMetadata.IoTensor(name, input ? "INPUT" : "OUTPUT",
+            tensors.add(new PlanMetadata.IoTensor(name, input ? PlanMetadata.IoTensor.INPUT : PlanMetadata.IoTensor.OUTPUT,
                     TrtTypes.name(engine.getTensorDataType(name)), dims(engine.getTensorShape(name)), ranges));
         }
         return tensors;

@@ -1,5 +1,11 @@
 package io.flinktrt.backend.tensorrt.plan;
 
+import io.flinktrt.backend.BackendException;
+import io.flinktrt.backend.TensorSpec;
+import io.flinktrt.backend.tensorrt.gpu.TrtTypes;
+import io.flinktrt.schema.DataType;
+
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -7,6 +13,7 @@ import org.apache.flink.annotation.PublicEvolving;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -73,15 +80,48 @@ public record PlanMetadata(
 
     /**
      * @param mode {@code INPUT} or {@code OUTPUT}
-     * @param dtype the wire type name ({@link io.flinktrt.schema.DataType}), or TensorRT's when it has none
+     * @param dtype the wire type name ({@link DataType}), or TensorRT's when it has none
      * @param shape the shape the engine reports, -1 where dynamic (for an output TensorRT may report
      *     profile 0's batch instead of -1)
      * @param profiles per optimization profile: min/opt/max (inputs only)
      */
     public record IoTensor(String name, String mode, String dtype, long[] shape, List<ShapeRange> profiles) {
 
+        public static final String INPUT = "INPUT";
+        public static final String OUTPUT = "OUTPUT";
+
         public IoTensor {
             profiles = List.copyOf(profiles);
+        }
+
+        @JsonIgnore // not part of the file
+        public boolean input() {
+            return INPUT.equals(mode);
+        }
+
+        /** Its type on the wire; fails for a TensorRT type that requests and results cannot carry. */
+        @JsonIgnore
+        public DataType wireType() throws BackendException {
+            try {
+                return DataType.valueOf(dtype);
+            } catch (IllegalArgumentException e) {
+                throw TrtTypes.notOnTheWire(name, dtype);
+            }
+        }
+
+        /**
+         * The description a runner gives callers: one sample, without the batch dimension. Sample
+         * dimensions the engine leaves dynamic take profile 0's max (inputs only; a runner asks an
+         * execution context for an output's).
+         */
+        @JsonIgnore
+        public TensorSpec sampleSpec() throws BackendException {
+            long[] sample = Arrays.copyOfRange(shape, 1, shape.length);
+            if (Arrays.stream(sample).anyMatch(d -> d < 0) && !profiles.isEmpty()) {
+                long[] max = profiles.get(0).max();
+                sample = Arrays.copyOfRange(max, 1, max.length);
+            }
+            return new TensorSpec(name, wireType(), sample);
         }
     }
 

@@ -1,12 +1,11 @@
 package io.flinktrt.backend.tensorrt.runtime;
 
 import io.flinktrt.backend.BackendException;
-import io.flinktrt.schema.DataType;
 import io.flinktrt.backend.tensorrt.gpu.Cuda;
 import io.flinktrt.backend.tensorrt.gpu.TrtLogger;
 import io.flinktrt.backend.tensorrt.plan.PlanFile;
+import io.flinktrt.backend.tensorrt.plan.PlanMetadata.IoTensor;
 import io.flinktrt.backend.tensorrt.gpu.NativeDelete;
-import io.flinktrt.backend.tensorrt.gpu.TrtTypes;
 import io.flinktrt.backend.tensorrt.plan.EngineIo;
 import io.flinktrt.backend.tensorrt.plan.PlanCompatibility;
 import io.flinktrt.backend.tensorrt.plan.ShapeRange;
@@ -31,17 +30,14 @@ public final class Engine implements AutoCloseable {
     /** What a shared engine is keyed by: the same plan bytes on the same GPU. */
     public record Key(Path plan, String sha256, int device) {}
 
-    /** An input or output as the engine has it: shape with -1 where dynamic. */
-    record Io(String name, DataType dtype, long[] shape) {}
-
     final int device;
     final IRuntime runtime;
     final ICudaEngine engine;
-    final List<Io> inputs;
-    final List<Io> outputs;
+    final List<IoTensor> inputs;
+    final List<IoTensor> outputs;
     final List<BatchProfiles.Profile> profiles;
 
-    private Engine(int device, IRuntime runtime, ICudaEngine engine, List<Io> inputs, List<Io> outputs,
+    private Engine(int device, IRuntime runtime, ICudaEngine engine, List<IoTensor> inputs, List<IoTensor> outputs,
                    List<BatchProfiles.Profile> profiles) {
         this.device = device;
         this.runtime = runtime;
@@ -66,17 +62,15 @@ public final class Engine implements AutoCloseable {
                         + " metadata match (TensorRT " + plan.metadata().tensorRtVersion() + ", " + plan.metadata().gpuName()
                         + "); the reason is in the TensorRT errors logged above. " + PlanCompatibility.REBUILD);
             }
-            List<Io> inputs = new ArrayList<>();
-            List<Io> outputs = new ArrayList<>();
-            for (int i = 0; i < engine.getNbIOTensors(); i++) {
-                String name = engine.getIOTensorName(i);
-                Io io = new Io(name, TrtTypes.toWireOrThrow(engine.getTensorDataType(name), name),
-                        EngineIo.dims(engine.getTensorShape(name)));
+            List<IoTensor> inputs = new ArrayList<>();
+            List<IoTensor> outputs = new ArrayList<>();
+            for (IoTensor io : EngineIo.describe(engine)) {
+                io.wireType(); // fails here for a type requests and results cannot carry
                 if (io.shape().length == 0) {
-                    throw new BackendException("Tensor " + name + " is a scalar; the first dimension of every input and"
-                            + " output must be the batch.");
+                    throw new BackendException("Tensor " + io.name() + " is a scalar; the first dimension of every"
+                            + " input and output must be the batch.");
                 }
-                (engine.getTensorIOMode(name).value == nvinfer.TensorIOMode.kINPUT.value ? inputs : outputs).add(io);
+                (io.input() ? inputs : outputs).add(io);
             }
             List<BatchProfiles.Profile> profiles = batchProfiles(engine, inputs);
             return new Engine(key.device(), runtime, engine, List.copyOf(inputs), List.copyOf(outputs), profiles);
@@ -91,11 +85,11 @@ public final class Engine implements AutoCloseable {
      * The batch range of every profile; also checks that only the batch dimension of an input
      * varies, since a runner's per-sample shapes are fixed.
      */
-    private static List<BatchProfiles.Profile> batchProfiles(ICudaEngine engine, List<Io> inputs) throws BackendException {
+    private static List<BatchProfiles.Profile> batchProfiles(ICudaEngine engine, List<IoTensor> inputs) throws BackendException {
         List<BatchProfiles.Profile> profiles = new ArrayList<>();
         for (int p = 0; p < engine.getNbOptimizationProfiles(); p++) {
             long[] batch = null;
-            for (Io input : inputs) {
+            for (IoTensor input : inputs) {
                 long[] min = EngineIo.dims(engine.getProfileShape(input.name(), p, nvinfer.OptProfileSelector.kMIN));
                 long[] opt = EngineIo.dims(engine.getProfileShape(input.name(), p, nvinfer.OptProfileSelector.kOPT));
                 long[] max = EngineIo.dims(engine.getProfileShape(input.name(), p, nvinfer.OptProfileSelector.kMAX));
@@ -114,16 +108,6 @@ public final class Engine implements AutoCloseable {
             profiles.add(new BatchProfiles.Profile(p, (int) batch[0], (int) batch[1], (int) batch[2]));
         }
         return List.copyOf(profiles);
-    }
-
-    /** The fixed shape of one sample of {@code input}, taken from profile 0 where the engine leaves it dynamic. */
-    long[] inputSampleShape(Io input) {
-        long[] shape = Arrays.copyOfRange(input.shape(), 1, input.shape().length);
-        if (Arrays.stream(shape).anyMatch(d -> d < 0)) {
-            long[] max = EngineIo.dims(engine.getProfileShape(input.name(), 0, nvinfer.OptProfileSelector.kMAX));
-            shape = Arrays.copyOfRange(max, 1, max.length);
-        }
-        return shape;
     }
 
     @Override

@@ -10,6 +10,7 @@ import io.flinktrt.backend.SharedRegistry;
 import io.flinktrt.backend.TensorSpec;
 import io.flinktrt.backend.tensorrt.gpu.Cuda;
 import io.flinktrt.backend.tensorrt.gpu.GpuProbe;
+import io.flinktrt.backend.tensorrt.plan.PlanMetadata.IoTensor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.apache.flink.annotation.Internal;
@@ -85,8 +86,8 @@ public final class TensorRtRunner implements ModelRunner {
         try {
             Cuda.setDevice(engine.device);
             List<TensorSpec> inputs = new ArrayList<>();
-            for (Engine.Io io : engine.inputs) {
-                inputs.add(new TensorSpec(io.name(), io.dtype(), engine.inputSampleShape(io)));
+            for (IoTensor io : engine.inputs) {
+                inputs.add(io.sampleSpec());
             }
             long inputBytes = inputs.stream().mapToLong(spec -> (long) spec.sampleBytes() * maxBatch).sum();
             GpuMemoryBudget.check(modelName, engine.device, contexts, engine.engine.getDeviceMemorySizeV2(), inputBytes,
@@ -119,12 +120,12 @@ public final class TensorRtRunner implements ModelRunner {
     private List<TensorSpec> outputSpecs(Lane lane, BatchProfiles profiles) throws BackendException {
         List<TensorSpec> specs = new ArrayList<>();
         BatchProfiles.Choice choice = profiles.choose(1);
-        for (Engine.Io io : engine.outputs) {
+        for (IoTensor io : engine.outputs) {
             long[] shape = io.shape();
             if (Arrays.stream(shape, 1, shape.length).anyMatch(d -> d < 0)) {
                 shape = lane.outputShape(choice, io.name());
             }
-            specs.add(new TensorSpec(io.name(), io.dtype(), Arrays.copyOfRange(shape, 1, shape.length)));
+            specs.add(new TensorSpec(io.name(), io.wireType(), Arrays.copyOfRange(shape, 1, shape.length)));
         }
         return specs;
     }

@@ -2,8 +2,10 @@ package io.flinktrt.backend.tensorrt.plan;
 
 import io.flinktrt.backend.BackendException;
 import io.flinktrt.backend.ModelFiles;
+import io.flinktrt.backend.TensorSpec;
 import io.flinktrt.backend.tensorrt.build.BuildOptions;
 import io.flinktrt.backend.tensorrt.gpu.GpuInfo;
+import io.flinktrt.schema.DataType;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -11,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
@@ -99,6 +102,49 @@ class PlanMetadataTest {
 
         Files.delete(PlanMetadata.sidecarOf(file));
         assertThatThrownBy(() -> PlanFile.read(file)).hasMessageContaining("has no metadata file m.plan.json");
+    }
+
+    /** Plans built before a change of this record must still load: the metadata the bench left in docs. */
+    @Test
+    void metadataWrittenByEarlierBuildsStillReads() throws Exception {
+        Path docs = repoDir().resolve("docs").resolve("bench");
+        List<Path> sidecars;
+        try (Stream<Path> files = Files.walk(docs)) {
+            sidecars = files.filter(f -> f.getFileName().toString().endsWith(".plan.json")).toList();
+        }
+        assertThat(sidecars).isNotEmpty();
+        for (Path sidecar : sidecars) {
+            PlanMetadata metadata = PlanMetadata.read(sidecar);
+            assertThat(metadata.formatVersion()).as(sidecar.toString()).isEqualTo(PlanMetadata.FORMAT_VERSION);
+            assertThat(metadata.tensors()).as(sidecar.toString()).anyMatch(PlanMetadata.IoTensor::input);
+            assertThat(metadata.toJson()).as("the format stays as written").doesNotContain("sampleSpec", "wireType",
+                    "\"input\" :");
+            for (PlanMetadata.IoTensor tensor : metadata.tensors()) {
+                TensorSpec spec = tensor.sampleSpec();
+                assertThat(spec.name()).isEqualTo(tensor.name());
+                assertThat(spec.sampleShape()).as(sidecar + " " + tensor.name()).hasSize(tensor.shape().length - 1);
+                assertThat(Arrays.stream(spec.sampleShape()).allMatch(d -> d > 0)).as(spec.toString()).isTrue();
+            }
+        }
+    }
+
+    @Test
+    void aTensorsSampleTakesProfileZerosMaxWhereTheEngineLeavesItDynamic() throws BackendException {
+        PlanMetadata.IoTensor tokens = new PlanMetadata.IoTensor("ids", PlanMetadata.IoTensor.INPUT, "INT64",
+                new long[] {-1, -1}, List.of(ShapeRange.parse("1x8/8x64/32x128")));
+
+        assertThat(tokens.sampleSpec()).isEqualTo(new TensorSpec("ids", DataType.INT64, new long[] {128}));
+        assertThatThrownBy(() -> new PlanMetadata.IoTensor("x", PlanMetadata.IoTensor.INPUT, "FP8", new long[] {-1, 4},
+                List.of()).sampleSpec()).hasMessageContaining("TensorRT type FP8, which the wire format does not carry");
+    }
+
+    private static Path repoDir() {
+        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
+            if (Files.isDirectory(dir.resolve("docs").resolve("bench"))) {
+                return dir;
+            }
+        }
+        throw new IllegalStateException("docs/bench not found above " + Path.of("").toAbsolutePath());
     }
 
     static PlanMetadata metadata(String sha, long bytes, boolean versionCompatible) {
