@@ -1,5 +1,7 @@
 package io.flinktrt.backend;
 
+import org.apache.flink.annotation.PublicEvolving;
+
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -7,6 +9,7 @@ import java.util.List;
 import java.util.ServiceLoader;
 
 /** Finds the backends on the classpath and picks the one to run a model with. */
+@PublicEvolving
 public final class Backends {
 
     /** Backend name that lets {@link #select} choose: TensorRT where it can run, else ONNX Runtime. */
@@ -40,7 +43,7 @@ public final class Backends {
             }
             if (!backend.accepts(model)) {
                 throw new BackendException("Backend " + requested + " cannot open " + model.getFileName()
-                        + "; give it a model file it reads (" + requested + " accepts: see --help).");
+                        + "; give it a model file it reads, or another backend.");
             }
             return new Selection(backend, "requested by configuration (" + availability.reason() + ")");
         }

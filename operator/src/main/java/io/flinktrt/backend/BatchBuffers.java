@@ -1,5 +1,7 @@
 package io.flinktrt.backend;
 
+import org.apache.flink.annotation.PublicEvolving;
+
 import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
 
@@ -7,6 +9,7 @@ import java.util.concurrent.CompletableFuture;
  * One set of input and output buffers of a {@link ModelRunner}, sized for its max batch. Row
  * {@code r} of input {@code i} lives at byte {@code r * inputs().get(i).sampleBytes()}.
  */
+@PublicEvolving
 public interface BatchBuffers {
 
     /** Input buffer {@code index} (signature order): direct, little-endian, written with absolute puts. */

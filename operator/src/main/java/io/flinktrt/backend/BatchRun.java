@@ -1,5 +1,7 @@
 package io.flinktrt.backend;
 
+import org.apache.flink.annotation.PublicEvolving;
+
 /**
  * How one batch ran.
  *
@@ -7,4 +9,5 @@ package io.flinktrt.backend;
  * @param executedRows rows the backend computed (rows padded up to a batch bucket)
  * @param computeNanos time on the backend, copies included
  */
+@PublicEvolving
 public record BatchRun(int rows, int executedRows, long computeNanos) {}

@@ -1,8 +1,10 @@
 package io.flinktrt.backend;
 
 import io.flinktrt.schema.DataType;
+import org.apache.flink.annotation.PublicEvolving;
 
 /** Facts about {@link DataType}s. */
+@PublicEvolving
 public final class DataTypes {
 
     private DataTypes() {}

@@ -1,5 +1,7 @@
 package io.flinktrt.backend;
 
+import org.apache.flink.annotation.PublicEvolving;
+
 import java.io.Serializable;
 import java.nio.file.Path;
 import java.util.Map;
@@ -11,8 +13,10 @@ import java.util.Map;
  * @param deviceIndex GPU index for GPU backends; ignored on the CPU
  * @param maxBatchSize upper bound on rows per batch; 0 takes the model's own limit
  * @param buffersInFlight batches a runner may hold at once (filling one while another computes)
- * @param options backend-specific settings, e.g. {@code tensorrt.allow-host-code}
+ * @param options backend-specific settings, e.g. {@code tensorrt.allow-host-code}; each backend
+ *     checks its own (TensorRtOptions, OnnxRuntimeOptions)
  */
+@PublicEvolving
 public record ModelConfig(
         Path modelPath,
         int deviceIndex,
@@ -23,9 +27,5 @@ public record ModelConfig(
 
     public ModelConfig {
         options = Map.copyOf(options);
-    }
-
-    public String option(String key, String defaultValue) {
-        return options.getOrDefault(key, defaultValue);
     }
 }

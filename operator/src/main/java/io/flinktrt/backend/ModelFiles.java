@@ -1,5 +1,7 @@
 package io.flinktrt.backend;
 
+import org.apache.flink.annotation.Internal;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -9,6 +11,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
 /** Small facts about model files. */
+@Internal
 public final class ModelFiles {
 
     private ModelFiles() {}

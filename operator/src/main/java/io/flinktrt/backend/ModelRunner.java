@@ -1,10 +1,13 @@
 package io.flinktrt.backend;
 
+import org.apache.flink.annotation.PublicEvolving;
+
 /**
  * A model opened for one task slot (Triton's model instance, DJL's {@code Predictor}). It owns a
  * few sets of batch buffers; a caller takes one, fills its inputs, runs it and releases it when it
  * has read the outputs. Used by one task, but buffers complete on the runner's own thread.
  */
+@PublicEvolving
 public interface ModelRunner extends AutoCloseable {
 
     ModelSignature signature();

@@ -1,6 +1,9 @@
 package io.flinktrt.backend;
 
+import org.apache.flink.annotation.PublicEvolving;
+
 import java.util.List;
+import java.io.Serializable;
 
 /**
  * What an opened model takes and gives.
@@ -9,13 +12,14 @@ import java.util.List;
  * @param checksum SHA-256 (hex) of the model or plan file
  * @param maxBatchSize most rows one batch may hold (for TensorRT, the largest profile's max)
  */
+@PublicEvolving
 public record ModelSignature(
         String modelName,
         String checksum,
         List<TensorSpec> inputs,
         List<TensorSpec> outputs,
         int maxBatchSize)
-        implements java.io.Serializable {
+        implements Serializable {
 
     public ModelSignature {
         inputs = List.copyOf(inputs);

@@ -1,5 +1,7 @@
 package io.flinktrt.backend;
 
+import org.apache.flink.annotation.Internal;
+
 import java.util.HashMap;
 import java.util.Map;
 
@@ -8,6 +10,7 @@ import java.util.Map;
  * or one TensorRT engine per (model, device), so weights are loaded once. The last lease to close
  * closes the object.
  */
+@Internal
 public final class SharedRegistry<K, V extends AutoCloseable> {
 
     /** Creates the shared object on first use. */

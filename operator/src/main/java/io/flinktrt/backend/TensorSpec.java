@@ -1,14 +1,17 @@
 package io.flinktrt.backend;
 
 import io.flinktrt.schema.DataType;
+import org.apache.flink.annotation.PublicEvolving;
 
 import java.util.Arrays;
+import java.io.Serializable;
 
 /**
  * An input or output of a model, per sample: {@code sampleShape} leaves out the batch dimension.
  * Every sample dimension is fixed; the batch dimension is the only one that varies.
  */
-public record TensorSpec(String name, DataType dtype, long[] sampleShape) implements java.io.Serializable {
+@PublicEvolving
+public record TensorSpec(String name, DataType dtype, long[] sampleShape) implements Serializable {
 
     public long sampleElements() {
         long n = 1;

@@ -6,6 +6,8 @@ import io.flinktrt.backend.TensorSpec;
 import io.flinktrt.schema.InferenceRequest;
 import io.flinktrt.schema.Tensor;
 
+import org.apache.flink.annotation.Internal;
+
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -18,6 +20,7 @@ import java.util.SplittableRandom;
  * Requests with random inputs for a model: Gaussian floats, integers in [0, intRange) (so token ids
  * stay inside a small vocabulary), random booleans. For demos, tests and benchmarks.
  */
+@Internal
 public final class RandomRequests {
 
     private final ModelSignature signature;

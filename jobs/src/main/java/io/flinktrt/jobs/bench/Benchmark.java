@@ -1,11 +1,11 @@
 package io.flinktrt.jobs.bench;
 
-import io.flinktrt.backend.ComputeOnlyLoop;
 import io.flinktrt.backend.InferenceBackend;
 import io.flinktrt.backend.ModelConfig;
 import io.flinktrt.backend.ModelRunner;
 import io.flinktrt.backend.ModelSignature;
 import io.flinktrt.backend.TensorSpec;
+import io.flinktrt.backend.tensorrt.TensorRtBenchProbe;
 import io.flinktrt.jobs.local.LatencyStats;
 import io.flinktrt.jobs.local.LocalRunReport;
 import io.flinktrt.operator.InferenceFunction;
@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalDouble;
 
 /** Runs the bench stages for one model and writes the table, CSV and plots. */
 public final class Benchmark {
@@ -63,8 +64,9 @@ public final class Benchmark {
         for (int batch : sizes) {
             // A runner per batch size, its max batch = that size: no padding to a larger bucket.
             try (ModelRunner runner = backend.open(new ModelConfig(model, device, batch, buffersInFlight, options))) {
-                if (runner instanceof ComputeOnlyLoop loop) {
-                    computeOnly.put(batch, loop.computeOnlyRecordsPerSecond(batch, duration));
+                OptionalDouble bound = TensorRtBenchProbe.computeOnlyRecordsPerSecond(runner, batch, duration);
+                if (bound.isPresent()) {
+                    computeOnly.put(batch, bound.getAsDouble());
                     row("raw: compute only", batch, 1, computeOnly.get(batch), 0, "no host copies (trtexec --noDataTransfers)");
                 }
                 raw.put(batch, RunnerThroughput.recordsPerSecond(runner, batch, Duration.ofSeconds(2), duration));

@@ -1,6 +1,7 @@
 package io.flinktrt.jobs.bench;
 
 import io.flinktrt.backend.InferenceBackend;
+import io.flinktrt.backend.tensorrt.TensorRtBenchProbe;
 
 import java.util.OptionalLong;
 import java.util.concurrent.Executors;
@@ -25,7 +26,7 @@ final class DeviceMemorySampler implements AutoCloseable {
     DeviceMemorySampler(InferenceBackend backend, int device) {
         this.backend = backend;
         this.device = device;
-        OptionalLong before = backend.deviceMemoryUsed(device);
+        OptionalLong before = TensorRtBenchProbe.deviceMemoryUsed(backend, device);
         this.baseline = before.orElse(-1);
         this.sampler = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "bench-device-memory");
@@ -38,7 +39,7 @@ final class DeviceMemorySampler implements AutoCloseable {
     }
 
     private void sample() {
-        backend.deviceMemoryUsed(device).ifPresent(used -> peak.accumulateAndGet(used, Math::max));
+        TensorRtBenchProbe.deviceMemoryUsed(backend, device).ifPresent(used -> peak.accumulateAndGet(used, Math::max));
     }
 
     /** ", GPU memory N MiB (M per slot)" or "" where the backend has no device memory to report. */

@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.stream.Collectors;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.awt.AWTError;
 
 /**
  * Plain line charts as PNG, drawn with Java2D (no plotting library on the classpath). Each plot's
@@ -62,7 +63,7 @@ public final class Plot {
         Files.write(data, lines);
         try {
             write(png);
-        } catch (LinkageError | java.awt.AWTError | InternalError e) {
+        } catch (LinkageError | AWTError | InternalError e) {
             System.out.println("Plot " + png.getFileName() + " not drawn here (" + e
                     + "); its data is in " + data.getFileName() + ": run `flink-tensorrt bench --plots-from "
                     + png.getParent() + "` where fonts are installed.");

@@ -4,7 +4,6 @@ import io.flinktrt.backend.Backends;
 import io.flinktrt.backend.ModelConfig;
 import io.flinktrt.backend.ModelRunner;
 import io.flinktrt.backend.ModelSignature;
-import io.flinktrt.operator.InferenceOptions;
 import io.flinktrt.jobs.bench.Benchmark;
 import io.flinktrt.jobs.bench.Plot;
 
@@ -16,9 +15,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.HashMap;
 
 /** Measures the backend alone, the operator in Flink, and the full Kafka job, side by side. */
-@Command(name = "bench", mixinStandardHelpOptions = true,
+@Command(name = "bench", mixinStandardHelpOptions = true, defaultValueProvider = InferenceDefaults.class,
+        resourceBundle = "io.flinktrt.jobs.cli.BackendOptionsHelp",
         description = "Benchmark one model: (1) the backend alone (compute only where the backend can, and with"
                 + " copies), (2) the operator in a local Flink fed from memory, (3) the full job through an embedded"
                 + " Kafka, next to Kafka alone on the same broker (the job's ceiling: the same requests and client settings,"
@@ -34,10 +35,10 @@ public final class BenchCommand implements Callable<Integer> {
             description = "Only draw the PNG plots from the .plot.txt files an earlier run left in DIR.")
     Path plotsFrom;
 
-    @Option(names = "--backend", defaultValue = Backends.AUTO, description = "Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--backend", description = "Default: ${DEFAULT-VALUE}.")
     String backend;
 
-    @Option(names = "--device", defaultValue = "0", description = "GPU index (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--device", description = "GPU index (default: ${DEFAULT-VALUE}).")
     int device;
 
     @Option(names = "--batch-sizes", defaultValue = "1,8,32,max", split = ",",
@@ -50,7 +51,7 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--seconds", defaultValue = "10", description = "Length of each measurement (default: ${DEFAULT-VALUE}).")
     int seconds;
 
-    @Option(names = "--max-delay-ms", defaultValue = "5", description = "The operator's max delay (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--max-delay-ms", description = "The operator's max delay (default: ${DEFAULT-VALUE}).")
     long maxDelayMs;
 
     @Option(names = "--stages", defaultValue = "raw,operator,job,kafka,latency,slots", split = ",",
@@ -66,10 +67,10 @@ public final class BenchCommand implements Callable<Integer> {
     long maxRecords;
 
     @Option(names = "--buffers-in-flight", description = "Batches per runner in flight at once, for the backend alone"
-            + " and the operator alike (default: the operator's, ${DEFAULT-VALUE}).")
-    int buffersInFlight = InferenceOptions.BUFFERS_IN_FLIGHT.defaultValue();
+            + " and the operator alike, as inference.buffers-in-flight (default: ${DEFAULT-VALUE}).")
+    int buffersInFlight;
 
-    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Backend option, e.g. tensorrt.cuda-graphs=false.")
+    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Backend option, e.g. tensorrt.cuda-graphs=false; listed below.")
     List<String> settings = new ArrayList<>();
 
     @Option(names = "--out", defaultValue = "bench-out", description = "Folder for CSV and PNG (default: ${DEFAULT-VALUE}).")
@@ -84,7 +85,7 @@ public final class BenchCommand implements Callable<Integer> {
         if (model == null) {
             throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--model is required.");
         }
-        Map<String, String> options = new java.util.HashMap<>();
+        Map<String, String> options = new HashMap<>();
         for (String setting : settings) {
             int eq = setting.indexOf('=');
             options.put(setting.substring(0, eq), setting.substring(eq + 1));

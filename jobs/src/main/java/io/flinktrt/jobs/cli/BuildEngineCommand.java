@@ -1,12 +1,11 @@
 package io.flinktrt.jobs.cli;
 
 import io.flinktrt.backend.BackendException;
-import io.flinktrt.backend.tensorrt.BuildOptions;
-import io.flinktrt.backend.tensorrt.EngineBuilder;
-import io.flinktrt.backend.tensorrt.EngineCheck;
-import io.flinktrt.backend.tensorrt.OptimizationProfiles;
-import io.flinktrt.backend.tensorrt.PlanMetadata;
-import io.flinktrt.backend.tensorrt.ShapeRange;
+import io.flinktrt.backend.tensorrt.build.BuildOptions;
+import io.flinktrt.backend.tensorrt.build.EngineBuilder;
+import io.flinktrt.backend.tensorrt.build.OptimizationProfiles;
+import io.flinktrt.backend.tensorrt.plan.PlanMetadata;
+import io.flinktrt.backend.tensorrt.plan.ShapeRange;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -15,8 +14,8 @@ import picocli.CommandLine.Spec;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.Supplier;
 
 /** {@code build-engine}: ONNX model to TensorRT plan plus metadata, with trtexec-like flags. */
 @Command(name = "build-engine", mixinStandardHelpOptions = true, sortOptions = false,
@@ -74,7 +73,7 @@ public final class BuildEngineCommand implements Callable<Integer> {
             description = "Builder optimization level (default ${DEFAULT-VALUE}).")
     private int optLevel;
 
-    @Option(names = "--tactic-sources", paramLabel = "SRC,SRC", defaultValue = "EDGE_MASK_CONVOLUTIONS,JIT_CONVOLUTIONS",
+    @Option(names = "--tactic-sources", paramLabel = "SRC,SRC", defaultValue = BuildOptions.DEFAULT_TACTIC_SOURCES,
             description = "Tactic sources to enable, from CUBLAS, CUBLAS_LT, CUDNN, EDGE_MASK_CONVOLUTIONS,"
                     + " JIT_CONVOLUTIONS (default ${DEFAULT-VALUE}: TensorRT's own kernels only).")
     private String tacticSources;
@@ -84,7 +83,7 @@ public final class BuildEngineCommand implements Callable<Integer> {
                     + " the option tensorrt.allow-host-code=true.")
     private boolean versionCompatible;
 
-    @Option(names = "--device", defaultValue = "0", paramLabel = "N", description = "GPU to build on (default 0).")
+    @Option(names = "--device", defaultValue = "0", paramLabel = "N", description = "GPU to build on (default ${DEFAULT-VALUE}).")
     private int device;
 
     @Option(names = "--verbose", description = "Print TensorRT's info and verbose messages.")
@@ -104,11 +103,20 @@ public final class BuildEngineCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         BuildOptions options;
         try {
-            Map<String, ShapeRange> ranges = ShapeRange.parseAll(shapes);
-            List<Integer> buckets = batchBuckets == null ? List.of() : OptimizationProfiles.parseBuckets(batchBuckets);
-            options = new BuildOptions(onnx, saveEngine, fp16, int8, calibData, calibCache, ranges, buckets, workspaceMiB,
-                    timingCache, optLevel, BuildOptions.parseTacticSources(tacticSources), versionCompatible, device,
-                    verbose);
+            options = BuildOptions.builder(onnx, saveEngine)
+                    .setFp16(fp16)
+                    .setInt8(int8, calibData, calibCache)
+                    .setShapes(flag("--shapes", () -> ShapeRange.parseAll(shapes)))
+                    .setBatchBuckets(batchBuckets == null ? List.of()
+                            : flag("--batch-buckets", () -> OptimizationProfiles.parseBuckets(batchBuckets)))
+                    .setWorkspaceMiB(workspaceMiB)
+                    .setTimingCache(timingCache)
+                    .setOptimizationLevel(optLevel)
+                    .setTacticSources(flag("--tactic-sources", () -> BuildOptions.parseTacticSources(tacticSources)))
+                    .setVersionCompatible(versionCompatible)
+                    .setDevice(device)
+                    .setVerbose(verbose)
+                    .build();
         } catch (IllegalArgumentException e) {
             err.println("build-engine: " + e.getMessage());
             return 2;
@@ -132,6 +140,15 @@ public final class BuildEngineCommand implements Callable<Integer> {
         } catch (BackendException e) {
             err.println("build-engine: " + e.getMessage());
             return 1;
+        }
+    }
+
+    /** Parses one flag's value; a bad value's message starts with the flag. */
+    private static <T> T flag(String name, Supplier<T> parse) {
+        try {
+            return parse.get();
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(name + ": " + e.getMessage(), e);
         }
     }
 

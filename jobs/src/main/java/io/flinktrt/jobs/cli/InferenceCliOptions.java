@@ -1,6 +1,5 @@
 package io.flinktrt.jobs.cli;
 
-import io.flinktrt.backend.Backends;
 import io.flinktrt.operator.InferenceOptions;
 
 import org.apache.flink.configuration.Configuration;
@@ -9,7 +8,9 @@ import picocli.CommandLine.Option;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /** Command-line flags of the inference operator; each maps to an {@link InferenceOptions} key. */
 public final class InferenceCliOptions {
@@ -17,27 +18,29 @@ public final class InferenceCliOptions {
     @Option(names = "--model", description = "ONNX file, or TensorRT plan from build-engine.")
     String model;
 
-    @Option(names = "--backend", defaultValue = Backends.AUTO,
-            description = "tensorrt, onnxruntime or auto (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--backend", description = "tensorrt, onnxruntime or auto (default: ${DEFAULT-VALUE}).")
     String backend;
 
-    @Option(names = "--device", description = "GPU index when Flink has no gpu resource (default 0).")
-    Integer device;
+    @Option(names = "--device", description = "GPU index when Flink has no gpu resource (default: ${DEFAULT-VALUE}).")
+    int device;
 
-    @Option(names = "--max-batch", description = "Most requests per batch; 0 = the model's limit (default).")
-    Integer maxBatch;
+    @Option(names = "--max-batch",
+            description = "Most requests per batch; 0 = the model's limit (default: ${DEFAULT-VALUE}).")
+    int maxBatch;
 
-    @Option(names = "--max-delay-ms", description = "Longest wait of a batch's oldest request (default 5).")
-    Long maxDelayMs;
+    @Option(names = "--max-delay-ms", description = "Longest wait of a batch's oldest request (default: ${DEFAULT-VALUE}).")
+    long maxDelayMs;
 
-    @Option(names = "--buffers-in-flight", description = "Batches per slot in flight at once (default 3).")
-    Integer buffersInFlight;
+    @Option(names = "--buffers-in-flight", description = "Batches per slot in flight at once (default: ${DEFAULT-VALUE}).")
+    int buffersInFlight;
 
-    @Option(names = "--capacity", description = "Requests in flight in the async operator (default: automatic).")
-    Integer capacity;
+    @Option(names = "--capacity",
+            description = "Requests in flight in the async operator; 0 = automatic (default: ${DEFAULT-VALUE}).")
+    int capacity;
 
-    @Option(names = "--timeout-ms", description = "Request timeout; late requests go to the dead-letter topic (default 30000).")
-    Long timeoutMs;
+    @Option(names = "--timeout-ms",
+            description = "Request timeout; late requests go to the dead-letter topic (default: ${DEFAULT-VALUE}).")
+    long timeoutMs;
 
     @Option(names = "--ordered", description = "Emit results in input order.")
     boolean ordered;
@@ -47,12 +50,25 @@ public final class InferenceCliOptions {
     boolean rejectNonFinite;
 
     @Option(names = "--set", paramLabel = "KEY=VALUE",
-            description = "Any other option, e.g. --set inference.max-request-bytes=1048576 or --set tensorrt.allow-host-code=true.")
+            description = "Any other option, e.g. --set inference.max-request-bytes=1048576; the backend options are listed below.")
     List<String> settings = new ArrayList<>();
 
-    /** These flags as Flink configuration ({@code inference.*} keys). */
+    /**
+     * These flags as Flink configuration ({@code inference.*} keys). A {@code --set} of the same key
+     * has the last word.
+     */
     Configuration toConfiguration() {
         Configuration config = new Configuration();
+        config.set(InferenceOptions.MODEL, model);
+        config.set(InferenceOptions.BACKEND, backend);
+        config.set(InferenceOptions.DEVICE, device);
+        config.set(InferenceOptions.MAX_BATCH_SIZE, maxBatch);
+        config.set(InferenceOptions.MAX_DELAY, Duration.ofMillis(maxDelayMs));
+        config.set(InferenceOptions.BUFFERS_IN_FLIGHT, buffersInFlight);
+        config.set(InferenceOptions.CAPACITY, capacity);
+        config.set(InferenceOptions.TIMEOUT, Duration.ofMillis(timeoutMs));
+        config.set(InferenceOptions.ORDERED, ordered);
+        config.set(InferenceOptions.REJECT_NON_FINITE, rejectNonFinite);
         for (String setting : settings) {
             int eq = setting.indexOf('=');
             if (eq <= 0) {
@@ -60,38 +76,12 @@ public final class InferenceCliOptions {
             }
             config.setString(setting.substring(0, eq).trim(), setting.substring(eq + 1).trim());
         }
-        config.set(InferenceOptions.MODEL, model);
-        config.set(InferenceOptions.BACKEND, backend);
-        if (device != null) {
-            config.set(InferenceOptions.DEVICE, device);
-        }
-        if (maxBatch != null) {
-            config.set(InferenceOptions.MAX_BATCH_SIZE, maxBatch);
-        }
-        if (maxDelayMs != null) {
-            config.set(InferenceOptions.MAX_DELAY, Duration.ofMillis(maxDelayMs));
-        }
-        if (buffersInFlight != null) {
-            config.set(InferenceOptions.BUFFERS_IN_FLIGHT, buffersInFlight);
-        }
-        if (capacity != null) {
-            config.set(InferenceOptions.CAPACITY, capacity);
-        }
-        if (timeoutMs != null) {
-            config.set(InferenceOptions.TIMEOUT, Duration.ofMillis(timeoutMs));
-        }
-        if (ordered) {
-            config.set(InferenceOptions.ORDERED, true);
-        }
-        if (rejectNonFinite) {
-            config.set(InferenceOptions.REJECT_NON_FINITE, true);
-        }
         return config;
     }
 
     /** Settings under {@code tensorrt.} or {@code onnxruntime.}: passed to the backend as they are. */
-    java.util.Map<String, String> backendOptions() {
-        java.util.Map<String, String> options = new java.util.HashMap<>();
+    Map<String, String> backendOptions() {
+        Map<String, String> options = new HashMap<>();
         for (String setting : settings) {
             int eq = setting.indexOf('=');
             String key = setting.substring(0, eq).trim();

@@ -21,7 +21,8 @@ import java.util.UUID;
 import java.util.concurrent.Callable;
 
 /** The whole pipeline on one machine: embedded Kafka, a local Flink, sample requests, a report. */
-@Command(name = "local", mixinStandardHelpOptions = true,
+@Command(name = "local", mixinStandardHelpOptions = true, defaultValueProvider = InferenceDefaults.class,
+        resourceBundle = "io.flinktrt.jobs.cli.BackendOptionsHelp",
         description = "Run the job locally: start an embedded Kafka (or use --bootstrap-servers), run the Flink job"
                 + " in this JVM, send sample requests, read the results back, print throughput, latency and a few"
                 + " predictions, and exit 0 when every request came back.")
@@ -73,8 +74,7 @@ public final class LocalCommand implements Callable<Integer> {
         System.out.println("Backend: " + selection.backend().name() + " (" + selection.reason() + ")");
         ModelSignature signature;
         try (ModelRunner runner = selection.backend().open(new ModelConfig(model,
-                inference.device == null ? 0 : inference.device,
-                inference.maxBatch == null ? 0 : inference.maxBatch, 1, inference.backendOptions()))) {
+                inference.device, inference.maxBatch, 1, inference.backendOptions()))) {
             signature = runner.signature();
         }
         System.out.println("Model: " + signature.modelName() + " inputs " + signature.inputs() + " outputs "

@@ -8,7 +8,8 @@ import picocli.CommandLine.Mixin;
 import java.util.concurrent.Callable;
 
 /** Submits the job to the Flink environment it runs in (`flink run ... run --model ...`). */
-@Command(name = "run", mixinStandardHelpOptions = true,
+@Command(name = "run", mixinStandardHelpOptions = true, defaultValueProvider = InferenceDefaults.class,
+        resourceBundle = "io.flinktrt.jobs.cli.BackendOptionsHelp",
         description = "Run the Kafka -> inference -> Kafka job on the Flink cluster this is submitted to"
                 + " (flink run -c io.flinktrt.jobs.InferenceJobMain flink-tensorrt-jobs-job.jar --model ...).")
 public final class RunCommand implements Callable<Integer> {

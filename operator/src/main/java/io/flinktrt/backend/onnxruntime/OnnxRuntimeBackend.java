@@ -9,6 +9,7 @@ import io.flinktrt.backend.InferenceBackend;
 import io.flinktrt.backend.ModelConfig;
 import io.flinktrt.backend.ModelRunner;
 import io.flinktrt.backend.SharedRegistry;
+import org.apache.flink.annotation.PublicEvolving;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,12 +18,10 @@ import java.nio.file.Path;
  * ONNX Runtime on the CPU: the reference backend. It runs the same ONNX file a user gives
  * TensorRT, where no GPU is, and is the accuracy reference for TensorRT.
  */
+@PublicEvolving
 public final class OnnxRuntimeBackend implements InferenceBackend {
 
     public static final String NAME = "onnxruntime";
-
-    /** Threads ONNX Runtime may use inside one batch; 0 lets it decide. */
-    public static final String INTRA_OP_THREADS = "onnxruntime.intra-op-threads";
 
     /** One session per model file per JVM, shared by the slots (ONNX Runtime sessions are thread-safe). */
     private static final SharedRegistry<Path, OnnxModel> SESSIONS = new SharedRegistry<>();
@@ -58,7 +57,12 @@ public final class OnnxRuntimeBackend implements InferenceBackend {
         if (!Files.isRegularFile(path)) {
             throw new BackendException("Model file " + path + " does not exist or is not a file.");
         }
-        int intraOpThreads = Integer.parseInt(config.option(INTRA_OP_THREADS, "0"));
+        int intraOpThreads;
+        try {
+            intraOpThreads = OnnxRuntimeOptions.sanityCheck(config.options()).get(OnnxRuntimeOptions.INTRA_OP_THREADS);
+        } catch (IllegalArgumentException e) {
+            throw new BackendException(e.getMessage(), e);
+        }
         SharedRegistry<Path, OnnxModel>.Lease lease =
                 SESSIONS.acquire(path, p -> OnnxModel.load(p, intraOpThreads));
         try {

@@ -24,6 +24,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.CompletionException;
 
 /**
  * One slot's view of a shared ONNX Runtime session: its own direct buffers, run in place (the
@@ -127,7 +128,7 @@ final class OnnxRuntimeRunner implements ModelRunner {
                 model.session.run(in, out).close();
                 return new BatchRun(rows, rows, System.nanoTime() - start);
             } catch (OrtException e) {
-                throw new java.util.concurrent.CompletionException(
+                throw new CompletionException(
                         new BackendException("ONNX Runtime failed on a batch of " + rows + ": " + e.getMessage(), e));
             } finally {
                 tensors.forEach(OnnxTensor::close);

@@ -3,6 +3,12 @@ package io.flinktrt.backend.tensorrt;
 import io.flinktrt.backend.BackendException;
 import io.flinktrt.backend.ModelConfig;
 import io.flinktrt.backend.ModelFiles;
+import io.flinktrt.backend.tensorrt.build.BuildOptions;
+import io.flinktrt.backend.tensorrt.build.EngineBuilder;
+import io.flinktrt.backend.tensorrt.build.OptimizationProfiles;
+import io.flinktrt.backend.tensorrt.gpu.GpuInfo;
+import io.flinktrt.backend.tensorrt.plan.PlanMetadata;
+import org.apache.flink.configuration.Configuration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -15,6 +21,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Plans built from ONNX models when a job is given an {@code .onnx} file, so the {@code auto} backend
@@ -24,30 +31,22 @@ import java.util.List;
  */
 final class OnnxPlanCache {
 
-    /** Where plans are cached; default {@code ~/.cache/flink-tensorrt/plans}. */
-    static final String CACHE_DIR = "tensorrt.plan-cache-dir";
-    /** {@code true} builds FP16 plans; the default is FP32 (TF32), closest to ONNX Runtime's results. */
-    static final String FP16 = "tensorrt.fp16";
-    /** Batch buckets of the build, e.g. {@code 1,8,32,64}; default: {@link OptimizationProfiles#DEFAULT_BUCKETS} up to the max batch. */
-    static final String BATCH_BUCKETS = "tensorrt.batch-buckets";
-
     private static final Logger LOG = LoggerFactory.getLogger(OnnxPlanCache.class);
     private static final Object BUILDING = new Object(); // file locks do not exclude threads of one JVM
 
     private OnnxPlanCache() {}
 
-    static Path planFor(Path onnx, ModelConfig config, GpuInfo gpu) throws BackendException {
-        BuildOptions options = options(onnx, config);
+    static Path planFor(Path onnx, ModelConfig config, Configuration tensorRt, GpuInfo gpu) throws BackendException {
+        BuildOptions.Builder options = options(onnx, config, tensorRt);
         String key;
         try {
             key = ModelFiles.sha256(onnx).substring(0, 16) + "-" + gpu.name().replaceAll("[^A-Za-z0-9]+", "_")
                     + "-cc" + gpu.computeCapability() + "-trt" + gpu.tensorRtVersion() + "-"
-                    + ModelFiles.sha256((options.fp16() + "|" + options.batchBuckets()).getBytes()).substring(0, 8);
+                    + ModelFiles.sha256((tensorRt.get(TensorRtOptions.FP16) + "|" + buckets(config, tensorRt)).getBytes()).substring(0, 8);
         } catch (IOException e) {
             throw new BackendException("ONNX model " + onnx + " is unreadable: " + e, e);
         }
-        Path dir = Path.of(config.option(CACHE_DIR,
-                Path.of(System.getProperty("user.home"), ".cache", "flink-tensorrt", "plans").toString()));
+        Path dir = Path.of(tensorRt.get(TensorRtOptions.PLAN_CACHE_DIR));
         Path plan = dir.resolve(ModelFiles.modelName(onnx) + "-" + key + ".plan");
         if (Files.isRegularFile(plan)) {
             return plan;
@@ -63,9 +62,7 @@ final class OnnxPlanCache {
                     Path building = dir.resolve(plan.getFileName() + ".building");
                     LOG.info("No TensorRT plan for {} on {} yet: building {} (once; cached in {})", onnx.getFileName(),
                             gpu.name(), plan.getFileName(), dir);
-                    EngineBuilder.build(new BuildOptions(onnx, building, options.fp16(), false, null, null,
-                            options.shapes(), options.batchBuckets(), options.workspaceMiB(), null,
-                            options.optimizationLevel(), options.tacticSources(), false, config.deviceIndex(), false), LOG::info);
+                    EngineBuilder.build(options.setPlan(building).build(), LOG::info);
                     // the plan moves last: its presence means plan and metadata are complete
                     Files.move(PlanMetadata.sidecarOf(building), PlanMetadata.sidecarOf(plan), StandardCopyOption.ATOMIC_MOVE);
                     Files.move(building, plan, StandardCopyOption.ATOMIC_MOVE);
@@ -73,25 +70,31 @@ final class OnnxPlanCache {
                 }
             } catch (IOException e) {
                 throw new BackendException("Could not cache a TensorRT plan for " + onnx + " in " + dir + ": " + e
-                        + ". Set " + CACHE_DIR + " to a writable folder, or build one with build-engine.", e);
+                        + ". Set " + TensorRtOptions.PLAN_CACHE_DIR.key() + " to a writable folder, or build one with build-engine.", e);
             }
         }
     }
 
-    private static BuildOptions options(Path onnx, ModelConfig config) {
-        BuildOptions defaults = BuildOptions.defaults(onnx, null);
-        List<Integer> buckets = List.of(); // OptimizationProfiles applies its defaults to a dynamic batch
-        String given = config.option(BATCH_BUCKETS, "");
-        if (!given.isBlank()) {
-            buckets = OptimizationProfiles.parseBuckets(given);
-        } else if (config.maxBatchSize() > 0) {
-            List<Integer> upToMax = new ArrayList<>();
-            OptimizationProfiles.DEFAULT_BUCKETS.stream().filter(b -> b < config.maxBatchSize()).forEach(upToMax::add);
-            upToMax.add(config.maxBatchSize());
-            buckets = upToMax;
+    /** The build's settings: the defaults, with the options' precision and buckets. */
+    private static BuildOptions.Builder options(Path onnx, ModelConfig config, Configuration tensorRt) {
+        return BuildOptions.builder(onnx, null)
+                .setFp16(tensorRt.get(TensorRtOptions.FP16))
+                .setBatchBuckets(buckets(config, tensorRt))
+                .setDevice(config.deviceIndex());
+    }
+
+    /** The buckets asked for; else the defaults up to the max batch; else none (the builder's defaults apply). */
+    private static List<Integer> buckets(ModelConfig config, Configuration tensorRt) {
+        Optional<String> given = tensorRt.getOptional(TensorRtOptions.BATCH_BUCKETS);
+        if (given.isPresent()) {
+            return OptimizationProfiles.parseBuckets(given.get());
         }
-        return new BuildOptions(onnx, null, Boolean.parseBoolean(config.option(FP16, "false")), false, null, null,
-                defaults.shapes(), buckets, defaults.workspaceMiB(), null, defaults.optimizationLevel(),
-                defaults.tacticSources(), false, config.deviceIndex(), false);
+        if (config.maxBatchSize() <= 0) {
+            return List.of(); // OptimizationProfiles applies its defaults to a dynamic batch
+        }
+        List<Integer> upToMax = new ArrayList<>();
+        OptimizationProfiles.DEFAULT_BUCKETS.stream().filter(b -> b < config.maxBatchSize()).forEach(upToMax::add);
+        upToMax.add(config.maxBatchSize());
+        return upToMax;
     }
 }

@@ -4,7 +4,9 @@ import io.flinktrt.backend.Availability;
 import io.flinktrt.backend.BackendException;
 import io.flinktrt.backend.Backends;
 import io.flinktrt.testing.TestModels;
+import io.flinktrt.backend.tensorrt.gpu.NativeLibraries;
 import org.junit.jupiter.api.Test;
+import java.nio.file.Path;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -33,9 +35,9 @@ class AvailabilityWithoutGpuTest {
     void acceptsPlansAndOnnxModels() {
         TensorRtBackend backend = new TensorRtBackend();
         assertThat(backend.priority()).isGreaterThan(10);
-        assertThat(backend.accepts(java.nio.file.Path.of("m.plan"))).isTrue();
-        assertThat(backend.accepts(java.nio.file.Path.of("m.engine"))).isTrue();
-        assertThat(backend.accepts(java.nio.file.Path.of("m.onnx"))).isTrue();
-        assertThat(backend.accepts(java.nio.file.Path.of("m.pt"))).isFalse();
+        assertThat(backend.accepts(Path.of("m.plan"))).isTrue();
+        assertThat(backend.accepts(Path.of("m.engine"))).isTrue();
+        assertThat(backend.accepts(Path.of("m.onnx"))).isTrue();
+        assertThat(backend.accepts(Path.of("m.pt"))).isFalse();
     }
 }

@@ -4,6 +4,7 @@ import io.flinktrt.backend.BackendException;
 import io.flinktrt.backend.ModelConfig;
 import io.flinktrt.backend.ModelRunner;
 import io.flinktrt.testing.TestModels;
+import io.flinktrt.backend.tensorrt.plan.ShapeRange;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;

@@ -4,6 +4,11 @@ import io.flinktrt.backend.Availability;
 import io.flinktrt.backend.BackendException;
 import io.flinktrt.backend.BatchBuffers;
 import io.flinktrt.backend.ModelRunner;
+import io.flinktrt.backend.tensorrt.build.BuildOptions;
+import io.flinktrt.backend.tensorrt.build.EngineBuilder;
+import io.flinktrt.backend.tensorrt.gpu.Cuda;
+import io.flinktrt.backend.tensorrt.gpu.GpuProbe;
+import io.flinktrt.backend.tensorrt.plan.ShapeRange;
 import org.bytedeco.cuda.global.cudart;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.SizeTPointer;
@@ -42,9 +47,8 @@ public final class GpuTestSupport {
     public static Path buildPlan(Path onnx, Path plan, Map<String, ShapeRange> shapes, List<Integer> buckets)
             throws BackendException {
         if (!Files.exists(plan)) {
-            BuildOptions defaults = BuildOptions.defaults(onnx, plan);
-            EngineBuilder.build(new BuildOptions(onnx, plan, false, false, null, null, shapes, buckets, 1024, null,
-                    3, defaults.tacticSources(), false, 0, false), System.out::println);
+            EngineBuilder.build(BuildOptions.builder(onnx, plan).setShapes(shapes).setBatchBuckets(buckets)
+                    .setWorkspaceMiB(1024).build(), System.out::println);
         }
         return plan;
     }

@@ -1,0 +1,38 @@
+package io.flinktrt.backend.tensorrt.gpu;
+
+import org.apache.flink.annotation.Internal;
+
+/**
+ * The GPU a plan runs on and the software around it, as TensorRT compatibility needs it.
+ *
+ * @param computeCapability e.g. {@code 9.0}
+ * @param freeMemoryBytes free device memory when probed, -1 when not asked (it needs a CUDA context)
+ * @param driverCudaVersion the newest CUDA version the installed driver supports, e.g. {@code 13.0}
+ * @param cudaRuntimeVersion the CUDA runtime TensorRT runs on, e.g. {@code 12.6}
+ * @param tensorRtVersion the loaded libnvinfer's version, e.g. {@code 10.6.0.26}
+ * @param fastFp16 native FP16 arithmetic (compute capability 5.3, 6.0, 6.2, 7.0 and later)
+ * @param fastInt8 native INT8 dot products (compute capability 6.1 and later)
+ */
+@Internal
+public record GpuInfo(
+        int device,
+        int deviceCount,
+        String name,
+        String computeCapability,
+        long totalMemoryBytes,
+        long freeMemoryBytes,
+        int multiProcessors,
+        int copyEngines,
+        String driverCudaVersion,
+        String cudaRuntimeVersion,
+        String tensorRtVersion,
+        boolean fastFp16,
+        boolean fastInt8) {
+
+    /** One line for logs and {@code availability()}. */
+    public String summary() {
+        return "TensorRT " + tensorRtVersion + " on GPU " + device + " " + name + " (compute " + computeCapability
+                + ", " + totalMemoryBytes / (1 << 20) + " MiB, driver CUDA " + driverCudaVersion + ", runtime CUDA "
+                + cudaRuntimeVersion + ")";
+    }
+}

@@ -1,0 +1,149 @@
+package io.flinktrt.backend.tensorrt.plan;
+
+import io.flinktrt.backend.BackendException;
+import io.flinktrt.backend.TensorSpec;
+import io.flinktrt.backend.tensorrt.gpu.TrtTypes;
+import io.flinktrt.schema.DataType;
+
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import org.apache.flink.annotation.PublicEvolving;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The sidecar written next to every plan ({@code model.plan.json}): what it was built with and for,
+ * so a plan can be checked before TensorRT deserializes it (TensorRT itself only says "incompatible"
+ * once it has tried, and a plan is tied to one TensorRT version and one GPU model).
+ *
+ * @param formatVersion version of this file's layout
+ * @param tensorRtVersion libnvinfer that built the plan, e.g. {@code 10.6.0.26}
+ * @param cudaRuntimeVersion CUDA runtime of the build, e.g. {@code 12.6}
+ * @param gpuName GPU the plan was built and tuned on
+ * @param computeCapability that GPU's compute capability, e.g. {@code 9.0}
+ * @param planSha256 SHA-256 of the plan file (hex)
+ * @param planBytes size of the plan file
+ * @param onnxFile file name of the source model
+ * @param onnxSha256 SHA-256 of the source model
+ * @param flags how it was built
+ * @param tensors every input and output, in the engine's order
+ * @param builtAt ISO-8601 instant
+ * @param buildSeconds wall time of the build
+ * @param pluginLibraries plugin libraries the plan needs loaded besides TensorRT's own
+ *     ({@code nvinfer_plugin}); build-engine loads none, so it writes an empty list
+ */
+@PublicEvolving
+public record PlanMetadata(
+        int formatVersion,
+        String tensorRtVersion,
+        String cudaRuntimeVersion,
+        String gpuName,
+        String computeCapability,
+        String planSha256,
+        long planBytes,
+        String onnxFile,
+        String onnxSha256,
+        BuildFlags flags,
+        List<IoTensor> tensors,
+        String builtAt,
+        double buildSeconds,
+        List<String> pluginLibraries) {
+
+
+
+    public static final int FORMAT_VERSION = 1;
+
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .enable(SerializationFeature.INDENT_OUTPUT)
+            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+
+    /**
+     * @param versionCompatible built with kVERSION_COMPATIBLE: the plan carries its own runtime (host
+     *     code) that the loader must allow explicitly
+     * @param tacticSources TensorRT tactic source names that were enabled
+     * @param batchBuckets the buckets asked for; empty when the profiles came from --shapes alone
+     */
+    public record BuildFlags(boolean fp16, boolean int8, boolean versionCompatible, List<String> tacticSources,
+                             long workspaceMiB, int optimizationLevel, List<Integer> batchBuckets,
+                             String calibration) {
+
+        public BuildFlags {
+            tacticSources = List.copyOf(tacticSources);
+            batchBuckets = List.copyOf(batchBuckets);
+        }
+    }
+
+    /**
+     * @param mode {@code INPUT} or {@code OUTPUT}
+     * @param dtype the wire type name ({@link DataType}), or TensorRT's when it has none
+     * @param shape the shape the engine reports, -1 where dynamic (for an output TensorRT may report
+     *     profile 0's batch instead of -1)
+     * @param profiles per optimization profile: min/opt/max (inputs only)
+     */
+    public record IoTensor(String name, String mode, String dtype, long[] shape, List<ShapeRange> profiles) {
+
+        public static final String INPUT = "INPUT";
+        public static final String OUTPUT = "OUTPUT";
+
+        public IoTensor {
+            profiles = List.copyOf(profiles);
+        }
+
+        @JsonIgnore // not part of the file
+        public boolean input() {
+            return INPUT.equals(mode);
+        }
+
+        /** Its type on the wire; fails for a TensorRT type that requests and results cannot carry. */
+        @JsonIgnore
+        public DataType wireType() throws BackendException {
+            try {
+                return DataType.valueOf(dtype);
+            } catch (IllegalArgumentException e) {
+                throw TrtTypes.notOnTheWire(name, dtype);
+            }
+        }
+
+        /**
+         * The description a runner gives callers: one sample, without the batch dimension. Sample
+         * dimensions the engine leaves dynamic take profile 0's max (inputs only; a runner asks an
+         * execution context for an output's).
+         */
+        @JsonIgnore
+        public TensorSpec sampleSpec() throws BackendException {
+            long[] sample = Arrays.copyOfRange(shape, 1, shape.length);
+            if (Arrays.stream(sample).anyMatch(d -> d < 0) && !profiles.isEmpty()) {
+                long[] max = profiles.get(0).max();
+                sample = Arrays.copyOfRange(max, 1, max.length);
+            }
+            return new TensorSpec(name, wireType(), sample);
+        }
+    }
+
+    public PlanMetadata {
+        tensors = List.copyOf(tensors);
+        pluginLibraries = pluginLibraries == null ? List.of() : List.copyOf(pluginLibraries); // older metadata has none
+    }
+
+    /** {@code model.plan} has its metadata in {@code model.plan.json}. */
+    public static Path sidecarOf(Path plan) {
+        return plan.resolveSibling(plan.getFileName() + ".json");
+    }
+
+    public void write(Path file) throws IOException {
+        JSON.writeValue(file.toFile(), this);
+    }
+
+    public static PlanMetadata read(Path file) throws IOException {
+        return JSON.readValue(file.toFile(), PlanMetadata.class);
+    }
+
+    public String toJson() throws IOException {
+        return JSON.writeValueAsString(this);
+    }
+}

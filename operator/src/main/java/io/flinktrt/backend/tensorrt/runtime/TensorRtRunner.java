@@ -1,0 +1,268 @@
+package io.flinktrt.backend.tensorrt.runtime;
+
+import io.flinktrt.backend.BackendException;
+import io.flinktrt.backend.BatchBuffers;
+import io.flinktrt.backend.BatchRun;
+import io.flinktrt.backend.ModelConfig;
+import io.flinktrt.backend.ModelRunner;
+import io.flinktrt.backend.ModelSignature;
+import io.flinktrt.backend.SharedRegistry;
+import io.flinktrt.backend.TensorSpec;
+import io.flinktrt.backend.tensorrt.gpu.Cuda;
+import io.flinktrt.backend.tensorrt.gpu.GpuProbe;
+import io.flinktrt.backend.tensorrt.plan.PlanMetadata.IoTensor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.apache.flink.annotation.Internal;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A TensorRT engine opened for one task slot, on the engine shared by the slots on the same GPU.
+ * Two kinds of resources, kept apart (as Triton keeps the engine apart from its instances):
+ * {@link HostBuffers} sets ({@code buffersInFlight}: batches being filled, on the GPU, or being read)
+ * and {@link Lane}s ({@code tensorrt.contexts}: contexts, stream, device buffers), which a batch holds
+ * only for its copies and kernels. Everything is
+ * allocated, every batch bucket warmed up and its CUDA graph captured in the constructor;
+ * {@link #close} frees it all in reverse order.
+ */
+@Internal
+public final class TensorRtRunner implements ModelRunner {
+
+    /** Reported with every result; TensorRtBackend.NAME. */
+    public static final String BACKEND_NAME = "tensorrt";
+
+    private static final Logger LOG = LoggerFactory.getLogger(TensorRtRunner.class);
+
+    private final SharedRegistry<Engine.Key, Engine>.Lease lease;
+    private final Engine engine;
+    private final ModelSignature signature;
+    private final List<Lane> lanes = new ArrayList<>();
+    private final List<HostBuffers> hostSets = new ArrayList<>();
+    private final BlockingQueue<Lane> idleLanes;
+    private final BlockingQueue<HostBuffers> freeHostSets;
+    private final ExecutorService gpuThreads;
+    private boolean closed;
+
+    /**
+     * @param contexts lanes to create (at most one per buffer set)
+     * @param cudaGraphs whether to capture each bucket as a CUDA graph
+     */
+    public TensorRtRunner(SharedRegistry<Engine.Key, Engine>.Lease lease, ModelConfig config, int contexts,
+                          boolean cudaGraphs, String modelName, String checksum) throws BackendException {
+        this.lease = lease;
+        this.engine = lease.get();
+        int largest = BatchProfiles.largest(engine.profiles);
+        if (config.maxBatchSize() > largest) {
+            throw new BackendException("Max batch size " + config.maxBatchSize() + " is above the plan's largest profile ("
+                    + largest + "); lower it or rebuild the plan with batch buckets or shape ranges up to "
+                    + config.maxBatchSize() + ".");
+        }
+        int maxBatch = config.maxBatchSize() > 0 ? config.maxBatchSize() : largest;
+        BatchProfiles profiles = new BatchProfiles(engine.profiles, maxBatch);
+        int sets = Math.max(1, config.buffersInFlight());
+        this.idleLanes = new ArrayBlockingQueue<>(contexts, true);
+        this.freeHostSets = new ArrayBlockingQueue<>(sets);
+        AtomicInteger threadIndex = new AtomicInteger();
+        this.gpuThreads = Executors.newFixedThreadPool(sets, r -> {
+            Thread t = new Thread(r, "tensorrt-" + modelName + "-gpu" + engine.device + "-" + threadIndex.getAndIncrement());
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            Cuda.setDevice(engine.device);
+            List<TensorSpec> inputs = new ArrayList<>();
+            for (IoTensor io : engine.inputs) {
+                inputs.add(io.sampleSpec());
+            }
+            long inputBytes = inputs.stream().mapToLong(spec -> (long) spec.sampleBytes() * maxBatch).sum();
+            GpuMemoryBudget.check(modelName, engine.device, contexts, engine.engine.getDeviceMemorySizeV2(), inputBytes,
+                    GpuProbe.freeMemory(engine.device));
+            List<TensorSpec> outputs = new ArrayList<>(); // filled below: lane 0 infers dynamic output shapes
+            for (int i = 0; i < contexts; i++) {
+                lanes.add(new Lane(engine.engine, engine.device, modelName + " lane " + i, profiles, inputs, outputs,
+                        cudaGraphs));
+            }
+            outputs.addAll(outputSpecs(lanes.get(0), profiles));
+            this.signature = new ModelSignature(modelName, checksum, inputs, outputs, maxBatch);
+            for (Lane lane : lanes) {
+                lane.allocate(maxBatch);
+            }
+            for (int i = 0; i < sets; i++) {
+                HostBuffers host = new HostBuffers(this::submit, freeHostSets::add);
+                hostSets.add(host);
+                host.allocate(inputs, outputs, maxBatch);
+            }
+            warmUp(profiles);
+            idleLanes.addAll(lanes);
+            freeHostSets.addAll(hostSets);
+        } catch (BackendException | RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    /** Output sample shapes: the engine's, or where it leaves them dynamic, what a context infers. */
+    private List<TensorSpec> outputSpecs(Lane lane, BatchProfiles profiles) throws BackendException {
+        List<TensorSpec> specs = new ArrayList<>();
+        BatchProfiles.Choice choice = profiles.choose(1);
+        for (IoTensor io : engine.outputs) {
+            long[] shape = io.shape();
+            if (Arrays.stream(shape, 1, shape.length).anyMatch(d -> d < 0)) {
+                shape = lane.outputShape(choice, io.name());
+            }
+            specs.add(new TensorSpec(io.name(), io.wireType(), Arrays.copyOfRange(shape, 1, shape.length)));
+        }
+        return specs;
+    }
+
+    /**
+     * Runs every bucket on every lane and captures its graph, so the first records pay for no lazy
+     * set-up; then times each bucket, so that batches can be split where that computes faster.
+     */
+    private void warmUp(BatchProfiles profiles) throws BackendException {
+        long start = System.nanoTime();
+        for (int rows : profiles.warmUpBatches()) {
+            for (Lane lane : lanes) {
+                lane.warmUp(hostSets.get(0), rows);
+            }
+        }
+        Map<Integer, Double> costs = new TreeMap<>();
+        for (int rows : profiles.warmUpBatches()) {
+            costs.put(rows, lanes.get(0).time(rows));
+        }
+        profiles.useCosts(costs);
+        LOG.info("TensorRT {}: {} context(s), {} host buffer set(s); warmed up at batches {} in {} ms;"
+                        + " CUDA graphs for batches {}; ms per bucket {}", signature.modelName(), lanes.size(),
+                hostSets.size(), profiles.warmUpBatches(), (System.nanoTime() - start) / 1_000_000, graphBatches(),
+                costs.entrySet().stream().map(e -> String.format("%d: %.3f", e.getKey(), e.getValue())).toList());
+    }
+
+    /**
+     * Runs a filled host set on the next idle lane. There is a thread per host set, so the caller
+     * reading one batch's results on its thread never keeps another batch from a lane.
+     */
+    private CompletableFuture<BatchRun> submit(HostBuffers host, int rows) {
+        return CompletableFuture.supplyAsync(() -> {
+            Lane lane;
+            try {
+                lane = idleLanes.take(); // fair queue: batches get lanes in the order they were submitted
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new CompletionException(new BackendException("Interrupted while waiting for a TensorRT lane", e));
+            }
+            try {
+                return lane.execute(host, rows);
+            } catch (BackendException | RuntimeException e) {
+                throw new CompletionException(e instanceof BackendException ? e
+                        : new BackendException("TensorRT batch of " + rows + " rows failed: " + e, e));
+            } finally {
+                idleLanes.add(lane);
+            }
+        }, gpuThreads);
+    }
+
+    /** Batch sizes with a CUDA graph (on the first lane; all lanes capture the same). */
+    public List<Integer> graphBatches() {
+        return lanes.get(0).graphBatches();
+    }
+
+    @Override
+    public ModelSignature signature() {
+        return signature;
+    }
+
+    @Override
+    public String backendName() {
+        return BACKEND_NAME;
+    }
+
+    @Override
+    public BatchBuffers acquire() throws InterruptedException {
+        return freeHostSets.take();
+    }
+
+    /**
+     * Every lane runs batches of {@code rows} back to back on its own stream, on what is already on
+     * the device (trtexec --noDataTransfers): the bound the bench compares the operator with. Call
+     * it with no batch in flight.
+     */
+    public double computeOnlyRecordsPerSecond(int rows, Duration duration) throws BackendException {
+        List<Lane> taken = new ArrayList<>();
+        try {
+            for (int i = 0; i < lanes.size(); i++) {
+                taken.add(idleLanes.take());
+            }
+            long start = System.nanoTime();
+            long deadline = start + duration.toNanos();
+            List<CompletableFuture<Long>> runs = taken.stream().map(lane -> CompletableFuture.supplyAsync(() -> {
+                try {
+                    return lane.computeOnly(rows, deadline);
+                } catch (BackendException e) {
+                    throw new CompletionException(e);
+                }
+            }, gpuThreads)).toList();
+            long batches = 0;
+            for (CompletableFuture<Long> run : runs) {
+                batches += run.get();
+            }
+            return batches * rows / ((System.nanoTime() - start) / 1e9);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new BackendException("Interrupted while measuring", e);
+        } catch (ExecutionException e) {
+            throw new BackendException("Compute-only loop failed: " + e.getCause().getMessage(), e.getCause());
+        } finally {
+            idleLanes.addAll(taken);
+        }
+    }
+
+    /**
+     * Waits for the batches in flight, then frees: the lanes (each waits for its stream, then frees
+     * graphs, contexts, device buffers and the stream), the pinned host sets; then, when this was
+     * the last runner on it, the engine and the runtime.
+     */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        gpuThreads.shutdown();
+        try {
+            if (!gpuThreads.awaitTermination(1, TimeUnit.MINUTES)) {
+                LOG.warn("Closing TensorRT runner: a batch still runs after a minute; freeing anyway");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        try {
+            Cuda.setDevice(engine.device);
+        } catch (BackendException e) {
+            LOG.warn("Closing TensorRT runner: {}", e.getMessage());
+        }
+        lanes.forEach(Lane::close); // synchronizes each stream before freeing
+        lanes.clear();
+        hostSets.forEach(HostBuffers::free);
+        hostSets.clear();
+        try {
+            lease.close();
+        } catch (Exception e) {
+            LOG.warn("Closing the TensorRT engine: {}", e.toString());
+        }
+    }
+}
