@@ -18,9 +18,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * <p>When the backend fails a range, it is split in halves and each half run on its own, first
  * half first (its rows are already in place), until a failing range is one record, which then
  * fails alone. A batch holding one record the backend cannot run costs {@code 1 + 2 log2(n)}
- * runs instead of failing {@code n} records. The failing runs per batch are bounded to what
- * isolates two such records ({@code 1 + 2 ceil(log2(n))}): past that, the backend is taken to be
- * failing whatever it runs, and a range that fails is not split again: its records fail.
+ * runs instead of failing {@code n} records; every failing record is isolated, however many
+ * there are (a stream of out-of-vocabulary ids mixed with valid ones). The runs are bounded by
+ * the split tree itself: at most {@code 2n - 1} failing runs, reached only when every record fails
+ * (a backend failing whatever it runs), each of them on a smaller range.
  */
 final class RunningBatch<P, OUT> {
 
@@ -129,14 +130,12 @@ final class RunningBatch<P, OUT> {
         }
         failedRuns++;
         int rows = to - from;
-        if (rows == 1 || failedRuns >= maxFailedRuns()) {
-            String message = rows == 1 && records.size() > 1
+        if (rows == 1) {
+            String message = records.size() > 1
                     ? "The backend failed on this record alone (its batch of " + records.size() + " failed): "
-                    : "The backend failed on a batch of " + records.size() + " holding this record: ";
-            for (int i = from; i < to; i++) {
-                if (records.get(i).fail(new RowFailedException(message + rootMessage(error), error))) {
-                    failedRecords++;
-                }
+                    : "The backend failed on this record: ";
+            if (records.get(from).fail(new RowFailedException(message + rootMessage(error), error))) {
+                failedRecords++;
             }
         } else {
             int middle = (from + to) >>> 1;
@@ -144,11 +143,6 @@ final class RunningBatch<P, OUT> {
             rangesLeft.push(new int[] {from, middle});
         }
         next();
-    }
-
-    private int maxFailedRuns() {
-        int levels = 32 - Integer.numberOfLeadingZeros(records.size() - 1); // ceil(log2(n))
-        return 1 + 2 * levels;
     }
 
     /** Runs the next range left to retry, or ends the batch. */

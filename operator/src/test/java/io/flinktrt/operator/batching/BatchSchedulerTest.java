@@ -11,6 +11,7 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
@@ -118,7 +119,23 @@ class BatchSchedulerTest {
     }
 
     @Test
-    void aBackendThatFailsEveryBatchIsNotRetriedWithoutBound() throws Exception {
+    void everyOtherRecordPoisonedStillLeavesTheValidOnesTheirResults() throws Exception {
+        float[][] samples = samples(16);
+        Set<Integer> poisoned = new HashSet<>();
+        for (int i = 1; i < 16; i += 2) {
+            samples[i][0] = ControlledRunner.POISON;
+            poisoned.add(i);
+        }
+        try (ControlledRunner runner = new ControlledRunner(TestModels.path(TestModels.MLP), 16, 1)) {
+            List<CompletableFuture<Output>> futures = runAll(runner, samples);
+
+            poisoned.forEach(i -> assertFailedAlone(futures.get(i)));
+            assertResultsOfTheirOwn(futures, samples, poisoned);
+        }
+    }
+
+    @Test
+    void aBackendThatFailsEveryRecordIsRetriedOnlyAlongTheSplitTree() throws Exception {
         float[][] samples = samples(16);
         for (float[] sample : samples) {
             sample[0] = ControlledRunner.POISON;
@@ -129,9 +146,8 @@ class BatchSchedulerTest {
             for (CompletableFuture<Output> future : futures) {
                 assertThatThrownBy(future::get).hasCauseInstanceOf(RowFailedException.class);
             }
-            // Splitting down to every record would take 31 runs; the bound is 1 + 2 log2(16) failing
-            // runs, and then each range still waiting runs once (at most one per level).
-            assertThat(runner.runs()).isLessThanOrEqualTo(1 + 2 * 4 + 4);
+            // every range of the split tree runs once: 16 + 2x8 + 4x4 + 8x2 + 16x1 rows, 31 runs, no more
+            assertThat(runner.runs()).isEqualTo(2 * 16 - 1);
         }
     }
 
