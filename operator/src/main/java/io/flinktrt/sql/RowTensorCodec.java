@@ -83,6 +83,18 @@ final class RowTensorCodec implements RowCodec<ByteBuffer[], RowData>, Serializa
         int bytes = column.tensor().sampleBytes();
         ByteBuffer sample = ByteBuffer.allocate(bytes).order(ByteOrder.LITTLE_ENDIAN);
         DataType dtype = column.tensor().dtype();
+        try {
+            put(row, column, sample, bytes, dtype);
+        } catch (ClassCastException e) { // ML_PREDICT passes a castable column's values uncast
+            throw new BadRowException("INPUT column '" + column.column() + "' holds a value of another type than the"
+                    + " model's " + column.type().asSummaryString() + " (" + e.getMessage() + "); declare the table"
+                    + " column as " + column.type().asSummaryString());
+        }
+        return sample;
+    }
+
+    private void put(RowData row, ColumnBinding column, ByteBuffer sample, int bytes, DataType dtype)
+            throws BadRowException {
         switch (column.form()) {
             case BYTES -> {
                 byte[] raw = row.getBinary(column.position());
@@ -99,7 +111,6 @@ final class RowTensorCodec implements RowCodec<ByteBuffer[], RowData>, Serializa
             case SCALAR -> putScalar(row, column, sample);
             case ARRAY -> putArray(row.getArray(column.position()), column, sample);
         }
-        return sample;
     }
 
     private void putScalar(RowData row, ColumnBinding column, ByteBuffer sample) throws BadRowException {
