@@ -17,6 +17,7 @@ import picocli.CommandLine.Option;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
@@ -72,7 +73,7 @@ public final class SqlCommand implements Callable<Integer> {
                 if (keepRunning) {
                     System.out.println("Waiting for job " + job.getJobID() + " (Ctrl-C stops) ...");
                     job.getJobExecutionResult().get();
-                } else if (!job.getJobStatus().get().isGloballyTerminalState()) {
+                } else if (running(job)) {
                     System.out.println("Script done; cancelling job " + job.getJobID());
                     job.cancel().get(60, TimeUnit.SECONDS);
                 }
@@ -82,6 +83,15 @@ public final class SqlCommand implements Callable<Integer> {
             if (embedded != null) {
                 embedded.close();
             }
+        }
+    }
+
+    /** Locally each job has a Flink of its own, shut down when the job ends: then there is no status to ask. */
+    private static boolean running(JobClient job) {
+        try {
+            return !job.getJobStatus().get().isGloballyTerminalState();
+        } catch (IllegalStateException | InterruptedException | ExecutionException e) {
+            return false;
         }
     }
 
