@@ -10,6 +10,8 @@
 #       local     the local run (embedded Kafka, Flink, TensorRT) on the BERT-like plan (ResNet-50's goes
 #                 through Kafka in bench-resnet's job stage)
 #       bench-resnet / bench-bert   the bench command for one model
+#       sql-bert  the BERT-like plan through ML_PREDICT and through the DataStream operator in one run, fed
+#                 from memory and from Kafka; prints rows/s of each and the SQL/DataStream ratios (issue 13)
 #       graphs-off  the backend and operator stages of both models with tensorrt.cuda-graphs=false
 #       pack      everything under /tmp/results, and the timing caches, into $OUT/results.tgz (a run brings
 #                 back at most 8 files)
@@ -105,6 +107,14 @@ step() {
       { echo "\$ flink-tensorrt bench --model /tmp/large/$m-fp16.plan --seconds ${BENCH_SECONDS:-5} --out \$OUT/bench"
         ft bench --model /tmp/large/$m-fp16.plan --seconds "${BENCH_SECONDS:-5}" --out "$out/bench"; echo "exit $?"
         nvidia-smi --query-gpu=memory.used,memory.total --format=csv; } > "$out/bench-$m.log" 2>&1 ;;
+    sql-bert)
+      { echo "\$ java io.flinktrt.jobs.bench.SqlVsDataStream /tmp/large/bert_like-fp16.plan ${SQL_ROWS:-20000}"
+        java --add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/java.util=ALL-UNNAMED \
+          --add-opens=java.base/java.nio=ALL-UNNAMED --add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED \
+          -Xmx24g -Dorg.bytedeco.javacpp.maxPhysicalBytes=0 -Dlog4j2.configurationFile=classpath:log4j2-cli.properties \
+          -cp "$here/lib/*" io.flinktrt.jobs.bench.SqlVsDataStream /tmp/large/bert_like-fp16.plan "${SQL_ROWS:-20000}"
+        echo "exit $?"; } > "$out/sql-bert.log" 2>&1
+      grep -E '^(model|from memory|from Kafka)' "$out/sql-bert.log" ;;
     graphs-off)
       for m in resnet50 bert_like; do
         { echo "\$ flink-tensorrt bench --model /tmp/large/$m-fp16.plan --set tensorrt.cuda-graphs=false --stages raw,operator --seconds ${BENCH_SECONDS:-5} --out \$OUT/bench-graphs-off"
@@ -204,6 +214,6 @@ tests() { # OUT: every gpu-tagged test class, one JVM, the JUnit console's tree 
 
 case ${1:-} in
   kit) kit ;;
-  engines|local|bench-resnet|bench-bert|graphs-off|pack|tests|images-build|images-builds|images-bench) step "$1" ;;
-  *) sed -n 2,21p "$0"; exit 2 ;;
+  engines|local|bench-resnet|bench-bert|sql-bert|graphs-off|pack|tests|images-build|images-builds|images-bench) step "$1" ;;
+  *) sed -n '2,/^set -uo/p' "$0" | sed '$d'; exit 2 ;;
 esac

@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "flink-tensorrt", mixinStandardHelpOptions = true, version = "flink-tensorrt 0.1.0",
         description = "GPU inference inside Apache Flink streams: TensorRT on the GPU, ONNX Runtime on the CPU.",
         subcommands = {LocalCommand.class, RunCommand.class, BuildEngineCommand.class, DoctorCommand.class,
-                ProduceCommand.class, ConsumeCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+                ProduceCommand.class, ConsumeCommand.class, BenchCommand.class, SqlCommand.class, CommandLine.HelpCommand.class})
 public final class Cli implements Runnable {
 
     @CommandLine.Spec
