@@ -7,9 +7,8 @@ import io.flinktrt.backend.ModelRunner;
 import io.flinktrt.backend.ModelSignature;
 import io.flinktrt.backend.TensorSpec;
 import io.flinktrt.backend.onnxruntime.OnnxRuntimeBackend;
-import io.flinktrt.backend.tensorrt.PlanMetadata;
-import io.flinktrt.backend.tensorrt.ShapeRange;
-import io.flinktrt.schema.DataType;
+import io.flinktrt.backend.tensorrt.plan.PlanMetadata;
+import io.flinktrt.backend.tensorrt.plan.ShapeRange;
 
 import org.apache.flink.table.api.ValidationException;
 
@@ -49,7 +48,7 @@ final class PlannedSignature {
         }
     }
 
-    private static ModelSignature fromPlan(Path plan) throws IOException {
+    private static ModelSignature fromPlan(Path plan) throws IOException, BackendException {
         Path sidecar = PlanMetadata.sidecarOf(plan);
         if (!Files.isRegularFile(sidecar)) {
             throw new IOException("its metadata " + sidecar.getFileName() + " is missing; build the plan with"
@@ -59,26 +58,16 @@ final class PlannedSignature {
         List<TensorSpec> outputs = new ArrayList<>();
         int maxBatch = 0;
         for (PlanMetadata.IoTensor tensor : PlanMetadata.read(sidecar).tensors()) {
-            long[] sample = Arrays.copyOfRange(tensor.shape(), 1, tensor.shape().length);
-            if (Arrays.stream(sample).anyMatch(d -> d <= 0)) {
+            TensorSpec spec = tensor.sampleSpec();
+            if (Arrays.stream(spec.sampleShape()).anyMatch(d -> d <= 0)) {
                 throw new IOException("tensor " + tensor.name() + " has a dynamic sample dimension "
                         + Arrays.toString(tensor.shape()) + "; only the batch dimension may vary");
             }
-            TensorSpec spec = new TensorSpec(tensor.name(), dtype(tensor), sample);
-            ("INPUT".equals(tensor.mode()) ? inputs : outputs).add(spec);
+            (tensor.input() ? inputs : outputs).add(spec);
             for (ShapeRange range : tensor.profiles()) {
                 maxBatch = Math.max(maxBatch, (int) range.max()[0]);
             }
         }
         return new ModelSignature(ModelFiles.modelName(plan), "", inputs, outputs, maxBatch);
-    }
-
-    private static DataType dtype(PlanMetadata.IoTensor tensor) throws IOException {
-        try {
-            return DataType.valueOf(tensor.dtype());
-        } catch (IllegalArgumentException e) {
-            throw new IOException("tensor " + tensor.name() + " has dtype " + tensor.dtype() + ", which no SQL"
-                    + " column can carry (supported: " + Arrays.toString(DataType.values()) + ")");
-        }
     }
 }
