@@ -115,9 +115,22 @@ rest() ( # GET $1 from Flink's REST API, the body on stdout (bash's /dev/tcp: ba
   case $response in "HTTP/1."?" 200"*) printf '%s\n' "${response#*$'\r\n\r\n'}" ;; *) exit 1 ;; esac
 )
 
-registered_taskmanagers() { rest /overview | grep -o '"taskmanagers":[0-9]*' | cut -d: -f2; }
+taskmanager_registered() { rest /taskmanagers | grep -q "\"id\":\"$1\""; }
 
-taskmanagers_registered() { [ "$(registered_taskmanagers)" = "$1" ]; }
+# Waits until $4... succeeds while process $1 runs. On a machine short of CPU, Pekko's remoting can miss
+# its fixed 10 s start-up timeout and the process exits: then it is started again ($2), twice at most.
+wait_started() { # $1 name, $2 command that starts it, $3 what, then the readiness check
+  local name=$1 start=$2 what=$3 attempt=1 deadline=$((SECONDS + 180)); shift 3
+  until "$@" > /dev/null 2>&1; do
+    if ! pid_alive "$name"; then
+      [ $attempt -lt 3 ] || die "$name exited during start $attempt times; see $flink/log/$name.log"
+      echo "cluster.sh: $name exited during start (see $flink/log/$name.log); starting it again" >&2
+      attempt=$((attempt + 1)); rm -f "$home/$name.pid"; $start
+    fi
+    [ $SECONDS -lt $deadline ] || die "$what not ready after 180 s; logs in $home"
+    sleep 1
+  done
+}
 
 kafka_topics() { # Kafka's kafka-topics.sh
   java -Dlog4j2.configurationFile="$kafka/log4j2-tools.properties" -cp "$kafka_libs/*" org.apache.kafka.tools.TopicCommand \
@@ -161,6 +174,8 @@ parallelism.default: 1
 # Patience for a loaded machine (a 2-core CI runner starts four JVMs at once): the RPC system's start
 # and its calls get more than the 10 s defaults.
 pekko.startup-timeout: 60 s
+pekko.lookup.timeout: 60 s
+pekko.tcp.timeout: 60 s
 pekko.ask.timeout: 30 s
 io.tmp.dirs: $flink/tmp
 execution.checkpointing.dir: file://$flink/checkpoints
@@ -236,8 +251,10 @@ ENV
   start_kafka
   start_jobmanager
   for n in $(seq "${TASK_MANAGERS:-2}"); do start_taskmanager "$n"; done
-  wait_for 120 "the JobManager's REST API ($REST_URL)" rest /overview
-  wait_for 120 "${TASK_MANAGERS:-2} TaskManagers" taskmanagers_registered "${TASK_MANAGERS:-2}"
+  wait_started jobmanager start_jobmanager "the JobManager's REST API ($REST_URL)" rest /overview
+  for n in $(seq "${TASK_MANAGERS:-2}"); do
+    wait_started "taskmanager-$n" "start_taskmanager $n" "taskmanager-$n" taskmanager_registered "taskmanager-$n"
+  done
   # shellcheck disable=SC2086 # TOPICS: names separated by spaces
   wait_for 60 "Kafka ($BOOTSTRAP_SERVERS)" create_topics ${TOPICS-inference-requests inference-results inference-dead-letter}
   echo "cluster up in $((SECONDS - started)) s: Flink REST $REST_URL (${TASK_MANAGERS:-2} TaskManagers x ${TASK_SLOTS:-1} slots), Kafka $BOOTSTRAP_SERVERS; logs in $home"

@@ -2,7 +2,8 @@
 # Issue 4 on a GPU host: the full launcher (Flink, Kafka, TensorRT, ONNX Runtime) and the bench runs.
 #
 #   scripts/gpu-bench.sh kit          here: builds the project and assembles target/gpu-app (the launcher's
-#                                     classpath, models, this script); then ../shared/gpu/bundle.sh target/gpu-app
+#                                     classpath, models, this script, the cluster's jars); then
+#                                     ../shared/gpu/bundle.sh target/gpu-app
 #   bash target/gpu-app/gpu-bench.sh STEP   on the GPU host (after the bundle arrived); logs and results go
 #                 to /tmp/results (RESULTS), which stays while the host does: end every run with `pack`
 #       engines   export ResNet-50 and the BERT-like encoder (torch) and build FP16 plans, batch buckets 1,8,32,128
@@ -29,7 +30,7 @@ kit() {
   set -e
   local root; root=$(cd "$here/.." && pwd)
   cd "$root"
-  mvn -q -B package -DskipTests
+  [ -n "${KIT_NO_BUILD:-}" ] || mvn -q -B package -DskipTests   # KIT_NO_BUILD=1: the last build's outputs as they are
   local k=target/gpu-app; rm -rf "$k"; mkdir -p "$k/lib" "$k/models" "$k/test/lib" "$k/flink-dist/native/onnxruntime"
   cp jobs/target/lib/*.jar jobs/target/flink-tensorrt-jobs.jar "$k/lib/"
   # the cluster step: Flink's lib/ and the GPU plugin (cluster module), the job jar, which of lib/ go into
@@ -39,7 +40,7 @@ kit() {
   # Flink's GPU driver with its discovery scripts, laid out as the distribution's plugins/external-resource-gpu/
   # (Central has it for 2.0.0 and 2.3.0 only, without its parent pom: fetched alone; its API predates 2.2)
   local gpu=org/apache/flink/flink-external-resource-gpu/2.0.0/flink-external-resource-gpu-2.0.0.jar
-  mvn -q -B dependency:get -Dartifact=org.apache.flink:flink-external-resource-gpu:2.0.0 -Dtransitive=false
+  [ -f ~/.m2/repository/$gpu ] || mvn -q -B dependency:get -Dartifact=org.apache.flink:flink-external-resource-gpu:2.0.0 -Dtransitive=false
   mkdir -p "$k/flink-dist/plugins/external-resource-gpu"
   cp ~/.m2/repository/$gpu "$k/flink-dist/plugins/external-resource-gpu/"
   unzip -qo ~/.m2/repository/$gpu '*.sh' -d "$k/flink-dist/plugins/external-resource-gpu"
@@ -238,5 +239,5 @@ tests() { # OUT: every gpu-tagged test class, one JVM, the JUnit console's tree 
 case ${1:-} in
   kit) kit ;;
   engines|local|bench-resnet|bench-bert|graphs-off|pack|tests|cluster) step "$1" ;;
-  *) sed -n 2,24p "$0"; exit 2 ;;
+  *) sed -n 2,25p "$0"; exit 2 ;;
 esac

@@ -150,9 +150,9 @@ final class ClusterHarness implements AutoCloseable {
         return rest("/jobs/" + job + "/checkpoints").get("counts").get("completed").asLong();
     }
 
-    long restarts(String job) throws Exception {
-        JsonNode metric = rest("/jobs/" + job + "/metrics?get=numRestarts");
-        return metric.isEmpty() ? 0 : metric.get(0).get("value").asLong();
+    /** Failures the job went through (and recovered from, while it runs): its exception history's length. */
+    int failures(String job) throws Exception {
+        return rest("/jobs/" + job + "/exceptions").get("exceptionHistory").get("entries").size();
     }
 
     /** Lines of the TaskManagers' logs that contain {@code text}. */
