@@ -9,6 +9,7 @@
 #           --bootstrap-servers localhost:PORT --model models/mlp_classifier.onnx
 #       scripts/cluster.sh flink list | stop --savepointPath DIR JOB_ID | cancel JOB_ID | run -s SAVEPOINT ...
 #   scripts/cluster.sh env                BOOTSTRAP_SERVERS=... and REST_URL=... of the running cluster
+#   scripts/cluster.sh rest PATH          GET PATH from Flink's REST API (e.g. /jobs/overview), the JSON body
 #   scripts/cluster.sh topics NAME...     creates topics ($PARTITIONS partitions each)
 #   scripts/cluster.sh kill-taskmanager N | start-taskmanager N    SIGKILL / start TaskManager N (1-based)
 #   scripts/cluster.sh stop-kafka | start-kafka                     stop (SIGTERM) / start the broker again
@@ -282,6 +283,7 @@ cmd=${1:-}; [ $# -gt 0 ] && shift
 case $cmd in
   up) up ;;
   down) down ;;
+  rest) load_env; rest "${1:?PATH}" ;;
   env) load_env; printf 'BOOTSTRAP_SERVERS=%s\nREST_URL=%s\n' "$BOOTSTRAP_SERVERS" "$REST_URL" ;;
   flink) load_env
     # shellcheck disable=SC2046,SC2086
@@ -293,5 +295,5 @@ case $cmd in
   start-taskmanager) load_env; start_taskmanager "${1:?N}" ;;
   stop-kafka) load_env; stop kafka TERM ;;
   start-kafka) load_env; start_kafka; wait_for 60 "Kafka ($BOOTSTRAP_SERVERS)" kafka_topics --list ;;
-  *) sed -n 2,22p "$0"; [ "$cmd" = --help ] || [ "$cmd" = -h ]; exit $? ;;
+  *) sed -n 2,23p "$0"; [ "$cmd" = --help ] || [ "$cmd" = -h ]; exit $? ;;
 esac

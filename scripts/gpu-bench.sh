@@ -149,6 +149,7 @@ cluster() { # RESULTS/cluster-*.log: the job jar on scripts/cluster.sh with 1, 2
       'external-resource.gpu.param.discovery-script.args: --enable-coordination-mode' \
       'taskmanager.memory.task.off-heap.size: 2g' > "$extra"
   fi
+  checkpoints() { bash "$here/cluster.sh" rest "/jobs/$1/checkpoints" | grep -o '"completed":[0-9][0-9]*' | head -1 | cut -d: -f2; }
   gpu_mem() { command -v nvidia-smi > /dev/null && nvidia-smi --query-gpu=memory.used --format=csv,noheader | head -1 || echo "n/a (no GPU)"; }
   for slots in ${CLUSTER_SLOTS:-1 2 4}; do
     local log="$out/cluster-$slots-slots.log" home=/tmp/cluster-$slots
@@ -167,9 +168,10 @@ cluster() { # RESULTS/cluster-*.log: the job jar on scripts/cluster.sh with 1, 2
         --delivery-guarantee EXACTLY_ONCE --checkpoint-interval-ms 2000)
       echo "\$ scripts/cluster.sh flink run -d -p $slots flink-tensorrt-job.jar ${jobargs[*]}"
       bash "$here/cluster.sh" flink run -d -p "$slots" "$here/flink-tensorrt-job.jar" "${jobargs[@]}"
-      local job; job=$(bash "$here/cluster.sh" flink list -r 2>/dev/null | sed -n 's/.* : \([0-9a-f]\{32\}\) : .*/\1/p' | head -1)
+      local job; job=$(bash "$here/cluster.sh" rest /jobs/overview | grep -o '"jid":"[0-9a-f]*"' | cut -d'"' -f4 | head -1)
       echo "\$ ft consume --count $requests   (records/s: 'Read ... over ... s (N/s)', first to last result)"
-      ft consume --bootstrap-servers "$BOOTSTRAP_SERVERS" --from-beginning --count "$requests" --idle-s 120 2>&1 | grep -v '^ *\[' | head -12
+      ft consume --bootstrap-servers "$BOOTSTRAP_SERVERS" --from-beginning --count "$requests" --idle-s 120 \
+        --output "$home/results" 2>&1 | grep -v '^ *\[\|^  /'
       echo "GPU memory used, job running with $slots slot(s): $(gpu_mem)"
       echo "engine deserializations in the TaskManager JVM (its log):"
       grep -E 'Deserialized the TensorRT engine|TensorRT .*context' "$home/flink/log/taskmanager-1.log" | cut -c1-300
@@ -179,15 +181,15 @@ cluster() { # RESULTS/cluster-*.log: the job jar on scripts/cluster.sh with 1, 2
         ft produce --bootstrap-servers "$BOOTSTRAP_SERVERS" --model "$model" --count "$requests" --int-range "$range" \
           --id-prefix after-kill- --rate 2000 > /dev/null 2>&1 &
         local producer=$!; sleep 3
+        local before; before=$(checkpoints "$job")
         bash "$here/cluster.sh" kill-taskmanager 1; local killed=$SECONDS; sleep 2
         echo "GPU memory used 2 s after the kill: $(gpu_mem)"
         bash "$here/cluster.sh" start-taskmanager 1
-        until bash "$here/cluster.sh" flink list -r 2>/dev/null | grep -q RUNNING \
-          && [ "$(rest_tasks_running "$job")" = yes ]; do sleep 1; [ $((SECONDS - killed)) -lt 180 ] || break; done
-        echo "job RUNNING again $((SECONDS - killed)) s after the kill"
+        until [ "$(checkpoints "$job")" -gt "$before" ]; do sleep 1; [ $((SECONDS - killed)) -lt 300 ] || break; done
+        echo "job recovered: first checkpoint (results visible again) $((SECONDS - killed)) s after the kill"
         wait $producer
-        ft consume --bootstrap-servers "$BOOTSTRAP_SERVERS" --from-beginning --count $((2 * requests)) --idle-s 120 2>&1 \
-          | grep -v '^ *\[' | head -4
+        ft consume --bootstrap-servers "$BOOTSTRAP_SERVERS" --from-beginning --count $((2 * requests)) --idle-s 120 \
+          --output "$home/results-after-kill" 2>&1 | grep -v '^ *\[\|^  /'
         echo "GPU memory used after recovery: $(gpu_mem)"
         echo "engine deserializations in the TaskManager log (both JVMs, appended):"
         grep -c 'Deserialized the TensorRT engine' "$home/flink/log/taskmanager-1.log"
@@ -197,15 +199,8 @@ cluster() { # RESULTS/cluster-*.log: the job jar on scripts/cluster.sh with 1, 2
       sleep 2; echo "GPU memory used, cluster down: $(gpu_mem)"
       cp "$home/flink/log/taskmanager-1.log" "$out/cluster-$slots-slots-taskmanager.log"
       echo "done after $SECONDS s"; } > "$log" 2>&1
-    grep -E 'Read [0-9]+ results|GPU memory|RUNNING again|done after|exit' "$log"
+    grep -E 'Read [0-9]+ results|GPU memory|recovered|done after|exit' "$log"
   done
-}
-
-rest_tasks_running() { # yes when every task of job $1 runs (the cluster's REST API, via bash's /dev/tcp)
-  exec 3<>"/dev/tcp/localhost/$REST_PORT" || return 1
-  printf 'GET /jobs/%s HTTP/1.0\r\nConnection: close\r\n\r\n' "$1" >&3
-  local body; body=$(cat <&3); exec 3>&-
-  echo "$body" | grep -q '"state":"RUNNING"' && ! echo "$body" | grep -qE '"(CREATED|SCHEDULED|DEPLOYING|INITIALIZING)":[1-9]' && echo yes
 }
 
 tests() { # OUT: every gpu-tagged test class, one JVM, the JUnit console's tree and the tests' own output
