@@ -2,7 +2,8 @@
 # Issue 4 on a GPU host: the full launcher (Flink, Kafka, TensorRT, ONNX Runtime) and the bench runs.
 #
 #   scripts/gpu-bench.sh kit          here: builds the project and assembles target/gpu-app (the launcher's
-#                                     classpath, models, this script); then ../shared/gpu/bundle.sh target/gpu-app
+#                                     classpath, models, this script, the cluster's jars); then
+#                                     ../shared/gpu/bundle.sh target/gpu-app
 #   bash target/gpu-app/gpu-bench.sh STEP   on the GPU host (after the bundle arrived); logs and results go
 #                 to /tmp/results (RESULTS), which stays while the host does: end every run with `pack`
 #       engines   export ResNet-50 and the BERT-like encoder (torch) and build FP16 plans, batch buckets 1,8,32,128
@@ -23,6 +24,12 @@
 #       images-bench  waits for those builds (IMAGES_WAIT_S, default 420 s), then the bench at batch 128 (raw,
 #                 operator, job, Kafka alone) for the float32, uint8 and INT8 ResNet-50 (IMAGES_PLANS picks some of
 #                 resnet50-fp16 resnet50_uint8-fp16 resnet50_uint8-int8)
+#       cluster   the job jar on a Flink cluster (scripts/cluster.sh: JobManager, TaskManager with Flink's GPU
+#                 external resource, Kafka broker; each its own JVM) on the BERT-like plan with 1, 2, 4 slots:
+#                 records/s and GPU memory per slot count, engine deserializations per TaskManager JVM (its log),
+#                 a TaskManager SIGKILL: recovery and GPU memory back to its baseline; cluster-*.log in RESULTS.
+#                 CLUSTER_MODEL / CLUSTER_BACKEND / CLUSTER_REQUESTS / CLUSTER_SLOTS choose another run (an ONNX
+#                 model with onnxruntime runs it without a GPU: that is how the step was tried)
 #       tests     every test tagged gpu (operator and jobs) with the JUnit console: $OUT/gpu-tests.log and
 #                 $OUT/gpu-tests-summary.txt (uses /tmp/large/resnet50-fp16.plan for the cycles when present;
 #                 TESTS_JAVA_OPTS adds JVM flags, TESTS_TIMEOUT_S limits the run, default 540 s)
@@ -33,9 +40,23 @@ kit() {
   set -e
   local root; root=$(cd "$here/.." && pwd)
   cd "$root"
-  mvn -q -B package -DskipTests
-  local k=target/gpu-app; rm -rf "$k"; mkdir -p "$k/lib" "$k/models" "$k/test/lib"
+  [ -n "${KIT_NO_BUILD:-}" ] || mvn -q -B package -DskipTests   # KIT_NO_BUILD=1: the last build's outputs as they are
+  local k=target/gpu-app; rm -rf "$k"; mkdir -p "$k/lib" "$k/models" "$k/test/lib" "$k/flink-dist/native/onnxruntime"
   cp jobs/target/lib/*.jar jobs/target/flink-tensorrt-jobs.jar "$k/lib/"
+  # the cluster step: Flink's lib/ and the GPU plugin (cluster module), the job jar, which of lib/ go into
+  # Flink's lib/ (the jars of jobs/target/flink-lib, linked from lib/ there), ONNX Runtime's natives unpacked,
+  # the harness; the Kafka broker runs from lib/ (the launcher's classpath has kafka_2.13 and kafka-tools)
+  cp -r cluster/target/flink-dist/lib "$k/flink-dist/"
+  # Flink's GPU driver with its discovery scripts, laid out as the distribution's plugins/external-resource-gpu/
+  # (Central has it for 2.0.0 and 2.3.0 only, without its parent pom: fetched alone; its API predates 2.2)
+  local gpu=org/apache/flink/flink-external-resource-gpu/2.0.0/flink-external-resource-gpu-2.0.0.jar
+  [ -f ~/.m2/repository/$gpu ] || mvn -q -B dependency:get -Dartifact=org.apache.flink:flink-external-resource-gpu:2.0.0 -Dtransitive=false
+  mkdir -p "$k/flink-dist/plugins/external-resource-gpu"
+  cp ~/.m2/repository/$gpu "$k/flink-dist/plugins/external-resource-gpu/"
+  unzip -qo ~/.m2/repository/$gpu '*.sh' -d "$k/flink-dist/plugins/external-resource-gpu"
+  cp jobs/target/flink-tensorrt-job.jar scripts/cluster.sh "$k/"
+  (cd jobs/target/flink-lib && ls *.jar) > "$k/flink-lib.txt"
+  unzip -qjo jobs/target/flink-lib/onnxruntime-*.jar 'ai/onnxruntime/native/linux-x64/*' -d "$k/flink-dist/native/onnxruntime"
   # ONNX Runtime without the natives of other platforms (139 MB -> ~25 MB)
   local ort; ort=$(ls "$k"/lib/onnxruntime-*.jar); local slim; slim=$(mktemp -d)
   (cd "$slim" && unzip -q "$root/$ort" -x 'ai/onnxruntime/native/osx-*' 'ai/onnxruntime/native/win-*' \
@@ -48,9 +69,10 @@ kit() {
   cp -r operator/target/test-classes "$k/test/operator-classes"
   cp -r jobs/target/test-classes "$k/test/jobs-classes"
   rm -rf "$k/test/jobs-classes/npy"
-  cp ~/.m2/repository/org/assertj/assertj-core/3.27.3/assertj-core-3.27.3.jar \
-     ~/.m2/repository/org/junit/platform/junit-platform-console-standalone/1.13.4/junit-platform-console-standalone-1.13.4.jar \
-     "$k/test/lib/"
+  # (the console is no dependency of the build, so a fresh machine has to fetch it)
+  mvn -q -B dependency:copy -Dartifact=org.junit.platform:junit-platform-console-standalone:1.13.4 \
+      -DoutputDirectory="$k/test/lib"
+  cp ~/.m2/repository/org/assertj/assertj-core/3.27.3/assertj-core-3.27.3.jar "$k/test/lib/"
   grep -rl '@Tag("gpu")' operator/src/test/java jobs/src/test/java | sed 's#.*/src/test/java/##; s#\.java$##; s#/#.#g' \
     | sort > "$k/test/gpu-tests.txt"
   cat "$k/test/gpu-tests.txt"
@@ -82,7 +104,7 @@ ft() { # the launcher, as bin/flink-tensorrt runs it
 }
 
 step() {
-  source /tmp/gpu/env.sh
+  source /tmp/gpu/env.sh 2>/dev/null || [ "$1" = cluster ] || { echo "no /tmp/gpu/env.sh: run the bundle's recv.sh first"; exit 2; }
   local out=${RESULTS:-/tmp/results}; mkdir -p "$out" /tmp/large
   case $1 in
     engines)
@@ -128,6 +150,7 @@ step() {
     images-build) images_build "$out" ;;
     images-builds) images_builds "$out" ;;
     images-bench) images_bench "$out" ;;
+    cluster) cluster "$out" ;;
     *) echo "unknown step $1"; exit 2 ;;
   esac
 }
@@ -184,6 +207,75 @@ images_bench() { # float32 vs uint8 vs INT8 ResNet-50 at batch 128: raw, operato
   done
 }
 
+cluster() { # RESULTS/cluster-*.log: the job jar on scripts/cluster.sh with 1, 2, 4 slots on one GPU TaskManager
+  local out=$1 slots
+  local model=${CLUSTER_MODEL:-/tmp/large/bert_like-fp16.plan} backend=${CLUSTER_BACKEND:-tensorrt}
+  local requests=${CLUSTER_REQUESTS:-20000} range=${CLUSTER_INT_RANGE:-30522}
+  # Flink's lib/ gets the native jars of the launcher's lib/ (listed by the kit)
+  local trt_lib=/tmp/cluster-flink-lib; rm -rf "$trt_lib"; mkdir -p "$trt_lib"
+  while read -r jar; do ln -s "$here/lib/$jar" "$trt_lib/"; done < "$here/flink-lib.txt"
+  chmod +x "$here"/flink-dist/plugins/external-resource-gpu/*.sh
+  local extra=/tmp/cluster-gpu.yaml; : > "$extra"
+  if command -v nvidia-smi > /dev/null; then # the GPU as docker-compose.yml configures it
+    printf '%s\n' 'external-resources: gpu' 'external-resource.gpu.amount: 1' \
+      'external-resource.gpu.driver-factory.class: org.apache.flink.externalresource.gpu.GPUDriverFactory' \
+      'external-resource.gpu.param.discovery-script.args: --enable-coordination-mode' \
+      'taskmanager.memory.task.off-heap.size: 2g' > "$extra"
+  fi
+  checkpoints() { bash "$here/cluster.sh" rest "/jobs/$1/checkpoints" | grep -o '"completed":[0-9][0-9]*' | head -1 | cut -d: -f2; }
+  gpu_mem() { command -v nvidia-smi > /dev/null && nvidia-smi --query-gpu=memory.used --format=csv,noheader | head -1 || echo "n/a (no GPU)"; }
+  for slots in ${CLUSTER_SLOTS:-1 2 4}; do
+    local log="$out/cluster-$slots-slots.log" home=/tmp/cluster-$slots
+    export CLUSTER_HOME=$home TASK_MANAGERS=1 TASK_SLOTS=$slots TM_PROCESS_SIZE=${CLUSTER_TM_SIZE:-16g} \
+      FLINK_DIST_LIB=$here/flink-dist/lib FLINK_TRT_LIB=$trt_lib KAFKA_LIBS=$here/lib FLINK_CONF_EXTRA=$extra \
+      FLINK_PLUGINS=$here/flink-dist/plugins ORT_NATIVE_DIR=$here/flink-dist/native/onnxruntime \
+      JOB_JAR=$here/flink-tensorrt-job.jar TOPICS="inference-requests inference-results inference-dead-letter"
+    { SECONDS=0; date -u
+      echo "\$ scripts/cluster.sh up   # TASK_MANAGERS=1 TASK_SLOTS=$slots, GPU resource: $([ -s "$extra" ] && echo yes || echo no)"
+      bash "$here/cluster.sh" up || { echo "exit $?"; bash "$here/cluster.sh" down; continue; }
+      source "$home/cluster.env"
+      echo "GPU memory used, cluster up, no job: $(gpu_mem)"
+      echo "\$ ft produce --count $requests (before the job starts: it reads the backlog)"
+      ft produce --bootstrap-servers "$BOOTSTRAP_SERVERS" --model "$model" --count "$requests" --int-range "$range" 2>&1 | tail -1
+      local jobargs=(--bootstrap-servers "$BOOTSTRAP_SERVERS" --model "$model" --backend "$backend" --max-batch 32
+        --delivery-guarantee EXACTLY_ONCE --checkpoint-interval-ms 2000)
+      echo "\$ scripts/cluster.sh flink run -d -p $slots flink-tensorrt-job.jar ${jobargs[*]}"
+      bash "$here/cluster.sh" flink run -d -p "$slots" "$here/flink-tensorrt-job.jar" "${jobargs[@]}"
+      local job; job=$(bash "$here/cluster.sh" rest /jobs/overview | grep -o '"jid":"[0-9a-f]*"' | cut -d'"' -f4 | head -1)
+      echo "\$ ft consume --count $requests   (records/s: 'Read ... over ... s (N/s)', first to last result)"
+      ft consume --bootstrap-servers "$BOOTSTRAP_SERVERS" --from-beginning --count "$requests" --idle-s 120 \
+        --output "$home/results" 2>&1 | grep -v '^ *\[\|^  /'
+      echo "GPU memory used, job running with $slots slot(s): $(gpu_mem)"
+      echo "engine deserializations in the TaskManager JVM (its log):"
+      grep -E 'Deserialized the TensorRT engine|TensorRT .*context' "$home/flink/log/taskmanager-1.log" | cut -c1-300
+      grep -c 'runs .* on ' "$home/flink/log/taskmanager-1.log" | sed 's/^/operator subtasks opened: /'
+      if [ "$slots" = "${CLUSTER_KILL_AT:-2}" ]; then
+        echo "\$ scripts/cluster.sh kill-taskmanager 1   (SIGKILL, while requests stream in)"
+        ft produce --bootstrap-servers "$BOOTSTRAP_SERVERS" --model "$model" --count "$requests" --int-range "$range" \
+          --id-prefix after-kill- --rate 2000 > /dev/null 2>&1 &
+        local producer=$!; sleep 3
+        local before; before=$(checkpoints "$job")
+        bash "$here/cluster.sh" kill-taskmanager 1; local killed=$SECONDS; sleep 2
+        echo "GPU memory used 2 s after the kill: $(gpu_mem)"
+        bash "$here/cluster.sh" start-taskmanager 1
+        until [ "$(checkpoints "$job")" -gt "$before" ]; do sleep 1; [ $((SECONDS - killed)) -lt 300 ] || break; done
+        echo "job recovered: first checkpoint (results visible again) $((SECONDS - killed)) s after the kill"
+        wait $producer
+        ft consume --bootstrap-servers "$BOOTSTRAP_SERVERS" --from-beginning --count $((2 * requests)) --idle-s 120 \
+          --output "$home/results-after-kill" 2>&1 | grep -v '^ *\[\|^  /'
+        echo "GPU memory used after recovery: $(gpu_mem)"
+        echo "engine deserializations in the TaskManager log (both JVMs, appended):"
+        grep -c 'Deserialized the TensorRT engine' "$home/flink/log/taskmanager-1.log"
+      fi
+      bash "$here/cluster.sh" flink cancel "$job" > /dev/null 2>&1
+      bash "$here/cluster.sh" down
+      sleep 2; echo "GPU memory used, cluster down: $(gpu_mem)"
+      cp "$home/flink/log/taskmanager-1.log" "$out/cluster-$slots-slots-taskmanager.log"
+      echo "done after $SECONDS s"; } > "$log" 2>&1
+    grep -E 'Read [0-9]+ results|GPU memory|recovered|done after|exit' "$log"
+  done
+}
+
 tests() { # OUT: every gpu-tagged test class, one JVM, the JUnit console's tree and the tests' own output
   local out=$1 t; local select=()
   cd "$here"
@@ -214,6 +306,6 @@ tests() { # OUT: every gpu-tagged test class, one JVM, the JUnit console's tree 
 
 case ${1:-} in
   kit) kit ;;
-  engines|local|bench-resnet|bench-bert|sql-bert|graphs-off|pack|tests|images-build|images-builds|images-bench) step "$1" ;;
+  engines|local|bench-resnet|bench-bert|sql-bert|graphs-off|pack|tests|images-build|images-builds|images-bench|cluster) step "$1" ;;
   *) sed -n '2,/^set -uo/p' "$0" | sed '$d'; exit 2 ;;
 esac

@@ -24,14 +24,6 @@ public final class Cli implements Runnable {
 
     /** Runs a command and returns its exit code: 0 done, 1 failed, 2 bad usage. */
     public static int execute(String... args) {
-        CommandLine cli = new CommandLine(new Cli());
-        cli.setExecutionExceptionHandler((error, commandLine, parseResult) -> {
-            commandLine.getErr().println("error: " + (error.getMessage() == null ? error : error.getMessage()));
-            if (Boolean.getBoolean("flinktrt.stacktrace")) {
-                error.printStackTrace(commandLine.getErr());
-            }
-            return 1;
-        });
-        return cli.execute(args);
+        return CommandRunner.execute(new Cli(), args);
     }
 }

@@ -4,6 +4,10 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 import java.util.concurrent.Callable;
 
@@ -11,8 +15,11 @@ import java.util.concurrent.Callable;
 @Command(name = "run", mixinStandardHelpOptions = true, defaultValueProvider = InferenceDefaults.class,
         resourceBundle = "io.flinktrt.jobs.cli.BackendOptionsHelp",
         description = "Run the Kafka -> inference -> Kafka job on the Flink cluster this is submitted to"
-                + " (flink run -c io.flinktrt.jobs.InferenceJobMain flink-tensorrt-jobs-job.jar --model ...).")
+                + " (flink run -d -p 2 jobs/target/flink-tensorrt-job.jar --bootstrap-servers ... --model ...).")
 public final class RunCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
 
     @Mixin
     InferenceCliOptions inference;
@@ -23,13 +30,22 @@ public final class RunCommand implements Callable<Integer> {
     @Mixin
     DeliveryCliOptions delivery;
 
-    @picocli.CommandLine.Option(names = "--job-name", defaultValue = "flink-tensorrt", description = "Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--job-name", defaultValue = "flink-tensorrt", description = "Default: ${DEFAULT-VALUE}.")
     String jobName;
+
+    /** Flink's own option, given in the wrong place: say where it goes instead of "Unknown option". */
+    @Option(names = {"--parallelism", "-p"}, hidden = true)
+    String misplacedParallelism;
 
     @Override
     public Integer call() throws Exception {
+        if (misplacedParallelism != null) {
+            throw new ParameterException(spec.commandLine(),
+                    "The parallelism is Flink's option and goes before the jar: flink run -d -p "
+                            + misplacedParallelism + " flink-tensorrt-job.jar --bootstrap-servers ...");
+        }
         if (kafka.bootstrapServers == null) {
-            throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+            throw new ParameterException(spec.commandLine(),
                     "--bootstrap-servers is required to run on a cluster.");
         }
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();

@@ -38,7 +38,8 @@ class CliUsageTest {
             "produce --bootstrap-servers nowhere:9 --raw x=a.bin --shape 16;            one --dtype and one --shape",
             "produce --bootstrap-servers nowhere:9 --raw x=a.bin --dtype INT8 --shape 0; --shape takes positive dimensions",
             "produce --bootstrap-servers nowhere:9 --input a.npy;                       --input takes NAME=FILE",
-            "consume --count 3;                                                         --bootstrap-servers is required"})
+            "consume --count 3;                                                         --bootstrap-servers is required",
+            "run --bootstrap-servers nowhere:9 --model m.onnx --parallelism 2;          goes before the jar: flink run -d -p 2"})
     void badFlagsAreUsageErrors(String commandLine, String message) {
         StringWriter err = new StringWriter();
         int exit = new CommandLine(new Cli()).setErr(new PrintWriter(err)).execute(commandLine.trim().split(" +"));

@@ -14,6 +14,7 @@ import org.bytedeco.tensorrt.global.nvinfer;
 import org.bytedeco.tensorrt.nvinfer.ICudaEngine;
 import org.bytedeco.tensorrt.nvinfer.IRuntime;
 import org.apache.flink.annotation.Internal;
+import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -73,6 +74,9 @@ public final class Engine implements AutoCloseable {
                 (io.input() ? inputs : outputs).add(io);
             }
             List<BatchProfiles.Profile> profiles = batchProfiles(engine, inputs);
+            // Once per (plan, GPU) and JVM: the cluster step of scripts/gpu-bench.sh counts these lines.
+            LoggerFactory.getLogger(Engine.class).info("Deserialized the TensorRT engine of {} on GPU {} ({} bytes of plan)",
+                    plan.path(), key.device(), plan.bytes().length);
             return new Engine(key.device(), runtime, engine, List.copyOf(inputs), List.copyOf(outputs), profiles);
         } catch (BackendException | RuntimeException e) {
             NativeDelete.delete(engine, ICudaEngine::new);
