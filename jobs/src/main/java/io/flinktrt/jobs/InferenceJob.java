@@ -41,7 +41,7 @@ public final class InferenceJob {
     private final DeliveryGuarantee deliveryGuarantee;
     private final String transactionalIdPrefix;
     private final Duration checkpointInterval;
-    private final InferenceFunction inference;
+    private final InferenceFunction<byte[], InferenceOutcome> inference;
 
     InferenceJob(InferenceJobBuilder b) {
         this.bootstrapServers = b.bootstrapServers;

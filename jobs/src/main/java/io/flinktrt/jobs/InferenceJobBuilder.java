@@ -2,6 +2,7 @@ package io.flinktrt.jobs;
 
 import io.flinktrt.jobs.kafka.KafkaClientProperties;
 import io.flinktrt.operator.InferenceFunction;
+import io.flinktrt.schema.InferenceOutcome;
 
 import org.apache.flink.configuration.ReadableConfig;
 import org.apache.flink.connector.base.DeliveryGuarantee;
@@ -25,7 +26,7 @@ public final class InferenceJobBuilder {
     DeliveryGuarantee deliveryGuarantee = InferenceJobOptions.DELIVERY_GUARANTEE.defaultValue();
     String transactionalIdPrefix = InferenceJobOptions.TRANSACTIONAL_ID_PREFIX.defaultValue();
     Duration checkpointInterval = InferenceJobOptions.CHECKPOINT_INTERVAL.defaultValue();
-    InferenceFunction inference;
+    InferenceFunction<byte[], InferenceOutcome> inference;
 
     InferenceJobBuilder() {}
 
@@ -80,7 +81,7 @@ public final class InferenceJobBuilder {
         return this;
     }
 
-    public InferenceJobBuilder setInference(InferenceFunction inference) {
+    public InferenceJobBuilder setInference(InferenceFunction<byte[], InferenceOutcome> inference) {
         this.inference = inference;
         return this;
     }

@@ -101,7 +101,7 @@ class JobRestartGpuTest {
         conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, RESTARTS);
         conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(10));
         StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1, conf);
-        InferenceFunction function = InferenceFunction.builder().setModel(model.toString())
+        InferenceFunction<byte[], InferenceOutcome> function = InferenceFunction.builder().setModel(model.toString())
                 .setBackend(BACKEND).setDevice(DEVICE).setMaxBatchSize(MAX_BATCH)
                 .setMaxDelay(Duration.ofMillis(5)).setBuffersInFlight(2).setCapacity(128)
                 .setTimeout(Duration.ofSeconds(60)).build();

@@ -18,7 +18,6 @@ record InferenceConfig(
         int capacity,
         Duration timeout,
         boolean ordered,
-        RequestLimits limits,
         Map<String, String> backendOptions)
         implements Serializable {
 

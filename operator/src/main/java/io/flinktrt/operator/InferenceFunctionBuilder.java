@@ -1,6 +1,7 @@
 package io.flinktrt.operator;
 
 import io.flinktrt.backend.Backends;
+import io.flinktrt.schema.InferenceOutcome;
 
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.ReadableConfig;
@@ -110,9 +111,19 @@ public final class InferenceFunctionBuilder {
         return this;
     }
 
-    public InferenceFunction build() {
+    /** The function on our Kafka wire format: serialized {@code InferenceRequest}s in, outcomes out. */
+    public InferenceFunction<byte[], InferenceOutcome> build() {
+        return build(new AvroRequestTranslator(new RequestLimits(
+                options.get(InferenceOptions.MAX_REQUEST_BYTES),
+                options.get(InferenceOptions.MAX_TENSORS),
+                options.get(InferenceOptions.MAX_TENSOR_ELEMENTS),
+                options.get(InferenceOptions.REJECT_NON_FINITE))));
+    }
+
+    /** The function on the user's own types, which {@code translator} turns into rows and back. */
+    public <IN, OUT> InferenceFunction<IN, OUT> build(InferenceTranslator<IN, ?, OUT> translator) {
         sanityCheck();
-        return new InferenceFunction(new InferenceConfig(
+        return new InferenceFunction<>(new InferenceConfig(
                 options.get(InferenceOptions.BACKEND),
                 options.get(InferenceOptions.MODEL),
                 options.get(InferenceOptions.DEVICE),
@@ -122,12 +133,7 @@ public final class InferenceFunctionBuilder {
                 options.get(InferenceOptions.CAPACITY),
                 options.get(InferenceOptions.TIMEOUT),
                 options.get(InferenceOptions.ORDERED),
-                new RequestLimits(
-                        options.get(InferenceOptions.MAX_REQUEST_BYTES),
-                        options.get(InferenceOptions.MAX_TENSORS),
-                        options.get(InferenceOptions.MAX_TENSOR_ELEMENTS),
-                        options.get(InferenceOptions.REJECT_NON_FINITE)),
-                Map.copyOf(backendOptions)));
+                Map.copyOf(backendOptions)), translator);
     }
 
     private void sanityCheck() {

@@ -1,5 +1,7 @@
 package io.flinktrt.operator;
 
+import io.flinktrt.backend.BatchRun;
+import io.flinktrt.operator.batching.BatchListener;
 import io.flinktrt.schema.ErrorCode;
 
 import org.apache.flink.metrics.Counter;
@@ -16,7 +18,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * The operator's metrics, in group {@code inference}, named after Triton's where the meaning is
  * the same ({@code inference_count} = requests, {@code inference_exec_count} = batches).
  */
-final class InferenceMetrics {
+final class InferenceMetrics implements BatchListener {
 
     static final String GROUP = "inference";
     private static final int HISTOGRAM_WINDOW = 10_000;
@@ -54,25 +56,27 @@ final class InferenceMetrics {
         failures.get(code).inc();
     }
 
-    /** Time to copy a batch's requests into its input buffers. */
-    void batchFilled(long micros) {
+    @Override
+    public void batchFilled(long micros) {
         inputMicros.update(micros);
     }
 
-    /** Time to encode a batch's results and complete its requests. */
-    void batchAnswered(long micros) {
+    @Override
+    public void batchAnswered(long micros) {
         outputMicros.update(micros);
     }
 
-    void batchDone(int rows, int executed, long computeMicros) {
+    @Override
+    public void batchDone(BatchRun run) {
         executions.inc();
-        batchSize.update(rows);
-        this.computeMicros.update(computeMicros);
-        executedRows.addAndGet(executed);
-        paddedRows.addAndGet(executed - rows);
+        batchSize.update(run.rows());
+        computeMicros.update(run.computeNanos() / 1000);
+        executedRows.addAndGet(run.executedRows());
+        paddedRows.addAndGet(run.executedRows() - run.rows());
     }
 
-    void requestDone(long queueMicros, long totalMicros) {
+    @Override
+    public void recordDone(long queueMicros, long totalMicros) {
         inferences.inc();
         this.queueMicros.update(queueMicros);
         requestMicros.update(totalMicros);

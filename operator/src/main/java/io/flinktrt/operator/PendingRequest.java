@@ -1,8 +1,4 @@
 package io.flinktrt.operator;
 
-import io.flinktrt.schema.InferenceOutcome;
-
-import org.apache.flink.streaming.api.functions.async.ResultFuture;
-
-/** A checked request waiting for its batch, with the future Flink waits on. */
-record PendingRequest(DecodedRequest request, byte[] payload, ResultFuture<InferenceOutcome> future, long arrivalNanos) {}
+/** A checked request waiting for its batch: its decoded inputs, its bytes (for the dead-letter topic), when it arrived. */
+record PendingRequest(DecodedRequest request, byte[] payload, long arrivalNanos) {}

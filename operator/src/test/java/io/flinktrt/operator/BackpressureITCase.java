@@ -51,7 +51,7 @@ class BackpressureITCase {
         DataStream<byte[]> requests = env.fromSequence(0, n - 1)
                 .map(new ToRequest())
                 .returns(PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO);
-        InferenceFunction function = InferenceFunction.builder()
+        InferenceFunction<byte[], InferenceOutcome> function = InferenceFunction.builder()
                 .setModel(TestModels.path(TestModels.MLP).toString()).setBackend(GatedBackend.NAME)
                 .setMaxBatchSize(maxBatch).setMaxDelay(Duration.ofMillis(5)).setBuffersInFlight(buffers)
                 .setCapacity(2 * maxBatch).build();

@@ -149,7 +149,7 @@ class InferenceFunctionTest {
     @Test
     void aTimedOutRequestGoesToTheDeadLetterTopicOnceAndTheJobGoesOn() throws Exception {
         GatedBackend.closeGate();
-        InferenceFunction function = InferenceFunction.builder().setModel(MODEL.toString()).setBackend(GatedBackend.NAME)
+        InferenceFunction<byte[], InferenceOutcome> function = InferenceFunction.builder().setModel(MODEL.toString()).setBackend(GatedBackend.NAME)
                 .setMaxBatchSize(1).setMaxDelay(Duration.ZERO).setTimeout(Duration.ofMillis(100)).build();
         try (var harness = new OneInputStreamOperatorTestHarness<>(
                 new AsyncWaitOperatorFactory<>(function, 100, 10, OutputMode.UNORDERED),
@@ -208,7 +208,7 @@ class InferenceFunctionTest {
     void batchesThatWaitedForABusyBackendRunTogether() throws Exception {
         GatedBackend.closeGate();
         List<InferenceRequest> sent = randomRequests(8);
-        InferenceFunction function = InferenceFunction.builder().setModel(MODEL.toString()).setBackend(GatedBackend.NAME)
+        InferenceFunction<byte[], InferenceOutcome> function = InferenceFunction.builder().setModel(MODEL.toString()).setBackend(GatedBackend.NAME)
                 .setMaxBatchSize(8).setMaxDelay(Duration.ofMillis(20)).setBuffersInFlight(1).build();
         try (var harness = harness(function, OutputMode.ORDERED)) {
             harness.open();
@@ -233,13 +233,13 @@ class InferenceFunctionTest {
         return (InferenceFailure) outcome.getOutcome();
     }
 
-    private static InferenceFunction function(String backend, int maxBatch, Duration maxDelay) {
+    private static InferenceFunction<byte[], InferenceOutcome> function(String backend, int maxBatch, Duration maxDelay) {
         return InferenceFunction.builder().setModel(MODEL.toString()).setBackend(backend)
                 .setMaxBatchSize(maxBatch).setMaxDelay(maxDelay).build();
     }
 
     private static OneInputStreamOperatorTestHarness<byte[], InferenceOutcome> harness(
-            InferenceFunction function, OutputMode mode) throws Exception {
+            InferenceFunction<byte[], InferenceOutcome> function, OutputMode mode) throws Exception {
         return new OneInputStreamOperatorTestHarness<>(
                 new AsyncWaitOperatorFactory<>(function, 30_000, 20, mode), BytePrimitiveArraySerializer.INSTANCE);
     }

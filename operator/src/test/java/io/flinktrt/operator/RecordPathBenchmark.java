@@ -76,7 +76,7 @@ public class RecordPathBenchmark {
             logits.putFloat(i * Float.BYTES, i * 0.001f);
         }
         resultEncoder = new ResultEncoder(RESNET_SIZED, "bench");
-        resnetPending = new PendingRequest(resnetRequest, resnetPayload, null, 0);
+        resnetPending = new PendingRequest(resnetRequest, resnetPayload, 0);
         resultCodec = new AvroCodec<>(InferenceResult.class);
     }
 
@@ -93,14 +93,14 @@ public class RecordPathBenchmark {
     @Benchmark
     public ByteBuffer copyResnetSizedRequestIntoBatch() {
         row = (row + 1) % BATCH_ROWS;
-        InferenceFunction.putRow(RESNET_SIZED, resnetRequest, resnetBatch, row);
+        AvroRequestTranslator.putRow(RESNET_SIZED, resnetRequest, resnetBatch, row);
         return resnetBatch.input(0);
     }
 
     @Benchmark
     public ByteBuffer copyBertSizedRequestIntoBatch() {
         row = (row + 1) % BATCH_ROWS;
-        InferenceFunction.putRow(BERT_SIZED, bertRequest, bertBatch, row);
+        AvroRequestTranslator.putRow(BERT_SIZED, bertRequest, bertBatch, row);
         return bertBatch.input(0);
     }
 

@@ -48,7 +48,7 @@ class SlowSinkITCase {
         int capacity = 16;
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(1);
-        InferenceFunction function = InferenceFunction.builder()
+        InferenceFunction<byte[], InferenceOutcome> function = InferenceFunction.builder()
                 .setModel(TestModels.path(TestModels.MLP).toString()).setBackend(OnnxRuntimeBackend.NAME)
                 .setMaxBatchSize(8).setMaxDelay(Duration.ofMillis(5)).setCapacity(capacity).build();
         function.applyTo(env.fromSequence(0, n - 1).map(new CountedRequest()).returns(RequestBytesTypeInfo.INSTANCE))

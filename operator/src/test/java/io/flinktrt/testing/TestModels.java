@@ -9,6 +9,7 @@ public final class TestModels {
     public static final String MLP = "mlp_classifier";
     public static final String TWO_IN_TWO_OUT = "two_in_two_out";
     public static final String TOKENS = "token_classifier";
+    public static final String IMAGE_MEAN = "image_mean";
 
     private TestModels() {}
 

@@ -72,7 +72,7 @@ final class OperatorLatency {
      */
     static Figure run(ModelSignature signature, InferenceFunctionBuilder inference, int ratePerSecond,
                       Duration duration) throws Exception {
-        InferenceFunction function = inference.build();
+        InferenceFunction<byte[], InferenceOutcome> function = inference.build();
         // Each request in flight has its own slot (and id), so a result names its emit time. In-flight
         // requests are bounded by the operator's capacity, plus the one the source holds while blocked.
         int slots = function.capacity() + 64;

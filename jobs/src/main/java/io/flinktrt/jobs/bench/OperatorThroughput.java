@@ -41,7 +41,7 @@ final class OperatorThroughput {
         FIRST_NANOS.set(0);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(parallelism, new Configuration());
         env.getConfig().enableObjectReuse(); // as the job does
-        InferenceFunction function = inference.build();
+        InferenceFunction<byte[], InferenceOutcome> function = inference.build();
         function.applyTo(env.fromSequence(0, records - 1)
                         .map(new CachedRequests(signature))
                         .returns(RequestBytesTypeInfo.INSTANCE))

@@ -1,0 +1,213 @@
+package io.flinktrt.operator.batching;
+
+import io.flinktrt.backend.BatchBuffers;
+import io.flinktrt.backend.ModelRunner;
+import io.flinktrt.backend.TensorSpec;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Batches the records of one task slot on one {@link ModelRunner}, the way Triton's dynamic batcher
+ * does: records wait in one queue; a batch is formed when a buffer set is free, from up to max batch
+ * waiting records, or once the oldest of them has waited max-delay. Each batch is formed once and
+ * runs as formed (the runner decides how to compute it, e.g. in which bucket).
+ *
+ * <p>One thread, the batcher, waits for a free buffer set, then for a batch to be due, and copies
+ * the batch into the buffers; batches over {@value #PARALLEL_COPY_BYTES} bytes are copied by the
+ * scheduler's copy threads too. Outputs are read on the backend's thread that completes the run.
+ * {@link #submit} never blocks: a slow backend pushes back through the caller's own bound on
+ * records in flight (Flink's async capacity).
+ *
+ * <p>A batch the backend fails is split in halves and the halves retried, depth first, so that
+ * only the records the backend fails on alone fail ({@link RowFailedException}); the retries are
+ * bounded (see {@link RunningBatch}).
+ *
+ * <p>The caller opens and closes the runner; close this scheduler first.
+ */
+public final class BatchScheduler<P, OUT> implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(BatchScheduler.class);
+    /** Batches with more input bytes than this are copied into the buffers by several threads. */
+    public static final long PARALLEL_COPY_BYTES = 4L << 20;
+
+    final String name;
+    final RowCodec<P, OUT> codec;
+    final BatchListener listener;
+    private final ModelRunner runner;
+    private final long rowBytes;
+    private final int copyThreads;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition changed = lock.newCondition();
+    private final BatchQueue<P, OUT> queue;
+    private final Thread batcher;
+    private volatile ExecutorService copyPool;
+    private boolean closed;
+
+    public BatchScheduler(ModelRunner runner, RowCodec<P, OUT> codec, BatchingConfig config, BatchListener listener) {
+        if (config.maxBatchSize() > runner.signature().maxBatchSize()) {
+            throw new IllegalArgumentException("Max batch size " + config.maxBatchSize() + " is above the runner's "
+                    + runner.signature().maxBatchSize() + "; open the runner with a max batch at least as large.");
+        }
+        this.name = config.name();
+        this.runner = runner;
+        this.codec = codec;
+        this.listener = listener;
+        this.rowBytes = runner.signature().inputs().stream().mapToLong(TensorSpec::sampleBytes).sum();
+        this.copyThreads = Math.max(1, Runtime.getRuntime().availableProcessors() - 1);
+        this.queue = new BatchQueue<>(config.maxBatchSize(), config.maxDelay().toNanos());
+        this.batcher = new Thread(this::formBatches, "inference-batcher-" + name);
+        batcher.setDaemon(true);
+        batcher.start();
+    }
+
+    /** {@link #submit(Object, long)} with the record arriving now. */
+    public CompletableFuture<OUT> submit(P record) {
+        return submit(record, System.nanoTime());
+    }
+
+    /**
+     * Queues a record for the next batch; never blocks. The future completes with its output once
+     * its batch has run, or exceptionally with a {@link RowFailedException}. Completing or
+     * cancelling it first (a timeout) takes the record out of the queue.
+     *
+     * @param arrivalNanos when the record arrived ({@link System#nanoTime()}); max-delay counts from it
+     */
+    public CompletableFuture<OUT> submit(P record, long arrivalNanos) {
+        ScheduledRecord<P, OUT> scheduled = new ScheduledRecord<>(record, arrivalNanos);
+        lock.lock();
+        try {
+            if (closed) {
+                scheduled.completeExceptionally(new IllegalStateException("Batch scheduler " + name + " is closed"));
+            } else if (queue.add(scheduled)) {
+                changed.signal();
+            }
+        } finally {
+            lock.unlock();
+        }
+        return scheduled;
+    }
+
+    /** The batcher thread: a free buffer set first, then the batch that is due, then the next. */
+    private void formBatches() {
+        try {
+            while (true) {
+                BatchBuffers buffers = runner.acquire(); // waits while every buffer set is in flight
+                List<ScheduledRecord<P, OUT>> batch;
+                try {
+                    batch = awaitBatch();
+                } catch (InterruptedException e) {
+                    buffers.release();
+                    throw e;
+                }
+                new RunningBatch<>(this, batch, buffers, rowBytes).start();
+            }
+        } catch (InterruptedException e) {
+            // closed; records still waiting are the caller's (Flink replays them from its checkpoint)
+        } catch (RuntimeException | Error e) {
+            LOG.error("Batch scheduler {} stopped: records wait until they time out", name, e);
+        }
+    }
+
+    private List<ScheduledRecord<P, OUT>> awaitBatch() throws InterruptedException {
+        lock.lock();
+        try {
+            while (true) {
+                for (long wait = queue.nanosUntilDue(System.nanoTime()); wait > 0;
+                        wait = queue.nanosUntilDue(System.nanoTime())) {
+                    if (closed) {
+                        throw new InterruptedException();
+                    }
+                    if (wait == Long.MAX_VALUE) {
+                        changed.await();
+                    } else {
+                        changed.awaitNanos(wait);
+                    }
+                }
+                List<ScheduledRecord<P, OUT>> batch = queue.takeBatch();
+                if (!batch.isEmpty()) {
+                    return batch;
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Runs {@code copy} over rows {@code 0..rows} in chunks, on the copy threads and the calling
+     * thread: one thread's memcpy of a batch of images (tens of MB) is slower than the GPU.
+     */
+    void copyInParallel(int rows, RowRangeTask copy) {
+        int chunks = Math.min(rows, copyThreads + 1);
+        CompletableFuture<?>[] others = new CompletableFuture<?>[chunks - 1];
+        ExecutorService pool = copyPool();
+        for (int c = 1; c < chunks; c++) {
+            int from = (int) ((long) rows * c / chunks);
+            int to = (int) ((long) rows * (c + 1) / chunks);
+            others[c - 1] = CompletableFuture.runAsync(() -> copy.run(from, to), pool);
+        }
+        copy.run(0, (int) ((long) rows / chunks));
+        CompletableFuture.allOf(others).join();
+    }
+
+    /** Rows {@code from} (inclusive) to {@code to} (exclusive). */
+    @FunctionalInterface
+    interface RowRangeTask {
+        void run(int from, int to);
+    }
+
+    /** Started on the first large batch: models with small records never start these threads. */
+    private ExecutorService copyPool() {
+        ExecutorService pool = copyPool;
+        if (pool == null) {
+            synchronized (this) {
+                pool = copyPool;
+                if (pool == null) {
+                    AtomicInteger index = new AtomicInteger();
+                    pool = Executors.newFixedThreadPool(copyThreads, r -> {
+                        Thread thread = new Thread(r, "inference-copy-" + name + "-" + index.getAndIncrement());
+                        thread.setDaemon(true);
+                        return thread;
+                    });
+                    copyPool = pool;
+                }
+            }
+        }
+        return pool;
+    }
+
+    /**
+     * Stops forming batches. Records still waiting stay open (in Flink they are in the async
+     * operator's queue, checkpointed and replayed on restart); batches already running finish
+     * when the runner closes.
+     */
+    @Override
+    public void close() throws InterruptedException {
+        lock.lock();
+        try {
+            closed = true;
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        batcher.interrupt();
+        batcher.join(TimeUnit.SECONDS.toMillis(30));
+        ExecutorService pool;
+        synchronized (this) {
+            pool = copyPool;
+        }
+        if (pool != null) {
+            pool.shutdownNow();
+        }
+    }
+}

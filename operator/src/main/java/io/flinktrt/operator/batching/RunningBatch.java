@@ -1,0 +1,186 @@
+package io.flinktrt.operator.batching;
+
+import io.flinktrt.backend.BackendException;
+import io.flinktrt.backend.BatchBuffers;
+import io.flinktrt.backend.BatchRun;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * One batch on its buffer set, from the copies in to the records completed and the buffers
+ * released. Records run as a range of the batch, copied to the buffers' first rows.
+ *
+ * <p>When the backend fails a range, it is split in halves and each half run on its own, first
+ * half first (its rows are already in place), until a failing range is one record, which then
+ * fails alone. A batch holding one record the backend cannot run costs {@code 1 + 2 log2(n)}
+ * runs instead of failing {@code n} records. The failing runs per batch are bounded to what
+ * isolates two such records ({@code 1 + 2 ceil(log2(n))}): past that, the backend is taken to be
+ * failing whatever it runs, and a range that fails is not split again: its records fail.
+ */
+final class RunningBatch<P, OUT> {
+
+    private static final Logger LOG = LoggerFactory.getLogger(RunningBatch.class);
+    /** Only the first failure a JVM logs carries its stack trace; later ones are one line. */
+    private static final AtomicBoolean TRACE_LOGGED = new AtomicBoolean();
+
+    private final BatchScheduler<P, OUT> scheduler;
+    private final List<ScheduledRecord<P, OUT>> records;
+    private final BatchBuffers buffers;
+    private final long rowBytes;
+    private final long startNanos;
+    /** The range of {@link #records} in the buffers' first rows. */
+    private int loadedFrom;
+    private int loadedTo;
+    // Only once a run failed:
+    private ArrayDeque<int[]> rangesLeft;
+    private Throwable firstError;
+    private int failedRuns;
+    private int failedRecords;
+
+    RunningBatch(BatchScheduler<P, OUT> scheduler, List<ScheduledRecord<P, OUT>> records, BatchBuffers buffers,
+                 long rowBytes) {
+        this.scheduler = scheduler;
+        this.records = records;
+        this.buffers = buffers;
+        this.rowBytes = rowBytes;
+        this.startNanos = System.nanoTime();
+    }
+
+    /** Copies the records in and starts the run; on the batcher thread. */
+    void start() {
+        load(0, records.size());
+        scheduler.listener.batchFilled((System.nanoTime() - startNanos) / 1000);
+        run(0, records.size());
+    }
+
+    private void load(int from, int to) {
+        int rows = to - from;
+        if (rows * rowBytes < BatchScheduler.PARALLEL_COPY_BYTES) {
+            putRows(from, 0, rows);
+        } else {
+            scheduler.copyInParallel(rows, (first, end) -> putRows(from, first, end));
+        }
+        loadedFrom = from;
+        loadedTo = to;
+    }
+
+    private void putRows(int from, int firstRow, int endRow) {
+        for (int row = firstRow; row < endRow; row++) {
+            ScheduledRecord<P, OUT> record = records.get(from + row);
+            try {
+                scheduler.codec.putRow(record.record, buffers, row);
+            } catch (RuntimeException e) { // its row is computed anyway, and skipped when read
+                record.completeExceptionally(new RowFailedException("Could not write this record into the batch: " + e, e));
+            }
+        }
+    }
+
+    private void run(int from, int to) {
+        try {
+            buffers.run(to - from).whenComplete((run, error) -> {
+                if (error == null) {
+                    answer(from, run);
+                    next();
+                } else {
+                    failed(from, to, error);
+                }
+            });
+        } catch (RuntimeException e) {
+            failed(from, to, e);
+        }
+    }
+
+    /** Reads each open record's outputs and completes it; on the backend's thread. */
+    private void answer(int from, BatchRun run) {
+        long done = System.nanoTime();
+        BatchListener listener = scheduler.listener;
+        listener.batchDone(run);
+        BatchInfo info = new BatchInfo(run, startNanos, done);
+        for (int row = 0; row < run.rows(); row++) {
+            ScheduledRecord<P, OUT> record = records.get(from + row);
+            if (record.isDone()) { // timed out meanwhile
+                continue;
+            }
+            OUT output;
+            try {
+                output = scheduler.codec.readRow(record.record, buffers, row, info);
+            } catch (RuntimeException e) {
+                record.completeExceptionally(new RowFailedException("Could not read this record's outputs: " + e, e));
+                continue;
+            }
+            if (record.complete(output)) {
+                listener.recordDone((startNanos - record.arrivalNanos) / 1000, (done - record.arrivalNanos) / 1000);
+            }
+        }
+        listener.batchAnswered((System.nanoTime() - done) / 1000);
+    }
+
+    private void failed(int from, int to, Throwable error) {
+        if (firstError == null) {
+            firstError = error;
+            rangesLeft = new ArrayDeque<>();
+        }
+        failedRuns++;
+        int rows = to - from;
+        if (rows == 1 || failedRuns >= maxFailedRuns()) {
+            String message = rows == 1 && records.size() > 1
+                    ? "The backend failed on this record alone (its batch of " + records.size() + " failed): "
+                    : "The backend failed on a batch of " + records.size() + " holding this record: ";
+            for (int i = from; i < to; i++) {
+                if (records.get(i).completeExceptionally(new RowFailedException(message + rootMessage(error), error))) {
+                    failedRecords++;
+                }
+            }
+        } else {
+            int middle = (from + to) >>> 1;
+            rangesLeft.push(new int[] {middle, to});
+            rangesLeft.push(new int[] {from, middle});
+        }
+        next();
+    }
+
+    private int maxFailedRuns() {
+        int levels = 32 - Integer.numberOfLeadingZeros(records.size() - 1); // ceil(log2(n))
+        return 1 + 2 * levels;
+    }
+
+    /** Runs the next range left to retry, or ends the batch. */
+    private void next() {
+        int[] range = rangesLeft == null ? null : rangesLeft.poll();
+        if (range == null) {
+            finish();
+            return;
+        }
+        if (range[0] != loadedFrom || range[1] > loadedTo) {
+            load(range[0], range[1]);
+        }
+        run(range[0], range[1]);
+    }
+
+    private void finish() {
+        buffers.release();
+        if (firstError != null) {
+            String line = String.format("%s: the backend failed a batch of %d records (%s); after %d failed run(s) of"
+                            + " it and its halves, %d record(s) failed, the others got their results",
+                    scheduler.name, records.size(), rootMessage(firstError), failedRuns, failedRecords);
+            if (TRACE_LOGGED.compareAndSet(false, true)) {
+                LOG.warn(line, firstError);
+            } else {
+                LOG.warn(line);
+            }
+        }
+    }
+
+    private static String rootMessage(Throwable error) {
+        Throwable cause = error;
+        while (cause.getCause() != null && cause != cause.getCause()) {
+            cause = cause.getCause();
+        }
+        return cause instanceof BackendException ? cause.getMessage() : cause.toString();
+    }
+}

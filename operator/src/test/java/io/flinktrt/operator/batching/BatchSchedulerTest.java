@@ -1,0 +1,262 @@
+package io.flinktrt.operator.batching;
+
+import io.flinktrt.backend.BatchBuffers;
+import io.flinktrt.backend.ModelRunner;
+import io.flinktrt.testing.TestModels;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+/** The scheduler on a real ONNX Runtime runner: when batches form, what they hold, what fails. */
+@Timeout(60)
+class BatchSchedulerTest {
+
+    private static final Duration NEVER = Duration.ofHours(1);
+
+    @Test
+    void aBatchIsFormedWhenABufferSetFreesFromEverythingThatWaitedForIt() throws Exception {
+        try (ControlledRunner runner = new ControlledRunner(TestModels.path(TestModels.MLP), 8, 1)) {
+            runner.closeGate();
+            FloatCodec codec = new FloatCodec(runner);
+            try (BatchScheduler<float[], Output> scheduler = scheduler(runner, codec, 8, Duration.ZERO)) {
+                CompletableFuture<Output> first = scheduler.submit(sample(0));
+                runner.awaitBatchesStarted(1); // the only buffer set is held at the gate
+                List<CompletableFuture<Output>> waiting = new ArrayList<>();
+                for (int i = 1; i <= 5; i++) {
+                    waiting.add(scheduler.submit(sample(i)));
+                }
+                runner.openGate();
+                assertThat(first.get(30, TimeUnit.SECONDS).batchRows()).isEqualTo(1);
+                for (CompletableFuture<Output> next : waiting) {
+                    assertThat(next.get(30, TimeUnit.SECONDS).batchRows()).isEqualTo(5);
+                }
+                assertThat(runner.runs()).isEqualTo(2);
+            }
+        }
+    }
+
+    @Test
+    void aPartialBatchLeavesOnceItsOldestRecordHasWaitedMaxDelay() throws Exception {
+        try (ControlledRunner runner = new ControlledRunner(TestModels.path(TestModels.MLP), 8, 2)) {
+            CompletableFuture<Long> queueMicros = new CompletableFuture<>();
+            BatchListener listener = new BatchListener() {
+                @Override
+                public void recordDone(long queue, long total) {
+                    queueMicros.complete(queue);
+                }
+            };
+            try (BatchScheduler<float[], Output> scheduler = new BatchScheduler<>(runner, new FloatCodec(runner),
+                    new BatchingConfig("test", 8, Duration.ofMillis(30)), listener)) {
+                assertThat(scheduler.submit(sample(0)).get(30, TimeUnit.SECONDS).batchRows()).isEqualTo(1);
+                assertThat(queueMicros.get(30, TimeUnit.SECONDS)).isGreaterThanOrEqualTo(30_000);
+            }
+        }
+    }
+
+    @Test
+    void aRecordCompletedBeforeItsBatchFormsIsLeftOut() throws Exception {
+        try (ControlledRunner runner = new ControlledRunner(TestModels.path(TestModels.MLP), 8, 1)) {
+            runner.closeGate();
+            FloatCodec codec = new FloatCodec(runner);
+            try (BatchScheduler<float[], Output> scheduler = scheduler(runner, codec, 8, Duration.ZERO)) {
+                CompletableFuture<Output> first = scheduler.submit(sample(0));
+                runner.awaitBatchesStarted(1);
+                float[] timedOutSample = sample(1);
+                CompletableFuture<Output> timedOut = scheduler.submit(timedOutSample);
+                CompletableFuture<Output> next = scheduler.submit(sample(2));
+                timedOut.completeExceptionally(new Exception("timed out"));
+                runner.openGate();
+                first.get(30, TimeUnit.SECONDS);
+                assertThat(next.get(30, TimeUnit.SECONDS).batchRows()).isEqualTo(1);
+                assertThat(codec.written).doesNotContain(timedOutSample);
+            }
+        }
+    }
+
+    @Test
+    void onlyThePoisonedRecordOfAFailingBatchFailsAndTheOthersGetTheirOwnResults() throws Exception {
+        float[][] samples = samples(16);
+        samples[5][0] = ControlledRunner.POISON;
+        try (ControlledRunner runner = new ControlledRunner(TestModels.path(TestModels.MLP), 16, 1)) {
+            List<CompletableFuture<Output>> futures = runAll(runner, samples);
+
+            assertFailedAlone(futures.get(5));
+            assertResultsOfTheirOwn(futures, samples, Set.of(5));
+            // 16 fails, then 8 + 8, 4 + 4, 2 + 2, 1 + 1: one failing half per level
+            assertThat(runner.runs()).isEqualTo(1 + 2 * 4);
+        }
+    }
+
+    @Test
+    void twoPoisonedRecordsInOneBatchEachFailAlone() throws Exception {
+        float[][] samples = samples(16);
+        samples[2][0] = ControlledRunner.POISON;
+        samples[13][0] = ControlledRunner.POISON;
+        try (ControlledRunner runner = new ControlledRunner(TestModels.path(TestModels.MLP), 16, 1)) {
+            List<CompletableFuture<Output>> futures = runAll(runner, samples);
+
+            assertFailedAlone(futures.get(2));
+            assertFailedAlone(futures.get(13));
+            assertResultsOfTheirOwn(futures, samples, Set.of(2, 13));
+        }
+    }
+
+    @Test
+    void aBackendThatFailsEveryBatchIsNotRetriedWithoutBound() throws Exception {
+        float[][] samples = samples(16);
+        for (float[] sample : samples) {
+            sample[0] = ControlledRunner.POISON;
+        }
+        try (ControlledRunner runner = new ControlledRunner(TestModels.path(TestModels.MLP), 16, 1)) {
+            List<CompletableFuture<Output>> futures = runAll(runner, samples);
+
+            for (CompletableFuture<Output> future : futures) {
+                assertThatThrownBy(future::get).hasCauseInstanceOf(RowFailedException.class);
+            }
+            // Splitting down to every record would take 31 runs; the bound is 1 + 2 log2(16) failing
+            // runs, and then each range still waiting runs once (at most one per level).
+            assertThat(runner.runs()).isLessThanOrEqualTo(1 + 2 * 4 + 4);
+        }
+    }
+
+    /** A batch of 16 images is 9.6 MB: above the parallel-copy threshold, so it is copied by several threads. */
+    @Test
+    void aLargeBatchIsCopiedByTheSchedulersOwnThreadsIntoTheRightRows() throws Exception {
+        int rows = 16;
+        try (ControlledRunner runner = new ControlledRunner(TestModels.path(TestModels.IMAGE_MEAN), rows, 1)) {
+            FloatCodec codec = new FloatCodec(runner);
+            int sampleFloats = runner.signature().inputs().get(0).sampleBytes() / Float.BYTES;
+            assertThat((long) rows * sampleFloats * Float.BYTES).isGreaterThan(BatchScheduler.PARALLEL_COPY_BYTES);
+            List<CompletableFuture<Output>> futures = new ArrayList<>();
+            try (BatchScheduler<float[], Output> scheduler = scheduler(runner, codec, rows, NEVER)) {
+                for (int i = 0; i < rows; i++) {
+                    float[] image = new float[sampleFloats];
+                    Arrays.fill(image, i + 1);
+                    futures.add(scheduler.submit(image));
+                }
+                for (int i = 0; i < rows; i++) {
+                    Output output = futures.get(i).get(30, TimeUnit.SECONDS);
+                    assertThat(output.batchRows()).isEqualTo(rows);
+                    for (float channelMean : output.values()) {
+                        assertThat(channelMean).as("row %d", i).isCloseTo(i + 1, within(1e-4f));
+                    }
+                }
+            }
+            assertThat(codec.threads).anyMatch(name -> name.startsWith("inference-copy-test"));
+            assertThat(codec.threads).noneMatch(name -> name.contains("ForkJoinPool"));
+        }
+    }
+
+    @Test
+    void aMaxBatchAboveTheRunnersIsRefused() throws Exception {
+        try (ControlledRunner runner = new ControlledRunner(TestModels.path(TestModels.MLP), 4, 1)) {
+            assertThatThrownBy(() -> scheduler(runner, new FloatCodec(runner), 8, Duration.ZERO))
+                    .hasMessageContaining("above the runner's 4");
+        }
+    }
+
+    private static List<CompletableFuture<Output>> runAll(ControlledRunner runner, float[][] samples) throws Exception {
+        List<CompletableFuture<Output>> futures = new ArrayList<>();
+        try (BatchScheduler<float[], Output> scheduler = scheduler(runner, new FloatCodec(runner), samples.length, NEVER)) {
+            for (float[] sample : samples) {
+                futures.add(scheduler.submit(sample));
+            }
+            CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new)).handle((v, e) -> null)
+                    .get(30, TimeUnit.SECONDS);
+        }
+        return futures;
+    }
+
+    private static void assertFailedAlone(CompletableFuture<Output> future) {
+        assertThatThrownBy(future::get).isInstanceOf(ExecutionException.class)
+                .cause().isInstanceOf(RowFailedException.class)
+                .hasMessageContaining("alone").hasMessageContaining("poisoned row in a batch of 1");
+    }
+
+    /** Each record not poisoned has the outputs it gets in a batch of its own. */
+    private static void assertResultsOfTheirOwn(List<CompletableFuture<Output>> futures, float[][] samples,
+                                                 Set<Integer> poisoned) throws Exception {
+        try (ControlledRunner alone = new ControlledRunner(TestModels.path(TestModels.MLP), 1, 1);
+             BatchScheduler<float[], Output> scheduler = scheduler(alone, new FloatCodec(alone), 1, Duration.ZERO)) {
+            for (int i = 0; i < samples.length; i++) {
+                if (!poisoned.contains(i)) {
+                    float[] expected = scheduler.submit(samples[i]).get(30, TimeUnit.SECONDS).values();
+                    assertThat(futures.get(i).get().values()).as("record %d", i).containsExactly(expected, within(1e-6f));
+                }
+            }
+        }
+    }
+
+    private static BatchScheduler<float[], Output> scheduler(ModelRunner runner, FloatCodec codec, int maxBatch,
+                                                             Duration maxDelay) {
+        return new BatchScheduler<>(runner, codec, new BatchingConfig("test", maxBatch, maxDelay), BatchListener.NONE);
+    }
+
+    private static float[] sample(int seed) {
+        float[] x = new float[16];
+        Random random = new Random(seed);
+        for (int k = 0; k < x.length; k++) {
+            x[k] = (float) random.nextGaussian();
+        }
+        return x;
+    }
+
+    private static float[][] samples(int n) {
+        float[][] samples = new float[n][];
+        for (int i = 0; i < n; i++) {
+            samples[i] = sample(i);
+        }
+        return samples;
+    }
+
+    /** One output's values and the rows of the batch it came from. */
+    record Output(float[] values, int batchRows) {}
+
+    /** Single float input, single float output; notes which records it wrote and on which threads. */
+    static final class FloatCodec implements RowCodec<float[], Output> {
+        final Set<float[]> written = ConcurrentHashMap.newKeySet();
+        final Set<String> threads = ConcurrentHashMap.newKeySet();
+        private final int inputBytes;
+        private final int outputFloats;
+
+        FloatCodec(ModelRunner runner) {
+            inputBytes = runner.signature().inputs().get(0).sampleBytes();
+            outputFloats = runner.signature().outputs().get(0).sampleBytes() / Float.BYTES;
+        }
+
+        @Override
+        public void putRow(float[] record, BatchBuffers buffers, int row) {
+            written.add(record);
+            threads.add(Thread.currentThread().getName());
+            ByteBuffer input = buffers.input(0);
+            for (int k = 0; k < record.length; k++) {
+                input.putFloat(row * inputBytes + k * Float.BYTES, record[k]);
+            }
+        }
+
+        @Override
+        public Output readRow(float[] record, BatchBuffers buffers, int row, BatchInfo batch) {
+            float[] values = new float[outputFloats];
+            for (int k = 0; k < values.length; k++) {
+                values[k] = buffers.output(0).getFloat((row * outputFloats + k) * Float.BYTES);
+            }
+            return new Output(values, batch.run().rows());
+        }
+    }
+}
