@@ -57,7 +57,7 @@ final class KafkaJobHarness implements AutoCloseable {
                         .setTopics(input, output, deadLetter)
                         .setGroupId(name)
                         .setCheckpointInterval(Duration.ofSeconds(1))
-                        .setInference(inference.build()))
+                        .setInference(inference))
                 .build()
                 .addTo(env);
         this.job = env.executeAsync(name);

@@ -30,6 +30,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -126,8 +127,7 @@ class PoisonedRecordsITCase {
                 Map<String, InferenceFailure> bySource = new HashMap<>();
                 failures.forEach(f -> bySource.put(where(f.getSource()), f));
                 for (Poison poison : poisons) {
-                    RecordMetadata sent = poison.sent().get();
-                    InferenceFailure failure = bySource.get(run.input + "/" + sent.partition() + "/" + sent.offset());
+                    InferenceFailure failure = bySource.get(where(poison));
                     assertThat(failure).as(poison.name()).isNotNull();
                     assertThat(failure.getCode()).as(poison.name()).isEqualTo(poison.code());
                     assertThat(failure.getId()).as(poison.name()).isEqualTo(poison.id());
@@ -136,12 +136,52 @@ class PoisonedRecordsITCase {
                     assertThat(failure.getTruncated()).as(poison.name()).isEqualTo(payload.length < poison.payload().length);
                     assertThat(payload).as(poison.name()).isEqualTo(Arrays.copyOf(poison.payload(), payload.length));
                 }
-                assertThat(failures.stream().filter(InferenceFailure::getTruncated).count())
-                        .as("failures cut to fit").isGreaterThanOrEqualTo(4);
+                assertThat(poisons.stream().filter(p -> bySource.get(where(p)).getTruncated()).map(Poison::name))
+                        .as("failures cut to fit").containsExactlyInAnyOrder("poison-0", "poison-1", "poison-2", "poison-3");
 
                 List<LogEvent> warnings = logs.warnings();
                 assertThat(warnings).as("%s", logs.describe()).allMatch(e -> e.getThrown() == null);
                 assertThat(warnings.size()).as("%s", logs.describe()).isLessThanOrEqualTo(poisons.size());
+            }
+        }
+    }
+
+    @Test
+    void onlyTheRequestsTheBackendCannotRunFailAndEachFailedBatchCostsOneLine() throws Exception {
+        Path model = TestModels.path(TestModels.TOKENS);
+        RandomRequests random = new RandomRequests(InferenceJobITCase.signature(model), 100, 29);
+        long[] outOfVocabulary = {100, -101, Long.MAX_VALUE}; // the embedding has rows 0..99 (and -100..-1 from the end)
+        int pairs = 300;
+        try (KafkaJobHarness run = new KafkaJobHarness(kafka, "vocabulary", 2,
+                InferenceFunction.builder().setModel(model.toString()).setMaxBatchSize(16)
+                        .setMaxDelay(Duration.ofMillis(5)), job -> job)) {
+            run.producer.send(random.next("warm-up"));
+            run.producer.flush();
+            assertThat(readAll(run, 1)).hasSize(1);
+
+            try (CapturedLogs logs = new CapturedLogs()) {
+                for (int i = 0; i < pairs; i++) {
+                    run.producer.send(random.next("valid-" + i));
+                    InferenceRequest oov = random.next("oov-" + i);
+                    oov.getTensors().get(0).getData().order(ByteOrder.LITTLE_ENDIAN)
+                            .putLong(8 * (i % 16), outOfVocabulary[i % outOfVocabulary.length]);
+                    run.producer.send(oov);
+                }
+                run.producer.flush();
+
+                List<OutcomeReader.Outcome> outcomes = readAll(run, 2 * pairs);
+
+                assertThat(run.status()).isEqualTo(JobStatus.RUNNING);
+                assertThat(outcomes).hasSize(2 * pairs);
+                assertThat(outcomes.stream().filter(o -> o.failure() != null).map(OutcomeReader.Outcome::id))
+                        .as("requests on the dead-letter topic").allMatch(id -> id.startsWith("oov-")).hasSize(pairs);
+                assertThat(outcomes.stream().filter(o -> o.failure() != null).map(o -> o.failure().getCode()))
+                        .containsOnly(ErrorCode.BACKEND_ERROR);
+                List<LogEvent> warnings = logs.warnings();
+                assertThat(warnings).as("%s", logs.describe())
+                        .allMatch(e -> e.getMessage().getFormattedMessage().contains("the backend failed a batch"))
+                        .hasSizeLessThanOrEqualTo(pairs);
+                assertThat(warnings.stream().filter(e -> e.getThrown() != null)).as("stack traces").hasSizeLessThanOrEqualTo(1);
             }
         }
     }
@@ -156,7 +196,7 @@ class PoisonedRecordsITCase {
         return switch (kind % POISON_KINDS) {
             // the failure echoes the request: larger than the dead-letter topic takes
             case 0 -> send(run, name, padded(withTensor(good, new Tensor("x", DataType.INT32, x.getShape(), x.getData())),
-                    1_048_400), ErrorCode.WRONG_DTYPE, name);
+                    1_048_500), ErrorCode.WRONG_DTYPE, name);
             case 1 -> send(run, name, padded(withTensor(good, new Tensor("x", DataType.INT32, x.getShape(), x.getData())),
                     1_500_000), ErrorCode.WRONG_DTYPE, name);
             case 2 -> {
@@ -164,7 +204,7 @@ class PoisonedRecordsITCase {
                 yield send(run, name, codec.encode(new InferenceRequest(id, Map.of(), List.of())), ErrorCode.MISSING_TENSOR, id);
             }
             // a result larger than the output topic takes
-            case 3 -> send(run, name, padded(good, 1_048_400), ErrorCode.RESULT_TOO_LARGE, name);
+            case 3 -> send(run, name, padded(good, 1_048_500), ErrorCode.RESULT_TOO_LARGE, name);
             case 4 -> send(run, name, codec.encode(withTensor(good, new Tensor("n".repeat(700_000), x.getDtype(),
                     x.getShape(), x.getData()))), ErrorCode.UNKNOWN_TENSOR, name);
             case 5 -> {
@@ -232,6 +272,15 @@ class PoisonedRecordsITCase {
         try (Admin admin = Admin.create(kafka.clientProperties())) {
             admin.createTopics(List.of(new NewTopic(topic, 2, (short) 1)
                     .configs(Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, String.valueOf(maxRecordBytes))))).all().get();
+        }
+    }
+
+    private static String where(Poison poison) {
+        try {
+            RecordMetadata sent = poison.sent().get();
+            return sent.topic() + "/" + sent.partition() + "/" + sent.offset();
+        } catch (Exception e) {
+            throw new AssertionError(poison.name() + " was not sent", e);
         }
     }
 

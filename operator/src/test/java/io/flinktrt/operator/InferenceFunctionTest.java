@@ -14,7 +14,6 @@ import io.flinktrt.testing.TestModels;
 import io.flinktrt.wire.AvroCodec;
 import io.flinktrt.wire.RandomRequests;
 
-import org.apache.flink.api.common.typeutils.base.array.BytePrimitiveArraySerializer;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.streaming.api.datastream.AsyncDataStream.OutputMode;
 import org.apache.flink.streaming.api.operators.async.AsyncWaitOperatorFactory;
@@ -60,7 +59,7 @@ class InferenceFunctionTest {
         try (var harness = harness(function(OnnxRuntimeBackend.NAME, 4, Duration.ofMillis(500)), OutputMode.ORDERED)) {
             harness.open();
             for (InferenceRequest request : sent) {
-                harness.processElement(new StreamRecord<>(requests.encode(request)));
+                harness.processElement(new StreamRecord<>(RequestRecord.of(requests.encode(request))));
             }
             harness.endInput(); // waits for the last, partial batch to leave after max delay
             outcomes = harness.extractOutputValues();
@@ -91,7 +90,7 @@ class InferenceFunctionTest {
         try (var harness = harness(function(OnnxRuntimeBackend.NAME, 64, Duration.ofMillis(20)), OutputMode.UNORDERED)) {
             harness.open();
             for (InferenceRequest request : randomRequests(3)) {
-                harness.processElement(new StreamRecord<>(requests.encode(request)));
+                harness.processElement(new StreamRecord<>(RequestRecord.of(requests.encode(request))));
             }
             List<InferenceOutcome> outcomes = awaitOutputs(harness, 3);
             assertThat(outcomes).allSatisfy(o -> assertThat(((InferenceResult) o.getOutcome()).getBatchSize()).isEqualTo(3));
@@ -105,8 +104,8 @@ class InferenceFunctionTest {
             GatedBackend.closeGate();
             try (var harness = harness(function(GatedBackend.NAME, 1, Duration.ZERO), mode)) {
                 harness.open();
-                harness.processElement(new StreamRecord<>(requests.encode(randomRequests(1).get(0))));
-                harness.processElement(new StreamRecord<>(new byte[] {42}));
+                harness.processElement(new StreamRecord<>(RequestRecord.of(requests.encode(randomRequests(1).get(0)))));
+                harness.processElement(new StreamRecord<>(RequestRecord.of(new byte[] {42})));
                 if (mode == OutputMode.UNORDERED) {
                     assertThat(failure(awaitOutputs(harness, 1).get(0)).getCode()).isEqualTo(ErrorCode.UNDECODABLE);
                 } else {
@@ -131,7 +130,7 @@ class InferenceFunctionTest {
         try (var harness = harness(function(GatedBackend.NAME, 3, Duration.ofSeconds(2)), OutputMode.ORDERED)) {
             harness.open();
             for (InferenceRequest request : sent) {
-                harness.processElement(new StreamRecord<>(requests.encode(request)));
+                harness.processElement(new StreamRecord<>(RequestRecord.of(requests.encode(request))));
             }
             harness.endInput();
             List<InferenceOutcome> outcomes = harness.extractOutputValues();
@@ -149,15 +148,15 @@ class InferenceFunctionTest {
     @Test
     void aTimedOutRequestGoesToTheDeadLetterTopicOnceAndTheJobGoesOn() throws Exception {
         GatedBackend.closeGate();
-        InferenceFunction<byte[], InferenceOutcome> function = InferenceFunction.builder().setModel(MODEL.toString()).setBackend(GatedBackend.NAME)
+        InferenceFunction<RequestRecord, InferenceOutcome> function = InferenceFunction.builder().setModel(MODEL.toString()).setBackend(GatedBackend.NAME)
                 .setMaxBatchSize(1).setMaxDelay(Duration.ZERO).setTimeout(Duration.ofMillis(100)).build();
         try (var harness = new OneInputStreamOperatorTestHarness<>(
                 new AsyncWaitOperatorFactory<>(function, 100, 10, OutputMode.UNORDERED),
-                BytePrimitiveArraySerializer.INSTANCE)) {
+                RequestRecordTypeInfo.Serializer.INSTANCE)) {
             harness.open();
             InferenceRequest request = randomRequests(1).get(0);
             harness.setProcessingTime(0);
-            harness.processElement(new StreamRecord<>(requests.encode(request), 0));
+            harness.processElement(new StreamRecord<>(RequestRecord.of(requests.encode(request)), 0));
             harness.setProcessingTime(200);
             InferenceFailure failure = failure(awaitOutputs(harness, 1).get(0));
             assertThat(failure.getCode()).isEqualTo(ErrorCode.TIMEOUT);
@@ -165,7 +164,7 @@ class InferenceFunctionTest {
 
             GatedBackend.openGate(); // the late result must not be emitted a second time
             InferenceRequest next = randomRequests(2).get(1);
-            harness.processElement(new StreamRecord<>(requests.encode(next), 200));
+            harness.processElement(new StreamRecord<>(RequestRecord.of(requests.encode(next)), 200));
             harness.endInput();
             List<InferenceOutcome> outcomes = harness.extractOutputValues();
             assertThat(outcomes).hasSize(2);
@@ -181,7 +180,7 @@ class InferenceFunctionTest {
         try (var harness = harness(function(GatedBackend.NAME, 2, Duration.ofSeconds(2)), OutputMode.ORDERED)) {
             harness.open();
             for (InferenceRequest request : sent) {
-                harness.processElement(new StreamRecord<>(requests.encode(request)));
+                harness.processElement(new StreamRecord<>(RequestRecord.of(requests.encode(request))));
             }
             awaitBatchesStarted(2); // 2 + 2 held at the gate, 1 waiting to fill
             assertThat(GatedBackend.batchesStarted()).isEqualTo(2);
@@ -208,13 +207,13 @@ class InferenceFunctionTest {
     void batchesThatWaitedForABusyBackendRunTogether() throws Exception {
         GatedBackend.closeGate();
         List<InferenceRequest> sent = randomRequests(8);
-        InferenceFunction<byte[], InferenceOutcome> function = InferenceFunction.builder().setModel(MODEL.toString()).setBackend(GatedBackend.NAME)
+        InferenceFunction<RequestRecord, InferenceOutcome> function = InferenceFunction.builder().setModel(MODEL.toString()).setBackend(GatedBackend.NAME)
                 .setMaxBatchSize(8).setMaxDelay(Duration.ofMillis(20)).setBuffersInFlight(1).build();
         try (var harness = harness(function, OutputMode.ORDERED)) {
             harness.open();
             for (int i = 0; i < sent.size(); i += 2) { // four batches of two, each leaving at max delay
-                harness.processElement(new StreamRecord<>(requests.encode(sent.get(i))));
-                harness.processElement(new StreamRecord<>(requests.encode(sent.get(i + 1))));
+                harness.processElement(new StreamRecord<>(RequestRecord.of(requests.encode(sent.get(i)))));
+                harness.processElement(new StreamRecord<>(RequestRecord.of(requests.encode(sent.get(i + 1)))));
                 Thread.sleep(100);
             }
             awaitBatchesStarted(1);
@@ -233,15 +232,15 @@ class InferenceFunctionTest {
         return (InferenceFailure) outcome.getOutcome();
     }
 
-    private static InferenceFunction<byte[], InferenceOutcome> function(String backend, int maxBatch, Duration maxDelay) {
+    private static InferenceFunction<RequestRecord, InferenceOutcome> function(String backend, int maxBatch, Duration maxDelay) {
         return InferenceFunction.builder().setModel(MODEL.toString()).setBackend(backend)
                 .setMaxBatchSize(maxBatch).setMaxDelay(maxDelay).build();
     }
 
-    private static OneInputStreamOperatorTestHarness<byte[], InferenceOutcome> harness(
-            InferenceFunction<byte[], InferenceOutcome> function, OutputMode mode) throws Exception {
+    private static OneInputStreamOperatorTestHarness<RequestRecord, InferenceOutcome> harness(
+            InferenceFunction<RequestRecord, InferenceOutcome> function, OutputMode mode) throws Exception {
         return new OneInputStreamOperatorTestHarness<>(
-                new AsyncWaitOperatorFactory<>(function, 30_000, 20, mode), BytePrimitiveArraySerializer.INSTANCE);
+                new AsyncWaitOperatorFactory<>(function, 30_000, 20, mode), RequestRecordTypeInfo.Serializer.INSTANCE);
     }
 
     /** Batches start on the function's dispatcher thread, a moment after the task handed them on. */
@@ -254,7 +253,7 @@ class InferenceFunctionTest {
 
     /** Lets the harness's mailbox run until {@code count} outcomes are out. */
     private static List<InferenceOutcome> awaitOutputs(
-            OneInputStreamOperatorTestHarness<byte[], InferenceOutcome> harness, int count) throws Exception {
+            OneInputStreamOperatorTestHarness<RequestRecord, InferenceOutcome> harness, int count) throws Exception {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (harness.extractOutputValues().size() < count && System.nanoTime() < deadline) {
             for (var mail = harness.getTaskMailbox().tryTake(TaskMailbox.MIN_PRIORITY); mail.isPresent();

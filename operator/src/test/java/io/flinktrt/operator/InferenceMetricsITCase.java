@@ -7,7 +7,6 @@ import io.flinktrt.wire.AvroCodec;
 import io.flinktrt.wire.RandomRequests;
 
 import org.apache.flink.api.common.JobID;
-import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Gauge;
@@ -52,15 +51,15 @@ class InferenceMetricsITCase {
         int maxBatch = 4; // 10 requests: batches of 4 and 4 by size, then 2 after max delay
         AvroCodec<InferenceRequest> codec = new AvroCodec<>(InferenceRequest.class);
         RandomRequests random = new RandomRequests(BackpressureITCase.MLP, 100, 5);
-        List<byte[]> payloads = new ArrayList<>();
+        List<RequestRecord> payloads = new ArrayList<>();
         for (int i = 0; i < good; i++) {
-            payloads.add(codec.encode(random.next("m" + i)));
+            payloads.add(RequestRecord.of(codec.encode(random.next("m" + i))));
         }
-        payloads.add(new byte[] {42}); // not Avro: UNDECODABLE
+        payloads.add(RequestRecord.of(new byte[] {42})); // not Avro: UNDECODABLE
 
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(1);
-        DataStream<byte[]> requests = env.fromData(payloads, PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO);
+        DataStream<RequestRecord> requests = env.fromData(payloads, RequestRecordTypeInfo.INSTANCE);
         InferenceFunction.builder()
                 .setModel(TestModels.path(TestModels.MLP).toString()).setBackend(OnnxRuntimeBackend.NAME)
                 .setMaxBatchSize(maxBatch).setMaxDelay(Duration.ofMillis(500))

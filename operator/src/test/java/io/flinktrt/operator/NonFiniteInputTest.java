@@ -93,7 +93,7 @@ class NonFiniteInputTest {
         ModelSignature signature = new ModelSignature("m", "sha",
                 List.of(new TensorSpec("x", dtype, new long[] {elements})),
                 List.of(new TensorSpec("y", DataType.FLOAT32, new long[] {1})), 8);
-        return new RequestDecoder(signature, RequestDecoderTest.LIMITS);
+        return RequestDecoderTest.decoder(signature, RequestDecoderTest.LIMITS);
     }
 
     /** A request whose tensor holds ones, and {@code pattern} at element {@code at}. */

@@ -39,7 +39,7 @@ class RequestDecoderFuzzTest {
 
     private final com.sun.management.ThreadMXBean threads =
             (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-    private final RequestDecoder decoder = new RequestDecoder(RequestDecoderTest.TWO_INPUTS, RequestDecoderTest.LIMITS);
+    private final RequestDecoder decoder = RequestDecoderTest.decoder(RequestDecoderTest.TWO_INPUTS, RequestDecoderTest.LIMITS);
     private final Map<ErrorCode, Integer> rejections = new EnumMap<>(ErrorCode.class);
     private int accepted;
     private long mostAllocated;

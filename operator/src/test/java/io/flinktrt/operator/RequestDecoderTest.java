@@ -31,10 +31,15 @@ class RequestDecoderTest {
             new TensorSpec("ids", DataType.INT64, new long[] {4}),
             new TensorSpec("x", DataType.FLOAT32, new long[] {2, 3})),
             List.of(new TensorSpec("y", DataType.FLOAT32, new long[] {1})), 8);
-    static final RequestLimits LIMITS = new RequestLimits(1 << 20, 8, 1 << 16, true);
+    static final RequestLimits LIMITS = new RequestLimits(1 << 20, 8, 1 << 16, true, 1 << 20, 1 << 20);
 
     private final AvroCodec<InferenceRequest> codec = new AvroCodec<>(InferenceRequest.class);
-    private final RequestDecoder decoder = new RequestDecoder(TWO_INPUTS, LIMITS);
+    private final RequestDecoder decoder = decoder(TWO_INPUTS, LIMITS);
+
+    /** A decoder whose results are checked against {@code limits} as those of an ONNX Runtime run. */
+    static RequestDecoder decoder(ModelSignature signature, RequestLimits limits) {
+        return new RequestDecoder(signature, limits, new ResultEncoder(signature, "onnxruntime"));
+    }
 
     @Test
     void decodesAValidRequestIntoModelInputOrder() throws Exception {
@@ -110,7 +115,7 @@ class RequestDecoderTest {
     void nonFiniteValuesPassWhenTheLimitAllowsThem() throws Exception {
         ByteBuffer inf = floats(6);
         inf.putFloat(4, Float.POSITIVE_INFINITY);
-        RequestDecoder lenient = new RequestDecoder(TWO_INPUTS, new RequestLimits(1 << 20, 8, 1 << 16, false));
+        RequestDecoder lenient = decoder(TWO_INPUTS, new RequestLimits(1 << 20, 8, 1 << 16, false, 1 << 20, 1 << 20));
         lenient.decode(codec.encode(request(List.of(2L, 3L), inf)));
     }
 
@@ -122,15 +127,19 @@ class RequestDecoderTest {
     }
 
     @Test
-    void aBlockCountOfLongMinValueIsUndecodableAsForAvro() {
-        // -Long.MIN_VALUE overflows: Avro's reader stops the array there and leaves the rest unread
+    void aBlockCountOfLongMinValueEndsTheArrayAsForAvro() {
+        // -Long.MIN_VALUE overflows: Avro's reader ends the array there and leaves the end marker unread
         byte[] tensors = concat(string("r"), varint(0), varint(Long.MIN_VALUE), varint(3), varint(0));
         byte[] dims = concat(string("r"), varint(0), varint(1), string("x"), varint(0),
                 varint(Long.MIN_VALUE), varint(1), varint(0), varint(0), varint(0));
-        byte[] metadata = concat(string("r"), varint(Long.MIN_VALUE), varint(0), varint(0));
+        byte[] metadata = concat(string("r"), varint(Long.MIN_VALUE), varint(0), varint(0), varint(0));
         assertRejected(tensors, ErrorCode.UNDECODABLE);
         assertRejected(dims, ErrorCode.UNDECODABLE);
         assertRejected(metadata, ErrorCode.UNDECODABLE);
+        // without the end marker Avro reads it: a request without tensors; in a later block it refuses it
+        assertRejected(concat(string("r"), varint(0), varint(Long.MIN_VALUE), varint(3)), ErrorCode.MISSING_TENSOR);
+        assertRejected(concat(string("r"), varint(1), string("k"), string("v"), varint(Long.MIN_VALUE), varint(3),
+                varint(0)), ErrorCode.UNDECODABLE);
     }
 
     @Test

@@ -44,7 +44,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class RequestParserAvroAgreementTest {
 
     private static final long SEED = 20261129L;
-    private static final int RECORDS = 200_000;
+    private static final int RECORDS = 100_000;
     /** Above any record here: a longer string, bytes or collection is refused by both, as running out of bytes. */
     private static final String AVRO_LIMIT = String.valueOf(1 << 20);
     private static final DataType[] DATA_TYPES = DataType.values();
@@ -54,13 +54,14 @@ class RequestParserAvroAgreementTest {
     private BinaryDecoder decoder;
 
     /**
-     * Avro allocates a string or bytes at the length a record claims before it reads them (2 GB for a
-     * mutated length); its limits keep that to what any record of this test could hold.
+     * Avro allocates a string, bytes or array at the length a record claims before it reads them (2 GB
+     * for a mutated length); its limits keep that to what any record of this test could hold.
      */
     @BeforeAll
     static void limitAvroAllocations() throws Exception {
         System.setProperty(SystemLimitException.MAX_STRING_LENGTH_PROPERTY, AVRO_LIMIT);
         System.setProperty(SystemLimitException.MAX_BYTES_LENGTH_PROPERTY, AVRO_LIMIT);
+        System.setProperty(SystemLimitException.MAX_COLLECTION_LENGTH_PROPERTY, AVRO_LIMIT);
         resetAvroLimits();
     }
 
@@ -68,6 +69,7 @@ class RequestParserAvroAgreementTest {
     static void restoreAvroLimits() throws Exception {
         System.clearProperty(SystemLimitException.MAX_STRING_LENGTH_PROPERTY);
         System.clearProperty(SystemLimitException.MAX_BYTES_LENGTH_PROPERTY);
+        System.clearProperty(SystemLimitException.MAX_COLLECTION_LENGTH_PROPERTY);
         resetAvroLimits();
     }
 
