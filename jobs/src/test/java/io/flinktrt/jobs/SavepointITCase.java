@@ -75,12 +75,12 @@ class SavepointITCase {
                 GatedBackend.closeGate();
                 int startedBeforeGate = GatedBackend.batchesStarted();
                 send(producer, random, "held-", held);
-                awaitBatchesStarted(startedBeforeGate + 2); // both buffer sets held, the rest queued
+                GatedBackend.awaitBatchesStarted(startedBeforeGate + 2); // buffer sets held, the rest queued
                 int batchesAtTheGate = GatedBackend.batchesStarted() - startedBeforeGate;
                 String savepoint = first.stopWithSavepoint(false, savepoints.toUri().toString(),
                         SavepointFormatType.CANONICAL).get(60, TimeUnit.SECONDS);
-                read(reader, seen, 0); // whatever the first job committed, nothing held may be among it
-                assertThat(seen.keySet()).noneMatch(id -> id.startsWith("held-"));
+                // The source's offsets in the savepoint are past the held requests: unless the
+                // savepoint holds them in the async operator's state, the restored job never sees them.
 
                 GatedBackend.reset(); // open, so the restored job can run what it replays
                 Configuration restore = new Configuration();
@@ -127,22 +127,14 @@ class SavepointITCase {
         producer.flush();
     }
 
-    /** Reads results (failing on any dead letter) until {@code count} distinct ids were seen, or briefly when 0. */
+    /** Reads results (failing on any dead letter) until {@code count} distinct ids were seen. */
     private static void read(OutcomeReader reader, Map<String, Integer> seen, int count) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(count == 0 ? 2 : 60);
-        while ((count == 0 || seen.size() < count) && System.nanoTime() < deadline) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (seen.size() < count && System.nanoTime() < deadline) {
             reader.poll(Duration.ofMillis(100), outcome -> {
                 assertThat(outcome.failure()).as("dead letter for %s", outcome.id()).isNull();
                 seen.merge(outcome.id(), 1, Integer::sum);
             });
         }
-    }
-
-    private static void awaitBatchesStarted(int count) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (GatedBackend.batchesStarted() < count && System.nanoTime() < deadline) {
-            Thread.sleep(10);
-        }
-        assertThat(GatedBackend.batchesStarted()).as("batches started").isGreaterThanOrEqualTo(count);
     }
 }

@@ -56,12 +56,13 @@ class InferenceFunctionTest {
     void batchesBySizeAndMatchesOnnxRuntimeRunDirectly() throws Exception {
         List<InferenceRequest> sent = randomRequests(10);
         List<InferenceOutcome> outcomes;
-        try (var harness = harness(function(OnnxRuntimeBackend.NAME, 4, Duration.ofMillis(500)), OutputMode.ORDERED)) {
+        // No batch leaves before it is full: two batches of 5, whatever the timing.
+        try (var harness = harness(function(OnnxRuntimeBackend.NAME, 5, Duration.ofSeconds(20)), OutputMode.ORDERED)) {
             harness.open();
             for (InferenceRequest request : sent) {
                 harness.processElement(new StreamRecord<>(RequestRecord.of(requests.encode(request))));
             }
-            harness.endInput(); // waits for the last, partial batch to leave after max delay
+            harness.endInput();
             outcomes = harness.extractOutputValues();
         }
 
@@ -71,7 +72,7 @@ class InferenceFunctionTest {
                 InferenceResult result = (InferenceResult) outcomes.get(i).getOutcome();
                 assertThat(result.getId()).isEqualTo(sent.get(i).getId());
                 assertThat(result.getBackend()).isEqualTo(OnnxRuntimeBackend.NAME);
-                assertThat(result.getBatchSize()).isEqualTo(i < 8 ? 4 : 2);
+                assertThat(result.getBatchSize()).isEqualTo(5);
                 Map<String, float[]> expected = reference.run(sent.get(i));
                 for (Tensor output : result.getOutputs()) {
                     float[] want = expected.get(output.getName());
@@ -85,15 +86,20 @@ class InferenceFunctionTest {
         }
     }
 
+    /** The batch never fills (max 64): it leaves once its oldest request has waited max delay, not before. */
     @Test
     void aPartialBatchLeavesAfterMaxDelay() throws Exception {
-        try (var harness = harness(function(OnnxRuntimeBackend.NAME, 64, Duration.ofMillis(20)), OutputMode.UNORDERED)) {
+        Duration maxDelay = Duration.ofMillis(50);
+        try (var harness = harness(function(OnnxRuntimeBackend.NAME, 64, maxDelay), OutputMode.UNORDERED)) {
             harness.open();
             for (InferenceRequest request : randomRequests(3)) {
                 harness.processElement(new StreamRecord<>(RequestRecord.of(requests.encode(request))));
             }
-            List<InferenceOutcome> outcomes = awaitOutputs(harness, 3);
-            assertThat(outcomes).allSatisfy(o -> assertThat(((InferenceResult) o.getOutcome()).getBatchSize()).isEqualTo(3));
+            List<InferenceResult> results = awaitOutputs(harness, 3).stream()
+                    .map(o -> (InferenceResult) o.getOutcome()).toList();
+            assertThat(results).hasSize(3);
+            long longestQueueMicros = results.stream().mapToLong(r -> r.getTimings().getQueueMicros()).max().orElse(0);
+            assertThat(longestQueueMicros).isGreaterThanOrEqualTo(maxDelay.toNanos() / 1000);
         }
     }
 
@@ -105,12 +111,14 @@ class InferenceFunctionTest {
             try (var harness = harness(function(GatedBackend.NAME, 1, Duration.ZERO), mode)) {
                 harness.open();
                 harness.processElement(new StreamRecord<>(RequestRecord.of(requests.encode(randomRequests(1).get(0)))));
-                harness.processElement(new StreamRecord<>(RequestRecord.of(new byte[] {42})));
+                harness.processElement(new StreamRecord<>(RequestRecord.of(new byte[] {42}))); // rejected at once, on the task thread
+                GatedBackend.awaitBatchesStarted(1);
+                runMailbox(harness); // what is ready is emitted now, in either mode
                 if (mode == OutputMode.UNORDERED) {
-                    assertThat(failure(awaitOutputs(harness, 1).get(0)).getCode()).isEqualTo(ErrorCode.UNDECODABLE);
+                    assertThat(harness.extractOutputValues()).hasSize(1);
+                    assertThat(failure(harness.extractOutputValues().get(0)).getCode()).isEqualTo(ErrorCode.UNDECODABLE);
                 } else {
-                    Thread.sleep(200); // the rejection is ready, but must wait behind the held request
-                    assertThat(harness.extractOutputValues()).isEmpty();
+                    assertThat(harness.extractOutputValues()).as("the rejection waits behind the held request").isEmpty();
                 }
                 GatedBackend.openGate();
                 harness.endInput();
@@ -141,6 +149,34 @@ class InferenceFunctionTest {
                 assertThat(failure.getId()).isEqualTo(sent.get(i).getId());
                 assertThat(failure.getMessage()).contains("injected failure");
                 assertThat(failure.getPayload()).isEqualTo(java.nio.ByteBuffer.wrap(requests.encode(sent.get(i))));
+            }
+        }
+    }
+
+    /** A backend that fails any batch holding one bad row: only that request goes to the dead-letter topic. */
+    @Test
+    void onlyTheRequestTheBackendFailsOnGoesToTheDeadLetterTopicTheRestOfItsBatchGetResults() throws Exception {
+        float poison = 666f;
+        GatedBackend.poisonRowsStartingWith(poison);
+        List<InferenceRequest> sent = randomRequests(8);
+        sent.get(3).getTensors().get(0).getData().duplicate().order(java.nio.ByteOrder.LITTLE_ENDIAN).putFloat(0, poison);
+        try (var harness = harness(function(GatedBackend.NAME, 8, Duration.ofSeconds(20)), OutputMode.ORDERED)) {
+            harness.open();
+            for (InferenceRequest request : sent) {
+                harness.processElement(new StreamRecord<>(RequestRecord.of(requests.encode(request))));
+            }
+            harness.endInput();
+            List<InferenceOutcome> outcomes = harness.extractOutputValues();
+            assertThat(outcomes).hasSize(8);
+            for (int i = 0; i < 8; i++) {
+                if (i == 3) {
+                    InferenceFailure failure = failure(outcomes.get(i));
+                    assertThat(failure.getCode()).isEqualTo(ErrorCode.BACKEND_ERROR);
+                    assertThat(failure.getId()).isEqualTo(sent.get(i).getId());
+                    assertThat(failure.getMessage()).contains("alone").contains("injected failure");
+                } else {
+                    assertThat(outcomes.get(i).getOutcome()).as("request %d", i).isInstanceOf(InferenceResult.class);
+                }
             }
         }
     }
@@ -182,7 +218,7 @@ class InferenceFunctionTest {
             for (InferenceRequest request : sent) {
                 harness.processElement(new StreamRecord<>(RequestRecord.of(requests.encode(request))));
             }
-            awaitBatchesStarted(2); // 2 + 2 held at the gate, 1 waiting to fill
+            GatedBackend.awaitBatchesStarted(2); // 2 + 2 held at the gate, 1 waiting to fill
             assertThat(GatedBackend.batchesStarted()).isEqualTo(2);
             snapshot = harness.snapshot(1, 1);
             assertThat(harness.extractOutputValues()).isEmpty();
@@ -200,29 +236,27 @@ class InferenceFunctionTest {
     }
 
     /**
-     * Small batches that leave at max delay while every buffer set is busy run as one batch when a
-     * set frees up, not one by one (each padded to its bucket on a GPU).
+     * A batch is formed when a buffer set is free, from every request that waited for it, not one
+     * small batch per max-delay (each padded to its bucket on a GPU).
      */
     @Test
-    void batchesThatWaitedForABusyBackendRunTogether() throws Exception {
+    void requestsThatWaitedForABusyBackendRunAsOneBatch() throws Exception {
         GatedBackend.closeGate();
         List<InferenceRequest> sent = randomRequests(8);
-        InferenceFunction<RequestRecord, InferenceOutcome> function = InferenceFunction.builder().setModel(MODEL.toString()).setBackend(GatedBackend.NAME)
-                .setMaxBatchSize(8).setMaxDelay(Duration.ofMillis(20)).setBuffersInFlight(1).build();
+        InferenceFunction<RequestRecord, InferenceOutcome> function = InferenceFunction.builder().setModel(MODEL.toString())
+                .setBackend(GatedBackend.NAME).setMaxBatchSize(8).setMaxDelay(Duration.ZERO).setBuffersInFlight(1).build();
         try (var harness = harness(function, OutputMode.ORDERED)) {
             harness.open();
-            for (int i = 0; i < sent.size(); i += 2) { // four batches of two, each leaving at max delay
+            harness.processElement(new StreamRecord<>(RequestRecord.of(requests.encode(sent.get(0)))));
+            GatedBackend.awaitBatchesStarted(1); // it holds the only buffer set, at the gate
+            for (int i = 1; i < sent.size(); i++) {
                 harness.processElement(new StreamRecord<>(RequestRecord.of(requests.encode(sent.get(i)))));
-                harness.processElement(new StreamRecord<>(RequestRecord.of(requests.encode(sent.get(i + 1)))));
-                Thread.sleep(100);
             }
-            awaitBatchesStarted(1);
-            assertThat(GatedBackend.batchesStarted()).as("the first batch holds the only buffer set").isEqualTo(1);
             GatedBackend.openGate();
             harness.endInput();
             List<Integer> batchSizes = harness.extractOutputValues().stream()
                     .map(o -> ((InferenceResult) o.getOutcome()).getBatchSize()).toList();
-            assertThat(batchSizes).containsExactly(2, 2, 6, 6, 6, 6, 6, 6);
+            assertThat(batchSizes).containsExactly(1, 7, 7, 7, 7, 7, 7, 7);
             assertThat(GatedBackend.batchesStarted()).isEqualTo(2);
         }
     }
@@ -243,26 +277,24 @@ class InferenceFunctionTest {
                 new AsyncWaitOperatorFactory<>(function, 30_000, 20, mode), RequestRecordTypeInfo.Serializer.INSTANCE);
     }
 
-    /** Batches start on the function's dispatcher thread, a moment after the task handed them on. */
-    private static void awaitBatchesStarted(int count) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (GatedBackend.batchesStarted() < count && System.nanoTime() < deadline) {
-            Thread.sleep(5);
-        }
-    }
-
     /** Lets the harness's mailbox run until {@code count} outcomes are out. */
     private static List<InferenceOutcome> awaitOutputs(
             OneInputStreamOperatorTestHarness<RequestRecord, InferenceOutcome> harness, int count) throws Exception {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (harness.extractOutputValues().size() < count && System.nanoTime() < deadline) {
-            for (var mail = harness.getTaskMailbox().tryTake(TaskMailbox.MIN_PRIORITY); mail.isPresent();
-                    mail = harness.getTaskMailbox().tryTake(TaskMailbox.MIN_PRIORITY)) {
-                mail.get().run(); // completions reach the output through the task's mailbox
-            }
+            runMailbox(harness);
             Thread.sleep(5);
         }
         return new ArrayList<>(harness.extractOutputValues());
+    }
+
+    /** Runs the mails waiting now: completions reach the output through the task's mailbox. */
+    private static void runMailbox(OneInputStreamOperatorTestHarness<RequestRecord, InferenceOutcome> harness)
+            throws Exception {
+        for (var mail = harness.getTaskMailbox().tryTake(TaskMailbox.MIN_PRIORITY); mail.isPresent();
+                mail = harness.getTaskMailbox().tryTake(TaskMailbox.MIN_PRIORITY)) {
+            mail.get().run();
+        }
     }
 
     private static List<InferenceRequest> randomRequests(int n) throws Exception {

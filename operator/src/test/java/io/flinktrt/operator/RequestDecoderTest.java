@@ -83,8 +83,14 @@ class RequestDecoderTest {
 
     @Test
     void acceptsASampleShapeWithOrWithoutALeadingBatchOfOne() throws Exception {
-        decoder.decode(codec.encode(request(List.of(2L, 3L), floats(6))));
-        decoder.decode(codec.encode(request(List.of(1L, 2L, 3L), floats(6))));
+        ByteBuffer x = floats(6);
+        x.putFloat(20, 7.5f);
+        for (List<Long> shape : List.of(List.of(2L, 3L), List.of(1L, 2L, 3L))) {
+            DecodedRequest decoded = decoder.decode(codec.encode(request(shape, x)));
+            assertThat(decoded.inputs()[1]).as("shape %s", shape).isEqualTo(x.duplicate().position(0));
+            assertThat(decoded.inputs()[1].order(ByteOrder.LITTLE_ENDIAN).getFloat(decoded.inputs()[1].position() + 20))
+                    .isEqualTo(7.5f);
+        }
     }
 
     @Test
@@ -116,7 +122,13 @@ class RequestDecoderTest {
         ByteBuffer inf = floats(6);
         inf.putFloat(4, Float.POSITIVE_INFINITY);
         RequestDecoder lenient = decoder(TWO_INPUTS, new RequestLimits(1 << 20, 8, 1 << 16, false, 1 << 20, 1 << 20));
-        lenient.decode(codec.encode(request(List.of(2L, 3L), inf)));
+        DecodedRequest decoded = lenient.decode(codec.encode(request(List.of(2L, 3L), inf)));
+        ByteBuffer x = decoded.inputs()[1].order(ByteOrder.LITTLE_ENDIAN);
+        assertThat(x.getFloat(x.position() + 4)).isEqualTo(Float.POSITIVE_INFINITY);
+        assertThatThrownBy(() -> decoder.decode(codec.encode(request(List.of(2L, 3L), inf))))
+                .as("the same request where the limit rejects non-finite values")
+                .isInstanceOfSatisfying(RequestRejectedException.class,
+                        e -> assertThat(e.code()).isEqualTo(ErrorCode.NON_FINITE_INPUT));
     }
 
     @Test

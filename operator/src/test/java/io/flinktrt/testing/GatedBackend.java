@@ -21,8 +21,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * ONNX Runtime behind a gate the test controls, like Flink's {@code LazyAsyncFunction}: batches
- * wait for permits, can be slowed down or made to fail, and the backend counts what it saw. State
- * is static because Flink instantiates the function (and so the runner) itself.
+ * wait for permits, can be slowed down or made to fail (all of them, or those holding a poisoned
+ * row), and the backend counts what it saw. It has no buffer sets of its own: how many batches
+ * may be in flight is the real runner's business, so the counts show what the operator did with
+ * them. State is static because Flink instantiates the function (and so the runner) itself.
  */
 public final class GatedBackend implements InferenceBackend {
 
@@ -32,7 +34,10 @@ public final class GatedBackend implements InferenceBackend {
     private static volatile boolean gateOpen = true;
     private static volatile boolean failing;
     private static volatile Duration delay = Duration.ZERO;
+    private static volatile float poison = Float.NaN;
+    private static volatile int bucket = 1;
     private static final AtomicInteger BATCHES_STARTED = new AtomicInteger();
+    private static final Object STARTED = new Object();
     private static final AtomicInteger ROWS_IN_FLIGHT = new AtomicInteger();
     private static final AtomicInteger MAX_ROWS_IN_FLIGHT = new AtomicInteger();
     private static final AtomicInteger ACQUIRE_WAITS = new AtomicInteger();
@@ -42,6 +47,8 @@ public final class GatedBackend implements InferenceBackend {
         gateOpen = true;
         failing = false;
         delay = Duration.ZERO;
+        poison = Float.NaN;
+        bucket = 1;
         PERMITS.drainPermits();
         BATCHES_STARTED.set(0);
         ROWS_IN_FLIGHT.set(0);
@@ -67,6 +74,16 @@ public final class GatedBackend implements InferenceBackend {
         failing = fail;
     }
 
+    /** From now on a batch fails when one of its rows has {@code marker} as its first input value. */
+    public static void poisonRowsStartingWith(float marker) {
+        poison = marker;
+    }
+
+    /** From now on batches report their rows as computed in multiples of {@code rows}, as a GPU's buckets pad them. */
+    public static void padBatchesTo(int rows) {
+        bucket = rows;
+    }
+
     public static void delayEachBatch(Duration perBatch) {
         delay = perBatch;
     }
@@ -75,12 +92,26 @@ public final class GatedBackend implements InferenceBackend {
         return BATCHES_STARTED.get();
     }
 
-    /** Most rows held by started, unfinished batches at any moment. */
+    /** Waits until {@code count} batches have started since the last {@link #reset}. */
+    public static void awaitBatchesStarted(int count) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        synchronized (STARTED) {
+            while (BATCHES_STARTED.get() < count) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    throw new AssertionError("Only " + BATCHES_STARTED.get() + " of " + count + " batches started");
+                }
+                STARTED.wait(Math.max(1, left / 1_000_000));
+            }
+        }
+    }
+
+    /** Most rows held by batches at any moment, from their run until their buffers are released. */
     public static int maxRowsInFlight() {
         return MAX_ROWS_IN_FLIGHT.get();
     }
 
-    /** How often a caller found every buffer set busy and had to wait. */
+    /** How often a caller asked for buffers while it held every set the runner has, and so had to wait. */
     public static int acquireWaits() {
         return ACQUIRE_WAITS.get();
     }
@@ -114,12 +145,13 @@ public final class GatedBackend implements InferenceBackend {
 
     private static final class GatedRunner implements ModelRunner {
         private final ModelRunner inner;
-        private final Semaphore freeSets;
+        private final int sets;
+        private final AtomicInteger setsHeld = new AtomicInteger();
         private final ExecutorService gateThread = Executors.newSingleThreadExecutor();
 
         GatedRunner(ModelRunner inner, int sets) {
             this.inner = inner;
-            this.freeSets = new Semaphore(sets);
+            this.sets = sets;
         }
 
         @Override
@@ -134,11 +166,12 @@ public final class GatedBackend implements InferenceBackend {
 
         @Override
         public BatchBuffers acquire() throws InterruptedException {
-            if (!freeSets.tryAcquire()) {
+            if (setsHeld.get() >= sets) {
                 ACQUIRE_WAITS.incrementAndGet();
-                freeSets.acquire();
             }
-            return new GatedBuffers(inner.acquire(), freeSets);
+            BatchBuffers buffers = inner.acquire(); // the real runner's sets: it waits here while all are held
+            setsHeld.incrementAndGet();
+            return new GatedBuffers(buffers);
         }
 
         @Override
@@ -149,11 +182,10 @@ public final class GatedBackend implements InferenceBackend {
 
         private final class GatedBuffers implements BatchBuffers {
             private final BatchBuffers buffers;
-            private final Semaphore freeSets;
+            private int rowsHeld;
 
-            GatedBuffers(BatchBuffers buffers, Semaphore freeSets) {
+            GatedBuffers(BatchBuffers buffers) {
                 this.buffers = buffers;
-                this.freeSets = freeSets;
             }
 
             @Override
@@ -168,14 +200,31 @@ public final class GatedBackend implements InferenceBackend {
 
             @Override
             public CompletableFuture<BatchRun> run(int rows) {
-                BATCHES_STARTED.incrementAndGet();
-                MAX_ROWS_IN_FLIGHT.accumulateAndGet(ROWS_IN_FLIGHT.addAndGet(rows), Math::max);
-                return CompletableFuture.runAsync(() -> pass(), gateThread)
+                ROWS_IN_FLIGHT.addAndGet(rows - rowsHeld); // a failed batch's halves rerun on the same buffers
+                rowsHeld = rows;
+                MAX_ROWS_IN_FLIGHT.accumulateAndGet(ROWS_IN_FLIGHT.get(), Math::max);
+                synchronized (STARTED) {
+                    BATCHES_STARTED.incrementAndGet();
+                    STARTED.notifyAll();
+                }
+                boolean poisoned = poisoned(rows);
+                int padded = (rows + bucket - 1) / bucket * bucket;
+                return CompletableFuture.runAsync(() -> pass(poisoned), gateThread)
                         .thenCompose(ignored -> buffers.run(rows))
-                        .whenComplete((run, error) -> ROWS_IN_FLIGHT.addAndGet(-rows));
+                        .thenApply(run -> new BatchRun(run.rows(), padded, run.computeNanos()));
             }
 
-            private void pass() {
+            private boolean poisoned(int rows) {
+                int rowBytes = signature().inputs().get(0).sampleBytes();
+                for (int row = 0; row < rows; row++) {
+                    if (buffers.input(0).getFloat(row * rowBytes) == poison) {
+                        return true;
+                    }
+                }
+                return false;
+            }
+
+            private void pass(boolean poisoned) {
                 try {
                     if (!gateOpen) {
                         PERMITS.acquire();
@@ -185,15 +234,16 @@ public final class GatedBackend implements InferenceBackend {
                     Thread.currentThread().interrupt();
                     throw new CompletionException(new BackendException("gated backend closed"));
                 }
-                if (failing) {
+                if (failing || poisoned) {
                     throw new CompletionException(new BackendException("injected failure (GatedBackend)"));
                 }
             }
 
             @Override
             public void release() {
+                ROWS_IN_FLIGHT.addAndGet(-rowsHeld);
+                setsHeld.decrementAndGet();
                 buffers.release();
-                freeSets.release();
             }
         }
     }

@@ -41,6 +41,7 @@ final class RunningBatch<P, OUT> {
     private Throwable firstError;
     private int failedRuns;
     private int failedRecords;
+    private int answeredRecords;
 
     RunningBatch(BatchScheduler<P, OUT> scheduler, List<ScheduledRecord<P, OUT>> records, BatchBuffers buffers,
                  long rowBytes) {
@@ -114,6 +115,7 @@ final class RunningBatch<P, OUT> {
                 continue;
             }
             if (record.complete(output)) {
+                answeredRecords++;
                 listener.recordDone((startNanos - record.arrivalNanos) / 1000, (done - record.arrivalNanos) / 1000);
             }
         }
@@ -165,9 +167,9 @@ final class RunningBatch<P, OUT> {
     private void finish() {
         buffers.release();
         if (firstError != null) {
-            String line = String.format("%s: the backend failed a batch of %d records (%s); after %d failed run(s) of"
-                            + " it and its halves, %d record(s) failed, the others got their results",
-                    scheduler.name, records.size(), rootMessage(firstError), failedRuns, failedRecords);
+            String line = String.format("%s: the backend failed a batch of %d records (%s); retried in halves"
+                            + " (%d failed run(s)): %d record(s) failed, %d got results",
+                    scheduler.name, records.size(), rootMessage(firstError), failedRuns, failedRecords, answeredRecords);
             if (TRACE_LOGGED.compareAndSet(false, true)) {
                 LOG.warn(line, firstError);
             } else {
