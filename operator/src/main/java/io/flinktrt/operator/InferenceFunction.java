@@ -6,6 +6,7 @@ import io.flinktrt.backend.ModelSignature;
 import io.flinktrt.operator.batching.BatchScheduler;
 import io.flinktrt.operator.batching.BatchingConfig;
 import io.flinktrt.operator.batching.RowFailedException;
+import io.flinktrt.operator.batching.ScheduledRecord;
 import io.flinktrt.schema.ErrorCode;
 
 import org.apache.flink.api.common.functions.OpenContext;
@@ -21,14 +22,14 @@ import org.slf4j.LoggerFactory;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
  * Runs a model on a stream, in batches: each record is prepared by the {@link InferenceTranslator}
  * on the task thread, queued in the slot's {@link BatchScheduler}, and emitted when its batch
- * completes (see docs/architecture.md for the whole path).
+ * completes (see docs/architecture.md for the whole path). Per record the operator adds one object
+ * ({@code InFlight}) to what the translator prepares.
  *
  * <p>Each record's {@link ResultFuture} stays open until its batch completes, so records still in
  * flight sit in Flink's async operator queue: a checkpoint stores them and a restore replays them.
@@ -54,8 +55,8 @@ public final class InferenceFunction<IN, OUT> extends RichAsyncFunction<IN, OUT>
     private transient ModelSignature signature;
     private transient BatchScheduler<Object, OUT> scheduler;
     private transient InferenceMetrics metrics;
-    /** Records submitted and not yet emitted, with their place in the scheduler (a timeout completes it). */
-    private transient Map<ResultFuture<OUT>, CompletableFuture<OUT>> inFlight;
+    /** Records submitted and not yet emitted, by their Flink future (a timeout completes them). */
+    private transient Map<ResultFuture<OUT>, InFlight> inFlight;
 
     @SuppressWarnings("unchecked")
     InferenceFunction(InferenceConfig config, InferenceTranslator<IN, ?, OUT> translator) {
@@ -120,16 +121,16 @@ public final class InferenceFunction<IN, OUT> extends RichAsyncFunction<IN, OUT>
                     "The translator could not prepare this record: " + e));
             return;
         }
-        CompletableFuture<OUT> scheduled = scheduler.submit(prepared, arrival);
-        inFlight.put(result, scheduled);
-        scheduled.whenComplete((output, error) -> emit(input, prepared, result, output, error));
+        InFlight record = new InFlight(input, prepared, result, arrival);
+        inFlight.put(result, record);
+        scheduler.submit(record);
     }
 
     @Override
     public void timeout(IN input, ResultFuture<OUT> result) {
-        CompletableFuture<OUT> scheduled = inFlight.get(result);
-        if (scheduled != null) { // else its result is on its way out
-            scheduled.completeExceptionally(new TimedOut("No result within " + config.timeout()
+        InFlight record = inFlight.get(result);
+        if (record != null) { // else its result is on its way out
+            record.fail(new TimedOut("No result within " + config.timeout()
                     + "; the backend is slower than the stream or stalled."));
         }
     }
@@ -139,18 +140,35 @@ public final class InferenceFunction<IN, OUT> extends RichAsyncFunction<IN, OUT>
         result.complete(Collections.singletonList(translator.rejected(input, rejection)));
     }
 
-    /** Emits a record's output, or its failure; on whichever thread completed it, exactly once. */
-    private void emit(IN input, Object prepared, ResultFuture<OUT> result, OUT output, Throwable error) {
-        inFlight.remove(result);
-        if (error == null) {
-            result.complete(Collections.singletonList(output));
-            return;
+    /**
+     * A record in the scheduler, with what Flink waits on; it emits the record's output or its
+     * failure, on whichever thread completed it (exactly once): the one place a record leaves.
+     */
+    private final class InFlight extends ScheduledRecord<Object, OUT> {
+        private final IN input;
+        private final ResultFuture<OUT> result;
+
+        InFlight(IN input, Object prepared, ResultFuture<OUT> result, long arrivalNanos) {
+            super(prepared, arrivalNanos);
+            this.input = input;
+            this.result = result;
         }
-        ErrorCode code = error instanceof TimedOut ? ErrorCode.TIMEOUT : ErrorCode.BACKEND_ERROR;
-        metrics.failed(code);
-        String message = error instanceof TimedOut || error instanceof RowFailedException
-                ? error.getMessage() : error.toString();
-        result.complete(Collections.singletonList(translator.failed(input, prepared, code, message)));
+
+        @Override
+        protected void onOutput(OUT output) {
+            inFlight.remove(result);
+            result.complete(Collections.singletonList(output));
+        }
+
+        @Override
+        protected void onFailure(Throwable error) {
+            inFlight.remove(result);
+            ErrorCode code = error instanceof TimedOut ? ErrorCode.TIMEOUT : ErrorCode.BACKEND_ERROR;
+            metrics.failed(code);
+            String message = error instanceof TimedOut || error instanceof RowFailedException
+                    ? error.getMessage() : error.toString();
+            result.complete(Collections.singletonList(translator.failed(input, record(), code, message)));
+        }
     }
 
     /** Completes a record's future when Flink's timeout fires first. */

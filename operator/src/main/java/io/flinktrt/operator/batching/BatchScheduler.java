@@ -70,31 +70,56 @@ public final class BatchScheduler<P, OUT> implements AutoCloseable {
         batcher.start();
     }
 
-    /** {@link #submit(Object, long)} with the record arriving now. */
+    /**
+     * Queues a record, arriving now, for the next batch; never blocks. The future completes with
+     * its output once its batch has run, or exceptionally with a {@link RowFailedException}.
+     * Completing or cancelling it first (a timeout) takes the record out of the queue.
+     */
     public CompletableFuture<OUT> submit(P record) {
-        return submit(record, System.nanoTime());
+        FutureRecord<P, OUT> scheduled = new FutureRecord<>(record, System.nanoTime());
+        submit(scheduled);
+        return scheduled.future;
     }
 
     /**
-     * Queues a record for the next batch; never blocks. The future completes with its output once
-     * its batch has run, or exceptionally with a {@link RowFailedException}. Completing or
-     * cancelling it first (a timeout) takes the record out of the queue.
-     *
-     * @param arrivalNanos when the record arrived ({@link System#nanoTime()}); max-delay counts from it
+     * Queues a record for the next batch; never blocks. It completes through its own
+     * {@link ScheduledRecord#onOutput} or {@link ScheduledRecord#onFailure}.
      */
-    public CompletableFuture<OUT> submit(P record, long arrivalNanos) {
-        ScheduledRecord<P, OUT> scheduled = new ScheduledRecord<>(record, arrivalNanos);
+    public void submit(ScheduledRecord<P, OUT> scheduled) {
         lock.lock();
         try {
             if (closed) {
-                scheduled.completeExceptionally(new IllegalStateException("Batch scheduler " + name + " is closed"));
+                scheduled.fail(new IllegalStateException("Batch scheduler " + name + " is closed"));
             } else if (queue.add(scheduled)) {
                 changed.signal();
             }
         } finally {
             lock.unlock();
         }
-        return scheduled;
+    }
+
+    /** A record whose caller holds a {@link CompletableFuture}; completing that first leaves the record out. */
+    private static final class FutureRecord<P, OUT> extends ScheduledRecord<P, OUT> {
+        final CompletableFuture<OUT> future = new CompletableFuture<>();
+
+        FutureRecord(P record, long arrivalNanos) {
+            super(record, arrivalNanos);
+        }
+
+        @Override
+        public boolean isDone() {
+            return super.isDone() || future.isDone();
+        }
+
+        @Override
+        protected void onOutput(OUT output) {
+            future.complete(output);
+        }
+
+        @Override
+        protected void onFailure(Throwable error) {
+            future.completeExceptionally(error);
+        }
     }
 
     /** The batcher thread: a free buffer set first, then the batch that is due, then the next. */

@@ -76,7 +76,7 @@ final class RunningBatch<P, OUT> {
             try {
                 scheduler.codec.putRow(record.record, buffers, row);
             } catch (RuntimeException e) { // its row is computed anyway, and skipped when read
-                record.completeExceptionally(new RowFailedException("Could not write this record into the batch: " + e, e));
+                record.fail(new RowFailedException("Could not write this record into the batch: " + e, e));
             }
         }
     }
@@ -111,7 +111,7 @@ final class RunningBatch<P, OUT> {
             try {
                 output = scheduler.codec.readRow(record.record, buffers, row, info);
             } catch (RuntimeException e) {
-                record.completeExceptionally(new RowFailedException("Could not read this record's outputs: " + e, e));
+                record.fail(new RowFailedException("Could not read this record's outputs: " + e, e));
                 continue;
             }
             if (record.complete(output)) {
@@ -134,7 +134,7 @@ final class RunningBatch<P, OUT> {
                     ? "The backend failed on this record alone (its batch of " + records.size() + " failed): "
                     : "The backend failed on a batch of " + records.size() + " holding this record: ";
             for (int i = from; i < to; i++) {
-                if (records.get(i).completeExceptionally(new RowFailedException(message + rootMessage(error), error))) {
+                if (records.get(i).fail(new RowFailedException(message + rootMessage(error), error))) {
                     failedRecords++;
                 }
             }

@@ -63,7 +63,7 @@ class BatchQueueTest {
         ScheduledRecord<String, String> timedOut = record("a", 0);
         queue.add(timedOut);
         queue.add(record("b", 50 * MS));
-        timedOut.completeExceptionally(new Exception("timed out"));
+        timedOut.fail(new Exception("timed out"));
         assertThat(queue.nanosUntilDue(100 * MS)).isEqualTo(50 * MS);
         assertThat(records(queue.takeBatch())).containsExactly("b");
     }
@@ -77,7 +77,13 @@ class BatchQueueTest {
     }
 
     private static ScheduledRecord<String, String> record(String id, long arrivalNanos) {
-        return new ScheduledRecord<>(id, arrivalNanos);
+        return new ScheduledRecord<>(id, arrivalNanos) {
+            @Override
+            protected void onOutput(String output) {}
+
+            @Override
+            protected void onFailure(Throwable error) {}
+        };
     }
 
     private static List<String> records(List<ScheduledRecord<String, String>> batch) {
