@@ -2,9 +2,10 @@ package io.flinktrt.jobs.kafka;
 
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.Config;
-import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.DescribeConfigsOptions;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.record.AbstractRecords;
@@ -32,7 +33,7 @@ public final class RecordSizeLimits implements Serializable {
 
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(RecordSizeLimits.class);
-    private static final Duration ADMIN_TIMEOUT = Duration.ofSeconds(30);
+    private static final Duration ADMIN_TIMEOUT = Duration.ofSeconds(15);
     /** A batch of one record without key and headers, around its value (sizes of up to 5 bytes included). */
     static final int RECORD_OVERHEAD = sizeUpperBound(null, new byte[0]) + 4;
 
@@ -44,7 +45,8 @@ public final class RecordSizeLimits implements Serializable {
 
     /**
      * Reads the limits of {@code readTopics} and {@code writeTopics}; {@code fallback} for a topic
-     * whose configuration cannot be read (no DescribeConfigs permission, not created yet).
+     * whose configuration cannot be read (no DescribeConfigs permission, not created yet, no broker
+     * reachable from here).
      */
     public static RecordSizeLimits read(Properties client, Properties producer, List<String> readTopics,
                                         List<String> writeTopics, int fallback) {
@@ -52,22 +54,23 @@ public final class RecordSizeLimits implements Serializable {
         topics.addAll(writeTopics);
         Map<String, Integer> limits = new HashMap<>();
         try (Admin admin = Admin.create(client)) {
-            for (String topic : topics) {
-                limits.put(topic, topicLimit(admin, topic, fallback));
-            }
+            Map<ConfigResource, KafkaFuture<Config>> configs = admin.describeConfigs(
+                    topics.stream().map(topic -> new ConfigResource(ConfigResource.Type.TOPIC, topic)).toList(),
+                    new DescribeConfigsOptions().timeoutMs((int) ADMIN_TIMEOUT.toMillis())).values();
+            configs.forEach((resource, config) -> limits.put(resource.name(), topicLimit(resource.name(), config, fallback)));
+        } catch (KafkaException e) {
+            LOG.warn("Cannot read the topics' {} ({}); taking {} bytes (kafka.topic-max-message-bytes).",
+                    TopicConfig.MAX_MESSAGE_BYTES_CONFIG, rootMessage(e), fallback);
+            topics.forEach(topic -> limits.put(topic, fallback));
         }
         int requestLimit = Integer.parseInt(producer.getProperty(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, String.valueOf(1 << 20)));
         writeTopics.forEach(topic -> limits.merge(topic, requestLimit, Math::min));
         return new RecordSizeLimits(limits);
     }
 
-    private static int topicLimit(Admin admin, String topic, int fallback) {
-        ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
+    private static int topicLimit(String topic, KafkaFuture<Config> config, int fallback) {
         try {
-            Config config = admin.describeConfigs(List.of(resource),
-                    new DescribeConfigsOptions().timeoutMs((int) ADMIN_TIMEOUT.toMillis())).all().get().get(resource);
-            ConfigEntry entry = config.get(TopicConfig.MAX_MESSAGE_BYTES_CONFIG);
-            return Integer.parseInt(entry.value());
+            return Integer.parseInt(config.get().get(TopicConfig.MAX_MESSAGE_BYTES_CONFIG).value());
         } catch (Exception e) {
             if (e instanceof InterruptedException) {
                 Thread.currentThread().interrupt();
