@@ -2,7 +2,9 @@ package io.flinktrt.jobs;
 
 import io.flinktrt.jobs.kafka.OutcomeSerializer;
 import io.flinktrt.jobs.kafka.RawRequestDeserializer;
-import io.flinktrt.operator.InferenceFunction;
+import io.flinktrt.jobs.kafka.RecordSizeLimits;
+import io.flinktrt.operator.InferenceFunctionBuilder;
+import io.flinktrt.operator.RequestRecord;
 import io.flinktrt.schema.InferenceOutcome;
 
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
@@ -13,11 +15,13 @@ import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsIni
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
+import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 import org.apache.kafka.clients.producer.ProducerConfig;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Properties;
 
 /**
@@ -41,7 +45,8 @@ public final class InferenceJob {
     private final DeliveryGuarantee deliveryGuarantee;
     private final String transactionalIdPrefix;
     private final Duration checkpointInterval;
-    private final InferenceFunction<byte[], InferenceOutcome> inference;
+    private final int topicMaxMessageBytes;
+    private final InferenceFunctionBuilder inference;
 
     InferenceJob(InferenceJobBuilder b) {
         this.bootstrapServers = b.bootstrapServers;
@@ -53,6 +58,7 @@ public final class InferenceJob {
         this.deliveryGuarantee = b.deliveryGuarantee;
         this.transactionalIdPrefix = b.transactionalIdPrefix;
         this.checkpointInterval = b.checkpointInterval;
+        this.topicMaxMessageBytes = b.topicMaxMessageBytes;
         this.inference = b.inference;
     }
 
@@ -60,7 +66,11 @@ public final class InferenceJob {
         return new InferenceJobBuilder();
     }
 
-    /** Adds the job's operators to {@code env} and turns on checkpointing. */
+    /**
+     * Adds the job's operators to {@code env} and turns on checkpointing. Reads the topics' record
+     * size limits first: no outcome the job writes may be larger than its topic takes, or the sink
+     * would fail the job on it at every restart.
+     */
     public void addTo(StreamExecutionEnvironment env) {
         if (!checkpointInterval.isZero()) {
             env.enableCheckpointing(checkpointInterval.toMillis());
@@ -68,7 +78,10 @@ public final class InferenceJob {
         // No operator of the job changes a record it was given, so records pass between chained
         // operators without copies (requests are hundreds of KB for images).
         env.getConfig().enableObjectReuse();
-        KafkaSource<byte[]> source = KafkaSource.<byte[]>builder()
+        Properties producer = producerProperties();
+        RecordSizeLimits limits = RecordSizeLimits.read(clientProperties(), producer, List.of(inputTopic),
+                List.of(outputTopic, deadLetterTopic), topicMaxMessageBytes);
+        KafkaSource<RequestRecord> source = KafkaSource.<RequestRecord>builder()
                 .setBootstrapServers(bootstrapServers)
                 .setTopics(inputTopic)
                 .setGroupId(groupId)
@@ -76,16 +89,27 @@ public final class InferenceJob {
                 .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
                 .setDeserializer(new RawRequestDeserializer())
                 .build();
-        DataStream<byte[]> requests = env.fromSource(source, WatermarkStrategy.noWatermarks(), "kafka-requests")
+        DataStream<RequestRecord> requests = env.fromSource(source, WatermarkStrategy.noWatermarks(), "kafka-requests")
                 .uid("kafka-requests");
         KafkaSink<InferenceOutcome> sink = KafkaSink.<InferenceOutcome>builder()
                 .setBootstrapServers(bootstrapServers)
-                .setKafkaProducerConfig(producerProperties())
-                .setRecordSerializer(new OutcomeSerializer(outputTopic, deadLetterTopic))
+                .setKafkaProducerConfig(producer)
+                .setRecordSerializer(new OutcomeSerializer(outputTopic, deadLetterTopic, limits))
                 .setDeliveryGuarantee(deliveryGuarantee)
                 .setTransactionalIdPrefix(transactionalIdPrefix)
                 .build();
-        inference.applyTo(requests).sinkTo(sink).name("kafka-outcomes").uid("kafka-outcomes");
+        inference.setDefaultMaxRequestBytes(limits.recordBytes(inputTopic))
+                .setMaxResultBytes(limits.valueBytes(outputTopic))
+                .setMaxFailureBytes(limits.valueBytes(deadLetterTopic))
+                .build()
+                .applyTo(requests).sinkTo(sink).name("kafka-outcomes").uid("kafka-outcomes");
+    }
+
+    /** Settings of the job's own Admin client: the user's, with the brokers. */
+    private Properties clientProperties() {
+        Properties client = (Properties) kafkaProperties.clone();
+        client.putIfAbsent(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        return client;
     }
 
     /**
@@ -116,8 +140,7 @@ public final class InferenceJob {
         // Results go out as soon as a batch is done: Kafka 4 lingers 5 ms by default, a delay every
         // result would pay; the records of one inference batch are sent together anyway.
         producer.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, "0");
-        // A dead-letter record carries the request it failed on: let one as large as a request the
-        // source can fetch go out (the broker's message.max.bytes still applies).
+        // Let records as large as the topics take go out (each is kept within its topic's limit).
         producer.putIfAbsent(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, String.valueOf(MAX_FETCH_PER_PARTITION + (1 << 20)));
         if (deliveryGuarantee == DeliveryGuarantee.EXACTLY_ONCE) {
             producer.putIfAbsent(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, String.valueOf(DEFAULT_TRANSACTION_TIMEOUT.toMillis()));

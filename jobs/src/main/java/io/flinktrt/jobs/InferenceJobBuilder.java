@@ -1,8 +1,7 @@
 package io.flinktrt.jobs;
 
 import io.flinktrt.jobs.kafka.KafkaClientProperties;
-import io.flinktrt.operator.InferenceFunction;
-import io.flinktrt.schema.InferenceOutcome;
+import io.flinktrt.operator.InferenceFunctionBuilder;
 
 import org.apache.flink.configuration.ReadableConfig;
 import org.apache.flink.connector.base.DeliveryGuarantee;
@@ -26,7 +25,8 @@ public final class InferenceJobBuilder {
     DeliveryGuarantee deliveryGuarantee = InferenceJobOptions.DELIVERY_GUARANTEE.defaultValue();
     String transactionalIdPrefix = InferenceJobOptions.TRANSACTIONAL_ID_PREFIX.defaultValue();
     Duration checkpointInterval = InferenceJobOptions.CHECKPOINT_INTERVAL.defaultValue();
-    InferenceFunction<byte[], InferenceOutcome> inference;
+    int topicMaxMessageBytes = InferenceJobOptions.TOPIC_MAX_MESSAGE_BYTES.defaultValue();
+    InferenceFunctionBuilder inference;
 
     InferenceJobBuilder() {}
 
@@ -39,6 +39,7 @@ public final class InferenceJobBuilder {
         deliveryGuarantee = config.get(InferenceJobOptions.DELIVERY_GUARANTEE);
         transactionalIdPrefix = config.get(InferenceJobOptions.TRANSACTIONAL_ID_PREFIX);
         checkpointInterval = config.get(InferenceJobOptions.CHECKPOINT_INTERVAL);
+        topicMaxMessageBytes = config.get(InferenceJobOptions.TOPIC_MAX_MESSAGE_BYTES);
         return this;
     }
 
@@ -81,7 +82,21 @@ public final class InferenceJobBuilder {
         return this;
     }
 
-    public InferenceJobBuilder setInference(InferenceFunction<byte[], InferenceOutcome> inference) {
+    /**
+     * The topics' {@code max.message.bytes} where the job may not read them (DescribeConfigs): the
+     * sizes of what it writes are kept within it.
+     */
+    public InferenceJobBuilder setTopicMaxMessageBytes(int bytes) {
+        this.topicMaxMessageBytes = bytes;
+        return this;
+    }
+
+    /**
+     * The inference operator's settings. The job completes them with what its topics take: the
+     * request size limit (unless set) from the input topic, the result and failure limits from the
+     * output and dead-letter topics.
+     */
+    public InferenceJobBuilder setInference(InferenceFunctionBuilder inference) {
         this.inference = inference;
         return this;
     }
@@ -94,7 +109,8 @@ public final class InferenceJobBuilder {
     private void sanityCheck() {
         checkNotNull(bootstrapServers, "Property %s is required but not provided.",
                 InferenceJobOptions.BOOTSTRAP_SERVERS.key());
-        checkNotNull(inference, "No inference function is set: call setInference(InferenceFunction.builder()...build()).");
+        checkNotNull(inference, "No inference function is set: call setInference(InferenceFunction.builder().setModel(...)).");
+        checkArgument(topicMaxMessageBytes > 0, "%s must be positive.", InferenceJobOptions.TOPIC_MAX_MESSAGE_BYTES.key());
         checkState(!inputTopic.isBlank() && !outputTopic.isBlank() && !deadLetterTopic.isBlank(),
                 "Input, output and dead-letter topics must all be named.");
         checkState(!inputTopic.equals(outputTopic) && !inputTopic.equals(deadLetterTopic),

@@ -35,6 +35,14 @@ public final class InferenceJobOptions {
                     .defaultValue("inference-dead-letter")
                     .withDescription("Topic the InferenceFailure records go to: bad input, timeouts, backend errors.");
 
+    public static final ConfigOption<Integer> TOPIC_MAX_MESSAGE_BYTES =
+            ConfigOptions.key("kafka.topic-max-message-bytes")
+                    .intType()
+                    .defaultValue(1_048_588)
+                    .withDescription("The topics' max.message.bytes where the job may not read their configuration"
+                            + " (DescribeConfigs); default: Kafka's. Every outcome is kept within the output and"
+                            + " dead-letter topics' limits, and larger requests are refused.");
+
     public static final ConfigOption<String> GROUP_ID =
             ConfigOptions.key("kafka.group-id")
                     .stringType()

@@ -91,7 +91,7 @@ class ExactlyOnceITCase {
                     .setTransactionalIdPrefix("eo")
                     .setCheckpointInterval(Duration.ofMillis(500))
                     .setInference(InferenceFunction.builder().setModel(model.toString()).setRejectNonFinite(true).setMaxBatchSize(32)
-                            .setMaxDelay(Duration.ofMillis(5)).build())
+                            .setMaxDelay(Duration.ofMillis(5)))
                     .build()
                     .addTo(env);
             JobClient job = env.executeAsync("exactly-once");

@@ -120,8 +120,9 @@ class InferenceJobITCase {
             nan.getTensors().get(0).getData().order(ByteOrder.LITTLE_ENDIAN).putFloat(0, Float.NaN);
             send(run, nan, ErrorCode.NON_FINITE_INPUT, expected, payloads);
             run.producer.sendRaw(null, null); // a tombstone
-            run.producer.sendRaw("other-schema", new AvroCodec<>(InferenceFailure.class).encode(
-                    new InferenceFailure("x", ErrorCode.TIMEOUT, "m", "model", ByteBuffer.allocate(3))));
+            run.producer.sendRaw("other-schema", new AvroCodec<>(InferenceFailure.class).encode(InferenceFailure.newBuilder()
+                    .setId("x").setCode(ErrorCode.TIMEOUT).setMessage("m").setModel("model")
+                    .setPayload(ByteBuffer.allocate(3)).build()));
             for (int i = 10; i < 20; i++) {
                 run.producer.send(random.next("good-" + i));
             }

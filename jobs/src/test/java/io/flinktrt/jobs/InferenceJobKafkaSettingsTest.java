@@ -21,7 +21,7 @@ class InferenceJobKafkaSettingsTest {
                 .setBootstrapServers("localhost:9092")
                 .setKafkaProperties(user)
                 .setDeliveryGuarantee(guarantee)
-                .setInference(InferenceFunction.builder().setModel(TestModels.path(TestModels.MLP).toString()).build())
+                .setInference(InferenceFunction.builder().setModel(TestModels.path(TestModels.MLP).toString()))
                 .build();
     }
 

@@ -7,7 +7,8 @@ import io.flinktrt.backend.TensorSpec;
 import io.flinktrt.backend.tensorrt.GpuTestSupport;
 import io.flinktrt.backend.tensorrt.TensorRtBackend;
 import io.flinktrt.operator.InferenceFunction;
-import io.flinktrt.operator.RequestBytesTypeInfo;
+import io.flinktrt.operator.RequestRecord;
+import io.flinktrt.operator.RequestRecordTypeInfo;
 import io.flinktrt.schema.DataType;
 import io.flinktrt.schema.InferenceOutcome;
 import io.flinktrt.schema.InferenceRequest;
@@ -101,11 +102,11 @@ class JobRestartGpuTest {
         conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, RESTARTS);
         conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(10));
         StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1, conf);
-        InferenceFunction<byte[], InferenceOutcome> function = InferenceFunction.builder().setModel(model.toString())
+        InferenceFunction<RequestRecord, InferenceOutcome> function = InferenceFunction.builder().setModel(model.toString())
                 .setBackend(BACKEND).setDevice(DEVICE).setMaxBatchSize(MAX_BATCH)
                 .setMaxDelay(Duration.ofMillis(5)).setBuffersInFlight(2).setCapacity(128)
                 .setTimeout(Duration.ofSeconds(60)).build();
-        function.applyTo(env.fromSequence(0, REQUESTS - 1).map(new Request()).returns(RequestBytesTypeInfo.INSTANCE))
+        function.applyTo(env.fromSequence(0, REQUESTS - 1).map(new Request()).returns(RequestRecordTypeInfo.INSTANCE))
                 .map(new FailEveryAttemptButTheLast())
                 .sinkTo(new DiscardingSink<>());
 
@@ -161,19 +162,19 @@ class JobRestartGpuTest {
         return sizes;
     }
 
-    private static final class Request extends RichMapFunction<Long, byte[]> {
+    private static final class Request extends RichMapFunction<Long, RequestRecord> {
         private transient RandomRequests random;
         private transient AvroCodec<InferenceRequest> codec;
 
         @Override
-        public byte[] map(Long i) {
+        public RequestRecord map(Long i) {
             if (random == null) {
                 ModelSignature mlp = new ModelSignature(TestModels.MLP, "",
                         List.of(new TensorSpec("x", DataType.FLOAT32, new long[] {16})), List.of(), 32);
                 random = new RandomRequests(mlp, 100, 7);
                 codec = new AvroCodec<>(InferenceRequest.class);
             }
-            return codec.encode(random.next("r" + i));
+            return RequestRecord.of(codec.encode(random.next("r" + i)));
         }
     }
 

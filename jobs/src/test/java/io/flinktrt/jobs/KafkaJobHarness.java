@@ -6,6 +6,8 @@ import io.flinktrt.jobs.local.RequestProducer;
 import io.flinktrt.operator.InferenceFunctionBuilder;
 
 import org.apache.flink.api.common.JobStatus;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
@@ -44,7 +46,10 @@ final class KafkaJobHarness implements AutoCloseable {
         this.deadLetter = name + "-dead-letter";
         this.client = client;
         EmbeddedKafka.createTopics(client, partitions, List.of(input, output, deadLetter));
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        // A test job fails at its first error instead of restarting, so no error hides behind a replay.
+        Configuration noRestarts = new Configuration();
+        noRestarts.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(noRestarts);
         env.setParallelism(partitions);
         customize.apply(InferenceJob.builder()
                         .setBootstrapServers(kafka.bootstrapServers())
@@ -52,7 +57,7 @@ final class KafkaJobHarness implements AutoCloseable {
                         .setTopics(input, output, deadLetter)
                         .setGroupId(name)
                         .setCheckpointInterval(Duration.ofSeconds(1))
-                        .setInference(inference.build()))
+                        .setInference(inference))
                 .build()
                 .addTo(env);
         this.job = env.executeAsync(name);

@@ -114,7 +114,7 @@ class SavepointITCase {
                 // Room for all of them in the async queue: with it full, the source task cannot take the savepoint.
                 .setInference(InferenceFunction.builder().setModel(TestModels.path(TestModels.MLP).toString())
                         .setBackend(GatedBackend.NAME).setMaxBatchSize(4).setMaxDelay(Duration.ofMillis(5))
-                        .setCapacity(64).setTimeout(Duration.ofMinutes(2)).build())
+                        .setCapacity(64).setTimeout(Duration.ofMinutes(2)))
                 .build()
                 .addTo(env);
         return env.executeAsync("savepoint");

@@ -155,7 +155,7 @@ class SecurityITCase {
                 .setKafkaProperties(client)
                 .setTopics(name + "-requests", name + "-results", name + "-dead-letter")
                 .setGroupId(name)
-                .setInference(InferenceFunction.builder().setModel(TestModels.path(TestModels.MLP).toString()).build())
+                .setInference(InferenceFunction.builder().setModel(TestModels.path(TestModels.MLP).toString()))
                 .build();
     }
 

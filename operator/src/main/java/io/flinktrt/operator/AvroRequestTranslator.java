@@ -13,10 +13,11 @@ import java.nio.ByteBuffer;
 
 /**
  * Our Kafka wire format: serialized {@code InferenceRequest}s in, {@code InferenceOutcome}s out
- * (a result, or a failure for the dead-letter topic carrying the request's bytes). Tensor bytes are
- * read in place from the record and copied once, into the batch.
+ * (a result, or a failure for the dead-letter topic carrying the request's bytes and where it was
+ * read). Tensor bytes are read in place from the record and copied once, into the batch. Every
+ * outcome fits the limits the sink takes.
  */
-public final class AvroRequestTranslator implements InferenceTranslator<byte[], PendingRequest, InferenceOutcome> {
+public final class AvroRequestTranslator implements InferenceTranslator<RequestRecord, PendingRequest, InferenceOutcome> {
 
     private static final long serialVersionUID = 1L;
 
@@ -24,6 +25,7 @@ public final class AvroRequestTranslator implements InferenceTranslator<byte[], 
     private transient ModelSignature signature;
     private transient RequestDecoder decoder;
     private transient ResultEncoder encoder;
+    private transient Outcomes failures;
 
     public AvroRequestTranslator(RequestLimits limits) {
         this.limits = limits;
@@ -32,14 +34,15 @@ public final class AvroRequestTranslator implements InferenceTranslator<byte[], 
     @Override
     public void open(ModelSignature signature, String backendName) {
         this.signature = signature;
-        this.decoder = new RequestDecoder(signature, limits);
         this.encoder = new ResultEncoder(signature, backendName);
+        this.decoder = new RequestDecoder(signature, limits, encoder);
+        this.failures = new Outcomes(signature.modelName(), limits.maxFailureBytes());
     }
 
     @Override
-    public PendingRequest prepare(byte[] payload) throws RequestRejectedException {
+    public PendingRequest prepare(RequestRecord record) throws RequestRejectedException {
         long arrival = System.nanoTime();
-        return new PendingRequest(decoder.decode(payload), payload, arrival);
+        return new PendingRequest(decoder.decode(record.payload()), arrival);
     }
 
     @Override
@@ -62,14 +65,13 @@ public final class AvroRequestTranslator implements InferenceTranslator<byte[], 
     }
 
     @Override
-    public InferenceOutcome rejected(byte[] payload, RequestRejectedException rejection) {
-        return Outcomes.failure(rejection.requestId(), rejection.code(), rejection.getMessage(), signature.modelName(),
-                payload);
+    public InferenceOutcome rejected(RequestRecord record, RequestRejectedException rejection) {
+        return failures.failure(rejection.requestId(), rejection.code(), rejection.getMessage(), record);
     }
 
     @Override
-    public InferenceOutcome failed(byte[] payload, PendingRequest pending, ErrorCode code, String message) {
-        return Outcomes.failure(pending.request().id(), code, message, signature.modelName(), payload);
+    public InferenceOutcome failed(RequestRecord record, PendingRequest pending, ErrorCode code, String message) {
+        return failures.failure(pending.request().id(), code, message, record);
     }
 
     @Override

@@ -22,6 +22,7 @@ public final class InferenceFunctionBuilder {
     private final Configuration options = new Configuration();
     private final Map<String, String> backendOptions = new HashMap<>();
     private boolean checkModelExists = true;
+    private int defaultMaxRequestBytes = InferenceOptions.MAX_REQUEST_BYTES.defaultValue();
 
     InferenceFunctionBuilder() {}
 
@@ -32,7 +33,8 @@ public final class InferenceFunctionBuilder {
                 InferenceOptions.MAX_BATCH_SIZE, InferenceOptions.MAX_DELAY, InferenceOptions.BUFFERS_IN_FLIGHT,
                 InferenceOptions.CAPACITY, InferenceOptions.TIMEOUT, InferenceOptions.ORDERED,
                 InferenceOptions.MAX_REQUEST_BYTES, InferenceOptions.MAX_TENSORS,
-                InferenceOptions.MAX_TENSOR_ELEMENTS, InferenceOptions.REJECT_NON_FINITE}) {
+                InferenceOptions.MAX_TENSOR_ELEMENTS, InferenceOptions.REJECT_NON_FINITE,
+                InferenceOptions.MAX_RESULT_BYTES, InferenceOptions.MAX_FAILURE_BYTES}) {
             copy(config, option);
         }
         return this;
@@ -92,6 +94,24 @@ public final class InferenceFunctionBuilder {
         return this;
     }
 
+    /** The request size limit unless {@link #setMaxRequestBytes} or the option set one: what the source can carry. */
+    public InferenceFunctionBuilder setDefaultMaxRequestBytes(int bytes) {
+        defaultMaxRequestBytes = bytes;
+        return this;
+    }
+
+    /** The largest encoded result the sink takes (the Kafka job sets the output topic's). */
+    public InferenceFunctionBuilder setMaxResultBytes(int bytes) {
+        options.set(InferenceOptions.MAX_RESULT_BYTES, bytes);
+        return this;
+    }
+
+    /** The largest encoded failure the sink takes (the Kafka job sets the dead-letter topic's). */
+    public InferenceFunctionBuilder setMaxFailureBytes(int bytes) {
+        options.set(InferenceOptions.MAX_FAILURE_BYTES, bytes);
+        return this;
+    }
+
     public InferenceFunctionBuilder setRejectNonFinite(boolean reject) {
         options.set(InferenceOptions.REJECT_NON_FINITE, reject);
         return this;
@@ -113,12 +133,18 @@ public final class InferenceFunctionBuilder {
     }
 
     /** The function on our Kafka wire format: serialized {@code InferenceRequest}s in, outcomes out. */
-    public InferenceFunction<byte[], InferenceOutcome> build() {
-        return build(new AvroRequestTranslator(new RequestLimits(
-                options.get(InferenceOptions.MAX_REQUEST_BYTES),
+    public InferenceFunction<RequestRecord, InferenceOutcome> build() {
+        return build(new AvroRequestTranslator(limits()));
+    }
+
+    private RequestLimits limits() {
+        return new RequestLimits(
+                options.getOptional(InferenceOptions.MAX_REQUEST_BYTES).orElse(defaultMaxRequestBytes),
                 options.get(InferenceOptions.MAX_TENSORS),
                 options.get(InferenceOptions.MAX_TENSOR_ELEMENTS),
-                options.get(InferenceOptions.REJECT_NON_FINITE))));
+                options.get(InferenceOptions.REJECT_NON_FINITE),
+                options.getOptional(InferenceOptions.MAX_RESULT_BYTES).orElse(RequestLimits.UNLIMITED),
+                options.getOptional(InferenceOptions.MAX_FAILURE_BYTES).orElse(RequestLimits.UNLIMITED));
     }
 
     /** The function on the user's own types, which {@code translator} turns into rows and back. */
@@ -157,10 +183,14 @@ public final class InferenceFunctionBuilder {
         checkArgument(options.get(InferenceOptions.TIMEOUT).compareTo(options.get(InferenceOptions.MAX_DELAY)) > 0,
                 "%s must be longer than %s, or every request that waits for a batch times out.",
                 InferenceOptions.TIMEOUT.key(), InferenceOptions.MAX_DELAY.key());
-        checkArgument(options.get(InferenceOptions.MAX_REQUEST_BYTES) > 0
-                        && options.get(InferenceOptions.MAX_TENSORS) > 0
-                        && options.get(InferenceOptions.MAX_TENSOR_ELEMENTS) > 0,
+        RequestLimits limits = limits();
+        checkArgument(limits.maxRequestBytes() > 0 && limits.maxTensors() > 0 && limits.maxTensorElements() > 0,
                 "Request limits (%s, %s, %s) must be positive.", InferenceOptions.MAX_REQUEST_BYTES.key(),
                 InferenceOptions.MAX_TENSORS.key(), InferenceOptions.MAX_TENSOR_ELEMENTS.key());
+        checkArgument(limits.maxResultBytes() > 0, "%s must be positive.", InferenceOptions.MAX_RESULT_BYTES.key());
+        checkArgument(limits.maxFailureBytes() >= Outcomes.MIN_FAILURE_BYTES,
+                "%s is %s; a failure needs at least %s bytes (code, message, model, source) besides the request it"
+                        + " carries: raise the dead-letter topic's max.message.bytes.",
+                InferenceOptions.MAX_FAILURE_BYTES.key(), limits.maxFailureBytes(), Outcomes.MIN_FAILURE_BYTES);
     }
 }

@@ -76,7 +76,25 @@ public final class InferenceOptions {
             ConfigOptions.key("inference.max-request-bytes")
                     .intType()
                     .defaultValue(16 << 20)
-                    .withDescription("Larger records go to the dead-letter topic (REQUEST_TOO_LARGE) undecoded.");
+                    .withDescription("Larger records go to the dead-letter topic (REQUEST_TOO_LARGE) undecoded. The Kafka"
+                            + " job's default is the input topic's max.message.bytes.");
+
+    public static final ConfigOption<Integer> MAX_RESULT_BYTES =
+            ConfigOptions.key("inference.max-result-bytes")
+                    .intType()
+                    .noDefaultValue()
+                    .withDescription("Largest encoded result the sink takes; a request whose result could be larger"
+                            + " (its id and metadata are copied into it) goes to the dead-letter topic as"
+                            + " RESULT_TOO_LARGE without running. Unset: no limit; the Kafka job sets the output"
+                            + " topic's (max.message.bytes, and the producer's max.request.size).");
+
+    public static final ConfigOption<Integer> MAX_FAILURE_BYTES =
+            ConfigOptions.key("inference.max-failure-bytes")
+                    .intType()
+                    .noDefaultValue()
+                    .withDescription("Largest encoded failure the sink takes; a failure that would be larger keeps"
+                            + " only the first bytes of its request (truncated = true, payloadSize the whole)."
+                            + " Unset: no limit; the Kafka job sets the dead-letter topic's.");
 
     public static final ConfigOption<Integer> MAX_TENSORS =
             ConfigOptions.key("inference.max-tensors")

@@ -22,11 +22,14 @@ public final class RequestDecoder {
     private final ModelSignature signature;
     private final RequestLimits limits;
     private final RequestParser parser;
+    private final ResultEncoder results;
 
-    public RequestDecoder(ModelSignature signature, RequestLimits limits) {
+    /** {@code results} predicts each request's result size, checked against the limit before it runs. */
+    RequestDecoder(ModelSignature signature, RequestLimits limits, ResultEncoder results) {
         this.signature = signature;
         this.limits = limits;
         this.parser = new RequestParser(limits.maxTensors(), MAX_DIMENSIONS);
+        this.results = results;
     }
 
     DecodedRequest decode(byte[] payload) throws RequestRejectedException {
@@ -36,9 +39,21 @@ public final class RequestDecoder {
         }
         RequestParser.ParsedRequest request = parser.parse(payload);
         try {
-            return new DecodedRequest(request.id(), request.metadata(), inputsOf(request.tensors()));
+            ByteBuffer[] inputs = inputsOf(request.tensors());
+            checkResultFits(request);
+            return new DecodedRequest(request.id(), request.metadata(), inputs);
         } catch (RequestRejectedException e) {
             throw e.withRequestId(request.id());
+        }
+    }
+
+    /** A result carries the request's id and metadata: one that the sink cannot take is refused before it runs. */
+    private void checkResultFits(RequestParser.ParsedRequest request) throws RequestRejectedException {
+        long resultBytes = results.maxEncodedBytes(request.id(), request.metadata());
+        if (resultBytes > limits.maxResultBytes()) {
+            throw new RequestRejectedException(ErrorCode.RESULT_TOO_LARGE, "The result would take up to " + resultBytes
+                    + " bytes (the request's id and metadata are copied into it), more than the " + limits.maxResultBytes()
+                    + " bytes the output topic takes; shorten the id or metadata, or raise the topic's max.message.bytes.");
         }
     }
 
@@ -138,9 +153,10 @@ public final class RequestDecoder {
                 break;
             }
         }
+        int elementExponent = size == 4 ? (int) exponent : (int) exponent & 0xFFFF;
         for (; offset < le.limit(); offset += size) {
-            int bits = size == 4 ? le.getInt(offset) : le.getShort(offset);
-            if ((bits & (int) exponent) == (int) exponent) {
+            int bits = size == 4 ? le.getInt(offset) : le.getShort(offset) & 0xFFFF; // not sign-extended into the mask
+            if ((bits & elementExponent) == elementExponent) {
                 throw new RequestRejectedException(ErrorCode.NON_FINITE_INPUT, "Tensor '" + spec.name()
                         + "' holds NaN or Inf at element " + (offset - start) / size
                         + "; set inference.reject-non-finite to false to let such values through.");

@@ -8,25 +8,44 @@ import io.flinktrt.schema.InferenceOutcome;
 import io.flinktrt.schema.InferenceResult;
 import io.flinktrt.schema.Tensor;
 import io.flinktrt.schema.Timings;
+import io.flinktrt.wire.AvroCodec;
+import io.flinktrt.wire.AvroSizes;
 
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 
 /** Cuts a finished batch's output buffers into one result per request. */
 final class ResultEncoder {
 
+    /** Most bytes of a batch size (an int) and of the three timings (longs) beyond the one each takes at 0. */
+    private static final int NUMBERS_SLACK = 4 + 3 * 9;
+
     private final ModelSignature signature;
     private final String backend;
     private final List<List<Long>> outputShapes = new ArrayList<>();
+    /** Encoded bytes of a result but for its id and metadata, with its numbers at their largest. */
+    private final long fixedBytes;
 
     ResultEncoder(ModelSignature signature, String backend) {
         this.signature = signature;
         this.backend = backend;
+        List<Tensor> outputs = new ArrayList<>();
         for (TensorSpec spec : signature.outputs()) {
             outputShapes.add(Arrays.stream(spec.batchShape(1)).boxed().toList());
+            outputs.add(new Tensor(spec.name(), spec.dtype(), outputShapes.get(outputShapes.size() - 1),
+                    ByteBuffer.allocate(spec.sampleBytes())));
         }
+        InferenceResult empty = result("", Map.of(), outputs, 0, new Timings(0L, 0L, 0L));
+        this.fixedBytes = new AvroCodec<>(InferenceResult.class).encode(empty).length
+                - AvroSizes.ofString("") - AvroSizes.ofStringMap(Map.of()) + NUMBERS_SLACK;
+    }
+
+    /** At least the encoded size of the result of a request with this id and metadata. */
+    long maxEncodedBytes(String id, Map<String, String> metadata) {
+        return fixedBytes + AvroSizes.ofString(id) + AvroSizes.ofStringMap(metadata);
     }
 
     InferenceOutcome encode(PendingRequest pending, int row, BatchBuffers buffers, BatchRun run,
@@ -40,19 +59,24 @@ final class ResultEncoder {
             outputs.add(new Tensor(spec.name(), spec.dtype(), outputShapes.get(i), ByteBuffer.wrap(sample)));
         }
         DecodedRequest request = pending.request();
-        return new InferenceOutcome(InferenceResult.newBuilder()
-                .setId(request.id())
-                .setMetadata(request.metadata())
+        return new InferenceOutcome(result(request.id(), request.metadata(), outputs, run.rows(), new Timings(
+                micros(batchStartNanos - pending.arrivalNanos()),
+                micros(run.computeNanos()),
+                micros(nowNanos - pending.arrivalNanos()))));
+    }
+
+    private InferenceResult result(String id, Map<String, String> metadata, List<Tensor> outputs, int batchSize,
+                                   Timings timings) {
+        return InferenceResult.newBuilder()
+                .setId(id)
+                .setMetadata(metadata)
                 .setOutputs(outputs)
                 .setModel(signature.modelName())
                 .setEngineChecksum(signature.checksum())
                 .setBackend(backend)
-                .setBatchSize(run.rows())
-                .setTimings(new Timings(
-                        micros(batchStartNanos - pending.arrivalNanos()),
-                        micros(run.computeNanos()),
-                        micros(nowNanos - pending.arrivalNanos())))
-                .build());
+                .setBatchSize(batchSize)
+                .setTimings(timings)
+                .build();
     }
 
     private static long micros(long nanos) {

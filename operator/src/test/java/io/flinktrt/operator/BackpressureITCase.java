@@ -12,7 +12,6 @@ import io.flinktrt.wire.AvroCodec;
 import io.flinktrt.wire.RandomRequests;
 
 import org.apache.flink.api.common.functions.RichMapFunction;
-import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -48,10 +47,10 @@ class BackpressureITCase {
         int buffers = 2;
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(1);
-        DataStream<byte[]> requests = env.fromSequence(0, n - 1)
+        DataStream<RequestRecord> requests = env.fromSequence(0, n - 1)
                 .map(new ToRequest())
-                .returns(PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO);
-        InferenceFunction<byte[], InferenceOutcome> function = InferenceFunction.builder()
+                .returns(RequestRecordTypeInfo.INSTANCE);
+        InferenceFunction<RequestRecord, InferenceOutcome> function = InferenceFunction.builder()
                 .setModel(TestModels.path(TestModels.MLP).toString()).setBackend(GatedBackend.NAME)
                 .setMaxBatchSize(maxBatch).setMaxDelay(Duration.ofMillis(5)).setBuffersInFlight(buffers)
                 .setCapacity(2 * maxBatch).build();
@@ -67,17 +66,17 @@ class BackpressureITCase {
         assertThat(GatedBackend.acquireWaits()).as("batches waited for a free buffer set").isPositive();
     }
 
-    private static final class ToRequest extends RichMapFunction<Long, byte[]> {
+    private static final class ToRequest extends RichMapFunction<Long, RequestRecord> {
         private transient RandomRequests random;
         private transient AvroCodec<InferenceRequest> codec;
 
         @Override
-        public byte[] map(Long i) {
+        public RequestRecord map(Long i) {
             if (random == null) {
                 random = new RandomRequests(MLP, 100, 3);
                 codec = new AvroCodec<>(InferenceRequest.class);
             }
-            return codec.encode(random.next("r" + i));
+            return RequestRecord.of(codec.encode(random.next("r" + i)));
         }
     }
 }

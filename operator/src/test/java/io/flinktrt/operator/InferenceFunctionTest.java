@@ -15,7 +15,6 @@ import io.flinktrt.testing.TestModels;
 import io.flinktrt.wire.AvroCodec;
 import io.flinktrt.wire.RandomRequests;
 
-import org.apache.flink.api.common.typeutils.base.array.BytePrimitiveArraySerializer;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.streaming.api.datastream.AsyncDataStream.OutputMode;
 import org.apache.flink.streaming.api.operators.async.AsyncWaitOperatorFactory;
@@ -63,7 +62,7 @@ class InferenceFunctionTest {
         try (var harness = harness(function(OnnxRuntimeBackend.NAME, 5, Duration.ofSeconds(20)), OutputMode.ORDERED)) {
             harness.open();
             for (InferenceRequest request : sent) {
-                harness.processElement(new StreamRecord<>(requests.encode(request)));
+                harness.processElement(new StreamRecord<>(RequestRecord.of(requests.encode(request))));
             }
             harness.endInput();
             outcomes = harness.extractOutputValues();
@@ -96,7 +95,7 @@ class InferenceFunctionTest {
         try (var harness = harness(function(OnnxRuntimeBackend.NAME, 64, maxDelay), OutputMode.UNORDERED)) {
             harness.open();
             for (InferenceRequest request : randomRequests(3)) {
-                harness.processElement(new StreamRecord<>(requests.encode(request)));
+                harness.processElement(new StreamRecord<>(RequestRecord.of(requests.encode(request))));
             }
             List<InferenceResult> results = awaitOutputs(harness, 3).stream()
                     .map(o -> (InferenceResult) o.getOutcome()).toList();
@@ -113,8 +112,8 @@ class InferenceFunctionTest {
             GatedBackend.closeGate();
             try (var harness = harness(function(GatedBackend.NAME, 1, Duration.ZERO), mode)) {
                 harness.open();
-                harness.processElement(new StreamRecord<>(requests.encode(randomRequests(1).get(0))));
-                harness.processElement(new StreamRecord<>(new byte[] {42})); // rejected at once, on the task thread
+                harness.processElement(new StreamRecord<>(RequestRecord.of(requests.encode(randomRequests(1).get(0)))));
+                harness.processElement(new StreamRecord<>(RequestRecord.of(new byte[] {42}))); // rejected at once, on the task thread
                 GatedBackend.awaitBatchesStarted(1);
                 runMailbox(harness); // what is ready is emitted now, in either mode
                 if (mode == OutputMode.UNORDERED) {
@@ -141,7 +140,7 @@ class InferenceFunctionTest {
         try (var harness = harness(function(GatedBackend.NAME, 3, Duration.ofSeconds(2)), OutputMode.ORDERED)) {
             harness.open();
             for (InferenceRequest request : sent) {
-                harness.processElement(new StreamRecord<>(requests.encode(request)));
+                harness.processElement(new StreamRecord<>(RequestRecord.of(requests.encode(request))));
             }
             harness.endInput();
             List<InferenceOutcome> outcomes = harness.extractOutputValues();
@@ -166,7 +165,7 @@ class InferenceFunctionTest {
         try (var harness = harness(function(GatedBackend.NAME, 8, Duration.ofSeconds(20)), OutputMode.ORDERED)) {
             harness.open();
             for (InferenceRequest request : sent) {
-                harness.processElement(new StreamRecord<>(requests.encode(request)));
+                harness.processElement(new StreamRecord<>(RequestRecord.of(requests.encode(request))));
             }
             harness.endInput();
             List<InferenceOutcome> outcomes = harness.extractOutputValues();
@@ -187,15 +186,15 @@ class InferenceFunctionTest {
     @Test
     void aTimedOutRequestGoesToTheDeadLetterTopicOnceAndTheJobGoesOn() throws Exception {
         GatedBackend.closeGate();
-        InferenceFunction<byte[], InferenceOutcome> function = InferenceFunction.builder().setModel(MODEL.toString()).setBackend(GatedBackend.NAME)
+        InferenceFunction<RequestRecord, InferenceOutcome> function = InferenceFunction.builder().setModel(MODEL.toString()).setBackend(GatedBackend.NAME)
                 .setMaxBatchSize(1).setMaxDelay(Duration.ZERO).setTimeout(Duration.ofMillis(100)).build();
         try (var harness = new OneInputStreamOperatorTestHarness<>(
                 new AsyncWaitOperatorFactory<>(function, 100, 10, OutputMode.UNORDERED),
-                BytePrimitiveArraySerializer.INSTANCE)) {
+                RequestRecordTypeInfo.Serializer.INSTANCE)) {
             harness.open();
             InferenceRequest request = randomRequests(1).get(0);
             harness.setProcessingTime(0);
-            harness.processElement(new StreamRecord<>(requests.encode(request), 0));
+            harness.processElement(new StreamRecord<>(RequestRecord.of(requests.encode(request)), 0));
             harness.setProcessingTime(200);
             InferenceFailure failure = failure(awaitOutputs(harness, 1).get(0));
             assertThat(failure.getCode()).isEqualTo(ErrorCode.TIMEOUT);
@@ -203,7 +202,7 @@ class InferenceFunctionTest {
 
             GatedBackend.openGate(); // the late result must not be emitted a second time
             InferenceRequest next = randomRequests(2).get(1);
-            harness.processElement(new StreamRecord<>(requests.encode(next), 200));
+            harness.processElement(new StreamRecord<>(RequestRecord.of(requests.encode(next)), 200));
             harness.endInput();
             List<InferenceOutcome> outcomes = harness.extractOutputValues();
             assertThat(outcomes).hasSize(2);
@@ -219,7 +218,7 @@ class InferenceFunctionTest {
         try (var harness = harness(function(GatedBackend.NAME, 2, Duration.ofSeconds(2)), OutputMode.ORDERED)) {
             harness.open();
             for (InferenceRequest request : sent) {
-                harness.processElement(new StreamRecord<>(requests.encode(request)));
+                harness.processElement(new StreamRecord<>(RequestRecord.of(requests.encode(request))));
             }
             GatedBackend.awaitBatchesStarted(2); // 2 + 2 held at the gate, 1 waiting to fill
             assertThat(GatedBackend.batchesStarted()).isEqualTo(2);
@@ -246,14 +245,14 @@ class InferenceFunctionTest {
     void requestsThatWaitedForABusyBackendRunAsOneBatch() throws Exception {
         GatedBackend.closeGate();
         List<InferenceRequest> sent = randomRequests(8);
-        InferenceFunction<byte[], InferenceOutcome> function = InferenceFunction.builder().setModel(MODEL.toString())
+        InferenceFunction<RequestRecord, InferenceOutcome> function = InferenceFunction.builder().setModel(MODEL.toString())
                 .setBackend(GatedBackend.NAME).setMaxBatchSize(8).setMaxDelay(Duration.ZERO).setBuffersInFlight(1).build();
         try (var harness = harness(function, OutputMode.ORDERED)) {
             harness.open();
-            harness.processElement(new StreamRecord<>(requests.encode(sent.get(0))));
+            harness.processElement(new StreamRecord<>(RequestRecord.of(requests.encode(sent.get(0)))));
             GatedBackend.awaitBatchesStarted(1); // it holds the only buffer set, at the gate
             for (int i = 1; i < sent.size(); i++) {
-                harness.processElement(new StreamRecord<>(requests.encode(sent.get(i))));
+                harness.processElement(new StreamRecord<>(RequestRecord.of(requests.encode(sent.get(i)))));
             }
             GatedBackend.openGate();
             harness.endInput();
@@ -269,20 +268,20 @@ class InferenceFunctionTest {
         return (InferenceFailure) outcome.getOutcome();
     }
 
-    private static InferenceFunction<byte[], InferenceOutcome> function(String backend, int maxBatch, Duration maxDelay) {
+    private static InferenceFunction<RequestRecord, InferenceOutcome> function(String backend, int maxBatch, Duration maxDelay) {
         return InferenceFunction.builder().setModel(MODEL.toString()).setBackend(backend)
                 .setMaxBatchSize(maxBatch).setMaxDelay(maxDelay).build();
     }
 
-    private static OneInputStreamOperatorTestHarness<byte[], InferenceOutcome> harness(
-            InferenceFunction<byte[], InferenceOutcome> function, OutputMode mode) throws Exception {
+    private static OneInputStreamOperatorTestHarness<RequestRecord, InferenceOutcome> harness(
+            InferenceFunction<RequestRecord, InferenceOutcome> function, OutputMode mode) throws Exception {
         return new OneInputStreamOperatorTestHarness<>(
-                new AsyncWaitOperatorFactory<>(function, 30_000, 20, mode), BytePrimitiveArraySerializer.INSTANCE);
+                new AsyncWaitOperatorFactory<>(function, 30_000, 20, mode), RequestRecordTypeInfo.Serializer.INSTANCE);
     }
 
     /** Lets the harness's mailbox run until {@code count} outcomes are out. */
     private static List<InferenceOutcome> awaitOutputs(
-            OneInputStreamOperatorTestHarness<byte[], InferenceOutcome> harness, int count) throws Exception {
+            OneInputStreamOperatorTestHarness<RequestRecord, InferenceOutcome> harness, int count) throws Exception {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (harness.extractOutputValues().size() < count && System.nanoTime() < deadline) {
             runMailbox(harness);
@@ -292,7 +291,7 @@ class InferenceFunctionTest {
     }
 
     /** Runs the mails waiting now: completions reach the output through the task's mailbox. */
-    private static void runMailbox(OneInputStreamOperatorTestHarness<byte[], InferenceOutcome> harness)
+    private static void runMailbox(OneInputStreamOperatorTestHarness<RequestRecord, InferenceOutcome> harness)
             throws Exception {
         for (var mail = harness.getTaskMailbox().tryTake(TaskMailbox.MIN_PRIORITY); mail.isPresent();
                 mail = harness.getTaskMailbox().tryTake(TaskMailbox.MIN_PRIORITY)) {

@@ -7,7 +7,6 @@ import io.flinktrt.wire.AvroCodec;
 import io.flinktrt.wire.RandomRequests;
 
 import org.apache.flink.api.common.JobID;
-import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Gauge;
@@ -56,15 +55,15 @@ class InferenceMetricsITCase {
         Duration maxDelay = Duration.ofSeconds(2); // far above the time the source takes to send them all
         AvroCodec<InferenceRequest> codec = new AvroCodec<>(InferenceRequest.class);
         RandomRequests random = new RandomRequests(BackpressureITCase.MLP, 100, 5);
-        List<byte[]> payloads = new ArrayList<>();
+        List<RequestRecord> payloads = new ArrayList<>();
         for (int i = 0; i < good; i++) {
-            payloads.add(codec.encode(random.next("m" + i)));
+            payloads.add(RequestRecord.of(codec.encode(random.next("m" + i))));
         }
-        payloads.add(new byte[] {42}); // not Avro: UNDECODABLE
+        payloads.add(RequestRecord.of(new byte[] {42})); // not Avro: UNDECODABLE
 
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(1);
-        DataStream<byte[]> requests = env.fromData(payloads, PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO);
+        DataStream<RequestRecord> requests = env.fromData(payloads, RequestRecordTypeInfo.INSTANCE);
         InferenceFunction.builder()
                 .setModel(TestModels.path(TestModels.MLP).toString()).setBackend(GatedBackend.NAME)
                 .setMaxBatchSize(maxBatch).setMaxDelay(maxDelay)
@@ -102,9 +101,9 @@ class InferenceMetricsITCase {
         int requests = 3;
         AvroCodec<InferenceRequest> codec = new AvroCodec<>(InferenceRequest.class);
         RandomRequests random = new RandomRequests(BackpressureITCase.MLP, 100, 6);
-        List<byte[]> payloads = new ArrayList<>();
+        List<RequestRecord> payloads = new ArrayList<>();
         for (int i = 0; i < requests; i++) {
-            payloads.add(codec.encode(random.next("t" + i)));
+            payloads.add(RequestRecord.of(codec.encode(random.next("t" + i))));
         }
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(1);
@@ -112,7 +111,7 @@ class InferenceMetricsITCase {
                 .setModel(TestModels.path(TestModels.MLP).toString()).setBackend(GatedBackend.NAME)
                 .setMaxBatchSize(4).setMaxDelay(Duration.ZERO).setTimeout(Duration.ofMillis(300))
                 .build()
-                .applyTo(env.fromData(payloads, PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO))
+                .applyTo(env.fromData(payloads, RequestRecordTypeInfo.INSTANCE))
                 .sinkTo(new DiscardingSink<>());
         try {
             JobID job = env.execute("timeouts").getJobID();

@@ -37,7 +37,8 @@ public class RecordPathBenchmark {
 
     /** Rows of the batch buffers; a ResNet-sized batch of 32 is 19 MB, more than the caches hold. */
     private static final int BATCH_ROWS = 32;
-    private static final RequestLimits DEFAULT_LIMITS = new RequestLimits(16 << 20, 64, 16L << 20, true);
+    private static final RequestLimits DEFAULT_LIMITS = new RequestLimits(16 << 20, 64, 16L << 20, true,
+            1_048_588 - 89, 1_048_588 - 89); // the job's defaults on Kafka's default topics
 
     static final ModelSignature RESNET_SIZED = new ModelSignature("resnet-sized", "", List.of(
             new TensorSpec("images", DataType.FLOAT32, new long[] {3, 224, 224})), List.of(
@@ -65,8 +66,8 @@ public class RecordPathBenchmark {
         AvroCodec<InferenceRequest> requests = new AvroCodec<>(InferenceRequest.class);
         resnetPayload = requests.encode(new RandomRequests(RESNET_SIZED, 100, 1).next("resnet-0"));
         bertPayload = requests.encode(new RandomRequests(BERT_SIZED, 30_000, 2).next("bert-0"));
-        resnetDecoder = new RequestDecoder(RESNET_SIZED, DEFAULT_LIMITS);
-        bertDecoder = new RequestDecoder(BERT_SIZED, DEFAULT_LIMITS);
+        resnetDecoder = RequestDecoderTest.decoder(RESNET_SIZED, DEFAULT_LIMITS);
+        bertDecoder = RequestDecoderTest.decoder(BERT_SIZED, DEFAULT_LIMITS);
         resnetRequest = resnetDecoder.decode(resnetPayload);
         bertRequest = bertDecoder.decode(bertPayload);
         resnetBatch = new DirectBatch(RESNET_SIZED);
@@ -76,7 +77,7 @@ public class RecordPathBenchmark {
             logits.putFloat(i * Float.BYTES, i * 0.001f);
         }
         resultEncoder = new ResultEncoder(RESNET_SIZED, "bench");
-        resnetPending = new PendingRequest(resnetRequest, resnetPayload, 0);
+        resnetPending = new PendingRequest(resnetRequest, 0);
         resultCodec = new AvroCodec<>(InferenceResult.class);
     }
 
@@ -121,7 +122,7 @@ public class RecordPathBenchmark {
     }
 
     /** Direct little-endian buffers, as a backend hands out; nothing runs. */
-    private static final class DirectBatch implements BatchBuffers {
+    static final class DirectBatch implements BatchBuffers {
         private final ByteBuffer[] inputs;
         private final ByteBuffer[] outputs;
 

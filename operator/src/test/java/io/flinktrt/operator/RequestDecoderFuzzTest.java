@@ -9,7 +9,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import java.io.ByteArrayOutputStream;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -17,6 +16,9 @@ import java.util.EnumMap;
 import java.util.Map;
 import java.util.SplittableRandom;
 
+import static io.flinktrt.testing.AvroBytes.concat;
+import static io.flinktrt.testing.AvroBytes.hex;
+import static io.flinktrt.testing.AvroBytes.varint;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
@@ -37,7 +39,7 @@ class RequestDecoderFuzzTest {
 
     private final com.sun.management.ThreadMXBean threads =
             (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-    private final RequestDecoder decoder = new RequestDecoder(RequestDecoderTest.TWO_INPUTS, RequestDecoderTest.LIMITS);
+    private final RequestDecoder decoder = RequestDecoderTest.decoder(RequestDecoderTest.TWO_INPUTS, RequestDecoderTest.LIMITS);
     private final Map<ErrorCode, Integer> rejections = new EnumMap<>(ErrorCode.class);
     private int accepted;
     private long mostAllocated;
@@ -146,37 +148,9 @@ class RequestDecoderFuzzTest {
         return bytes;
     }
 
-    /** Avro's encoding of a long: zig-zag, then 7 bits a byte. */
-    private static byte[] varint(long value) {
-        long n = (value << 1) ^ (value >> 63);
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        while ((n & ~0x7FL) != 0) {
-            out.write((int) ((n & 0x7F) | 0x80));
-            n >>>= 7;
-        }
-        out.write((int) n);
-        return out.toByteArray();
-    }
-
     private static byte[] randomBytes(SplittableRandom random, int n) {
         byte[] bytes = new byte[n];
         random.nextBytes(bytes);
         return bytes;
-    }
-
-    private static byte[] concat(byte[]... parts) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        for (byte[] part : parts) {
-            out.writeBytes(part);
-        }
-        return out.toByteArray();
-    }
-
-    private static String hex(byte[] bytes) {
-        StringBuilder s = new StringBuilder();
-        for (int i = 0; i < Math.min(bytes.length, 64); i++) {
-            s.append(String.format("%02x", bytes[i]));
-        }
-        return s.append(bytes.length > 64 ? "... (" + bytes.length + " bytes)" : "").toString();
     }
 }

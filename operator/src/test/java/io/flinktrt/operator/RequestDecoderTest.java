@@ -18,6 +18,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
+import static io.flinktrt.testing.AvroBytes.bytes;
+import static io.flinktrt.testing.AvroBytes.concat;
+import static io.flinktrt.testing.AvroBytes.string;
+import static io.flinktrt.testing.AvroBytes.varint;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -27,10 +31,15 @@ class RequestDecoderTest {
             new TensorSpec("ids", DataType.INT64, new long[] {4}),
             new TensorSpec("x", DataType.FLOAT32, new long[] {2, 3})),
             List.of(new TensorSpec("y", DataType.FLOAT32, new long[] {1})), 8);
-    static final RequestLimits LIMITS = new RequestLimits(1 << 20, 8, 1 << 16, true);
+    static final RequestLimits LIMITS = new RequestLimits(1 << 20, 8, 1 << 16, true, 1 << 20, 1 << 20);
 
     private final AvroCodec<InferenceRequest> codec = new AvroCodec<>(InferenceRequest.class);
-    private final RequestDecoder decoder = new RequestDecoder(TWO_INPUTS, LIMITS);
+    private final RequestDecoder decoder = decoder(TWO_INPUTS, LIMITS);
+
+    /** A decoder whose results are checked against {@code limits} as those of an ONNX Runtime run. */
+    static RequestDecoder decoder(ModelSignature signature, RequestLimits limits) {
+        return new RequestDecoder(signature, limits, new ResultEncoder(signature, "onnxruntime"));
+    }
 
     @Test
     void decodesAValidRequestIntoModelInputOrder() throws Exception {
@@ -112,7 +121,7 @@ class RequestDecoderTest {
     void nonFiniteValuesPassWhenTheLimitAllowsThem() throws Exception {
         ByteBuffer inf = floats(6);
         inf.putFloat(4, Float.POSITIVE_INFINITY);
-        RequestDecoder lenient = new RequestDecoder(TWO_INPUTS, new RequestLimits(1 << 20, 8, 1 << 16, false));
+        RequestDecoder lenient = decoder(TWO_INPUTS, new RequestLimits(1 << 20, 8, 1 << 16, false, 1 << 20, 1 << 20));
         DecodedRequest decoded = lenient.decode(codec.encode(request(List.of(2L, 3L), inf)));
         ByteBuffer x = decoded.inputs()[1].order(ByteOrder.LITTLE_ENDIAN);
         assertThat(x.getFloat(x.position() + 4)).isEqualTo(Float.POSITIVE_INFINITY);
@@ -127,6 +136,82 @@ class RequestDecoderTest {
         assertThatThrownBy(() -> decoder.decode(codec.encode(request(List.of(2L, 3L), floats(5)))))
                 .isInstanceOfSatisfying(RequestRejectedException.class,
                         e -> assertThat(e.requestId()).isEqualTo("bad"));
+    }
+
+    @Test
+    void aBlockCountOfLongMinValueEndsTheArrayAsForAvro() {
+        // -Long.MIN_VALUE overflows: Avro's reader ends the array there and leaves the end marker unread
+        byte[] tensors = concat(string("r"), varint(0), varint(Long.MIN_VALUE), varint(3), varint(0));
+        byte[] dims = concat(string("r"), varint(0), varint(1), string("x"), varint(0),
+                varint(Long.MIN_VALUE), varint(1), varint(0), varint(0), varint(0));
+        byte[] metadata = concat(string("r"), varint(Long.MIN_VALUE), varint(0), varint(0), varint(0));
+        assertRejected(tensors, ErrorCode.UNDECODABLE);
+        assertRejected(dims, ErrorCode.UNDECODABLE);
+        assertRejected(metadata, ErrorCode.UNDECODABLE);
+        // without the end marker Avro reads it: a request without tensors; in a later block it refuses it
+        assertRejected(concat(string("r"), varint(0), varint(Long.MIN_VALUE), varint(3)), ErrorCode.MISSING_TENSOR);
+        assertRejected(concat(string("r"), varint(1), string("k"), string("v"), varint(Long.MIN_VALUE), varint(3),
+                varint(0)), ErrorCode.UNDECODABLE);
+    }
+
+    @Test
+    void aDataTypeIsReadAsAvroReadsAnIntOfAtMostFiveBytes() throws Exception {
+        byte[] tail = concat(varint(2), varint(2), varint(3), varint(0), varint(24), new byte[24]);
+        byte[] ids = concat(string("ids"), varint(4 /* INT64 */), varint(1), varint(4), varint(0), varint(32), new byte[32]);
+        byte[] sixBytes = concat(string("r"), varint(0), varint(2), ids,
+                string("x"), bytes(0x80, 0x80, 0x80, 0x80, 0x80, 0x00), tail, varint(0));
+        // bits above the int's 32 are dropped by Avro: this is FLOAT32
+        byte[] fiveBytesHigh = concat(string("r"), varint(0), varint(2), ids,
+                string("x"), bytes(0x80, 0x80, 0x80, 0x80, 0x10), tail, varint(0));
+
+        assertRejected(sixBytes, ErrorCode.UNDECODABLE);
+        assertThat(decoder.decode(fiveBytesHigh).id()).isEqualTo("r");
+    }
+
+    @Test
+    void aLongOfTenBytesIsReadAsAvroReadsIt() throws Exception {
+        // Avro keeps the lowest bit of the tenth byte and drops the others: this dimension is 4
+        byte[] four = bytes(0x88, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x7E);
+        byte[] ids = concat(string("ids"), varint(4), varint(1), four, varint(0), varint(32), new byte[32]);
+        byte[] x = concat(string("x"), varint(0), varint(2), varint(2), varint(3), varint(0), varint(24), new byte[24]);
+        assertThat(decoder.decode(concat(string("r"), varint(0), varint(2), ids, x, varint(0))).id()).isEqualTo("r");
+
+        byte[] elevenBytes = bytes(0x88, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00);
+        byte[] badIds = concat(string("ids"), varint(4), varint(1), elevenBytes, varint(0), varint(32), new byte[32]);
+        assertRejected(concat(string("r"), varint(0), varint(2), badIds, x, varint(0)), ErrorCode.UNDECODABLE);
+    }
+
+    @Test
+    void moreTensorsOrDimensionsThanAllowedKeepTheRequestId() {
+        List<Tensor> tensors = new ArrayList<>(request(List.of(2L, 3L), floats(6)).getTensors());
+        for (int i = 0; i < LIMITS.maxTensors(); i++) {
+            tensors.add(new Tensor("extra" + i, DataType.FLOAT32, List.of(1L), floats(1)));
+        }
+        List<Long> seventeenDims = new ArrayList<>(java.util.Collections.nCopies(17, 1L));
+        seventeenDims.set(15, 2L);
+        seventeenDims.set(16, 3L);
+
+        assertRejectedWithId(codec.encode(new InferenceRequest("many", Map.of(), tensors)), ErrorCode.REQUEST_TOO_LARGE, "many");
+        assertRejectedWithId(codec.encode(request(seventeenDims, floats(6))), ErrorCode.SHAPE_NOT_ACCEPTED, "bad");
+    }
+
+    @Test
+    void aRecordThatDoesNotDecodePastTheTensorLimitIsUndecodable() {
+        List<Tensor> tensors = new ArrayList<>();
+        for (int i = 0; i < LIMITS.maxTensors() + 1; i++) {
+            tensors.add(new Tensor("t" + i, DataType.FLOAT32, List.of(1L), floats(1)));
+        }
+        byte[] valid = codec.encode(new InferenceRequest("many", Map.of(), tensors));
+        assertRejected(java.util.Arrays.copyOf(valid, valid.length - 3), ErrorCode.UNDECODABLE);
+        assertRejected(concat(valid, varint(7)), ErrorCode.UNDECODABLE);
+    }
+
+    private void assertRejectedWithId(byte[] payload, ErrorCode code, String id) {
+        assertThatThrownBy(() -> decoder.decode(payload))
+                .isInstanceOfSatisfying(RequestRejectedException.class, e -> {
+                    assertThat(e.code()).isEqualTo(code);
+                    assertThat(e.requestId()).isEqualTo(id);
+                });
     }
 
     private void assertRejected(InferenceRequest request, ErrorCode code) {

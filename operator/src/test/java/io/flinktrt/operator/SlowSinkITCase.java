@@ -48,10 +48,10 @@ class SlowSinkITCase {
         int capacity = 16;
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(1);
-        InferenceFunction<byte[], InferenceOutcome> function = InferenceFunction.builder()
+        InferenceFunction<RequestRecord, InferenceOutcome> function = InferenceFunction.builder()
                 .setModel(TestModels.path(TestModels.MLP).toString()).setBackend(OnnxRuntimeBackend.NAME)
                 .setMaxBatchSize(8).setMaxDelay(Duration.ofMillis(5)).setCapacity(capacity).build();
-        function.applyTo(env.fromSequence(0, n - 1).map(new CountedRequest()).returns(RequestBytesTypeInfo.INSTANCE))
+        function.applyTo(env.fromSequence(0, n - 1).map(new CountedRequest()).returns(RequestRecordTypeInfo.INSTANCE))
                 .map(new SlowSink())
                 .sinkTo(new DiscardingSink<>());
 
@@ -63,18 +63,18 @@ class SlowSinkITCase {
         assertThat(MOST_AHEAD.get()).isLessThanOrEqualTo(capacity + 1); // the queue plus the record being added
     }
 
-    private static final class CountedRequest extends RichMapFunction<Long, byte[]> {
+    private static final class CountedRequest extends RichMapFunction<Long, RequestRecord> {
         private transient RandomRequests random;
         private transient AvroCodec<InferenceRequest> codec;
 
         @Override
-        public byte[] map(Long i) {
+        public RequestRecord map(Long i) {
             if (random == null) {
                 random = new RandomRequests(BackpressureITCase.MLP, 100, 5);
                 codec = new AvroCodec<>(InferenceRequest.class);
             }
             MOST_AHEAD.accumulateAndGet(EMITTED.incrementAndGet() - SUNK.get(), Math::max);
-            return codec.encode(random.next("r" + i));
+            return RequestRecord.of(codec.encode(random.next("r" + i)));
         }
     }
 

@@ -56,7 +56,7 @@ final class KafkaJobThroughput implements AutoCloseable {
                 .setTopics(topics.get(0), topics.get(1), topics.get(2))
                 .setGroupId(run)
                 .setCheckpointInterval(Duration.ofSeconds(10))
-                .setInference(inference.build())
+                .setInference(inference)
                 .build();
         return new LocalRun(job, signature, client, topics.get(0), topics.get(1), topics.get(2), parallelism, run)
                 .run(requests, 0, ratePerSecond, 100, 600);

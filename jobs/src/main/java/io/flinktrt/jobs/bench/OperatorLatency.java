@@ -4,7 +4,8 @@ import io.flinktrt.backend.ModelSignature;
 import io.flinktrt.jobs.local.LatencyStats;
 import io.flinktrt.operator.InferenceFunction;
 import io.flinktrt.operator.InferenceFunctionBuilder;
-import io.flinktrt.operator.RequestBytesTypeInfo;
+import io.flinktrt.operator.RequestRecord;
+import io.flinktrt.operator.RequestRecordTypeInfo;
 import io.flinktrt.schema.InferenceOutcome;
 import io.flinktrt.schema.InferenceRequest;
 import io.flinktrt.schema.InferenceResult;
@@ -72,7 +73,7 @@ final class OperatorLatency {
      */
     static Figure run(ModelSignature signature, InferenceFunctionBuilder inference, int ratePerSecond,
                       Duration duration) throws Exception {
-        InferenceFunction<byte[], InferenceOutcome> function = inference.build();
+        InferenceFunction<RequestRecord, InferenceOutcome> function = inference.build();
         // Each request in flight has its own slot (and id), so a result names its emit time. In-flight
         // requests are bounded by the operator's capacity, plus the one the source holds while blocked.
         int slots = function.capacity() + 64;
@@ -91,8 +92,8 @@ final class OperatorLatency {
 
         StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1, new Configuration());
         env.getConfig().enableObjectReuse(); // as the job does
-        DataGeneratorSource<byte[]> source = new DataGeneratorSource<>(new PacedRequests(signature, slots), records,
-                fixedRate(ratePerSecond), RequestBytesTypeInfo.INSTANCE);
+        DataGeneratorSource<RequestRecord> source = new DataGeneratorSource<>(new PacedRequests(signature, slots), records,
+                fixedRate(ratePerSecond), RequestRecordTypeInfo.INSTANCE);
         function.applyTo(env.fromSource(source, WatermarkStrategy.noWatermarks(), "paced-requests"))
                 .map(new RecordLatency())
                 .sinkTo(new DiscardingSink<>());
@@ -133,10 +134,10 @@ final class OperatorLatency {
     }
 
     /** Hands out pre-encoded requests, one slot per request in flight, and notes when each left. */
-    private static final class PacedRequests implements GeneratorFunction<Long, byte[]> {
+    private static final class PacedRequests implements GeneratorFunction<Long, RequestRecord> {
         private final ModelSignature signature;
         private final int slots;
-        private transient byte[][] payloads;
+        private transient RequestRecord[] payloads;
 
         PacedRequests(ModelSignature signature, int slots) {
             this.signature = signature;
@@ -151,16 +152,16 @@ final class OperatorLatency {
                 samples[i] = random.next("sample-" + i);
             }
             AvroCodec<InferenceRequest> codec = new AvroCodec<>(InferenceRequest.class);
-            payloads = new byte[slots][];
+            payloads = new RequestRecord[slots];
             for (int i = 0; i < slots; i++) {
                 InferenceRequest request = samples[i % samples.length];
                 request.setId(ID_PREFIX + i);
-                payloads[i] = codec.encode(request);
+                payloads[i] = RequestRecord.of(codec.encode(request));
             }
         }
 
         @Override
-        public byte[] map(Long index) {
+        public RequestRecord map(Long index) {
             // Never wait here: the task thread also emits the results that free the slots.
             Integer slot = freeSlots.poll();
             if (slot == null) {

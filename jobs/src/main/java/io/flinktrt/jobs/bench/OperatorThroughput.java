@@ -3,7 +3,8 @@ package io.flinktrt.jobs.bench;
 import io.flinktrt.backend.ModelSignature;
 import io.flinktrt.operator.InferenceFunction;
 import io.flinktrt.operator.InferenceFunctionBuilder;
-import io.flinktrt.operator.RequestBytesTypeInfo;
+import io.flinktrt.operator.RequestRecord;
+import io.flinktrt.operator.RequestRecordTypeInfo;
 import io.flinktrt.schema.InferenceOutcome;
 import io.flinktrt.schema.InferenceRequest;
 import io.flinktrt.schema.InferenceResult;
@@ -41,10 +42,10 @@ final class OperatorThroughput {
         FIRST_NANOS.set(0);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(parallelism, new Configuration());
         env.getConfig().enableObjectReuse(); // as the job does
-        InferenceFunction<byte[], InferenceOutcome> function = inference.build();
+        InferenceFunction<RequestRecord, InferenceOutcome> function = inference.build();
         function.applyTo(env.fromSequence(0, records - 1)
                         .map(new CachedRequests(signature))
-                        .returns(RequestBytesTypeInfo.INSTANCE))
+                        .returns(RequestRecordTypeInfo.INSTANCE))
                 .map(new CountResults())
                 .sinkTo(new DiscardingSink<>());
         env.execute("flink-tensorrt bench: operator");
@@ -54,9 +55,9 @@ final class OperatorThroughput {
         return (records - 1) / ((LAST_NANOS.get() - FIRST_NANOS.get()) / 1e9);
     }
 
-    private static final class CachedRequests extends RichMapFunction<Long, byte[]> {
+    private static final class CachedRequests extends RichMapFunction<Long, RequestRecord> {
         private final ModelSignature signature;
-        private transient byte[][] payloads;
+        private transient RequestRecord[] payloads;
 
         CachedRequests(ModelSignature signature) {
             this.signature = signature;
@@ -66,14 +67,14 @@ final class OperatorThroughput {
         public void open(OpenContext context) {
             RandomRequests random = new RandomRequests(signature, 100, getRuntimeContext().getTaskInfo().getIndexOfThisSubtask());
             AvroCodec<InferenceRequest> codec = new AvroCodec<>(InferenceRequest.class);
-            payloads = new byte[DISTINCT_REQUESTS][];
+            payloads = new RequestRecord[DISTINCT_REQUESTS];
             for (int i = 0; i < DISTINCT_REQUESTS; i++) {
-                payloads[i] = codec.encode(random.next("bench-" + i));
+                payloads[i] = RequestRecord.of(codec.encode(random.next("bench-" + i)));
             }
         }
 
         @Override
-        public byte[] map(Long i) {
+        public RequestRecord map(Long i) {
             return payloads[(int) (i % DISTINCT_REQUESTS)];
         }
     }

@@ -18,8 +18,14 @@ public final class DeliveryCliOptions {
     @Option(names = "--checkpoint-interval-ms", defaultValue = "10000", description = "Default: ${DEFAULT-VALUE}; 0 = off.")
     long checkpointIntervalMs;
 
+    @Option(names = "--topic-max-message-bytes", defaultValue = "1048588", paramLabel = "BYTES",
+            description = "The topics' max.message.bytes where the job may not read their configuration (DescribeConfigs);"
+                    + " what the job writes is kept within it. Default: ${DEFAULT-VALUE}, Kafka's.")
+    int topicMaxMessageBytes;
+
     void addTo(Configuration config) {
         config.set(InferenceJobOptions.DELIVERY_GUARANTEE, deliveryGuarantee);
         config.set(InferenceJobOptions.CHECKPOINT_INTERVAL, Duration.ofMillis(checkpointIntervalMs));
+        config.set(InferenceJobOptions.TOPIC_MAX_MESSAGE_BYTES, topicMaxMessageBytes);
     }
 }

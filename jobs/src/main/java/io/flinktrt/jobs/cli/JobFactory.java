@@ -25,7 +25,7 @@ final class JobFactory {
         return InferenceJob.builder()
                 .fromConfiguration(job)
                 .setKafkaProperties(clientProperties)
-                .setInference(function.build())
+                .setInference(function)
                 .build();
     }
 }

@@ -13,18 +13,22 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * Writes results to the output topic and failures to the dead-letter topic, both as plain Avro
- * binary keyed by request id, so one sink (and one transaction) carries both.
+ * binary keyed by request id, so one sink (and one transaction) carries both. The operator keeps
+ * every value within its topic's limit; a record whose key (the id, also in the value) would take
+ * it over goes without a key, as a record the broker refused would fail the job.
  */
 public final class OutcomeSerializer implements KafkaRecordSerializationSchema<InferenceOutcome> {
 
     private final String outputTopic;
     private final String deadLetterTopic;
+    private final RecordSizeLimits limits;
     private transient AvroCodec<InferenceResult> results;
     private transient AvroCodec<InferenceFailure> failures;
 
-    public OutcomeSerializer(String outputTopic, String deadLetterTopic) {
+    public OutcomeSerializer(String outputTopic, String deadLetterTopic, RecordSizeLimits limits) {
         this.outputTopic = outputTopic;
         this.deadLetterTopic = deadLetterTopic;
+        this.limits = limits;
     }
 
     @Override
@@ -34,13 +38,14 @@ public final class OutcomeSerializer implements KafkaRecordSerializationSchema<I
             failures = new AvroCodec<>(InferenceFailure.class);
         }
         if (outcome.getOutcome() instanceof InferenceResult result) {
-            return new ProducerRecord<>(outputTopic, null, timestamp, key(result.getId()), results.encode(result));
+            return record(outputTopic, result.getId(), results.encode(result), timestamp);
         }
         InferenceFailure failure = (InferenceFailure) outcome.getOutcome();
-        return new ProducerRecord<>(deadLetterTopic, null, timestamp, key(failure.getId()), failures.encode(failure));
+        return record(deadLetterTopic, failure.getId(), failures.encode(failure), timestamp);
     }
 
-    private static byte[] key(String id) {
-        return id == null ? null : id.getBytes(StandardCharsets.UTF_8);
+    private ProducerRecord<byte[], byte[]> record(String topic, String id, byte[] value, Long timestamp) {
+        byte[] key = id == null ? null : id.getBytes(StandardCharsets.UTF_8);
+        return new ProducerRecord<>(topic, null, timestamp, limits.fits(topic, key, value) ? key : null, value);
     }
 }

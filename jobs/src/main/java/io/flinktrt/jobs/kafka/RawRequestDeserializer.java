@@ -1,6 +1,7 @@
 package io.flinktrt.jobs.kafka;
 
-import io.flinktrt.operator.RequestBytesTypeInfo;
+import io.flinktrt.operator.RequestRecord;
+import io.flinktrt.operator.RequestRecordTypeInfo;
 
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
@@ -9,20 +10,22 @@ import org.apache.flink.util.Collector;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 /**
- * Passes each record's value on as bytes. Decoding happens in the inference operator, so that a
- * record that does not decode becomes a dead-letter record instead of failing the source.
+ * Passes each record's value on as bytes, with its topic, partition and offset for the dead-letter
+ * record. Decoding happens in the inference operator, so that a record that does not decode
+ * becomes a dead-letter record instead of failing the source.
  */
-public final class RawRequestDeserializer implements KafkaRecordDeserializationSchema<byte[]> {
+public final class RawRequestDeserializer implements KafkaRecordDeserializationSchema<RequestRecord> {
 
     private static final byte[] EMPTY = new byte[0];
 
     @Override
-    public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<byte[]> out) {
-        out.collect(record.value() == null ? EMPTY : record.value()); // a tombstone is an undecodable request
+    public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<RequestRecord> out) {
+        byte[] value = record.value() == null ? EMPTY : record.value(); // a tombstone is an undecodable request
+        out.collect(new RequestRecord(value, record.topic(), record.partition(), record.offset()));
     }
 
     @Override
-    public TypeInformation<byte[]> getProducedType() {
-        return RequestBytesTypeInfo.INSTANCE;
+    public TypeInformation<RequestRecord> getProducedType() {
+        return RequestRecordTypeInfo.INSTANCE;
     }
 }

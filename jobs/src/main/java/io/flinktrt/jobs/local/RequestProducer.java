@@ -6,10 +6,12 @@ import io.flinktrt.wire.AvroCodec;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Properties;
+import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
 
 /** Sends requests to the input topic, optionally at a fixed rate (an open-loop load). */
@@ -42,8 +44,8 @@ public final class RequestProducer implements AutoCloseable {
     }
 
     /** Sends any bytes as a request value: how the tools and tests push bad input. */
-    public void sendRaw(String key, byte[] value) {
-        producer.send(new ProducerRecord<>(topic, key == null ? null : key.getBytes(StandardCharsets.UTF_8), value),
+    public Future<RecordMetadata> sendRaw(String key, byte[] value) {
+        return producer.send(new ProducerRecord<>(topic, key == null ? null : key.getBytes(StandardCharsets.UTF_8), value),
                 (metadata, error) -> {
                     if (error != null) {
                         failedSends.incrementAndGet();

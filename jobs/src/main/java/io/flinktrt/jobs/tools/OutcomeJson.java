@@ -3,13 +3,14 @@ package io.flinktrt.jobs.tools;
 import io.flinktrt.jobs.local.OutcomeReader;
 import io.flinktrt.schema.InferenceFailure;
 import io.flinktrt.schema.InferenceResult;
+import io.flinktrt.schema.SourcePosition;
 import io.flinktrt.schema.Tensor;
 
 import java.util.Map;
 
 /**
  * One outcome as one line of JSON: a result with its outputs' full values, or a failure with its
- * code and message (the payload is left out).
+ * code, message and where its request was read (the payload is left out; its size is given).
  */
 public final class OutcomeJson {
 
@@ -40,9 +41,17 @@ public final class OutcomeJson {
             InferenceFailure failure = outcome.failure();
             json.append(",\"failure\":{\"code\":\"").append(failure.getCode())
                     .append("\",\"message\":").append(string(failure.getMessage()))
-                    .append(",\"model\":").append(string(failure.getModel())).append('}');
+                    .append(",\"model\":").append(string(failure.getModel()))
+                    .append(",\"payloadSize\":").append(failure.getPayloadSize())
+                    .append(",\"truncated\":").append(failure.getTruncated())
+                    .append(",\"source\":").append(source(failure.getSource())).append('}');
         }
         return json.append('}').toString();
+    }
+
+    private static String source(SourcePosition source) {
+        return source == null ? "null" : "{\"topic\":" + string(source.getTopic()) + ",\"partition\":"
+                + source.getPartition() + ",\"offset\":" + source.getOffset() + "}";
     }
 
     private static String metadata(Map<String, String> metadata) {
