@@ -27,7 +27,6 @@ import org.apache.kafka.common.config.TopicConfig;
 import org.apache.logging.log4j.core.LogEvent;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -151,9 +150,6 @@ class PoisonedRecordsITCase {
     }
 
     @Test
-    @Disabled("Issue 15: fails on the batching core's bound of 1 + 2 ceil(log2 n) failing runs per batch, which stops"
-            + " isolating rows when a batch holds more than two the backend refuses (about 8 of 16 here), so valid rows"
-            + " get BACKEND_ERROR; it passes when every failing row is isolated (a bound of 2n). Enable with that fix.")
     void onlyTheRequestsTheBackendCannotRunFailAndEachFailedBatchCostsOneLine() throws Exception {
         Path model = TestModels.path(TestModels.TOKENS);
         RandomRequests random = new RandomRequests(InferenceJobITCase.signature(model), 100, 29);
