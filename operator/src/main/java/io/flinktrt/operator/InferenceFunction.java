@@ -182,17 +182,25 @@ public final class InferenceFunction<IN, OUT> extends RichAsyncFunction<IN, OUT>
 
     @Override
     public void close() throws Exception {
-        if (scheduler != null) {
-            scheduler.close();
-        }
-        if (metrics != null) {
-            LOG.info("Closing {} on {}: {}", signature.modelName(), runner.backendName(), metrics.summary());
-        }
-        if (runner != null) {
-            runner.close();
-        }
-        if (device != null) {
-            device.close();
+        // Each step runs even when an earlier one throws (Flink interrupts a cancelled task's thread,
+        // and the scheduler's join then throws): a runner left open keeps its GPU memory until the JVM ends.
+        try {
+            if (scheduler != null) {
+                scheduler.close();
+            }
+        } finally {
+            try {
+                if (metrics != null) {
+                    LOG.info("Closing {} on {}: {}", signature.modelName(), runner.backendName(), metrics.summary());
+                }
+                if (runner != null) {
+                    runner.close();
+                }
+            } finally {
+                if (device != null) {
+                    device.close();
+                }
+            }
         }
     }
 }

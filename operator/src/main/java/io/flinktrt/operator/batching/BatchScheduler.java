@@ -217,7 +217,7 @@ public final class BatchScheduler<P, OUT> implements AutoCloseable {
      * when the runner closes.
      */
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
         lock.lock();
         try {
             closed = true;
@@ -226,7 +226,11 @@ public final class BatchScheduler<P, OUT> implements AutoCloseable {
             lock.unlock();
         }
         batcher.interrupt();
-        batcher.join(TimeUnit.SECONDS.toMillis(30));
+        try {
+            batcher.join(TimeUnit.SECONDS.toMillis(30));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt(); // a cancelled task: the caller still closes the runner
+        }
         ExecutorService pool;
         synchronized (this) {
             pool = copyPool;
