@@ -12,7 +12,7 @@ import java.util.concurrent.Callable;
 
 /**
  * Runs a SQL script on the Flink cluster it is submitted to:
- * {@code flink run -c io.flinktrt.jobs.sql.SqlJobMain flink-tensorrt-jobs-job.jar -f script.sql --var
+ * {@code flink run -c io.flinktrt.jobs.sql.SqlJobMain flink-tensorrt-job.jar -f script.sql --var
  * bootstrap_servers=kafka:9092}. Each INSERT becomes a job of that cluster; the entry point returns
  * once they are submitted. The cluster's lib/ needs Flink's table jars and flink-json (as in Flink's
  * distribution) besides flink-tensorrt's native jars.
