@@ -212,6 +212,25 @@ class ClusterIT {
         cluster.cancel(job);
     }
 
+    /** README's "Flink SQL" on a cluster: the example script through SqlJobMain in the job jar, attached. */
+    @Test
+    @Order(5)
+    @Timeout(300)
+    void theExampleSqlScriptRunsOnTheClusterThroughSqlJobMain() throws Exception {
+        String output = cluster.flink("run", "-c", "io.flinktrt.jobs.sql.SqlJobMain", ClusterHarness.JOB_JAR.toString(),
+                "-f", ClusterHarness.ROOT.resolve("examples/sql/ml-predict.sql").toString(),
+                "--var", "bootstrap_servers=" + cluster.bootstrapServers(), "--var", "home=" + ClusterHarness.ROOT);
+        assertThat(output).contains("(5 rows)")
+                .containsPattern("r1 \\| [0-9.]+ \\| \\[[-0-9., ]+\\] \\| null")
+                .contains("r3 | null | null | INPUT column 'b' has 1 elements");
+        for (JsonNode job : cluster.rest("/jobs/overview").get("jobs")) { // the script's pipeline keeps running
+            if (job.get("state").asText().equals("RUNNING")) {
+                cluster.cancel(job.get("jid").asText());
+            }
+        }
+        report("the example SQL script ran on the cluster: %s", output.substring(output.indexOf("id |")).replace('\n', ' '));
+    }
+
     // ---- helpers
 
     /** One test's topics (two partitions), its samples and its job, submitted at {@code parallelism}. */
