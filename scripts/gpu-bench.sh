@@ -211,6 +211,8 @@ cluster() { # RESULTS/cluster-*.log: the job jar on scripts/cluster.sh with 1, 2
   local out=$1 slots
   local model=${CLUSTER_MODEL:-/tmp/large/bert_like-fp16.plan} backend=${CLUSTER_BACKEND:-tensorrt}
   local requests=${CLUSTER_REQUESTS:-20000} range=${CLUSTER_INT_RANGE:-30522}
+  # a missing plan would only show as a job failing in open() on the TaskManager, and no figure
+  [ -f "$model" ] || { echo "cluster: no model $model (run the engines step first)" | tee "$out/cluster.log"; return 2; }
   # Flink's lib/ gets the native jars of the launcher's lib/ (listed by the kit)
   local trt_lib=/tmp/cluster-flink-lib; rm -rf "$trt_lib"; mkdir -p "$trt_lib"
   while read -r jar; do ln -s "$here/lib/$jar" "$trt_lib/"; done < "$here/flink-lib.txt"
