@@ -17,6 +17,7 @@ import io.flinktrt.testing.TestModels;
 import io.flinktrt.wire.AvroCodec;
 import io.flinktrt.wire.RandomRequests;
 
+import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.functions.RichMapFunction;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
@@ -71,6 +72,12 @@ class JobRestartGpuTest {
 
     /** Free GPU memory sampled while the runner is open, by attempt number. */
     static final Map<Integer, Long> FREE_WHILE_OPEN = new ConcurrentSkipListMap<>();
+    /**
+     * Free GPU memory when an attempt starts, before the inference operator opens (Flink opens a
+     * chain from its end), that is after the previous attempt's close: tells a leak at close from
+     * memory held while open.
+     */
+    static final Map<Integer, Long> FREE_AT_START = new ConcurrentSkipListMap<>();
     /** Request ids of results, by attempt number. */
     static final Map<Integer, Set<String>> RESULTS = new ConcurrentHashMap<>();
     static final Set<String> BACKENDS = ConcurrentHashMap.newKeySet();
@@ -121,6 +128,9 @@ class JobRestartGpuTest {
         }
         double seconds = (System.nanoTime() - start) / 1e9;
         long after = freeBytes();
+        System.gc(); // memory that only a collection frees (a JavaCPP deallocator) would come back here
+        Thread.sleep(500);
+        long afterGc = freeBytes();
 
         StringBuilder samples = new StringBuilder();
         FREE_WHILE_OPEN.forEach((attempt, free) -> {
@@ -138,6 +148,14 @@ class JobRestartGpuTest {
                 RESTARTS, RESTARTS + 1, seconds, seconds * 1000 / RESTARTS, mib(total - before), mib(total - after),
                 mib(before - after), (before - after) / (double) MIB / (RESTARTS + 1), samples, RESTARTS,
                 mib(second - last), (second - last) / (double) MIB / (RESTARTS - 1), mib(first - last));
+        StringBuilder atStart = new StringBuilder();
+        FREE_AT_START.forEach((attempt, free) -> {
+            if (attempt % 10 == 0 || attempt <= 2 || attempt == RESTARTS) {
+                atStart.append(String.format(" #%d %.1f", attempt, (total - free) / (double) MIB));
+            }
+        });
+        System.out.printf("restart cycles: used when an attempt starts (after the previous close), by attempt (MiB):%s;"
+                + " used after the job %s, after a GC %s%n", atStart, mib(total - after), mib(total - afterGc));
         System.out.printf("restart cycles: results by attempt %s; backends %s; failures %s%n", sizes(), BACKENDS,
                 FAILURES.size() > 10 ? FAILURES.subList(0, 10) + " ..." : FAILURES);
 
@@ -181,6 +199,11 @@ class JobRestartGpuTest {
     /** Records outcomes per attempt; reads GPU memory and throws at outcome FAIL_AFTER of every attempt but the last. */
     private static final class FailEveryAttemptButTheLast extends RichMapFunction<InferenceOutcome, Boolean> {
         private transient int seen;
+
+        @Override
+        public void open(OpenContext openContext) throws Exception {
+            FREE_AT_START.put(getRuntimeContext().getTaskInfo().getAttemptNumber(), freeBytes());
+        }
 
         @Override
         public Boolean map(InferenceOutcome outcome) throws Exception {

@@ -212,6 +212,28 @@ public final class BatchScheduler<P, OUT> implements AutoCloseable {
     }
 
     /**
+     * Waits (at most 30 s) for the batcher to stop, also when the caller is interrupted (a cancelled
+     * task): a batcher still copying a batch would hand it to a runner the caller closes next.
+     */
+    private void joinBatcherUninterruptibly() {
+        boolean interrupted = Thread.interrupted();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        try {
+            while (batcher.isAlive() && System.nanoTime() < deadline) {
+                try {
+                    batcher.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /**
      * Stops forming batches. Records still waiting stay open (in Flink they are in the async
      * operator's queue, checkpointed and replayed on restart); batches already running finish
      * when the runner closes.
@@ -226,11 +248,7 @@ public final class BatchScheduler<P, OUT> implements AutoCloseable {
             lock.unlock();
         }
         batcher.interrupt();
-        try {
-            batcher.join(TimeUnit.SECONDS.toMillis(30));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt(); // a cancelled task: the caller still closes the runner
-        }
+        joinBatcherUninterruptibly();
         ExecutorService pool;
         synchronized (this) {
             pool = copyPool;

@@ -17,6 +17,7 @@ import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
@@ -219,6 +220,55 @@ class BatchSchedulerTest {
         }
     }
 
+    /**
+     * Flink interrupts a cancelled task's thread, which then closes the scheduler and the runner: the
+     * close must still wait for a batcher that is copying a batch, or that batch reaches a runner the
+     * caller is about to close; and the caller's interrupt must survive the wait.
+     */
+    @Test
+    void closeFromAnInterruptedThreadWaitsForTheBatcherAndKeepsTheInterrupt() throws Exception {
+        try (ControlledRunner runner = new ControlledRunner(TestModels.path(TestModels.MLP), 8, 1)) {
+            CountDownLatch copying = new CountDownLatch(1);
+            CountDownLatch finishCopy = new CountDownLatch(1);
+            FloatCodec codec = new FloatCodec(runner) {
+                @Override
+                public void putRow(float[] record, BatchBuffers buffers, int row) {
+                    copying.countDown();
+                    boolean interrupted = false; // a copy (a memcpy) does not stop when close() interrupts the batcher
+                    while (finishCopy.getCount() > 0) {
+                        try {
+                            finishCopy.await();
+                        } catch (InterruptedException e) {
+                            interrupted = true;
+                        }
+                    }
+                    if (interrupted) {
+                        Thread.currentThread().interrupt();
+                    }
+                    super.putRow(record, buffers, row);
+                }
+            };
+            BatchScheduler<float[], Output> scheduler = scheduler(runner, codec, 8, Duration.ZERO);
+            CompletableFuture<Output> result = scheduler.submit(sample(0));
+            assertThat(copying.await(30, TimeUnit.SECONDS)).isTrue();
+            CompletableFuture<Boolean> interruptedAfterClose = new CompletableFuture<>();
+            Thread closer = new Thread(() -> {
+                Thread.currentThread().interrupt();
+                scheduler.close();
+                interruptedAfterClose.complete(Thread.currentThread().isInterrupted());
+            });
+            closer.start();
+            while (closer.getState() != Thread.State.TIMED_WAITING && closer.getState() != Thread.State.TERMINATED) {
+                Thread.onSpinWait();
+            }
+            assertThat(closer.getState()).as("the closer waits for the batcher's copy").isEqualTo(Thread.State.TIMED_WAITING);
+            assertThat(interruptedAfterClose).isNotDone();
+            finishCopy.countDown();
+            assertThat(interruptedAfterClose.get(30, TimeUnit.SECONDS)).as("interrupt kept").isTrue();
+            assertThat(result.get(30, TimeUnit.SECONDS).batchRows()).isEqualTo(1);
+        }
+    }
+
     private static BatchScheduler<float[], Output> scheduler(ModelRunner runner, FloatCodec codec, int maxBatch,
                                                              Duration maxDelay) {
         return new BatchScheduler<>(runner, codec, new BatchingConfig("test", maxBatch, maxDelay), BatchListener.NONE);
@@ -245,7 +295,7 @@ class BatchSchedulerTest {
     record Output(float[] values, int batchRows) {}
 
     /** Single float input, single float output; notes which records it wrote and on which threads. */
-    static final class FloatCodec implements RowCodec<float[], Output> {
+    static class FloatCodec implements RowCodec<float[], Output> {
         final Set<float[]> written = ConcurrentHashMap.newKeySet();
         final Set<String> threads = ConcurrentHashMap.newKeySet();
         private final int inputBytes;

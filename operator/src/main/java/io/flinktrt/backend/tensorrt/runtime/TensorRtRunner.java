@@ -243,13 +243,9 @@ public final class TensorRtRunner implements ModelRunner {
         }
         closed = true;
         gpuThreads.shutdown();
-        try {
-            if (!gpuThreads.awaitTermination(1, TimeUnit.MINUTES)) {
-                LOG.warn("Closing TensorRT runner: a batch still runs after a minute; freeing anyway");
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        // Also when the closing thread is interrupted (Flink interrupts a cancelled task): freeing a
+        // lane while its batch still runs would free memory the GPU is writing.
+        boolean interrupted = awaitBatchesUninterruptibly(Duration.ofMinutes(1));
         try {
             Cuda.setDevice(engine.device);
         } catch (BackendException e) {
@@ -263,6 +259,25 @@ public final class TensorRtRunner implements ModelRunner {
             lease.close();
         } catch (Exception e) {
             LOG.warn("Closing the TensorRT engine: {}", e.toString());
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Waits for the GPU threads to finish their batches; returns whether the caller was interrupted meanwhile. */
+    private boolean awaitBatchesUninterruptibly(Duration limit) {
+        boolean interrupted = Thread.interrupted();
+        long deadline = System.nanoTime() + limit.toNanos();
+        while (true) {
+            try {
+                if (!gpuThreads.awaitTermination(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+                    LOG.warn("Closing TensorRT runner: a batch still runs after {}; freeing anyway", limit);
+                }
+                return interrupted;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
         }
     }
 }
