@@ -7,7 +7,8 @@
 #   bash target/gpu-app/gpu-bench.sh STEP   on the GPU host (after the bundle arrived); logs and results go
 #                 to /tmp/results (RESULTS), which stays while the host does: end every run with `pack`
 #       engines   export ResNet-50 and the BERT-like encoder (torch) and build FP16 plans, batch buckets 1,8,32,128
-#                 (timing caches from an earlier lease, kept here in .gpu-cache/timing-caches, make it quicker)
+#                 (timing caches from an earlier lease, kept here in .gpu-cache/timing-caches, make it quicker);
+#                 ENGINE_MODELS picks and orders the models, ENGINE_ARGS_<model> adds build-engine flags
 #       local     the local run (embedded Kafka, Flink, TensorRT) on the BERT-like plan (ResNet-50's goes
 #                 through Kafka in bench-resnet's job stage)
 #       bench-resnet / bench-bert   the bench command for one model
@@ -111,13 +112,14 @@ step() {
       [ -f /tmp/large/resnet50.onnx ] || python3 "$here/models/generate.py" --large /tmp/large > "$out/export.log" 2>&1
       nvidia-smi > "$out/nvidia-smi.txt"
       ft doctor > "$out/doctor.txt" 2>&1
-      for m in resnet50 bert_like; do
+      for m in ${ENGINE_MODELS:-resnet50 bert_like}; do
+        local more="ENGINE_ARGS_$m"; local extra=(${!more:-}) # e.g. ENGINE_ARGS_resnet50="--opt-level 1": a quicker build
         [ -f "$here/timing-caches/$m.timing-cache" ] && [ ! -f /tmp/large/$m.timing-cache ] \
           && cp "$here/timing-caches/$m.timing-cache" /tmp/large/
-        [ -f /tmp/large/$m-fp16.plan ] || { echo "\$ flink-tensorrt build-engine --onnx /tmp/large/$m.onnx --save-engine /tmp/large/$m-fp16.plan --fp16 --batch-buckets 1,8,32,128 --timing-cache /tmp/large/$m.timing-cache"
+        [ -f /tmp/large/$m-fp16.plan ] || { echo "\$ flink-tensorrt build-engine --onnx /tmp/large/$m.onnx --save-engine /tmp/large/$m-fp16.plan --fp16 --batch-buckets 1,8,32,128 --timing-cache /tmp/large/$m.timing-cache ${extra[*]}"
           SECONDS=0
           ft build-engine --onnx /tmp/large/$m.onnx --save-engine /tmp/large/$m-fp16.plan --fp16 \
-            --batch-buckets 1,8,32,128 --timing-cache /tmp/large/$m.timing-cache
+            --batch-buckets 1,8,32,128 --timing-cache /tmp/large/$m.timing-cache "${extra[@]}"
           echo "exit $? after $SECONDS s"; } > "$out/build-$m.log" 2>&1
         cp /tmp/large/$m-fp16.plan.json "$out/" 2>/dev/null
       done ;;
@@ -301,7 +303,7 @@ tests() { # OUT: every gpu-tagged test class, one JVM, the JUnit console's tree 
       "$out/gpu-tests.log" | tr -s ' []' ' ' | sed 's/^ //; s/ $//' | paste -sd, -)"
     grep -F '[X]' "$out/gpu-tests.log" | head -20
     ls "$out"/hs_err_pid*.log 2>/dev/null | sed 's/^/the JVM crashed: /'
-    grep -E '^(open/close cycles|throughput of|out-of-memory|restart cycles)' "$out/gpu-tests.log"
+    grep -E '^(open/close cycles|throughput of|out-of-memory|restart cycles|runner cycles)' "$out/gpu-tests.log"
   } > "$out/gpu-tests-summary.txt"
   cat "$out/gpu-tests-summary.txt"
 }
