@@ -18,7 +18,6 @@ import org.junit.jupiter.api.Timeout;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 
@@ -57,7 +56,7 @@ class BatchFailureLogTest {
                 // a full batch leaves at once; one poisoned row makes it fail and split 8 times
                 List<CompletableFuture<Output>> futures = new ArrayList<>();
                 for (int i = 0; i < ROWS; i++) {
-                    float[] sample = sample(batch * ROWS + i);
+                    float[] sample = BatchSchedulerTest.sample(batch * ROWS + i);
                     if (i == 3) {
                         sample[0] = ControlledRunner.POISON;
                     }
@@ -88,14 +87,5 @@ class BatchFailureLogTest {
                 .as("stack traces (at most one per JVM)")
                 .hasSizeLessThanOrEqualTo(1);
         assertThat(warnings.subList(1, 3)).allSatisfy(e -> assertThat(e.getThrown()).isNull());
-    }
-
-    private static float[] sample(int seed) {
-        float[] x = new float[16];
-        Random random = new Random(seed);
-        for (int k = 0; k < x.length; k++) {
-            x[k] = (float) random.nextGaussian();
-        }
-        return x;
     }
 }

@@ -274,7 +274,7 @@ class BatchSchedulerTest {
         return new BatchScheduler<>(runner, codec, new BatchingConfig("test", maxBatch, maxDelay), BatchListener.NONE);
     }
 
-    private static float[] sample(int seed) {
+    static float[] sample(int seed) {
         float[] x = new float[16];
         Random random = new Random(seed);
         for (int k = 0; k < x.length; k++) {
