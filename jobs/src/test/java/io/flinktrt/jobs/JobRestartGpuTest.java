@@ -1,5 +1,6 @@
 package io.flinktrt.jobs;
 
+import java.util.TreeMap;
 import io.flinktrt.backend.ModelConfig;
 import io.flinktrt.backend.ModelRunner;
 import io.flinktrt.backend.ModelSignature;
@@ -175,7 +176,7 @@ class JobRestartGpuTest {
     }
 
     private static Map<Integer, Integer> sizes() {
-        Map<Integer, Integer> sizes = new java.util.TreeMap<>();
+        Map<Integer, Integer> sizes = new TreeMap<>();
         RESULTS.forEach((attempt, ids) -> sizes.put(attempt, ids.size()));
         return sizes;
     }

@@ -1,5 +1,6 @@
 package io.flinktrt.operator;
 
+import java.util.ArrayList;
 import io.flinktrt.backend.ModelSignature;
 import io.flinktrt.backend.TensorSpec;
 import io.flinktrt.schema.DataType;
@@ -57,7 +58,7 @@ class BackpressureITCase {
 
         List<String> ids;
         try (var results = function.applyTo(requests).executeAndCollect()) {
-            ids = new java.util.ArrayList<>();
+            ids = new ArrayList<>();
             results.forEachRemaining((InferenceOutcome o) -> ids.add(((InferenceResult) o.getOutcome()).getId()));
         }
 

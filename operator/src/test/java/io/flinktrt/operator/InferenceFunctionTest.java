@@ -1,5 +1,6 @@
 package io.flinktrt.operator;
 
+import java.nio.ByteBuffer;
 import io.flinktrt.backend.ModelConfig;
 import io.flinktrt.backend.ModelSignature;
 import io.flinktrt.backend.onnxruntime.OnnxRuntimeBackend;
@@ -150,7 +151,7 @@ class InferenceFunctionTest {
                 assertThat(failure.getCode()).isEqualTo(ErrorCode.BACKEND_ERROR);
                 assertThat(failure.getId()).isEqualTo(sent.get(i).getId());
                 assertThat(failure.getMessage()).contains("injected failure");
-                assertThat(failure.getPayload()).isEqualTo(java.nio.ByteBuffer.wrap(requests.encode(sent.get(i))));
+                assertThat(failure.getPayload()).isEqualTo(ByteBuffer.wrap(requests.encode(sent.get(i))));
             }
         }
     }

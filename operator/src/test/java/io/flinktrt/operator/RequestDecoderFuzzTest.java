@@ -1,5 +1,6 @@
 package io.flinktrt.operator;
 
+import com.sun.management.ThreadMXBean;
 import io.flinktrt.schema.ErrorCode;
 import io.flinktrt.schema.InferenceRequest;
 import io.flinktrt.wire.AvroCodec;
@@ -37,8 +38,8 @@ class RequestDecoderFuzzTest {
     private static final long ALLOCATION_SLACK = 1 << 20;
     private static final long ALLOCATION_PER_PAYLOAD_BYTE = 16;
 
-    private final com.sun.management.ThreadMXBean threads =
-            (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+    private final ThreadMXBean threads =
+            (ThreadMXBean) ManagementFactory.getThreadMXBean();
     private final RequestDecoder decoder = RequestDecoderTest.decoder(RequestDecoderTest.TWO_INPUTS, RequestDecoderTest.LIMITS);
     private final Map<ErrorCode, Integer> rejections = new EnumMap<>(ErrorCode.class);
     private int accepted;

@@ -1,5 +1,9 @@
 package io.flinktrt.operator;
 
+import java.util.function.UnaryOperator;
+import io.flinktrt.schema.Timings;
+import java.util.Arrays;
+import java.util.Collections;
 import io.flinktrt.backend.ModelSignature;
 import io.flinktrt.backend.TensorSpec;
 import io.flinktrt.schema.DataType;
@@ -45,7 +49,7 @@ class RequestDecoderTest {
     void decodesAValidRequestIntoModelInputOrder() throws Exception {
         InferenceRequest request = new RandomRequests(TWO_INPUTS, 10, 1).next("r1");
         List<Tensor> reversed = new ArrayList<>(request.getTensors());
-        java.util.Collections.reverse(reversed);
+        Collections.reverse(reversed);
         request.setTensors(reversed);
 
         DecodedRequest decoded = decoder.decode(codec.encode(request));
@@ -75,7 +79,7 @@ class RequestDecoderTest {
             2,                 // tensors: one block of 1
             6, 'i', 'd', 's', 8 /* INT64 */, 1 /* block of -1 dims */, 2 /* 1 byte */, 8 /* 4 */, 0, 64, // data: 32 bytes
         };
-        byte[] withData = java.util.Arrays.copyOf(blocked, blocked.length + 32 + 1); // 32 zero bytes, end of tensors
+        byte[] withData = Arrays.copyOf(blocked, blocked.length + 32 + 1); // 32 zero bytes, end of tensors
         assertThatThrownBy(() -> decoder.decode(withData))
                 .isInstanceOfSatisfying(RequestRejectedException.class,
                         e -> assertThat(e.code()).isEqualTo(ErrorCode.MISSING_TENSOR)); // parsed; only 'x' is missing
@@ -98,7 +102,7 @@ class RequestDecoderTest {
         assertRejected(new byte[] {1, 2, 3, 4, 5}, ErrorCode.UNDECODABLE);
         assertRejected(new AvroCodec<>(InferenceResult.class).encode(InferenceResult.newBuilder()
                 .setId("x").setOutputs(List.of()).setModel("m").setEngineChecksum("c").setBackend("b")
-                .setBatchSize(1).setTimings(new io.flinktrt.schema.Timings(0L, 0L, 0L)).build()),
+                .setBatchSize(1).setTimings(new Timings(0L, 0L, 0L)).build()),
                 ErrorCode.UNDECODABLE);
         assertRejected(with(t -> t.getName().equals("x") ? null : t), ErrorCode.MISSING_TENSOR);
         assertRejected(withExtra(new Tensor("z", DataType.FLOAT32, List.of(1L), floats(1))), ErrorCode.UNKNOWN_TENSOR);
@@ -187,7 +191,7 @@ class RequestDecoderTest {
         for (int i = 0; i < LIMITS.maxTensors(); i++) {
             tensors.add(new Tensor("extra" + i, DataType.FLOAT32, List.of(1L), floats(1)));
         }
-        List<Long> seventeenDims = new ArrayList<>(java.util.Collections.nCopies(17, 1L));
+        List<Long> seventeenDims = new ArrayList<>(Collections.nCopies(17, 1L));
         seventeenDims.set(15, 2L);
         seventeenDims.set(16, 3L);
 
@@ -202,7 +206,7 @@ class RequestDecoderTest {
             tensors.add(new Tensor("t" + i, DataType.FLOAT32, List.of(1L), floats(1)));
         }
         byte[] valid = codec.encode(new InferenceRequest("many", Map.of(), tensors));
-        assertRejected(java.util.Arrays.copyOf(valid, valid.length - 3), ErrorCode.UNDECODABLE);
+        assertRejected(Arrays.copyOf(valid, valid.length - 3), ErrorCode.UNDECODABLE);
         assertRejected(concat(valid, varint(7)), ErrorCode.UNDECODABLE);
     }
 
@@ -229,7 +233,7 @@ class RequestDecoderTest {
                 new Tensor("x", DataType.FLOAT32, xShape, xData)));
     }
 
-    private static InferenceRequest with(java.util.function.UnaryOperator<Tensor> change) {
+    private static InferenceRequest with(UnaryOperator<Tensor> change) {
         List<Tensor> tensors = new ArrayList<>();
         for (Tensor t : request(List.of(2L, 3L), floats(6)).getTensors()) {
             Tensor changed = change.apply(t);

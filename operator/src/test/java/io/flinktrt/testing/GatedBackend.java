@@ -1,5 +1,6 @@
 package io.flinktrt.testing;
 
+import java.nio.file.Path;
 import io.flinktrt.backend.Availability;
 import io.flinktrt.backend.BackendException;
 import io.flinktrt.backend.BatchBuffers;
@@ -134,7 +135,7 @@ public final class GatedBackend implements InferenceBackend {
     }
 
     @Override
-    public boolean accepts(java.nio.file.Path model) {
+    public boolean accepts(Path model) {
         return delegate.accepts(model);
     }
 

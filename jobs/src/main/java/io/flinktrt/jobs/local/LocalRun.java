@@ -1,5 +1,6 @@
 package io.flinktrt.jobs.local;
 
+import java.io.IOException;
 import io.flinktrt.backend.ModelSignature;
 import io.flinktrt.jobs.InferenceJob;
 import io.flinktrt.schema.InferenceRequest;
@@ -56,7 +57,7 @@ public final class LocalRun {
      * Checkpoints to a temporary folder: the async operator's checkpoint holds the requests in
      * flight (hundreds of 600 KB images), far above the 5 MB the JobManager's memory storage takes.
      */
-    private static Configuration checkpointsOnDisk() throws java.io.IOException {
+    private static Configuration checkpointsOnDisk() throws IOException {
         Path dir = Files.createTempDirectory("flink-tensorrt-checkpoints");
         Configuration config = new Configuration();
         config.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
