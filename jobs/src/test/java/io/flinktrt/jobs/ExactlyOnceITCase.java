@@ -1,6 +1,5 @@
 package io.flinktrt.jobs;
 
-import io.flinktrt.jobs.kafka.EmbeddedKafka;
 import io.flinktrt.jobs.local.OutcomeReader;
 import io.flinktrt.jobs.local.RequestProducer;
 import io.flinktrt.operator.InferenceFunction;
@@ -18,7 +17,6 @@ import org.apache.flink.metrics.Gauge;
 import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.runtime.testutils.InMemoryReporter;
 import org.apache.flink.runtime.testutils.InternalMiniClusterExtension;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.util.TestStreamEnvironment;
 
 import org.junit.jupiter.api.Test;
@@ -54,11 +52,10 @@ class ExactlyOnceITCase {
 
     @RegisterExtension
     static final InternalMiniClusterExtension FLINK = new InternalMiniClusterExtension(
-            new MiniClusterResourceConfiguration.Builder()
-                    .setNumberTaskManagers(1)
-                    .setNumberSlotsPerTaskManager(2)
-                    .setConfiguration(METRICS.addToConfiguration(new Configuration()))
-                    .build());
+            MiniClusters.configuration(2, METRICS.addToConfiguration(new Configuration())));
+
+    @RegisterExtension
+    static final KafkaBroker KAFKA = new KafkaBroker();
 
     private static final int REQUESTS = 20_000;
     private static final int KILLS = 4;
@@ -73,92 +70,90 @@ class ExactlyOnceITCase {
         Random random = new Random(seed);
         MiniCluster cluster = FLINK.getMiniCluster();
         Path model = TestModels.path(TestModels.MLP);
-        try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
-            Properties client = kafka.clientProperties();
-            EmbeddedKafka.createTopics(client, 2, List.of("eo-requests", "eo-results", "eo-dead-letter"));
-            Configuration conf = new Configuration();
-            conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
-            conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 50);
-            conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(200));
-            TestStreamEnvironment env = new TestStreamEnvironment(cluster, conf, 2, List.of(), List.of());
-            // No transaction.timeout.ms here on purpose: the job's default must suit a default broker.
-            InferenceJob.builder()
-                    .setBootstrapServers(kafka.bootstrapServers())
-                    .setKafkaProperties(client)
-                    .setTopics("eo-requests", "eo-results", "eo-dead-letter")
-                    .setGroupId("eo")
-                    .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
-                    .setTransactionalIdPrefix("eo")
-                    .setCheckpointInterval(Duration.ofMillis(500))
-                    .setInference(InferenceFunction.builder().setModel(model.toString()).setRejectNonFinite(true).setMaxBatchSize(32)
-                            .setMaxDelay(Duration.ofMillis(5)))
-                    .build()
-                    .addTo(env);
-            JobClient job = env.executeAsync("exactly-once");
+        Properties client = KAFKA.clientProperties();
+        KAFKA.createTopics(2, "eo-requests", "eo-results", "eo-dead-letter");
+        Configuration conf = new Configuration();
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 50);
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(200));
+        TestStreamEnvironment env = new TestStreamEnvironment(cluster, conf, 2, List.of(), List.of());
+        // No transaction.timeout.ms here on purpose: the job's default must suit a default broker.
+        InferenceJob.builder()
+                .setBootstrapServers(KAFKA.bootstrapServers())
+                .setKafkaProperties(client)
+                .setTopics("eo-requests", "eo-results", "eo-dead-letter")
+                .setGroupId("eo")
+                .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
+                .setTransactionalIdPrefix("eo")
+                .setCheckpointInterval(Duration.ofMillis(500))
+                .setInference(InferenceFunction.builder().setModel(model.toString()).setRejectNonFinite(true).setMaxBatchSize(32)
+                        .setMaxDelay(Duration.ofMillis(5)))
+                .build()
+                .addTo(env);
+        JobClient job = env.executeAsync("exactly-once");
 
-            ExecutorService sender = Executors.newSingleThreadExecutor();
-            Map<String, Integer> seen = new HashMap<>();
-            AtomicInteger results = new AtomicInteger();
-            AtomicInteger deadLetters = new AtomicInteger();
-            List<Integer> killAt = killPoints(random);
-            int kills = 0;
-            try (OutcomeReader reader = new OutcomeReader(client, "eo-results", "eo-dead-letter", true)) {
-                Future<?> sending = sender.submit(() -> send(client, model));
-                int liveTaskManager = 0;
-                int seenAtLastKill = -1;
-                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(200);
-                while (seen.size() < REQUESTS && System.nanoTime() < deadline) {
-                    reader.poll(Duration.ofMillis(100), outcome -> {
-                        seen.merge(outcome.id(), 1, Integer::sum);
-                        (outcome.result() != null ? results : deadLetters).incrementAndGet();
-                        if (outcome.failure() != null) {
-                            assertThat(outcome.failure().getCode()).as(outcome.id()).isEqualTo(ErrorCode.NON_FINITE_INPUT);
-                        }
-                    });
-                    // A kill waits for new commits since the last one, so the job makes progress between kills.
-                    if (kills < KILLS && seen.size() >= killAt.get(kills) && seen.size() > seenAtLastKill) {
-                        Thread.sleep(random.nextInt(500)); // anywhere in the checkpoint cycle
-                        cluster.terminateTaskManager(liveTaskManager++).get(30, TimeUnit.SECONDS);
-                        cluster.startTaskManager();
-                        kills++;
-                        seenAtLastKill = seen.size();
+        ExecutorService sender = Executors.newSingleThreadExecutor();
+        Map<String, Integer> seen = new HashMap<>();
+        AtomicInteger results = new AtomicInteger();
+        AtomicInteger deadLetters = new AtomicInteger();
+        List<Integer> killAt = killPoints(random);
+        int kills = 0;
+        try (OutcomeReader reader = new OutcomeReader(client, "eo-results", "eo-dead-letter", true)) {
+            Future<?> sending = sender.submit(() -> send(client, model));
+            int liveTaskManager = 0;
+            int seenAtLastKill = -1;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(200);
+            while (seen.size() < REQUESTS && System.nanoTime() < deadline) {
+                reader.poll(Duration.ofMillis(100), outcome -> {
+                    seen.merge(outcome.id(), 1, Integer::sum);
+                    (outcome.result() != null ? results : deadLetters).incrementAndGet();
+                    if (outcome.failure() != null) {
+                        assertThat(outcome.failure().getCode()).as(outcome.id()).isEqualTo(ErrorCode.NON_FINITE_INPUT);
                     }
-                }
-                sending.get(30, TimeUnit.SECONDS);
-                // Anything committed twice would show up after the last first copy: read two more checkpoints.
-                long settle = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(1500);
-                while (System.nanoTime() < settle) {
-                    reader.poll(Duration.ofMillis(100), outcome -> {
-                        seen.merge(outcome.id(), 1, Integer::sum);
-                        (outcome.result() != null ? results : deadLetters).incrementAndGet();
-                    });
-                }
-            } finally {
-                sender.shutdownNow();
-            }
-            long restarts = restarts(job.getJobID());
-            job.cancel().get(30, TimeUnit.SECONDS);
-
-            List<String> duplicated = seen.entrySet().stream().filter(e -> e.getValue() > 1).map(Map.Entry::getKey).toList();
-            List<String> missing = new ArrayList<>();
-            for (int i = 0; i < REQUESTS; i++) {
-                if (!seen.containsKey("r" + i)) {
-                    missing.add("r" + i);
+                });
+                // A kill waits for new commits since the last one, so the job makes progress between kills.
+                if (kills < KILLS && seen.size() >= killAt.get(kills) && seen.size() > seenAtLastKill) {
+                    Thread.sleep(random.nextInt(500)); // anywhere in the checkpoint cycle
+                    cluster.terminateTaskManager(liveTaskManager++).get(30, TimeUnit.SECONDS);
+                    cluster.startTaskManager();
+                    kills++;
+                    seenAtLastKill = seen.size();
                 }
             }
-            System.out.printf("exactly-once: sent=%d results=%d dead-letter=%d duplicates=%d missing=%d"
-                            + " restarts=%d task-managers-killed=%d (kill points %s, seed %d)%n",
-                    REQUESTS, results.get(), deadLetters.get(), duplicated.size(), missing.size(), restarts,
-                    kills, killAt, seed);
-
-            assertThat(kills).as("task managers killed").isEqualTo(KILLS);
-            assertThat(restarts).as("job restarts").isGreaterThanOrEqualTo(KILLS);
-            assertThat(duplicated).as("ids with more than one outcome").isEmpty();
-            assertThat(missing).as("ids without an outcome").isEmpty();
-            assertThat(seen).hasSize(REQUESTS);
-            assertThat(deadLetters.get()).isEqualTo((REQUESTS + NAN_EVERY - 1) / NAN_EVERY);
-            assertThat(results.get() + deadLetters.get()).isEqualTo(REQUESTS);
+            sending.get(30, TimeUnit.SECONDS);
+            // Anything committed twice would show up after the last first copy: read two more checkpoints.
+            long settle = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(1500);
+            while (System.nanoTime() < settle) {
+                reader.poll(Duration.ofMillis(100), outcome -> {
+                    seen.merge(outcome.id(), 1, Integer::sum);
+                    (outcome.result() != null ? results : deadLetters).incrementAndGet();
+                });
+            }
+        } finally {
+            sender.shutdownNow();
         }
+        long restarts = restarts(job.getJobID());
+        job.cancel().get(30, TimeUnit.SECONDS);
+
+        List<String> duplicated = seen.entrySet().stream().filter(e -> e.getValue() > 1).map(Map.Entry::getKey).toList();
+        List<String> missing = new ArrayList<>();
+        for (int i = 0; i < REQUESTS; i++) {
+            if (!seen.containsKey("r" + i)) {
+                missing.add("r" + i);
+            }
+        }
+        System.out.printf("exactly-once: sent=%d results=%d dead-letter=%d duplicates=%d missing=%d"
+                        + " restarts=%d task-managers-killed=%d (kill points %s, seed %d)%n",
+                REQUESTS, results.get(), deadLetters.get(), duplicated.size(), missing.size(), restarts,
+                kills, killAt, seed);
+
+        assertThat(kills).as("task managers killed").isEqualTo(KILLS);
+        assertThat(restarts).as("job restarts").isGreaterThanOrEqualTo(KILLS);
+        assertThat(duplicated).as("ids with more than one outcome").isEmpty();
+        assertThat(missing).as("ids without an outcome").isEmpty();
+        assertThat(seen).hasSize(REQUESTS);
+        assertThat(deadLetters.get()).isEqualTo((REQUESTS + NAN_EVERY - 1) / NAN_EVERY);
+        assertThat(results.get() + deadLetters.get()).isEqualTo(REQUESTS);
     }
 
     /** Distinct outcome counts at which to kill, spread over the first 85% of the stream. */

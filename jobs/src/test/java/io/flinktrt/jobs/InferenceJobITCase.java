@@ -3,7 +3,6 @@ package io.flinktrt.jobs;
 import io.flinktrt.backend.ModelConfig;
 import io.flinktrt.backend.ModelSignature;
 import io.flinktrt.backend.onnxruntime.OnnxRuntimeBackend;
-import io.flinktrt.jobs.kafka.EmbeddedKafka;
 import io.flinktrt.jobs.local.BadRequests;
 import io.flinktrt.jobs.local.OutcomeReader;
 import io.flinktrt.operator.InferenceFunction;
@@ -17,11 +16,8 @@ import io.flinktrt.testing.TestModels;
 import io.flinktrt.wire.AvroCodec;
 import io.flinktrt.wire.RandomRequests;
 
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -45,24 +41,12 @@ import static org.assertj.core.api.Assertions.within;
 class InferenceJobITCase {
 
     @RegisterExtension
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(
-            new MiniClusterResourceConfiguration.Builder()
-                    .setNumberTaskManagers(1)
-                    .setNumberSlotsPerTaskManager(2)
-                    .build());
+    static final MiniClusterExtension FLINK = MiniClusters.withSlots(2);
 
-    private static EmbeddedKafka kafka;
+    @RegisterExtension
+    static final KafkaBroker KAFKA = new KafkaBroker();
+
     private final AvroCodec<InferenceRequest> codec = new AvroCodec<>(InferenceRequest.class);
-
-    @BeforeAll
-    static void startKafka() throws Exception {
-        kafka = EmbeddedKafka.start();
-    }
-
-    @AfterAll
-    static void stopKafka() throws Exception {
-        kafka.close();
-    }
 
     @ParameterizedTest
     @ValueSource(strings = {TestModels.TWO_IN_TWO_OUT, TestModels.TOKENS})
@@ -71,7 +55,7 @@ class InferenceJobITCase {
         int n = 400;
         List<InferenceRequest> sent = new ArrayList<>();
         RandomRequests random = new RandomRequests(signature(model), 100, 7);
-        try (KafkaJobHarness run = new KafkaJobHarness(kafka, "e2e-" + modelName, 2,
+        try (KafkaJobHarness run = new KafkaJobHarness(KAFKA, "e2e-" + modelName, 2,
                 InferenceFunction.builder().setModel(model.toString()).setMaxBatchSize(16)
                         .setMaxDelay(Duration.ofMillis(5)), job -> job)) {
             for (int i = 0; i < n; i++) {
@@ -100,7 +84,7 @@ class InferenceJobITCase {
         RandomRequests random = new RandomRequests(signature(model), 100, 11);
         Map<String, ErrorCode> expected = new HashMap<>();
         Map<String, byte[]> payloads = new HashMap<>();
-        try (KafkaJobHarness run = new KafkaJobHarness(kafka, "dead-letter", 1,
+        try (KafkaJobHarness run = new KafkaJobHarness(KAFKA, "dead-letter", 1,
                 InferenceFunction.builder().setModel(model.toString()).setRejectNonFinite(true).setMaxBatchSize(8)
                         .setMaxDelay(Duration.ofMillis(5)).setMaxRequestBytes(4096), job -> job)) {
             for (int i = 0; i < 10; i++) {

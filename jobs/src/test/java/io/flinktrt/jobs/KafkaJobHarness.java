@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 
 /**
  * One run of the real job against the in-JVM broker on the test's MiniCluster: fresh topics, a
@@ -32,15 +33,14 @@ final class KafkaJobHarness implements AutoCloseable {
     final RequestProducer producer;
     final OutcomeReader reader;
 
-    KafkaJobHarness(EmbeddedKafka kafka, String name, int partitions, InferenceFunctionBuilder inference,
-                    java.util.function.UnaryOperator<InferenceJobBuilder> customize) throws Exception {
+    KafkaJobHarness(KafkaBroker kafka, String name, int partitions, InferenceFunctionBuilder inference,
+                    UnaryOperator<InferenceJobBuilder> customize) throws Exception {
         this(kafka, kafka.clientProperties(), name, partitions, inference, customize);
     }
 
     /** With {@code client} as the settings of every client: the job's, the producer's and the reader's. */
-    KafkaJobHarness(EmbeddedKafka kafka, Properties client, String name, int partitions,
-                    InferenceFunctionBuilder inference,
-                    java.util.function.UnaryOperator<InferenceJobBuilder> customize) throws Exception {
+    KafkaJobHarness(KafkaBroker kafka, Properties client, String name, int partitions,
+                    InferenceFunctionBuilder inference, UnaryOperator<InferenceJobBuilder> customize) throws Exception {
         this.input = name + "-requests";
         this.output = name + "-results";
         this.deadLetter = name + "-dead-letter";

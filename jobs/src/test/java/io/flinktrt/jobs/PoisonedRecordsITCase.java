@@ -1,7 +1,6 @@
 package io.flinktrt.jobs;
 
 import io.flinktrt.backend.ModelSignature;
-import io.flinktrt.jobs.kafka.EmbeddedKafka;
 import io.flinktrt.jobs.kafka.RecordSizeLimits;
 import io.flinktrt.jobs.local.OutcomeReader;
 import io.flinktrt.operator.InferenceFunction;
@@ -16,7 +15,6 @@ import io.flinktrt.wire.AvroCodec;
 import io.flinktrt.wire.RandomRequests;
 
 import org.apache.flink.api.common.JobStatus;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 
 import org.apache.kafka.clients.admin.Admin;
@@ -25,8 +23,6 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.logging.log4j.core.LogEvent;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -66,27 +62,16 @@ class PoisonedRecordsITCase {
     private static final int GOOD = 40;
 
     @RegisterExtension
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(
-            new MiniClusterResourceConfiguration.Builder()
-                    .setNumberTaskManagers(1)
-                    .setNumberSlotsPerTaskManager(2)
-                    .build());
+    static final MiniClusterExtension FLINK = MiniClusters.withSlots(2);
 
-    private static EmbeddedKafka kafka;
+    @RegisterExtension
+    static final KafkaBroker KAFKA = new KafkaBroker(
+            Map.of("message.max.bytes", String.valueOf(KAFKA_DEFAULT_RECORD_LIMIT)));
+
     private final AvroCodec<InferenceRequest> codec = new AvroCodec<>(InferenceRequest.class);
 
     /** A poisoned record, what must come back for it, and where it was written. */
     private record Poison(String name, byte[] payload, ErrorCode code, String id, Future<RecordMetadata> sent) {}
-
-    @BeforeAll
-    static void startKafka() throws Exception {
-        kafka = EmbeddedKafka.start(Map.of("message.max.bytes", String.valueOf(KAFKA_DEFAULT_RECORD_LIMIT)));
-    }
-
-    @AfterAll
-    static void stopKafka() throws Exception {
-        kafka.close();
-    }
 
     @Test
     void poisonedRecordsEndOnTheDeadLetterTopicOnceAndTheJobGoesOn() throws Exception {
@@ -94,7 +79,7 @@ class PoisonedRecordsITCase {
         ModelSignature signature = InferenceJobITCase.signature(model);
         RandomRequests random = new RandomRequests(signature, 100, 23);
         createInputTopic("poison-requests", INPUT_TOPIC_LIMIT);
-        try (KafkaJobHarness run = new KafkaJobHarness(kafka, "poison", 2,
+        try (KafkaJobHarness run = new KafkaJobHarness(KAFKA, "poison", 2,
                 InferenceFunction.builder().setModel(model.toString()).setMaxBatchSize(8)
                         .setMaxDelay(Duration.ofMillis(5)), job -> job)) {
             for (int i = 0; i < 4; i++) {
@@ -155,7 +140,7 @@ class PoisonedRecordsITCase {
         RandomRequests random = new RandomRequests(InferenceJobITCase.signature(model), 100, 29);
         long[] outOfVocabulary = {100, -101, Long.MAX_VALUE}; // the embedding has rows 0..99 (and -100..-1 from the end)
         int pairs = 300;
-        try (KafkaJobHarness run = new KafkaJobHarness(kafka, "vocabulary", 2,
+        try (KafkaJobHarness run = new KafkaJobHarness(KAFKA, "vocabulary", 2,
                 InferenceFunction.builder().setModel(model.toString()).setMaxBatchSize(16)
                         .setMaxDelay(Duration.ofMillis(5)), job -> job)) {
             run.producer.send(random.next("warm-up"));
@@ -192,18 +177,18 @@ class PoisonedRecordsITCase {
     @Test
     void topicLimitsAreReadFromTheBrokerOrFallBackToTheConfiguredOne() throws Exception {
         createInputTopic("limits-large", INPUT_TOPIC_LIMIT);
-        EmbeddedKafka.createTopics(kafka.clientProperties(), 1, List.of("limits-default"));
+        KAFKA.createTopics(1, "limits-default");
         Properties producer = new Properties();
         producer.setProperty(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, String.valueOf(3 << 20));
 
-        RecordSizeLimits limits = RecordSizeLimits.read(kafka.clientProperties(), producer, List.of("limits-large"),
+        RecordSizeLimits limits = RecordSizeLimits.read(KAFKA.clientProperties(), producer, List.of("limits-large"),
                 List.of("limits-default", "limits-missing"), 12_345);
 
         assertThat(limits.recordBytes("limits-large")).isEqualTo(INPUT_TOPIC_LIMIT);
         assertThat(limits.recordBytes("limits-default")).isEqualTo(KAFKA_DEFAULT_RECORD_LIMIT);
         assertThat(limits.recordBytes("limits-missing")).as("not readable: the fallback").isEqualTo(12_345);
         producer.setProperty(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, "1000");
-        assertThat(RecordSizeLimits.read(kafka.clientProperties(), producer, List.of(), List.of("limits-default"), 12_345)
+        assertThat(RecordSizeLimits.read(KAFKA.clientProperties(), producer, List.of(), List.of("limits-default"), 12_345)
                 .recordBytes("limits-default")).as("the producer's limit is lower").isEqualTo(1000);
     }
 
@@ -290,7 +275,7 @@ class PoisonedRecordsITCase {
     }
 
     private static void createInputTopic(String topic, int maxRecordBytes) throws Exception {
-        try (Admin admin = Admin.create(kafka.clientProperties())) {
+        try (Admin admin = Admin.create(KAFKA.clientProperties())) {
             admin.createTopics(List.of(new NewTopic(topic, 2, (short) 1)
                     .configs(Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, String.valueOf(maxRecordBytes))))).all().get();
         }

@@ -1,7 +1,6 @@
 package io.flinktrt.jobs;
 
 import io.flinktrt.jobs.cli.Cli;
-import io.flinktrt.jobs.kafka.EmbeddedKafka;
 import io.flinktrt.jobs.tools.Npy;
 import io.flinktrt.jobs.tools.TensorFile;
 import io.flinktrt.operator.InferenceFunction;
@@ -11,7 +10,6 @@ import io.flinktrt.schema.Tensor;
 import io.flinktrt.testing.OnnxReference;
 import io.flinktrt.testing.TestModels;
 
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 
 import org.junit.jupiter.api.Test;
@@ -37,8 +35,10 @@ import static org.assertj.core.api.Assertions.within;
 class ProduceConsumeITCase {
 
     @RegisterExtension
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(
-            new MiniClusterResourceConfiguration.Builder().setNumberTaskManagers(1).setNumberSlotsPerTaskManager(1).build());
+    static final MiniClusterExtension FLINK = MiniClusters.withSlots(1);
+
+    @RegisterExtension
+    static final KafkaBroker KAFKA = new KafkaBroker();
 
     private static final int ROWS = 24;
     private static final int FEATURES = 16; // mlp_classifier: x float32 [N,16] -> probs float32 [N,10]
@@ -56,10 +56,9 @@ class ProduceConsumeITCase {
         writeNpy(input, x);
         Path saved = dir.resolve("out");
 
-        try (EmbeddedKafka kafka = EmbeddedKafka.start();
-             KafkaJobHarness run = new KafkaJobHarness(kafka, "tools", 1,
+        try (KafkaJobHarness run = new KafkaJobHarness(KAFKA, "tools", 1,
                      InferenceFunction.builder().setModel(model.toString()).setMaxBatchSize(8), job -> job)) {
-            String[] topics = {"--bootstrap-servers", kafka.bootstrapServers(), "--input-topic", run.input,
+            String[] topics = {"--bootstrap-servers", KAFKA.bootstrapServers(), "--input-topic", run.input,
                     "--output-topic", run.output, "--dead-letter-topic", run.deadLetter};
             assertThat(Cli.execute(concat(topics, "produce", "--input", "x=" + input, "--rate", "200"))).isZero();
             assertThat(Cli.execute(concat(topics, "consume", "--from-beginning", "--count", String.valueOf(ROWS),

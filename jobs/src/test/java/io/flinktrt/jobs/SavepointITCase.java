@@ -1,6 +1,5 @@
 package io.flinktrt.jobs;
 
-import io.flinktrt.jobs.kafka.EmbeddedKafka;
 import io.flinktrt.jobs.local.OutcomeReader;
 import io.flinktrt.jobs.local.RequestProducer;
 import io.flinktrt.operator.InferenceFunction;
@@ -13,7 +12,6 @@ import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 
@@ -42,11 +40,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 class SavepointITCase {
 
     @RegisterExtension
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(
-            new MiniClusterResourceConfiguration.Builder()
-                    .setNumberTaskManagers(1)
-                    .setNumberSlotsPerTaskManager(1)
-                    .build());
+    static final MiniClusterExtension FLINK = MiniClusters.withSlots(1);
+
+    @RegisterExtension
+    static final KafkaBroker KAFKA = new KafkaBroker();
 
     @AfterEach
     void openGate() {
@@ -63,48 +60,46 @@ class SavepointITCase {
         int held = 30;
         int after = 10;
         Map<String, Integer> seen = new HashMap<>();
-        try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
-            Properties client = kafka.clientProperties();
-            EmbeddedKafka.createTopics(client, 1, List.of("sp-requests", "sp-results", "sp-dead-letter"));
-            try (RequestProducer producer = new RequestProducer(client, "sp-requests");
-                 OutcomeReader reader = new OutcomeReader(client, "sp-results", "sp-dead-letter", true)) {
-                JobClient first = start(kafka, new Configuration());
-                send(producer, random, "before-", before);
-                read(reader, seen, before);
+        Properties client = KAFKA.clientProperties();
+        KAFKA.createTopics(1, "sp-requests", "sp-results", "sp-dead-letter");
+        try (RequestProducer producer = new RequestProducer(client, "sp-requests");
+             OutcomeReader reader = new OutcomeReader(client, "sp-results", "sp-dead-letter", true)) {
+            JobClient first = start(new Configuration());
+            send(producer, random, "before-", before);
+            read(reader, seen, before);
 
-                GatedBackend.closeGate();
-                int startedBeforeGate = GatedBackend.batchesStarted();
-                send(producer, random, "held-", held);
-                GatedBackend.awaitBatchesStarted(startedBeforeGate + 2); // buffer sets held, the rest queued
-                int batchesAtTheGate = GatedBackend.batchesStarted() - startedBeforeGate;
-                String savepoint = first.stopWithSavepoint(false, savepoints.toUri().toString(),
-                        SavepointFormatType.CANONICAL).get(60, TimeUnit.SECONDS);
-                // The source's offsets in the savepoint are past the held requests: unless the
-                // savepoint holds them in the async operator's state, the restored job never sees them.
+            GatedBackend.closeGate();
+            int startedBeforeGate = GatedBackend.batchesStarted();
+            send(producer, random, "held-", held);
+            GatedBackend.awaitBatchesStarted(startedBeforeGate + 2); // buffer sets held, the rest queued
+            int batchesAtTheGate = GatedBackend.batchesStarted() - startedBeforeGate;
+            String savepoint = first.stopWithSavepoint(false, savepoints.toUri().toString(),
+                    SavepointFormatType.CANONICAL).get(60, TimeUnit.SECONDS);
+            // The source's offsets in the savepoint are past the held requests: unless the
+            // savepoint holds them in the async operator's state, the restored job never sees them.
 
-                GatedBackend.reset(); // open, so the restored job can run what it replays
-                Configuration restore = new Configuration();
-                restore.set(StateRecoveryOptions.SAVEPOINT_PATH, savepoint);
-                JobClient second = start(kafka, restore);
-                send(producer, random, "after-", after);
-                read(reader, seen, before + held + after);
-                second.cancel().get(30, TimeUnit.SECONDS);
+            GatedBackend.reset(); // open, so the restored job can run what it replays
+            Configuration restore = new Configuration();
+            restore.set(StateRecoveryOptions.SAVEPOINT_PATH, savepoint);
+            JobClient second = start(restore);
+            send(producer, random, "after-", after);
+            read(reader, seen, before + held + after);
+            second.cancel().get(30, TimeUnit.SECONDS);
 
-                System.out.printf("savepoint: %d results before, %d requests in flight at the savepoint (%d batches"
-                                + " of up to 4 held by the backend), %d after; %d distinct ids came back, %d more"
-                                + " than once%n", before, held, batchesAtTheGate, after, seen.size(),
-                        seen.values().stream().filter(c -> c > 1).count());
-            }
+            System.out.printf("savepoint: %d results before, %d requests in flight at the savepoint (%d batches"
+                            + " of up to 4 held by the backend), %d after; %d distinct ids came back, %d more"
+                            + " than once%n", before, held, batchesAtTheGate, after, seen.size(),
+                    seen.values().stream().filter(c -> c > 1).count());
         }
         assertThat(seen).hasSize(before + held + after);
         assertThat(seen).allSatisfy((id, count) -> assertThat(count).as(id).isEqualTo(1));
     }
 
-    private static JobClient start(EmbeddedKafka kafka, Configuration conf) throws Exception {
+    private static JobClient start(Configuration conf) throws Exception {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
         InferenceJob.builder()
-                .setBootstrapServers(kafka.bootstrapServers())
-                .setKafkaProperties(kafka.clientProperties())
+                .setBootstrapServers(KAFKA.bootstrapServers())
+                .setKafkaProperties(KAFKA.clientProperties())
                 .setTopics("sp-requests", "sp-results", "sp-dead-letter")
                 .setGroupId("sp")
                 .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)

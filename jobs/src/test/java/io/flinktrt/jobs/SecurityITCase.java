@@ -12,7 +12,6 @@ import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.runtime.jobgraph.JobGraph;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.flink.util.ExceptionUtils;
@@ -25,8 +24,6 @@ import org.apache.logging.log4j.core.LoggerContext;
 import org.apache.logging.log4j.core.appender.WriterAppender;
 import org.apache.logging.log4j.core.config.LoggerConfig;
 import org.apache.logging.log4j.core.layout.PatternLayout;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -52,33 +49,21 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class SecurityITCase {
 
     @RegisterExtension
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(
-            new MiniClusterResourceConfiguration.Builder()
-                    .setNumberTaskManagers(1)
-                    .setNumberSlotsPerTaskManager(1)
-                    .build());
+    static final MiniClusterExtension FLINK = MiniClusters.withSlots(1);
 
     private static final String PASSWORD = "alice-pw-7f3c9e";
     private static final String WRONG_PASSWORD = "not-" + PASSWORD;
-    private static EmbeddedKafka kafka;
 
-    @BeforeAll
-    static void startKafkaWithSasl() throws Exception {
-        // The test kit names the client listener EXTERNAL; its users are given in the listener's JAAS config.
-        kafka = EmbeddedKafka.start(Map.of(
-                "listener.security.protocol.map", "EXTERNAL:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT",
-                "sasl.enabled.mechanisms", "PLAIN",
-                "sasl.mechanism.inter.broker.protocol", "PLAIN",
-                "listener.name.external.plain.sasl.jaas.config",
-                "org.apache.kafka.common.security.plain.PlainLoginModule required"
-                        + " username=\"broker\" password=\"broker-pw\""
-                        + " user_broker=\"broker-pw\" user_alice=\"" + PASSWORD + "\";"));
-    }
-
-    @AfterAll
-    static void stopKafka() throws Exception {
-        kafka.close();
-    }
+    // The test kit names the client listener EXTERNAL; its users are given in the listener's JAAS config.
+    @RegisterExtension
+    static final KafkaBroker KAFKA = new KafkaBroker(Map.of(
+            "listener.security.protocol.map", "EXTERNAL:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT",
+            "sasl.enabled.mechanisms", "PLAIN",
+            "sasl.mechanism.inter.broker.protocol", "PLAIN",
+            "listener.name.external.plain.sasl.jaas.config",
+            "org.apache.kafka.common.security.plain.PlainLoginModule required"
+                    + " username=\"broker\" password=\"broker-pw\""
+                    + " user_broker=\"broker-pw\" user_alice=\"" + PASSWORD + "\";"));
 
     @Test
     void withTheRightCredentialsResultsComeBackAndThePasswordIsNeverLogged() throws Exception {
@@ -88,7 +73,7 @@ class SecurityITCase {
         StringWriter logs = new StringWriter();
         Map<String, OutcomeReader.Outcome> outcomes;
         try (CapturedLogs ignored = new CapturedLogs(logs);
-             KafkaJobHarness run = new KafkaJobHarness(kafka, client(PASSWORD), "sasl", 1,
+             KafkaJobHarness run = new KafkaJobHarness(KAFKA, client(PASSWORD), "sasl", 1,
                      InferenceFunction.builder().setModel(model.toString()).setMaxBatchSize(8),
                      job -> job.setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE).setTransactionalIdPrefix("sasl"))) {
             for (int i = 0; i < n; i++) {
@@ -151,7 +136,7 @@ class SecurityITCase {
 
     private static InferenceJob job(Properties client, String name) {
         return InferenceJob.builder()
-                .setBootstrapServers(kafka.bootstrapServers())
+                .setBootstrapServers(KAFKA.bootstrapServers())
                 .setKafkaProperties(client)
                 .setTopics(name + "-requests", name + "-results", name + "-dead-letter")
                 .setGroupId(name)
@@ -160,7 +145,7 @@ class SecurityITCase {
     }
 
     private static Properties client(String password) {
-        Properties client = kafka.clientProperties();
+        Properties client = KAFKA.clientProperties();
         client.setProperty("security.protocol", "SASL_PLAINTEXT");
         client.setProperty("sasl.mechanism", "PLAIN");
         client.setProperty("sasl.jaas.config", "org.apache.kafka.common.security.plain.PlainLoginModule required"

@@ -1,6 +1,5 @@
 package io.flinktrt.jobs;
 
-import io.flinktrt.jobs.kafka.EmbeddedKafka;
 import io.flinktrt.jobs.local.OutcomeReader;
 import io.flinktrt.operator.InferenceFunction;
 import io.flinktrt.operator.InferenceOptions;
@@ -10,7 +9,6 @@ import io.flinktrt.testing.TestModels;
 import io.flinktrt.wire.RandomRequests;
 
 import org.apache.flink.api.common.JobStatus;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 
 import org.junit.jupiter.api.AfterEach;
@@ -29,11 +27,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 class StalledBackendITCase {
 
     @RegisterExtension
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(
-            new MiniClusterResourceConfiguration.Builder()
-                    .setNumberTaskManagers(1)
-                    .setNumberSlotsPerTaskManager(1)
-                    .build());
+    static final MiniClusterExtension FLINK = MiniClusters.withSlots(1);
+
+    @RegisterExtension
+    static final KafkaBroker KAFKA = new KafkaBroker();
 
     @AfterEach
     void openGate() {
@@ -49,8 +46,7 @@ class StalledBackendITCase {
         RandomRequests random = new RandomRequests(InferenceJobITCase.signature(model), 100, 13);
         int stalled = 40;
         int after = 40;
-        try (EmbeddedKafka kafka = EmbeddedKafka.start();
-             KafkaJobHarness run = new KafkaJobHarness(kafka, "stalled", 1,
+        try (KafkaJobHarness run = new KafkaJobHarness(KAFKA, "stalled", 1,
                      InferenceFunction.builder().setModel(model.toString()).setBackend(GatedBackend.NAME)
                              .setMaxBatchSize(4).setMaxDelay(Duration.ofMillis(5))
                              .setTimeout(Duration.ofSeconds(1)), job -> job)) {

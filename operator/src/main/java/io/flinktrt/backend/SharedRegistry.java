@@ -41,11 +41,6 @@ public final class SharedRegistry<K, V extends AutoCloseable> {
         return new Lease(key, entry.value);
     }
 
-    /** Number of distinct live objects; for tests and diagnostics. */
-    public synchronized int size() {
-        return entries.size();
-    }
-
     private synchronized void release(K key) throws Exception {
         Entry<V> entry = entries.get(key);
         if (--entry.references == 0) {

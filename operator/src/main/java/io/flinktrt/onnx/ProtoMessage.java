@@ -127,8 +127,7 @@ public final class ProtoMessage {
     }
 
     public ProtoMessage addString(int number, String value) {
-        fields.add(Field.ofBytes(number, value.getBytes(StandardCharsets.UTF_8)));
-        return this;
+        return addBytes(number, value.getBytes(StandardCharsets.UTF_8));
     }
 
     public ProtoMessage addBytes(int number, byte[] value) {
@@ -137,8 +136,7 @@ public final class ProtoMessage {
     }
 
     public ProtoMessage addMessage(int number, ProtoMessage value) {
-        fields.add(Field.ofBytes(number, value.toByteArray()));
-        return this;
+        return addBytes(number, value.toByteArray());
     }
 
     /** Replaces every occurrence of a repeated string field, where its first occurrence was (or at the end). */

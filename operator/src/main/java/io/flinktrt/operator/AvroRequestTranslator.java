@@ -40,9 +40,8 @@ public final class AvroRequestTranslator implements InferenceTranslator<RequestR
     }
 
     @Override
-    public PendingRequest prepare(RequestRecord record) throws RequestRejectedException {
-        long arrival = System.nanoTime();
-        return new PendingRequest(decoder.decode(record.payload()), arrival);
+    public PendingRequest prepare(RequestRecord record, long arrivalNanos) throws RequestRejectedException {
+        return new PendingRequest(decoder.decode(record.payload()), arrivalNanos);
     }
 
     @Override

@@ -112,7 +112,7 @@ public final class InferenceFunction<IN, OUT> extends RichAsyncFunction<IN, OUT>
         long arrival = System.nanoTime();
         Object prepared;
         try {
-            prepared = translator.prepare(input);
+            prepared = translator.prepare(input, arrival);
         } catch (RequestRejectedException e) {
             reject(input, result, e);
             return;

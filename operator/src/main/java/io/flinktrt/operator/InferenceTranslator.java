@@ -31,8 +31,11 @@ public interface InferenceTranslator<IN, P, OUT> extends RowCodec<P, OUT>, Resul
      * Checks one record against the model and prepares it for {@link #putRow}. A record that
      * cannot run is rejected with a {@link RequestRejectedException} (other exceptions are taken as
      * {@link ErrorCode#UNDECODABLE}); the job goes on.
+     *
+     * @param arrivalNanos when the operator took the record ({@link System#nanoTime()}), the instant
+     *     max-delay counts from; for a translator that reports how long a record waited
      */
-    P prepare(IN input) throws RequestRejectedException;
+    P prepare(IN input, long arrivalNanos) throws RequestRejectedException;
 
     /** The output for a record {@link #prepare} rejected. */
     OUT rejected(IN input, RequestRejectedException rejection);

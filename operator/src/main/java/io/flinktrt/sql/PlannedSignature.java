@@ -8,17 +8,16 @@ import io.flinktrt.backend.ModelSignature;
 import io.flinktrt.backend.TensorSpec;
 import io.flinktrt.backend.onnxruntime.OnnxRuntimeBackend;
 import io.flinktrt.backend.tensorrt.plan.PlanMetadata;
-import io.flinktrt.backend.tensorrt.plan.ShapeRange;
+import io.flinktrt.backend.tensorrt.plan.PlanTensors;
 
 import org.apache.flink.table.api.ValidationException;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 
 /**
  * A model's inputs and outputs, read where the statement is planned without a GPU: a TensorRT plan
@@ -54,20 +53,14 @@ final class PlannedSignature {
             throw new IOException("its metadata " + sidecar.getFileName() + " is missing; build the plan with"
                     + " build-engine, which writes it next to the plan");
         }
-        List<TensorSpec> inputs = new ArrayList<>();
-        List<TensorSpec> outputs = new ArrayList<>();
-        int maxBatch = 0;
-        for (PlanMetadata.IoTensor tensor : PlanMetadata.read(sidecar).tensors()) {
-            TensorSpec spec = tensor.sampleSpec();
-            if (Arrays.stream(spec.sampleShape()).anyMatch(d -> d <= 0)) {
+        PlanTensors tensors = PlanMetadata.read(sidecar).tensors();
+        for (TensorSpec tensor : Stream.concat(tensors.inputs().stream(), tensors.outputs().stream()).toList()) {
+            if (Arrays.stream(tensor.sampleShape()).anyMatch(d -> d <= 0)) {
                 throw new IOException("tensor " + tensor.name() + " has a dynamic sample dimension "
-                        + Arrays.toString(tensor.shape()) + "; only the batch dimension may vary");
-            }
-            (tensor.input() ? inputs : outputs).add(spec);
-            for (ShapeRange range : tensor.profiles()) {
-                maxBatch = Math.max(maxBatch, (int) range.max()[0]);
+                        + Arrays.toString(tensor.batchShape(-1)) + "; only the batch dimension may vary");
             }
         }
-        return new ModelSignature(ModelFiles.modelName(plan), "", inputs, outputs, maxBatch);
+        return new ModelSignature(ModelFiles.modelName(plan), "", tensors.inputs(), tensors.outputs(),
+                tensors.maxBatch());
     }
 }

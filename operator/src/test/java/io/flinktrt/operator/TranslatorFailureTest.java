@@ -52,7 +52,7 @@ class TranslatorFailureTest {
     /** Strings in and out; each record's one feature is its length. */
     private static final class ThrowingTranslator implements InferenceTranslator<String, String, String> {
         @Override
-        public String prepare(String input) {
+        public String prepare(String input, long arrivalNanos) {
             if (input.equals("throw-in-prepare")) {
                 throw new IllegalStateException("cannot prepare " + input);
             }

@@ -1,6 +1,7 @@
 package io.flinktrt.jobs.cli;
 
 import io.flinktrt.backend.BackendException;
+import io.flinktrt.backend.TensorSpec;
 import io.flinktrt.backend.tensorrt.build.BuildOptions;
 import io.flinktrt.backend.tensorrt.build.EngineBuilder;
 import io.flinktrt.backend.tensorrt.build.OptimizationProfiles;
@@ -160,9 +161,12 @@ public final class BuildEngineCommand implements Callable<Integer> {
         out.printf("Flags: fp16=%s int8=%s versionCompatible=%s tactics=%s workspace=%d MiB optLevel=%d buckets=%s%n",
                 f.fp16(), f.int8(), f.versionCompatible(), f.tacticSources(), f.workspaceMiB(), f.optimizationLevel(),
                 f.batchBuckets());
-        for (PlanMetadata.IoTensor t : m.tensors()) {
-            out.printf("  %-6s %s %s %s%s%n", t.mode(), t.name(), t.dtype(), ShapeRange.format(t.shape()),
-                    t.profiles().isEmpty() ? "" : " profiles " + t.profiles());
+        for (TensorSpec input : m.tensors().inputs()) {
+            out.printf("  INPUT  %s%n", input);
         }
+        for (TensorSpec output : m.tensors().outputs()) {
+            out.printf("  OUTPUT %s%n", output);
+        }
+        out.printf("  Batch per profile (min/opt/max): %s%n", m.tensors().profiles());
     }
 }

@@ -39,7 +39,7 @@ public final class SensorTranslator implements InferenceTranslator<SensorReading
     }
 
     @Override
-    public SensorReading prepare(SensorReading reading) throws RequestRejectedException {
+    public SensorReading prepare(SensorReading reading, long arrivalNanos) throws RequestRejectedException {
         if (reading.features == null || reading.features.length != features) {
             throw new RequestRejectedException(ErrorCode.SHAPE_NOT_ACCEPTED, "Reading " + reading.id + " has "
                     + (reading.features == null ? 0 : reading.features.length) + " features; the model takes "

@@ -1,6 +1,6 @@
 package io.flinktrt.jobs.cli;
 
-import io.flinktrt.jobs.kafka.EmbeddedKafka;
+import io.flinktrt.jobs.KafkaBroker;
 import io.flinktrt.testing.TestModels;
 
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -8,10 +8,9 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -27,17 +26,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 class LocalCommandITCase {
 
     private static final int REQUESTS = 20;
-    private static EmbeddedKafka kafka;
-
-    @BeforeAll
-    static void startKafka() throws Exception {
-        kafka = EmbeddedKafka.start();
-    }
-
-    @AfterAll
-    static void stopKafka() throws Exception {
-        kafka.close();
-    }
+    @RegisterExtension
+    static final KafkaBroker KAFKA = new KafkaBroker();
 
     @Test
     void exitsZeroWhenEveryRequestCameBackAndWritesPlainRecordsAtLeastOnce() throws Exception {
@@ -61,7 +51,7 @@ class LocalCommandITCase {
 
     private static int local(String prefix, String... flags) {
         List<String> args = new ArrayList<>(List.of("local",
-                "--bootstrap-servers", kafka.bootstrapServers(),
+                "--bootstrap-servers", KAFKA.bootstrapServers(),
                 "--model", TestModels.path(TestModels.MLP).toString(), "--backend", "onnxruntime",
                 "--requests", String.valueOf(REQUESTS), "--bad-requests", "0", "--wait-s", "60",
                 "--input-topic", prefix + "-requests", "--output-topic", prefix + "-results",
@@ -72,7 +62,7 @@ class LocalCommandITCase {
 
     /** End offset of the topic's one partition: its records plus any transaction markers. */
     private static long recordsAndMarkers(String topic) {
-        Properties properties = kafka.clientProperties();
+        Properties properties = KAFKA.clientProperties();
         properties.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         properties.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(properties)) {

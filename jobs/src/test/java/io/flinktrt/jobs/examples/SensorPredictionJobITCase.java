@@ -4,10 +4,10 @@ import io.flinktrt.schema.DataType;
 import io.flinktrt.schema.InferenceRequest;
 import io.flinktrt.schema.Tensor;
 import io.flinktrt.testing.OnnxReference;
+import io.flinktrt.jobs.MiniClusters;
 import io.flinktrt.testing.TestModels;
 
 import org.apache.flink.api.common.typeinfo.TypeInformation;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 
@@ -32,8 +32,7 @@ import static org.assertj.core.api.Assertions.within;
 class SensorPredictionJobITCase {
 
     @RegisterExtension
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(
-            new MiniClusterResourceConfiguration.Builder().setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
+    static final MiniClusterExtension FLINK = MiniClusters.withSlots(2);
 
     private static final Path MODEL = TestModels.path(TestModels.MLP);
 

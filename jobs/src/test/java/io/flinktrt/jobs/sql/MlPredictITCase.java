@@ -1,6 +1,7 @@
 package io.flinktrt.jobs.sql;
 
-import io.flinktrt.jobs.kafka.EmbeddedKafka;
+import io.flinktrt.jobs.KafkaBroker;
+import io.flinktrt.jobs.MiniClusters;
 import io.flinktrt.schema.DataType;
 import io.flinktrt.schema.InferenceRequest;
 import io.flinktrt.schema.Tensor;
@@ -16,7 +17,6 @@ import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.metrics.Gauge;
 import org.apache.flink.metrics.Histogram;
 import org.apache.flink.runtime.testutils.InMemoryReporter;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.table.api.EnvironmentSettings;
 import org.apache.flink.table.api.TableEnvironment;
 import org.apache.flink.table.api.TableResult;
@@ -31,8 +31,6 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -70,26 +68,14 @@ class MlPredictITCase {
     private static final InMemoryReporter METRICS = InMemoryReporter.createWithRetainedMetrics();
 
     @RegisterExtension
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-            .setNumberTaskManagers(1)
-            .setNumberSlotsPerTaskManager(2)
-            .setConfiguration(METRICS.addToConfiguration(new Configuration()))
-            .build());
+    static final MiniClusterExtension FLINK = new MiniClusterExtension(
+            MiniClusters.configuration(2, METRICS.addToConfiguration(new Configuration())));
+
+    @RegisterExtension
+    static final KafkaBroker KAFKA = new KafkaBroker();
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String TWO_IN_TWO_OUT = TestModels.path(TestModels.TWO_IN_TWO_OUT).toString();
-
-    private static EmbeddedKafka kafka;
-
-    @BeforeAll
-    static void startKafka() throws Exception {
-        kafka = EmbeddedKafka.start();
-    }
-
-    @AfterAll
-    static void stopKafka() throws Exception {
-        kafka.close();
-    }
 
     @Test
     void twoInTwoOutGivesOnnxRuntimesOutputsInBatches() throws Exception {
@@ -268,7 +254,7 @@ class MlPredictITCase {
         tables.getConfig().set("restart-strategy.fixed-delay.attempts", "20");
         tables.getConfig().set("restart-strategy.fixed-delay.delay", "200 ms");
         tables.createTemporarySystemFunction("INJECT_FAILURE", InjectedFailure.class);
-        EmbeddedKafka.createTopics(kafka.clientProperties(), 1, List.of("eo-in", "eo-out"));
+        KAFKA.createTopics(1, "eo-in", "eo-out");
         tables.executeSql(kafkaTable("requests", "eo-in", "id STRING, a ARRAY<FLOAT>, b ARRAY<FLOAT>", false));
         tables.executeSql(kafkaTable("results", "eo-out", "id STRING, distance FLOAT, error STRING",
                 ", 'sink.delivery-guarantee' = 'exactly-once', 'sink.transactional-id-prefix' = 'eo-sql',"
@@ -335,12 +321,12 @@ class MlPredictITCase {
 
     private static String kafkaTable(String name, String topic, String columns, String moreOptions) {
         return "CREATE TABLE " + name + " (" + columns + ") WITH ('connector' = 'kafka', 'topic' = '" + topic + "',"
-                + " 'properties.bootstrap.servers' = '" + kafka.bootstrapServers() + "', 'properties.group.id' = '"
+                + " 'properties.bootstrap.servers' = '" + KAFKA.bootstrapServers() + "', 'properties.group.id' = '"
                 + name + "', 'scan.startup.mode' = 'earliest-offset', 'format' = 'json'" + moreOptions + ")";
     }
 
     private static void produce(String topic, List<ObjectNode> records) throws Exception {
-        Properties config = kafka.clientProperties();
+        Properties config = KAFKA.clientProperties();
         try (KafkaProducer<String, String> producer =
                      new KafkaProducer<>(config, new StringSerializer(), new StringSerializer())) {
             for (ObjectNode record : records) {
@@ -354,7 +340,7 @@ class MlPredictITCase {
      * duplicate); fails on an id read twice.
      */
     private static Map<String, JsonNode> consume(String topic, int count, boolean readCommitted) throws Exception {
-        Properties config = kafka.clientProperties();
+        Properties config = KAFKA.clientProperties();
         config.put("group.id", topic + "-reader");
         config.put("auto.offset.reset", "earliest");
         config.put("isolation.level", readCommitted ? "read_committed" : "read_uncommitted");

@@ -107,9 +107,4 @@ public final class TensorRtBackend implements InferenceBackend {
             throw e;
         }
     }
-
-    /** Engines alive in this JVM; for tests and diagnostics. */
-    static int liveEngines() {
-        return ENGINES.size();
-    }
 }

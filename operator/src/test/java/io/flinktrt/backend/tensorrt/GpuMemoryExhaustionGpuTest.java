@@ -82,14 +82,14 @@ class GpuMemoryExhaustionGpuTest {
             System.out.printf("out-of-memory: free after the failed open() %s; it threw (with %s free): %s%n",
                     mib(afterFailure), mib(filled), stackTrace(error));
             assertClearError(error, filled);
-            assertThat(TensorRtBackend.liveEngines()).as("engines left loaded after the failed open").isZero();
             assertThat(Math.abs(afterFailure - filled)).as("GPU memory left allocated by the failed open: free %s"
                     + " before it, %s after", mib(filled), mib(afterFailure)).isLessThan(8 * MIB);
         }
 
         long released = freeBytes(DEVICE);
         long whileOpen;
-        try (ModelRunner runner = open()) {
+        try (EngineLoads loads = new EngineLoads(); ModelRunner runner = open()) {
+            assertThat(loads.count()).as("the engine is loaded afresh: the failed open left none loaded").isEqualTo(1);
             GpuTestSupport.runOnce(runner, 100);
             whileOpen = freeBytes(DEVICE);
         }
@@ -103,7 +103,8 @@ class GpuMemoryExhaustionGpuTest {
     /** A second slot on a GPU that the first slot and others filled: it fails; the first keeps running. */
     @Test
     void aSlotThatDoesNotFitFailsWhileTheOpenOneKeepsRunning() throws Exception {
-        try (ModelRunner first = open()) {
+        EngineLoads loads = new EngineLoads();
+        try (loads; ModelRunner first = open()) {
             GpuTestSupport.runOnce(first, 100);
             try (GpuTestSupport.GpuFill fill = GpuTestSupport.GpuFill.leaving(DEVICE, LEAVE)) {
                 long filled = freeBytes(DEVICE);
@@ -114,11 +115,15 @@ class GpuMemoryExhaustionGpuTest {
                 assertClearError(error, filled);
                 assertThat(Math.abs(afterFailure - filled)).as("GPU memory left allocated by the failed open: free"
                         + " %s before it, %s after", mib(filled), mib(afterFailure)).isLessThan(8 * MIB);
-                assertThat(TensorRtBackend.liveEngines()).as("the first slot's engine stays loaded").isEqualTo(1);
+                assertThat(loads.count()).as("the failed open shared the first slot's engine, still loaded")
+                        .isEqualTo(1);
                 GpuTestSupport.runOnce(first, 100);
             }
         }
-        assertThat(TensorRtBackend.liveEngines()).isZero();
+        try (EngineLoads reopen = new EngineLoads()) {
+            open().close();
+            assertThat(reopen.count()).as("closing the first slot released the engine").isEqualTo(1);
+        }
     }
 
     private static void assertClearError(Throwable error, long freeWhenOpened) {

@@ -54,32 +54,36 @@ class TensorRtGpuTest {
     @Test
     void lanesRunConcurrentlyAndPadToTheirBucket() throws Exception {
         Path plan = build(TestModels.MLP);
-        try (ModelRunner runner = new TensorRtBackend().open(new ModelConfig(plan, 0, 0, 2, Map.of()))) {
-            assertThat(runner.signature().maxBatchSize()).isEqualTo(32);
-            assertThat(runner.signature().inputs().get(0).sampleShape()).containsExactly(16);
-            assertThat(runner.signature().outputs().get(0).sampleShape()).containsExactly(10);
-            BatchBuffers a = runner.acquire();
-            BatchBuffers b = runner.acquire();
-            fill(a, 3, 1);
-            fill(b, 20, 2);
-            var runA = a.run(3);
-            var runB = b.run(20);
-            BatchRun doneA = runA.get();
-            BatchRun doneB = runB.get();
-            // padded to a bucket, or split into cheaper ones (the plan follows the buckets' measured times)
-            assertThat(doneA.executedRows()).isBetween(3, 8);
-            assertThat(doneB.executedRows()).isBetween(20, 32);
-            for (int r = 0; r < 3; r++) { // softmax rows sum to 1
-                float sum = 0;
-                for (int e = 0; e < 10; e++) {
-                    sum += a.output(0).getFloat((r * 10 + e) * 4);
+        try (EngineLoads loads = new EngineLoads()) {
+            try (ModelRunner runner = new TensorRtBackend().open(new ModelConfig(plan, 0, 0, 2, Map.of()))) {
+                assertThat(runner.signature().maxBatchSize()).isEqualTo(32);
+                assertThat(runner.signature().inputs().get(0).sampleShape()).containsExactly(16);
+                assertThat(runner.signature().outputs().get(0).sampleShape()).containsExactly(10);
+                BatchBuffers a = runner.acquire();
+                BatchBuffers b = runner.acquire();
+                fill(a, 3, 1);
+                fill(b, 20, 2);
+                var runA = a.run(3);
+                var runB = b.run(20);
+                BatchRun doneA = runA.get();
+                BatchRun doneB = runB.get();
+                // padded to a bucket, or split into cheaper ones (the plan follows the buckets' measured times)
+                assertThat(doneA.executedRows()).isBetween(3, 8);
+                assertThat(doneB.executedRows()).isBetween(20, 32);
+                for (int r = 0; r < 3; r++) { // softmax rows sum to 1
+                    float sum = 0;
+                    for (int e = 0; e < 10; e++) {
+                        sum += a.output(0).getFloat((r * 10 + e) * 4);
+                    }
+                    assertThat(sum).isCloseTo(1f, Offset.offset(1e-3f));
                 }
-                assertThat(sum).isCloseTo(1f, Offset.offset(1e-3f));
+                a.release();
+                b.release();
             }
-            a.release();
-            b.release();
+            open(plan);
+            assertThat(loads.count()).as("a reopen deserializes again: the closed runner released its engine")
+                    .isEqualTo(2);
         }
-        assertThat(TensorRtBackend.liveEngines()).isZero();
     }
 
     /**
@@ -229,9 +233,14 @@ class TensorRtGpuTest {
         new Random(1).nextBytes(garbage);
         Path garbagePlan = copy(good, "garbage.plan", garbage, json.replace(m.planSha256(),
                 ModelFiles.sha256(garbage)));
-        assertThatThrownBy(() -> open(garbagePlan)).hasMessageContaining("could not deserialize")
-                .hasMessageContaining("Rebuild with build-engine");
-        assertThat(TensorRtBackend.liveEngines()).isZero();
+        try (EngineLoads loads = new EngineLoads()) {
+            for (int attempt = 0; attempt < 2; attempt++) { // the second finds no half-loaded engine kept
+                assertThatThrownBy(() -> open(garbagePlan)).hasMessageContaining("could not deserialize")
+                        .hasMessageContaining("Rebuild with build-engine");
+            }
+            open(good);
+            assertThat(loads.count()).as("no bad plan left an engine loaded; the good one loads").isEqualTo(1);
+        }
     }
 
     @Test

@@ -67,22 +67,6 @@ public final class BuildOptions {
         return new Builder(onnx, plan);
     }
 
-    /** A builder holding these options, to derive others from them. */
-    public Builder toBuilder() {
-        return new Builder(onnx, plan)
-                .setFp16(fp16)
-                .setInt8(int8, calibrationData, calibrationCache)
-                .setShapes(shapes)
-                .setBatchBuckets(batchBuckets)
-                .setWorkspaceMiB(workspaceMiB)
-                .setTimingCache(timingCache)
-                .setOptimizationLevel(optimizationLevel)
-                .setTacticSources(tacticSources)
-                .setVersionCompatible(versionCompatible)
-                .setDevice(device)
-                .setVerbose(verbose);
-    }
-
     public Path onnx() {
         return onnx;
     }

@@ -9,6 +9,7 @@ import io.flinktrt.backend.tensorrt.gpu.GpuProbe;
 import io.flinktrt.backend.tensorrt.gpu.NativeLibraries;
 import io.flinktrt.backend.tensorrt.gpu.TrtLogger;
 import io.flinktrt.backend.tensorrt.plan.PlanMetadata;
+import io.flinktrt.backend.tensorrt.plan.PlanTensors;
 import io.flinktrt.backend.tensorrt.gpu.NativeDelete;
 import io.flinktrt.backend.tensorrt.gpu.TrtTypes;
 import io.flinktrt.backend.tensorrt.plan.EngineIo;
@@ -310,7 +311,7 @@ public final class EngineBuilder {
     }
 
     private static Result write(BuildOptions options, GpuInfo gpu, byte[] plan, double seconds) throws BackendException {
-        List<PlanMetadata.IoTensor> tensors = describe(plan, options.versionCompatible());
+        PlanTensors tensors = describe(plan, options.versionCompatible());
         String calibration = !options.int8() ? "" : "data=" + Objects.toString(options.calibrationData(), "")
                 + " cache=" + Objects.toString(options.calibrationCache(), "");
         try {
@@ -332,7 +333,7 @@ public final class EngineBuilder {
     }
 
     /** Deserializes the fresh plan once to record what the engine really takes and gives. */
-    private static List<PlanMetadata.IoTensor> describe(byte[] plan, boolean versionCompatible) throws BackendException {
+    private static PlanTensors describe(byte[] plan, boolean versionCompatible) throws BackendException {
         IRuntime runtime = nvinfer.createInferRuntime(TrtLogger.INSTANCE);
         ICudaEngine engine = null;
         try (Pointer blob = new BytePointer(plan)) {

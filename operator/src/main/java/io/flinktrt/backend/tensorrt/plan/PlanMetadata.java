@@ -1,11 +1,5 @@
 package io.flinktrt.backend.tensorrt.plan;
 
-import io.flinktrt.backend.BackendException;
-import io.flinktrt.backend.TensorSpec;
-import io.flinktrt.backend.tensorrt.gpu.TrtTypes;
-import io.flinktrt.schema.DataType;
-
-import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -13,7 +7,6 @@ import org.apache.flink.annotation.PublicEvolving;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -31,7 +24,7 @@ import java.util.List;
  * @param onnxFile file name of the source model
  * @param onnxSha256 SHA-256 of the source model
  * @param flags how it was built
- * @param tensors every input and output, in the engine's order
+ * @param tensors every input and output, and the batch range of each optimization profile
  * @param builtAt ISO-8601 instant
  * @param buildSeconds wall time of the build
  * @param pluginLibraries plugin libraries the plan needs loaded besides TensorRT's own
@@ -49,12 +42,10 @@ public record PlanMetadata(
         String onnxFile,
         String onnxSha256,
         BuildFlags flags,
-        List<IoTensor> tensors,
+        PlanTensors tensors,
         String builtAt,
         double buildSeconds,
         List<String> pluginLibraries) {
-
-
 
     public static final int FORMAT_VERSION = 1;
 
@@ -78,55 +69,7 @@ public record PlanMetadata(
         }
     }
 
-    /**
-     * @param mode {@code INPUT} or {@code OUTPUT}
-     * @param dtype the wire type name ({@link DataType}), or TensorRT's when it has none
-     * @param shape the shape the engine reports, -1 where dynamic (for an output TensorRT may report
-     *     profile 0's batch instead of -1)
-     * @param profiles per optimization profile: min/opt/max (inputs only)
-     */
-    public record IoTensor(String name, String mode, String dtype, long[] shape, List<ShapeRange> profiles) {
-
-        public static final String INPUT = "INPUT";
-        public static final String OUTPUT = "OUTPUT";
-
-        public IoTensor {
-            profiles = List.copyOf(profiles);
-        }
-
-        @JsonIgnore // not part of the file
-        public boolean input() {
-            return INPUT.equals(mode);
-        }
-
-        /** Its type on the wire; fails for a TensorRT type that requests and results cannot carry. */
-        @JsonIgnore
-        public DataType wireType() throws BackendException {
-            try {
-                return DataType.valueOf(dtype);
-            } catch (IllegalArgumentException e) {
-                throw TrtTypes.notOnTheWire(name, dtype);
-            }
-        }
-
-        /**
-         * The description a runner gives callers: one sample, without the batch dimension. Sample
-         * dimensions the engine leaves dynamic take profile 0's max (inputs only; a runner asks an
-         * execution context for an output's).
-         */
-        @JsonIgnore
-        public TensorSpec sampleSpec() throws BackendException {
-            long[] sample = Arrays.copyOfRange(shape, 1, shape.length);
-            if (Arrays.stream(sample).anyMatch(d -> d < 0) && !profiles.isEmpty()) {
-                long[] max = profiles.get(0).max();
-                sample = Arrays.copyOfRange(max, 1, max.length);
-            }
-            return new TensorSpec(name, wireType(), sample);
-        }
-    }
-
     public PlanMetadata {
-        tensors = List.copyOf(tensors);
         pluginLibraries = pluginLibraries == null ? List.of() : List.copyOf(pluginLibraries); // older metadata has none
     }
 
@@ -141,9 +84,5 @@ public record PlanMetadata(
 
     public static PlanMetadata read(Path file) throws IOException {
         return JSON.readValue(file.toFile(), PlanMetadata.class);
-    }
-
-    public String toJson() throws IOException {
-        return JSON.writeValueAsString(this);
     }
 }

@@ -10,7 +10,6 @@ import io.flinktrt.backend.SharedRegistry;
 import io.flinktrt.backend.TensorSpec;
 import io.flinktrt.backend.tensorrt.gpu.Cuda;
 import io.flinktrt.backend.tensorrt.gpu.GpuProbe;
-import io.flinktrt.backend.tensorrt.plan.PlanMetadata.IoTensor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.apache.flink.annotation.Internal;
@@ -85,10 +84,7 @@ public final class TensorRtRunner implements ModelRunner {
         });
         try {
             Cuda.setDevice(engine.device);
-            List<TensorSpec> inputs = new ArrayList<>();
-            for (IoTensor io : engine.inputs) {
-                inputs.add(io.sampleSpec());
-            }
+            List<TensorSpec> inputs = engine.inputs;
             long inputBytes = inputs.stream().mapToLong(spec -> (long) spec.sampleBytes() * maxBatch).sum();
             GpuMemoryBudget.check(modelName, engine.device, contexts, engine.engine.getDeviceMemorySizeV2(), inputBytes,
                     GpuProbe.freeMemory(engine.device));
@@ -120,12 +116,12 @@ public final class TensorRtRunner implements ModelRunner {
     private List<TensorSpec> outputSpecs(Lane lane, BatchProfiles profiles) throws BackendException {
         List<TensorSpec> specs = new ArrayList<>();
         BatchProfiles.Choice choice = profiles.choose(1);
-        for (IoTensor io : engine.outputs) {
-            long[] shape = io.shape();
-            if (Arrays.stream(shape, 1, shape.length).anyMatch(d -> d < 0)) {
-                shape = lane.outputShape(choice, io.name());
+        for (TensorSpec output : engine.outputs) {
+            if (Arrays.stream(output.sampleShape()).anyMatch(d -> d < 0)) {
+                long[] inferred = lane.outputShape(choice, output.name());
+                output = new TensorSpec(output.name(), output.dtype(), Arrays.copyOfRange(inferred, 1, inferred.length));
             }
-            specs.add(new TensorSpec(io.name(), io.wireType(), Arrays.copyOfRange(shape, 1, shape.length)));
+            specs.add(output);
         }
         return specs;
     }

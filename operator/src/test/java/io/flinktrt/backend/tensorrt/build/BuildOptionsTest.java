@@ -29,17 +29,6 @@ class BuildOptionsTest {
     }
 
     @Test
-    void toBuilderKeepsEverySetting() {
-        BuildOptions options = BuildOptions.builder(ONNX, PLAN).setFp16(true).setBatchBuckets(List.of(1, 8))
-                .setWorkspaceMiB(512).setOptimizationLevel(5).setDevice(1).setVersionCompatible(true).build();
-
-        BuildOptions copy = options.toBuilder().setPlan(Path.of("other.plan")).build();
-
-        assertThat(copy.plan()).isEqualTo(Path.of("other.plan"));
-        assertThat(copy).usingRecursiveComparison().ignoringFields("plan").isEqualTo(options);
-    }
-
-    @Test
     void thePlanPathIsNeeded() {
         assertThatThrownBy(() -> BuildOptions.builder(ONNX, null).build()).hasMessageContaining("No path for the plan");
     }

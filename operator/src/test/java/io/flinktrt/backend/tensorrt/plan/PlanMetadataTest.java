@@ -5,7 +5,11 @@ import io.flinktrt.backend.ModelFiles;
 import io.flinktrt.backend.TensorSpec;
 import io.flinktrt.backend.tensorrt.build.BuildOptions;
 import io.flinktrt.backend.tensorrt.gpu.GpuInfo;
+import io.flinktrt.backend.tensorrt.plan.PlanTensors.BatchRange;
 import io.flinktrt.schema.DataType;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -33,8 +37,15 @@ class PlanMetadataTest {
         Path file = dir.resolve("m.plan.json");
         metadata.write(file);
         PlanMetadata read = PlanMetadata.read(file);
-        assertThat(read.toJson()).isEqualTo(metadata.toJson());
-        assertThat(read.tensors().get(0).profiles().get(1).max()).containsExactly(8, 16);
+        assertThat(read).usingRecursiveComparison().isEqualTo(metadata);
+        Path again = dir.resolve("again.plan.json");
+        read.write(again);
+        assertThat(Files.readString(again)).isEqualTo(Files.readString(file));
+        for (JsonNode tensor : new ObjectMapper().readTree(file.toFile()).get("tensors")) {
+            assertThat(tensor.fieldNames()).as("the first format's fields, so earlier readers read it")
+                    .toIterable().containsExactly("name", "mode", "dtype", "shape", "profiles");
+        }
+        assertThat(Files.readString(file)).contains("\"shape\" : [ -1, 16 ]", "\"max\" : [ 8, 16 ]");
         assertThat(Files.readString(file)).contains("\"planSha256\" : \"abc\"", "\"tensorRtVersion\" : \"10.6.0.26\"");
         assertThat(PlanMetadata.sidecarOf(dir.resolve("m.plan"))).isEqualTo(file);
     }
@@ -116,27 +127,72 @@ class PlanMetadataTest {
         for (Path sidecar : sidecars) {
             PlanMetadata metadata = PlanMetadata.read(sidecar);
             assertThat(metadata.formatVersion()).as(sidecar.toString()).isEqualTo(PlanMetadata.FORMAT_VERSION);
-            assertThat(metadata.tensors()).as(sidecar.toString()).anyMatch(PlanMetadata.IoTensor::input);
-            assertThat(metadata.toJson()).as("the format stays as written").doesNotContain("sampleSpec", "wireType",
-                    "\"input\" :");
-            for (PlanMetadata.IoTensor tensor : metadata.tensors()) {
-                TensorSpec spec = tensor.sampleSpec();
-                assertThat(spec.name()).isEqualTo(tensor.name());
-                assertThat(spec.sampleShape()).as(sidecar + " " + tensor.name()).hasSize(tensor.shape().length - 1);
-                assertThat(Arrays.stream(spec.sampleShape()).allMatch(d -> d > 0)).as(spec.toString()).isTrue();
+            assertThat(metadata.tensors().inputs()).as(sidecar.toString()).isNotEmpty();
+            assertThat(metadata.tensors().profiles()).as(sidecar.toString()).isNotEmpty();
+            for (TensorSpec tensor : metadata.tensors().inputs()) {
+                assertThat(Arrays.stream(tensor.sampleShape()).allMatch(d -> d > 0)).as(sidecar + " " + tensor).isTrue();
             }
+            Path rewritten = dir.resolve(sidecar.getFileName());
+            metadata.write(rewritten);
+            assertThat(PlanMetadata.read(rewritten)).as("written again, it reads the same")
+                    .usingRecursiveComparison().isEqualTo(metadata);
         }
+        PlanTensors resnet = PlanMetadata.read(docs.resolve("h200-2026-11-29").resolve("resnet50-fp16.plan.json"))
+                .tensors();
+        assertThat(resnet.inputs()).containsExactly(new TensorSpec("input", DataType.FLOAT32, new long[] {3, 224, 224}));
+        assertThat(resnet.outputs()).containsExactly(new TensorSpec("logits", DataType.FLOAT32, new long[] {1000}));
+        assertThat(resnet.profiles()).containsExactly(new BatchRange(1, 1, 1), new BatchRange(2, 8, 8),
+                new BatchRange(9, 32, 32), new BatchRange(33, 128, 128));
+    }
+
+    /**
+     * The tensors as the first format has them, TensorRT's shapes as it reported them: a sample
+     * dimension left dynamic (-1) that the profiles fix, and an output's batch as profile 0's.
+     */
+    @Test
+    void readsTheTensorsOfTheFirstFormat() throws Exception {
+        Path file = dir.resolve("first.plan.json");
+        Files.writeString(file, FIRST_FORMAT);
+
+        PlanTensors tensors = PlanMetadata.read(file).tensors();
+
+        assertThat(tensors.inputs()).containsExactly(new TensorSpec("ids", DataType.INT64, new long[] {128}),
+                new TensorSpec("mask", DataType.INT64, new long[] {128}));
+        assertThat(tensors.outputs()).containsExactly(new TensorSpec("logits", DataType.FLOAT32, new long[] {2}));
+        assertThat(tensors.profiles()).containsExactly(new BatchRange(1, 1, 1), new BatchRange(2, 8, 8));
+        assertThat(tensors.maxBatch()).isEqualTo(8);
     }
 
     @Test
-    void aTensorsSampleTakesProfileZerosMaxWhereTheEngineLeavesItDynamic() throws BackendException {
-        PlanMetadata.IoTensor tokens = new PlanMetadata.IoTensor("ids", PlanMetadata.IoTensor.INPUT, "INT64",
-                new long[] {-1, -1}, List.of(ShapeRange.parse("1x8/8x64/32x128")));
+    void aTypeTheWireLacksIsRefusedWhenRead() throws Exception {
+        Path file = dir.resolve("fp8.plan.json");
+        Files.writeString(file, FIRST_FORMAT.replace("\"FLOAT32\"", "\"FP8\""));
 
-        assertThat(tokens.sampleSpec()).isEqualTo(new TensorSpec("ids", DataType.INT64, new long[] {128}));
-        assertThatThrownBy(() -> new PlanMetadata.IoTensor("x", PlanMetadata.IoTensor.INPUT, "FP8", new long[] {-1, 4},
-                List.of()).sampleSpec()).hasMessageContaining("TensorRT type FP8, which the wire format does not carry");
+        assertThatThrownBy(() -> PlanMetadata.read(file))
+                .hasMessageContaining("TensorRT type FP8, which the wire format does not carry");
     }
+
+    private static final String FIRST_FORMAT = """
+            {
+              "formatVersion" : 1, "tensorRtVersion" : "10.6.0.26", "cudaRuntimeVersion" : "12.6",
+              "gpuName" : "NVIDIA H200", "computeCapability" : "9.0", "planSha256" : "abc", "planBytes" : 3,
+              "onnxFile" : "bert_like.onnx", "onnxSha256" : "def",
+              "flags" : { "fp16" : true, "int8" : false, "versionCompatible" : false, "tacticSources" : [ ],
+                "workspaceMiB" : 4096, "optimizationLevel" : 3, "batchBuckets" : [ 1, 8 ], "calibration" : "" },
+              "tensors" : [ {
+                "name" : "ids", "mode" : "INPUT", "dtype" : "INT64", "shape" : [ -1, -1 ],
+                "profiles" : [ { "min" : [ 1, 128 ], "opt" : [ 1, 128 ], "max" : [ 1, 128 ] },
+                               { "min" : [ 2, 128 ], "opt" : [ 8, 128 ], "max" : [ 8, 128 ] } ]
+              }, {
+                "name" : "mask", "mode" : "INPUT", "dtype" : "INT64", "shape" : [ -1, 128 ],
+                "profiles" : [ { "min" : [ 1, 128 ], "opt" : [ 1, 128 ], "max" : [ 1, 128 ] },
+                               { "min" : [ 2, 128 ], "opt" : [ 8, 128 ], "max" : [ 8, 128 ] } ]
+              }, {
+                "name" : "logits", "mode" : "OUTPUT", "dtype" : "FLOAT32", "shape" : [ 1, 2 ], "profiles" : [ ]
+              } ],
+              "builtAt" : "2026-11-24T07:18:34Z", "buildSeconds" : 273.72
+            }
+            """;
 
     private static Path repoDir() {
         for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
@@ -155,9 +211,9 @@ class PlanMetadataTest {
         return new PlanMetadata(PlanMetadata.FORMAT_VERSION, "10.6.0.26", "12.6", "NVIDIA H100 80GB HBM3", "9.0", sha,
                 bytes, "m.onnx", "def", new PlanMetadata.BuildFlags(true, false, versionCompatible,
                 BuildOptions.parseTacticSources(BuildOptions.DEFAULT_TACTIC_SOURCES), 4096, 3, List.of(1, 8), ""),
-                List.of(new PlanMetadata.IoTensor("x", "INPUT", "FLOAT32", new long[] {-1, 16},
-                                List.of(ShapeRange.fixed(new long[] {1, 16}), ShapeRange.parse("2x16/8x16/8x16"))),
-                        new PlanMetadata.IoTensor("probs", "OUTPUT", "FLOAT32", new long[] {-1, 10}, List.of())),
+                new PlanTensors(List.of(new TensorSpec("x", DataType.FLOAT32, new long[] {16})),
+                        List.of(new TensorSpec("probs", DataType.FLOAT32, new long[] {10})),
+                        List.of(new BatchRange(1, 1, 1), new BatchRange(2, 8, 8))),
                 "2026-11-24T07:00:00Z", 1.5, plugins);
     }
 }

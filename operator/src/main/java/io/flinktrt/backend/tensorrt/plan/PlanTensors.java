@@ -1,0 +1,42 @@
+package io.flinktrt.backend.tensorrt.plan;
+
+import io.flinktrt.backend.TensorSpec;
+
+import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
+import com.fasterxml.jackson.databind.annotation.JsonSerialize;
+import org.apache.flink.annotation.PublicEvolving;
+
+import java.util.List;
+
+/**
+ * What an engine takes and gives: its inputs and outputs per sample, as the runners' signature has
+ * them, and the batch range of each optimization profile (the first dimension of every input). An
+ * output's sample dimension is -1 where the engine leaves it to a context to infer.
+ *
+ * <p>Written in the plan metadata as its {@code tensors} list, in the layout of the first format.
+ */
+@PublicEvolving
+@JsonSerialize(using = PlanTensorsJson.Writer.class)
+@JsonDeserialize(using = PlanTensorsJson.Reader.class)
+public record PlanTensors(List<TensorSpec> inputs, List<TensorSpec> outputs, List<BatchRange> profiles) {
+
+    /** The batch sizes one optimization profile takes, and the one it is tuned for. */
+    public record BatchRange(int min, int opt, int max) {
+
+        @Override
+        public String toString() {
+            return min + "/" + opt + "/" + max;
+        }
+    }
+
+    public PlanTensors {
+        inputs = List.copyOf(inputs);
+        outputs = List.copyOf(outputs);
+        profiles = List.copyOf(profiles);
+    }
+
+    /** The largest batch any profile takes. */
+    public int maxBatch() {
+        return profiles.stream().mapToInt(BatchRange::max).max().orElse(0);
+    }
+}
