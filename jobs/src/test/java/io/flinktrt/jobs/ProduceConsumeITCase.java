@@ -1,5 +1,6 @@
 package io.flinktrt.jobs;
 
+import java.util.concurrent.Callable;
 import io.flinktrt.jobs.cli.Cli;
 import io.flinktrt.jobs.tools.Npy;
 import io.flinktrt.jobs.tools.TensorFile;
@@ -132,7 +133,7 @@ class ProduceConsumeITCase {
         return data.array();
     }
 
-    private static String stdoutOf(java.util.concurrent.Callable<Integer> command) throws Exception {
+    private static String stdoutOf(Callable<Integer> command) throws Exception {
         PrintStream stdout = System.out;
         ByteArrayOutputStream captured = new ByteArrayOutputStream();
         System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));

@@ -1,5 +1,6 @@
 package io.flinktrt.jobs;
 
+import java.util.HashMap;
 import io.flinktrt.jobs.kafka.EmbeddedKafka;
 import io.flinktrt.jobs.kafka.KafkaClientProperties;
 import io.flinktrt.jobs.local.OutcomeReader;
@@ -162,7 +163,7 @@ class SecurityITCase {
         private final LoggerConfig root = context.getConfiguration().getRootLogger();
         private final Appender console = context.getConfiguration().getAppender("Console");
         private final Appender capture;
-        private final Map<String, Level> levels = new java.util.HashMap<>();
+        private final Map<String, Level> levels = new HashMap<>();
 
         CapturedLogs(StringWriter target) {
             capture = WriterAppender.newBuilder().setName("captured").setTarget(target)

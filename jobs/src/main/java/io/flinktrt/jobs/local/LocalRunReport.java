@@ -1,5 +1,6 @@
 package io.flinktrt.jobs.local;
 
+import java.util.Collections;
 import io.flinktrt.schema.DataType;
 import io.flinktrt.schema.ErrorCode;
 import io.flinktrt.schema.InferenceFailure;
@@ -27,7 +28,7 @@ public final class LocalRunReport {
     private final int badRequests;
     private final Map<String, ErrorCode> expectedFailures = new HashMap<>();
     private final Set<String> seen = new HashSet<>();
-    private final Map<ErrorCode, Integer> failuresByCode = java.util.Collections.synchronizedMap(new EnumMap<>(ErrorCode.class));
+    private final Map<ErrorCode, Integer> failuresByCode = Collections.synchronizedMap(new EnumMap<>(ErrorCode.class));
     private final List<String> surprises = new ArrayList<>();
     private final List<InferenceResult> samples = new ArrayList<>();
     private final LatencyStats latency = new LatencyStats();
