@@ -6,8 +6,8 @@ import java.util.List;
 
 /**
  * The records of one slot waiting for a batch, oldest first, and the rule for when a batch is due:
- * when max batch records wait, or when the oldest one still waiting has waited max-delay. Time is
- * given by the caller. Not thread-safe: {@link BatchScheduler} guards it.
+ * when max batch records wait, or when the oldest one still waiting has waited max-delay and the
+ * device could start it. Time and the device's state are given by the caller. Not thread-safe: {@link BatchScheduler} guards it.
  */
 final class BatchQueue<P, OUT> {
 
@@ -35,10 +35,13 @@ final class BatchQueue<P, OUT> {
 
     /**
      * Nanoseconds from {@code now} until a batch is due: 0 when it is due, {@link Long#MAX_VALUE}
-     * when nothing waits. The deadline is always the oldest waiting record's, never one of a batch
-     * that already left.
+     * when nothing waits, or when only max-delay would make it due but the device is busy
+     * ({@code deviceFree} false: as many batches run as the backend computes at once). Such a batch
+     * keeps gathering records until a run ends or it is full: cut at max-delay it would only wait
+     * for the device, smaller, and at high load the device would then do fewer rows per ms than
+     * arrive. The deadline is always the oldest waiting record's, never one of a batch that left.
      */
-    long nanosUntilDue(long now) {
+    long nanosUntilDue(long now, boolean deviceFree) {
         while (!waiting.isEmpty() && waiting.peek().isDone()) {
             waiting.poll();
         }
@@ -47,6 +50,9 @@ final class BatchQueue<P, OUT> {
         }
         if (waiting.size() >= maxBatchSize) {
             return 0;
+        }
+        if (!deviceFree) {
+            return Long.MAX_VALUE;
         }
         return Math.max(0, waiting.peek().arrivalNanos + maxDelayNanos - now);
     }

@@ -18,9 +18,11 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Batches the records of one task slot on one {@link ModelRunner}, the way Triton's dynamic batcher
- * does: records wait in one queue; a batch is formed when a buffer set is free, from up to max batch
- * waiting records, or once the oldest of them has waited max-delay. Each batch is formed once and
- * runs as formed (the runner decides how to compute it, e.g. in which bucket).
+ * does: records wait in one queue; a batch is formed when a buffer set is free, from max batch
+ * waiting records, or once the oldest of them has waited max-delay and the device could start it
+ * (fewer batches run than {@link ModelRunner#concurrentBatches}; until then more records join it).
+ * Each batch is formed once and runs as formed (the runner decides how to compute it, e.g. in
+ * which bucket).
  *
  * <p>One thread, the batcher, waits for a free buffer set, then for a batch to be due, and copies
  * the batch into the buffers; batches over {@value #PARALLEL_COPY_BYTES} bytes are copied by the
@@ -44,11 +46,14 @@ public final class BatchScheduler<P, OUT> implements AutoCloseable {
     final RowCodec<P, OUT> codec;
     final BatchListener listener;
     private final ModelRunner runner;
+    private final int concurrentBatches;
     private final long rowBytes;
     private final int copyThreads;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
     private final BatchQueue<P, OUT> queue;
+    /** Runs given to the backend and not yet ended; guarded by {@link #lock}. */
+    private int running;
     private final Thread batcher;
     private volatile ExecutorService copyPool;
     private boolean closed;
@@ -60,6 +65,7 @@ public final class BatchScheduler<P, OUT> implements AutoCloseable {
         }
         this.name = config.name();
         this.runner = runner;
+        this.concurrentBatches = Math.max(1, runner.concurrentBatches());
         this.codec = codec;
         this.listener = listener;
         this.rowBytes = runner.signature().inputs().stream().mapToLong(TensorSpec::sampleBytes).sum();
@@ -147,8 +153,8 @@ public final class BatchScheduler<P, OUT> implements AutoCloseable {
         lock.lock();
         try {
             while (true) {
-                for (long wait = queue.nanosUntilDue(System.nanoTime()); wait > 0;
-                        wait = queue.nanosUntilDue(System.nanoTime())) {
+                for (long wait = queue.nanosUntilDue(System.nanoTime(), running < concurrentBatches); wait > 0;
+                        wait = queue.nanosUntilDue(System.nanoTime(), running < concurrentBatches)) {
                     if (closed) {
                         throw new InterruptedException();
                     }
@@ -163,6 +169,27 @@ public final class BatchScheduler<P, OUT> implements AutoCloseable {
                     return batch;
                 }
             }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** A batch (or a part retried) goes to the backend; called before {@code BatchBuffers.run}. */
+    void runStarted() {
+        lock.lock();
+        try {
+            running++;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** A run ended (its device work is done): a batch held for the device may leave now. */
+    void runEnded() {
+        lock.lock();
+        try {
+            running--;
+            changed.signal();
         } finally {
             lock.unlock();
         }

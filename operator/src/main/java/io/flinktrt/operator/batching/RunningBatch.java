@@ -83,8 +83,10 @@ final class RunningBatch<P, OUT> {
     }
 
     private void run(int from, int to) {
+        scheduler.runStarted();
         try {
             buffers.run(to - from).whenComplete((run, error) -> {
+                scheduler.runEnded();
                 if (error == null) {
                     answer(from, run);
                     next();
@@ -93,6 +95,7 @@ final class RunningBatch<P, OUT> {
                 }
             });
         } catch (RuntimeException e) {
+            scheduler.runEnded();
             failed(from, to, e);
         }
     }

@@ -17,11 +17,11 @@ class BatchQueueTest {
         BatchQueue<String, String> queue = new BatchQueue<>(3, Duration.ofHours(1).toNanos());
         queue.add(record("a", 0));
         queue.add(record("b", 0));
-        assertThat(queue.nanosUntilDue(0)).isEqualTo(Duration.ofHours(1).toNanos());
+        assertThat(queue.nanosUntilDue(0, true)).isEqualTo(Duration.ofHours(1).toNanos());
         queue.add(record("c", 0));
-        assertThat(queue.nanosUntilDue(0)).isZero();
+        assertThat(queue.nanosUntilDue(0, true)).isZero();
         assertThat(records(queue.takeBatch())).containsExactly("a", "b", "c");
-        assertThat(queue.nanosUntilDue(0)).isEqualTo(Long.MAX_VALUE);
+        assertThat(queue.nanosUntilDue(0, true)).isEqualTo(Long.MAX_VALUE);
     }
 
     @Test
@@ -29,8 +29,8 @@ class BatchQueueTest {
         BatchQueue<String, String> queue = new BatchQueue<>(100, 50 * MS);
         queue.add(record("a", 0));
         queue.add(record("b", 10 * MS));
-        assertThat(queue.nanosUntilDue(49 * MS)).isEqualTo(MS);
-        assertThat(queue.nanosUntilDue(50 * MS)).isZero();
+        assertThat(queue.nanosUntilDue(49 * MS, true)).isEqualTo(MS);
+        assertThat(queue.nanosUntilDue(50 * MS, true)).isZero();
         assertThat(records(queue.takeBatch())).containsExactly("a", "b");
     }
 
@@ -41,7 +41,7 @@ class BatchQueueTest {
             queue.add(record(id, 0));
         }
         assertThat(records(queue.takeBatch())).containsExactly("a", "b");
-        assertThat(queue.nanosUntilDue(0)).isZero(); // zero delay: whatever waits is due
+        assertThat(queue.nanosUntilDue(0, true)).isZero(); // zero delay: whatever waits is due
         assertThat(records(queue.takeBatch())).containsExactly("c");
     }
 
@@ -53,8 +53,8 @@ class BatchQueueTest {
         queue.add(record("b", 10 * MS));
         assertThat(records(queue.takeBatch())).containsExactly("a", "b"); // left full at 10 ms
         queue.add(record("c", 60 * MS));
-        assertThat(queue.nanosUntilDue(100 * MS)).as("at a's deadline, c has waited 40 ms").isEqualTo(60 * MS);
-        assertThat(queue.nanosUntilDue(160 * MS)).isZero();
+        assertThat(queue.nanosUntilDue(100 * MS, true)).as("at a's deadline, c has waited 40 ms").isEqualTo(60 * MS);
+        assertThat(queue.nanosUntilDue(160 * MS, true)).isZero();
     }
 
     @Test
@@ -64,7 +64,7 @@ class BatchQueueTest {
         queue.add(timedOut);
         queue.add(record("b", 50 * MS));
         timedOut.fail(new Exception("timed out"));
-        assertThat(queue.nanosUntilDue(100 * MS)).isEqualTo(50 * MS);
+        assertThat(queue.nanosUntilDue(100 * MS, true)).isEqualTo(50 * MS);
         assertThat(records(queue.takeBatch())).containsExactly("b");
     }
 

@@ -47,7 +47,7 @@ public final class SimulatedGpuRunner implements ModelRunner {
     private final ModelSignature signature;
     private final Gpu gpu;
     private final BatchProfiles profiles;
-    private final int lanes;
+    private final boolean reportsDevice;
     private final BlockingQueue<Integer> idleLanes;
     private final BlockingQueue<Sets> freeSets;
     private final ExecutorService gpuThreads;
@@ -55,10 +55,10 @@ public final class SimulatedGpuRunner implements ModelRunner {
     private final Timeline kernels = new Timeline();
     private final Timeline toHost = new Timeline();
 
-    public SimulatedGpuRunner(ModelSignature signature, Gpu gpu, int lanes, int bufferSets) {
+    public SimulatedGpuRunner(ModelSignature signature, Gpu gpu, int lanes, int bufferSets, boolean reportsDevice) {
         this.signature = signature;
         this.gpu = gpu;
-        this.lanes = lanes;
+        this.reportsDevice = reportsDevice;
         int maxBatch = signature.maxBatchSize();
         List<BatchProfiles.Profile> buckets = new ArrayList<>();
         int previous = 0;
@@ -98,9 +98,10 @@ public final class SimulatedGpuRunner implements ModelRunner {
         return freeSets.take();
     }
 
-    /** Lanes of this runner (TensorRT's contexts). */
-    public int lanes() {
-        return lanes;
+    /** As TensorRtRunner: one GPU; or, with {@code reportsDevice} false, no bound (the scheduler cuts batches as before). */
+    @Override
+    public int concurrentBatches() {
+        return reportsDevice ? 1 : Integer.MAX_VALUE;
     }
 
     /** Records per second of batches of {@code rows} on every lane back to back, with copies, for {@code seconds}. */
