@@ -24,9 +24,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * Each batch is formed once and runs as formed (the runner decides how to compute it, e.g. in
  * which bucket).
  *
- * <p>One thread, the batcher, waits for a free buffer set, then for a batch to be due, and copies
- * the batch into the buffers; batches over {@value #PARALLEL_COPY_BYTES} bytes are copied by the
- * scheduler's copy threads too. Outputs are read on the backend's thread that completes the run.
+ * <p>One thread, the batcher, waits for a free buffer set, then copies each waiting record into
+ * the next row as it comes (large rows are copied while the batch waits, not once it is due),
+ * until the batch is due; records taken at once that are over {@value #PARALLEL_COPY_BYTES} bytes
+ * are copied by the scheduler's copy threads too. Outputs are read on the backend's thread that completes the run.
  * {@link #submit} never blocks: a slow backend pushes back through the caller's own bound on
  * records in flight (Flink's async capacity).
  *
@@ -128,19 +129,19 @@ public final class BatchScheduler<P, OUT> implements AutoCloseable {
         }
     }
 
-    /** The batcher thread: a free buffer set first, then the batch that is due, then the next. */
+    /** The batcher thread: a free buffer set first, then records copied in as they come until the batch is due. */
     private void formBatches() {
         try {
             while (true) {
                 BatchBuffers buffers = runner.acquire(); // waits while every buffer set is in flight
-                List<ScheduledRecord<P, OUT>> batch;
+                RunningBatch<P, OUT> batch = new RunningBatch<>(this, buffers, rowBytes);
                 try {
-                    batch = awaitBatch();
+                    fill(batch);
                 } catch (InterruptedException e) {
                     buffers.release();
                     throw e;
                 }
-                new RunningBatch<>(this, batch, buffers, rowBytes).start();
+                batch.start();
             }
         } catch (InterruptedException e) {
             // closed; records still waiting are the caller's (Flink replays them from its checkpoint)
@@ -149,28 +150,37 @@ public final class BatchScheduler<P, OUT> implements AutoCloseable {
         }
     }
 
-    private List<ScheduledRecord<P, OUT>> awaitBatch() throws InterruptedException {
-        lock.lock();
-        try {
-            while (true) {
-                for (long wait = queue.nanosUntilDue(System.nanoTime(), running < concurrentBatches); wait > 0;
-                        wait = queue.nanosUntilDue(System.nanoTime(), running < concurrentBatches)) {
+    /**
+     * Takes waiting records into the batch, copying them in outside the lock, until it is due.
+     * A record that completes (times out) once taken only leaves its row unused.
+     */
+    private void fill(RunningBatch<P, OUT> batch) throws InterruptedException {
+        while (true) {
+            List<ScheduledRecord<P, OUT>> joining;
+            lock.lock();
+            try {
+                while (true) {
                     if (closed) {
                         throw new InterruptedException();
                     }
-                    if (wait == Long.MAX_VALUE) {
+                    joining = queue.take(queue.maxBatchSize() - batch.size());
+                    if (!joining.isEmpty()) {
+                        break;
+                    }
+                    long wait = batch.size() == 0 ? Long.MAX_VALUE : queue.nanosUntilDue(batch.size(),
+                            batch.oldestArrivalNanos(), running < concurrentBatches, System.nanoTime());
+                    if (wait == 0) {
+                        return;
+                    } else if (wait == Long.MAX_VALUE) {
                         changed.await();
                     } else {
                         changed.awaitNanos(wait);
                     }
                 }
-                List<ScheduledRecord<P, OUT>> batch = queue.takeBatch();
-                if (!batch.isEmpty()) {
-                    return batch;
-                }
+            } finally {
+                lock.unlock();
             }
-        } finally {
-            lock.unlock();
+            batch.append(joining);
         }
     }
 
