@@ -47,6 +47,7 @@ public final class SimulatedGpuRunner implements ModelRunner {
     private final ModelSignature signature;
     private final Gpu gpu;
     private final BatchProfiles profiles;
+    private final int lanes;
     private final boolean reportsDevice;
     private final BlockingQueue<Integer> idleLanes;
     private final BlockingQueue<Sets> freeSets;
@@ -58,6 +59,7 @@ public final class SimulatedGpuRunner implements ModelRunner {
     public SimulatedGpuRunner(ModelSignature signature, Gpu gpu, int lanes, int bufferSets, boolean reportsDevice) {
         this.signature = signature;
         this.gpu = gpu;
+        this.lanes = lanes;
         this.reportsDevice = reportsDevice;
         int maxBatch = signature.maxBatchSize();
         List<BatchProfiles.Profile> buckets = new ArrayList<>();
@@ -98,10 +100,20 @@ public final class SimulatedGpuRunner implements ModelRunner {
         return freeSets.take();
     }
 
-    /** As TensorRtRunner: one GPU; or, with {@code reportsDevice} false, no bound (the scheduler cuts batches as before). */
+    /**
+     * As TensorRtRunner decides it, from the largest bucket's copies and kernels; or, with
+     * {@code reportsDevice} false, no bound (the scheduler cuts batches as it did before).
+     */
     @Override
     public int concurrentBatches() {
-        return reportsDevice ? 1 : Integer.MAX_VALUE;
+        if (!reportsDevice) {
+            return Integer.MAX_VALUE;
+        }
+        int largest = signature.maxBatchSize();
+        long bytes = signature.inputs().stream().mapToLong(TensorSpec::sampleBytes).sum()
+                + signature.outputs().stream().mapToLong(TensorSpec::sampleBytes).sum();
+        return TensorRtRunner.batchesAtOnce(lanes, copyNanos(largest * bytes) / 1e6 / gpu.slowdown(),
+                gpu.bucketMs().get(largest));
     }
 
     /** Records per second of batches of {@code rows} on every lane back to back, with copies, for {@code seconds}. */
