@@ -221,22 +221,30 @@ class BatchSchedulerTest {
         }
     }
 
-    /** A batch of 16 images is 9.6 MB: above the parallel-copy threshold, so it is copied by several threads. */
+    /**
+     * 16 images are 9.6 MB: above the parallel-copy threshold. Waiting while the only buffer set is
+     * busy, they are taken at once when it frees, and copied by several threads.
+     */
     @Test
-    void aLargeBatchIsCopiedByTheSchedulersOwnThreadsIntoTheRightRows() throws Exception {
+    void recordsTakenTogetherAreCopiedByTheSchedulersOwnThreadsIntoTheRightRows() throws Exception {
         int rows = 16;
         try (ControlledRunner runner = new ControlledRunner(TestModels.path(TestModels.IMAGE_MEAN), rows, 1)) {
+            runner.closeGate();
             FloatCodec codec = new FloatCodec(runner);
             int sampleFloats = runner.signature().inputs().get(0).sampleBytes() / Float.BYTES;
             assertThat((long) rows * sampleFloats * Float.BYTES).isGreaterThan(BatchScheduler.PARALLEL_COPY_BYTES);
             List<CompletableFuture<Output>> futures = new ArrayList<>();
             try (BatchScheduler<float[], Output> scheduler = scheduler(runner, codec, rows, NEVER)) {
-                for (int i = 0; i < rows; i++) {
+                for (int i = 0; i < 2 * rows; i++) {
                     float[] image = new float[sampleFloats];
                     Arrays.fill(image, i + 1);
                     futures.add(scheduler.submit(image));
+                    if (i == rows - 1) {
+                        runner.awaitBatchesStarted(1); // the first batch holds the only buffer set
+                    }
                 }
-                for (int i = 0; i < rows; i++) {
+                runner.openGate();
+                for (int i = 0; i < 2 * rows; i++) {
                     Output output = futures.get(i).get(30, TimeUnit.SECONDS);
                     assertThat(output.batchRows()).isEqualTo(rows);
                     for (float channelMean : output.values()) {
