@@ -76,8 +76,8 @@ class SimulatedGpuLatencyTest {
 
     /**
      * Both batching rules at both loads, interleaved so that this shared host's noise hits both: the
-     * scheduler as TensorRT drives it (it knows the lanes) and as it was (cutting at max-delay
-     * whenever a buffer set is free).
+     * scheduler as TensorRT drives it (the runner says how many batches the GPU works on at once) and
+     * with no bound (cutting at max-delay whenever a buffer set is free, the rule before).
      */
     private static void simulate(Model model) throws Exception {
         double slowdown = model.gpu().slowdown();
