@@ -21,6 +21,17 @@ public interface ModelRunner extends AutoCloseable {
      */
     BatchBuffers acquire() throws InterruptedException;
 
+    /**
+     * Batches the device computes at once. More may be in flight (copied, queued for the device),
+     * but they would wait for it: a scheduler keeps a batch due only by its max-delay open while
+     * this many run, so that records arriving meanwhile join it rather than wait in a small batch
+     * of their own (Triton forms a batch when a model instance is free). Full batches are not held.
+     * Default: no bound.
+     */
+    default int concurrentBatches() {
+        return Integer.MAX_VALUE;
+    }
+
     /** Waits for batches in flight, then frees everything this runner holds. */
     @Override
     void close();

@@ -18,13 +18,16 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Batches the records of one task slot on one {@link ModelRunner}, the way Triton's dynamic batcher
- * does: records wait in one queue; a batch is formed when a buffer set is free, from up to max batch
- * waiting records, or once the oldest of them has waited max-delay. Each batch is formed once and
- * runs as formed (the runner decides how to compute it, e.g. in which bucket).
+ * does: records wait in one queue; a batch is formed when a buffer set is free, from max batch
+ * waiting records, or once the oldest of them has waited max-delay and the device could start it
+ * (fewer batches run than {@link ModelRunner#concurrentBatches}; until then more records join it).
+ * Each batch is formed once and runs as formed (the runner decides how to compute it, e.g. in
+ * which bucket).
  *
- * <p>One thread, the batcher, waits for a free buffer set, then for a batch to be due, and copies
- * the batch into the buffers; batches over {@value #PARALLEL_COPY_BYTES} bytes are copied by the
- * scheduler's copy threads too. Outputs are read on the backend's thread that completes the run.
+ * <p>One thread, the batcher, waits for a free buffer set, then copies each waiting record into
+ * the next row as it comes (large rows are copied while the batch waits, not once it is due),
+ * until the batch is due; records taken at once that are over {@value #PARALLEL_COPY_BYTES} bytes
+ * are copied by the scheduler's copy threads too. Outputs are read on the backend's thread that completes the run.
  * {@link #submit} never blocks: a slow backend pushes back through the caller's own bound on
  * records in flight (Flink's async capacity).
  *
@@ -44,11 +47,14 @@ public final class BatchScheduler<P, OUT> implements AutoCloseable {
     final RowCodec<P, OUT> codec;
     final BatchListener listener;
     private final ModelRunner runner;
+    private final int concurrentBatches;
     private final long rowBytes;
     private final int copyThreads;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
     private final BatchQueue<P, OUT> queue;
+    /** Runs given to the backend and not yet ended; guarded by {@link #lock}. */
+    private int running;
     private final Thread batcher;
     private volatile ExecutorService copyPool;
     private boolean closed;
@@ -60,6 +66,7 @@ public final class BatchScheduler<P, OUT> implements AutoCloseable {
         }
         this.name = config.name();
         this.runner = runner;
+        this.concurrentBatches = Math.max(1, runner.concurrentBatches());
         this.codec = codec;
         this.listener = listener;
         this.rowBytes = runner.signature().inputs().stream().mapToLong(TensorSpec::sampleBytes).sum();
@@ -122,19 +129,19 @@ public final class BatchScheduler<P, OUT> implements AutoCloseable {
         }
     }
 
-    /** The batcher thread: a free buffer set first, then the batch that is due, then the next. */
+    /** The batcher thread: a free buffer set first, then records copied in as they come until the batch is due. */
     private void formBatches() {
         try {
             while (true) {
                 BatchBuffers buffers = runner.acquire(); // waits while every buffer set is in flight
-                List<ScheduledRecord<P, OUT>> batch;
+                RunningBatch<P, OUT> batch = new RunningBatch<>(this, buffers, rowBytes);
                 try {
-                    batch = awaitBatch();
+                    fill(batch);
                 } catch (InterruptedException e) {
                     buffers.release();
                     throw e;
                 }
-                new RunningBatch<>(this, batch, buffers, rowBytes).start();
+                batch.start();
             }
         } catch (InterruptedException e) {
             // closed; records still waiting are the caller's (Flink replays them from its checkpoint)
@@ -143,26 +150,56 @@ public final class BatchScheduler<P, OUT> implements AutoCloseable {
         }
     }
 
-    private List<ScheduledRecord<P, OUT>> awaitBatch() throws InterruptedException {
-        lock.lock();
-        try {
-            while (true) {
-                for (long wait = queue.nanosUntilDue(System.nanoTime()); wait > 0;
-                        wait = queue.nanosUntilDue(System.nanoTime())) {
+    /**
+     * Takes waiting records into the batch, copying them in outside the lock, until it is due.
+     * A record that completes (times out) once taken only leaves its row unused.
+     */
+    private void fill(RunningBatch<P, OUT> batch) throws InterruptedException {
+        while (true) {
+            List<ScheduledRecord<P, OUT>> joining;
+            lock.lock();
+            try {
+                while (true) {
                     if (closed) {
                         throw new InterruptedException();
                     }
-                    if (wait == Long.MAX_VALUE) {
+                    joining = queue.take(queue.maxBatchSize() - batch.size());
+                    if (!joining.isEmpty()) {
+                        break;
+                    }
+                    long wait = batch.size() == 0 ? Long.MAX_VALUE : queue.nanosUntilDue(batch.size(),
+                            batch.oldestArrivalNanos(), running < concurrentBatches, System.nanoTime());
+                    if (wait == 0) {
+                        return;
+                    } else if (wait == Long.MAX_VALUE) {
                         changed.await();
                     } else {
                         changed.awaitNanos(wait);
                     }
                 }
-                List<ScheduledRecord<P, OUT>> batch = queue.takeBatch();
-                if (!batch.isEmpty()) {
-                    return batch;
-                }
+            } finally {
+                lock.unlock();
             }
+            batch.append(joining);
+        }
+    }
+
+    /** A batch (or a part retried) goes to the backend; called before {@code BatchBuffers.run}. */
+    void runStarted() {
+        lock.lock();
+        try {
+            running++;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** A run ended (its device work is done): a batch held for the device may leave now. */
+    void runEnded() {
+        lock.lock();
+        try {
+            running--;
+            changed.signal();
         } finally {
             lock.unlock();
         }

@@ -8,12 +8,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * One batch on its buffer set, from the copies in to the records completed and the buffers
- * released. Records run as a range of the batch, copied to the buffers' first rows.
+ * released. While it is filled ({@link #append}), each record is copied into its row as it joins,
+ * so the copies of large rows (images) happen while the batch waits to be due, not after. Once
+ * started, records run as a range of the batch, copied to the buffers' first rows.
  *
  * <p>When the backend fails a range, it is split in halves and each half run on its own, first
  * half first (its rows are already in place), until a failing range is one record, which then
@@ -30,10 +33,11 @@ final class RunningBatch<P, OUT> {
     private static final AtomicBoolean TRACE_LOGGED = new AtomicBoolean();
 
     private final BatchScheduler<P, OUT> scheduler;
-    private final List<ScheduledRecord<P, OUT>> records;
+    private final List<ScheduledRecord<P, OUT>> records = new ArrayList<>();
     private final BatchBuffers buffers;
     private final long rowBytes;
-    private final long startNanos;
+    private long fillNanos;
+    private long startNanos;
     /** The range of {@link #records} in the buffers' first rows. */
     private int loadedFrom;
     private int loadedTo;
@@ -44,38 +48,64 @@ final class RunningBatch<P, OUT> {
     private int failedRecords;
     private int answeredRecords;
 
-    RunningBatch(BatchScheduler<P, OUT> scheduler, List<ScheduledRecord<P, OUT>> records, BatchBuffers buffers,
-                 long rowBytes) {
+    /** An empty batch on {@code buffers}; the batcher fills it with {@link #append} and then starts it. */
+    RunningBatch(BatchScheduler<P, OUT> scheduler, BatchBuffers buffers, long rowBytes) {
         this.scheduler = scheduler;
-        this.records = records;
         this.buffers = buffers;
         this.rowBytes = rowBytes;
-        this.startNanos = System.nanoTime();
     }
 
-    /** Copies the records in and starts the run; on the batcher thread. */
+    int size() {
+        return records.size();
+    }
+
+    /** When its oldest record arrived; only once it holds one. */
+    long oldestArrivalNanos() {
+        return records.get(0).arrivalNanos;
+    }
+
+    /** Adds records and copies them into the next rows; on the batcher thread, before {@link #start}. */
+    void append(List<ScheduledRecord<P, OUT>> joining) {
+        long begin = System.nanoTime();
+        int first = records.size();
+        records.addAll(joining);
+        copyIn(first, records.size(), first);
+        fillNanos += System.nanoTime() - begin;
+    }
+
+    /** Starts the run of every record appended (already in its row); on the batcher thread. */
     void start() {
-        load(0, records.size());
-        scheduler.listener.batchFilled((System.nanoTime() - startNanos) / 1000);
+        startNanos = System.nanoTime();
+        loadedFrom = 0;
+        loadedTo = records.size();
+        scheduler.listener.batchFilled(fillNanos / 1000);
         run(0, records.size());
     }
 
+    /** Copies records {@code from..to} to the first rows, for a retry of that range. */
     private void load(int from, int to) {
-        int rows = to - from;
-        if (rows * rowBytes < BatchScheduler.PARALLEL_COPY_BYTES) {
-            putRows(from, 0, rows);
-        } else {
-            scheduler.copyInParallel(rows, (first, end) -> putRows(from, first, end));
-        }
+        copyIn(from, to, 0);
         loadedFrom = from;
         loadedTo = to;
     }
 
-    private void putRows(int from, int firstRow, int endRow) {
-        for (int row = firstRow; row < endRow; row++) {
-            ScheduledRecord<P, OUT> record = records.get(from + row);
+    /** Copies records {@code from..to} into rows from {@code firstRow} on; large ranges on several threads. */
+    private void copyIn(int from, int to, int firstRow) {
+        int rows = to - from;
+        int shift = firstRow - from;
+        if (rows * rowBytes < BatchScheduler.PARALLEL_COPY_BYTES) {
+            putRows(from, to, shift);
+        } else {
+            scheduler.copyInParallel(rows, (first, end) -> putRows(from + first, from + end, shift));
+        }
+    }
+
+    /** Record {@code i} of {@code from..to} into row {@code i + shift}. */
+    private void putRows(int from, int to, int shift) {
+        for (int i = from; i < to; i++) {
+            ScheduledRecord<P, OUT> record = records.get(i);
             try {
-                scheduler.codec.putRow(record.record, buffers, row);
+                scheduler.codec.putRow(record.record, buffers, i + shift);
             } catch (RuntimeException e) { // its row is computed anyway, and skipped when read
                 record.fail(new RowFailedException("Could not write this record into the batch: " + e, e));
             }
@@ -83,8 +113,10 @@ final class RunningBatch<P, OUT> {
     }
 
     private void run(int from, int to) {
+        scheduler.runStarted();
         try {
             buffers.run(to - from).whenComplete((run, error) -> {
+                scheduler.runEnded();
                 if (error == null) {
                     answer(from, run);
                     next();
@@ -93,6 +125,7 @@ final class RunningBatch<P, OUT> {
                 }
             });
         } catch (RuntimeException e) {
+            scheduler.runEnded();
             failed(from, to, e);
         }
     }

@@ -19,6 +19,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -68,6 +69,75 @@ class BatchSchedulerTest {
                 assertThat(scheduler.submit(sample(0)).get(30, TimeUnit.SECONDS).batchRows()).isEqualTo(1);
                 assertThat(queueMicros.get(30, TimeUnit.SECONDS)).isGreaterThanOrEqualTo(30_000);
             }
+        }
+    }
+
+    /** Before: cut at max-delay as soon as a buffer set was free, r1 left alone and waited for the device anyway. */
+    @Test
+    void aBatchDueByMaxDelayWaitsWhileTheDeviceComputesAnotherAndTakesTheRecordsArrivingMeanwhile() throws Exception {
+        try (ControlledRunner runner = new ControlledRunner(TestModels.path(TestModels.MLP), 8, 2)) {
+            runner.computeAtOnce(1);
+            runner.closeGate();
+            FloatCodec codec = new FloatCodec(runner);
+            try (BatchScheduler<float[], Output> scheduler = scheduler(runner, codec, 8, Duration.ZERO)) {
+                CompletableFuture<Output> first = scheduler.submit(sample(0));
+                runner.awaitBatchesStarted(1); // the device is busy with it, held at the gate
+                List<CompletableFuture<Output>> next = new ArrayList<>();
+                for (int i = 1; i <= 3; i++) {
+                    next.add(scheduler.submit(sample(i)));
+                    codec.awaitRowsWritten(i + 1); // taken into the next batch, already past its max-delay (zero)
+                }
+                runner.openGate();
+                assertThat(first.get(30, TimeUnit.SECONDS).batchRows()).isEqualTo(1);
+                for (CompletableFuture<Output> record : next) {
+                    assertThat(record.get(30, TimeUnit.SECONDS).batchRows()).isEqualTo(3);
+                }
+                assertThat(runner.runs()).isEqualTo(2);
+            }
+        }
+    }
+
+    /** A full batch is not held for the device: its copies and its wait for a lane overlap the running batch. */
+    @Test
+    void aFullBatchLeavesWhileTheDeviceComputesAnother() throws Exception {
+        try (ControlledRunner runner = new ControlledRunner(TestModels.path(TestModels.MLP), 4, 2)) {
+            runner.computeAtOnce(1);
+            runner.closeGate();
+            try (BatchScheduler<float[], Output> scheduler = scheduler(runner, new FloatCodec(runner), 4, NEVER)) {
+                List<CompletableFuture<Output>> futures = new ArrayList<>();
+                for (int i = 0; i < 8; i++) {
+                    futures.add(scheduler.submit(sample(i)));
+                }
+                runner.awaitBatchesStarted(2); // both full batches reached the backend, the first still held
+                runner.openGate();
+                for (CompletableFuture<Output> future : futures) {
+                    assertThat(future.get(30, TimeUnit.SECONDS).batchRows()).isEqualTo(4);
+                }
+            }
+        }
+    }
+
+    /** Before: rows were copied only once the batch was due, adding a batch of image copies to every record's latency. */
+    @Test
+    void recordsAreCopiedIntoTheirRowsWhileTheirBatchWaits() throws Exception {
+        try (ControlledRunner runner = new ControlledRunner(TestModels.path(TestModels.MLP), 8, 1)) {
+            FloatCodec codec = new FloatCodec(runner);
+            float[][] samples = samples(8);
+            List<CompletableFuture<Output>> futures = new ArrayList<>();
+            try (BatchScheduler<float[], Output> scheduler = scheduler(runner, codec, 8, NEVER)) {
+                for (int i = 0; i < 3; i++) {
+                    futures.add(scheduler.submit(samples[i]));
+                }
+                codec.awaitRowsWritten(3); // the batch is due only when full (max-delay an hour away)
+                assertThat(runner.runs()).isZero();
+                for (int i = 3; i < 8; i++) {
+                    futures.add(scheduler.submit(samples[i]));
+                }
+                for (CompletableFuture<Output> future : futures) {
+                    assertThat(future.get(30, TimeUnit.SECONDS).batchRows()).isEqualTo(8);
+                }
+            }
+            assertResultsOfTheirOwn(futures, samples, Set.of());
         }
     }
 
@@ -152,22 +222,30 @@ class BatchSchedulerTest {
         }
     }
 
-    /** A batch of 16 images is 9.6 MB: above the parallel-copy threshold, so it is copied by several threads. */
+    /**
+     * 16 images are 9.6 MB: above the parallel-copy threshold. Waiting while the only buffer set is
+     * busy, they are taken at once when it frees, and copied by several threads.
+     */
     @Test
-    void aLargeBatchIsCopiedByTheSchedulersOwnThreadsIntoTheRightRows() throws Exception {
+    void recordsTakenTogetherAreCopiedByTheSchedulersOwnThreadsIntoTheRightRows() throws Exception {
         int rows = 16;
         try (ControlledRunner runner = new ControlledRunner(TestModels.path(TestModels.IMAGE_MEAN), rows, 1)) {
+            runner.closeGate();
             FloatCodec codec = new FloatCodec(runner);
             int sampleFloats = runner.signature().inputs().get(0).sampleBytes() / Float.BYTES;
             assertThat((long) rows * sampleFloats * Float.BYTES).isGreaterThan(BatchScheduler.PARALLEL_COPY_BYTES);
             List<CompletableFuture<Output>> futures = new ArrayList<>();
             try (BatchScheduler<float[], Output> scheduler = scheduler(runner, codec, rows, NEVER)) {
-                for (int i = 0; i < rows; i++) {
+                for (int i = 0; i < 2 * rows; i++) {
                     float[] image = new float[sampleFloats];
                     Arrays.fill(image, i + 1);
                     futures.add(scheduler.submit(image));
+                    if (i == rows - 1) {
+                        runner.awaitBatchesStarted(1); // the first batch holds the only buffer set
+                    }
                 }
-                for (int i = 0; i < rows; i++) {
+                runner.openGate();
+                for (int i = 0; i < 2 * rows; i++) {
                     Output output = futures.get(i).get(30, TimeUnit.SECONDS);
                     assertThat(output.batchRows()).isEqualTo(rows);
                     for (float channelMean : output.values()) {
@@ -298,6 +376,7 @@ class BatchSchedulerTest {
     static class FloatCodec implements RowCodec<float[], Output> {
         final Set<float[]> written = ConcurrentHashMap.newKeySet();
         final Set<String> threads = ConcurrentHashMap.newKeySet();
+        private final Semaphore rowsWritten = new Semaphore(0);
         private final int inputBytes;
         private final int outputFloats;
 
@@ -314,6 +393,13 @@ class BatchSchedulerTest {
             for (int k = 0; k < record.length; k++) {
                 input.putFloat(row * inputBytes + k * Float.BYTES, record[k]);
             }
+            rowsWritten.release();
+        }
+
+        /** Waits until {@code rows} rows in all were written since this codec was made. */
+        void awaitRowsWritten(int rows) throws InterruptedException {
+            rowsWritten.acquire(rows);
+            rowsWritten.release(rows);
         }
 
         @Override

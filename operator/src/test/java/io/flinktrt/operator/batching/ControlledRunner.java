@@ -31,6 +31,7 @@ final class ControlledRunner implements ModelRunner {
     private final AtomicInteger runs = new AtomicInteger();
     private final AtomicInteger failedRuns = new AtomicInteger();
     private volatile boolean gated;
+    private volatile int concurrentBatches = Integer.MAX_VALUE;
 
     ControlledRunner(Path model, int maxBatch, int bufferSets) throws BackendException {
         this.inner = new OnnxRuntimeBackend().open(new ModelConfig(model, 0, maxBatch, bufferSets, Map.of()));
@@ -39,6 +40,16 @@ final class ControlledRunner implements ModelRunner {
     /** Holds every batch that starts from now on until {@link #openGate}. */
     void closeGate() {
         gated = true;
+    }
+
+    /** Says the device computes this many batches at once, as TensorRtRunner says 1. */
+    void computeAtOnce(int batches) {
+        concurrentBatches = batches;
+    }
+
+    @Override
+    public int concurrentBatches() {
+        return concurrentBatches;
     }
 
     void openGate() {
