@@ -25,15 +25,18 @@ import java.util.List;
 import java.util.Properties;
 
 /**
- * The streaming job: Kafka requests → batched inference → results to the output topic and
- * failures to the dead-letter topic, through one Kafka sink.
+ * The streaming job: Kafka requests → batched inference → results to the output topic and failures
+ * to the dead-letter topic, through one Kafka sink.
  */
 public final class InferenceJob {
 
     /** The broker's default {@code transaction.max.timeout.ms}. */
     static final Duration DEFAULT_TRANSACTION_TIMEOUT = Duration.ofMinutes(15);
 
-    /** The largest request the source fetches unless the user sets {@code max.partition.fetch.bytes}. */
+    /**
+     * The largest request the source fetches unless the user sets {@code
+     * max.partition.fetch.bytes}.
+     */
     static final int MAX_FETCH_PER_PARTITION = 64 << 20;
 
     private final String bootstrapServers;
@@ -79,30 +82,44 @@ public final class InferenceJob {
         // operators without copies (requests are hundreds of KB for images).
         env.getConfig().enableObjectReuse();
         Properties producer = producerProperties();
-        RecordSizeLimits limits = RecordSizeLimits.read(clientProperties(), producer, List.of(inputTopic),
-                List.of(outputTopic, deadLetterTopic), topicMaxMessageBytes);
-        KafkaSource<RequestRecord> source = KafkaSource.<RequestRecord>builder()
-                .setBootstrapServers(bootstrapServers)
-                .setTopics(inputTopic)
-                .setGroupId(groupId)
-                .setProperties(consumerProperties())
-                .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
-                .setDeserializer(new RawRequestDeserializer())
-                .build();
-        DataStream<RequestRecord> requests = env.fromSource(source, WatermarkStrategy.noWatermarks(), "kafka-requests")
-                .uid("kafka-requests");
-        KafkaSink<InferenceOutcome> sink = KafkaSink.<InferenceOutcome>builder()
-                .setBootstrapServers(bootstrapServers)
-                .setKafkaProducerConfig(producer)
-                .setRecordSerializer(new OutcomeSerializer(outputTopic, deadLetterTopic, limits))
-                .setDeliveryGuarantee(deliveryGuarantee)
-                .setTransactionalIdPrefix(transactionalIdPrefix)
-                .build();
-        inference.setDefaultMaxRequestBytes(limits.recordBytes(inputTopic))
+        RecordSizeLimits limits =
+                RecordSizeLimits.read(
+                        clientProperties(),
+                        producer,
+                        List.of(inputTopic),
+                        List.of(outputTopic, deadLetterTopic),
+                        topicMaxMessageBytes);
+        KafkaSource<RequestRecord> source =
+                KafkaSource.<RequestRecord>builder()
+                        .setBootstrapServers(bootstrapServers)
+                        .setTopics(inputTopic)
+                        .setGroupId(groupId)
+                        .setProperties(consumerProperties())
+                        .setStartingOffsets(
+                                OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
+                        .setDeserializer(new RawRequestDeserializer())
+                        .build();
+        DataStream<RequestRecord> requests =
+                env.fromSource(source, WatermarkStrategy.noWatermarks(), "kafka-requests")
+                        .uid("kafka-requests");
+        KafkaSink<InferenceOutcome> sink =
+                KafkaSink.<InferenceOutcome>builder()
+                        .setBootstrapServers(bootstrapServers)
+                        .setKafkaProducerConfig(producer)
+                        .setRecordSerializer(
+                                new OutcomeSerializer(outputTopic, deadLetterTopic, limits))
+                        .setDeliveryGuarantee(deliveryGuarantee)
+                        .setTransactionalIdPrefix(transactionalIdPrefix)
+                        .build();
+        inference
+                .setDefaultMaxRequestBytes(limits.recordBytes(inputTopic))
                 .setMaxResultBytes(limits.valueBytes(outputTopic))
                 .setMaxFailureBytes(limits.valueBytes(deadLetterTopic))
                 .build()
-                .applyTo(requests).sinkTo(sink).name("kafka-outcomes").uid("kafka-outcomes");
+                .applyTo(requests)
+                .sinkTo(sink)
+                .name("kafka-outcomes")
+                .uid("kafka-outcomes");
     }
 
     /** Settings of the job's own Admin client: the user's, with the brokers. */
@@ -114,17 +131,23 @@ public final class InferenceJob {
 
     /**
      * The source's consumer settings, unless the user set them: fetches sized for image requests (a
-     * default fetch returns one 600 KB record per partition per round trip), and the OS's TCP buffer
-     * autotuning instead of a fixed 64 KB receive buffer, which caps the window of such fetches.
+     * default fetch returns one 600 KB record per partition per round trip), and the OS's TCP
+     * buffer autotuning instead of a fixed 64 KB receive buffer, which caps the window of such
+     * fetches.
      */
     Properties consumerProperties() {
         return sourceConsumerProperties(kafkaProperties);
     }
 
-    /** The settings the job's source consumes with, for the given client properties (the bench's Kafka ceiling uses them too). */
+    /**
+     * The settings the job's source consumes with, for the given client properties (the bench's
+     * Kafka ceiling uses them too).
+     */
     public static Properties sourceConsumerProperties(Properties kafkaProperties) {
         Properties consumer = (Properties) kafkaProperties.clone();
-        consumer.putIfAbsent(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, String.valueOf(MAX_FETCH_PER_PARTITION));
+        consumer.putIfAbsent(
+                ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG,
+                String.valueOf(MAX_FETCH_PER_PARTITION));
         consumer.putIfAbsent(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, String.valueOf(256 << 20));
         consumer.putIfAbsent(ConsumerConfig.RECEIVE_BUFFER_CONFIG, "-1");
         return consumer;
@@ -132,8 +155,8 @@ public final class InferenceJob {
 
     /**
      * The sink's producer settings. The connector's default transaction timeout (1 h) is above the
-     * broker's default {@code transaction.max.timeout.ms} (15 min), which refuses every transaction;
-     * unless the user set one, EXACTLY_ONCE asks for the broker's default maximum.
+     * broker's default {@code transaction.max.timeout.ms} (15 min), which refuses every
+     * transaction; unless the user set one, EXACTLY_ONCE asks for the broker's default maximum.
      */
     Properties producerProperties() {
         Properties producer = (Properties) kafkaProperties.clone();
@@ -141,9 +164,13 @@ public final class InferenceJob {
         // result would pay; the records of one inference batch are sent together anyway.
         producer.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, "0");
         // Let records as large as the topics take go out (each is kept within its topic's limit).
-        producer.putIfAbsent(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, String.valueOf(MAX_FETCH_PER_PARTITION + (1 << 20)));
+        producer.putIfAbsent(
+                ProducerConfig.MAX_REQUEST_SIZE_CONFIG,
+                String.valueOf(MAX_FETCH_PER_PARTITION + (1 << 20)));
         if (deliveryGuarantee == DeliveryGuarantee.EXACTLY_ONCE) {
-            producer.putIfAbsent(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, String.valueOf(DEFAULT_TRANSACTION_TIMEOUT.toMillis()));
+            producer.putIfAbsent(
+                    ProducerConfig.TRANSACTION_TIMEOUT_CONFIG,
+                    String.valueOf(DEFAULT_TRANSACTION_TIMEOUT.toMillis()));
         }
         return producer;
     }

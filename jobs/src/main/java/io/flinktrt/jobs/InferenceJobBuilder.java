@@ -31,7 +31,8 @@ public final class InferenceJobBuilder {
     InferenceJobBuilder() {}
 
     public InferenceJobBuilder fromConfiguration(ReadableConfig config) {
-        config.getOptional(InferenceJobOptions.BOOTSTRAP_SERVERS).ifPresent(v -> bootstrapServers = v);
+        config.getOptional(InferenceJobOptions.BOOTSTRAP_SERVERS)
+                .ifPresent(v -> bootstrapServers = v);
         inputTopic = config.get(InferenceJobOptions.INPUT_TOPIC);
         outputTopic = config.get(InferenceJobOptions.OUTPUT_TOPIC);
         deadLetterTopic = config.get(InferenceJobOptions.DEAD_LETTER_TOPIC);
@@ -107,22 +108,37 @@ public final class InferenceJobBuilder {
     }
 
     private void sanityCheck() {
-        checkNotNull(bootstrapServers, "Property %s is required but not provided.",
+        checkNotNull(
+                bootstrapServers,
+                "Property %s is required but not provided.",
                 InferenceJobOptions.BOOTSTRAP_SERVERS.key());
-        checkNotNull(inference, "No inference function is set: call setInference(InferenceFunction.builder().setModel(...)).");
-        checkArgument(topicMaxMessageBytes > 0, "%s must be positive.", InferenceJobOptions.TOPIC_MAX_MESSAGE_BYTES.key());
-        checkState(!inputTopic.isBlank() && !outputTopic.isBlank() && !deadLetterTopic.isBlank(),
+        checkNotNull(
+                inference,
+                "No inference function is set: call setInference(InferenceFunction.builder().setModel(...)).");
+        checkArgument(
+                topicMaxMessageBytes > 0,
+                "%s must be positive.",
+                InferenceJobOptions.TOPIC_MAX_MESSAGE_BYTES.key());
+        checkState(
+                !inputTopic.isBlank() && !outputTopic.isBlank() && !deadLetterTopic.isBlank(),
                 "Input, output and dead-letter topics must all be named.");
-        checkState(!inputTopic.equals(outputTopic) && !inputTopic.equals(deadLetterTopic),
+        checkState(
+                !inputTopic.equals(outputTopic) && !inputTopic.equals(deadLetterTopic),
                 "The input topic %s must differ from the output and dead-letter topics, or results feed back in.",
                 inputTopic);
-        checkArgument(!checkpointInterval.isNegative(), "%s must not be negative.",
+        checkArgument(
+                !checkpointInterval.isNegative(),
+                "%s must not be negative.",
                 InferenceJobOptions.CHECKPOINT_INTERVAL.key());
-        checkState(deliveryGuarantee != DeliveryGuarantee.EXACTLY_ONCE || !checkpointInterval.isZero(),
+        checkState(
+                deliveryGuarantee != DeliveryGuarantee.EXACTLY_ONCE || !checkpointInterval.isZero(),
                 "EXACTLY_ONCE commits Kafka transactions on checkpoints: set %s above zero.",
                 InferenceJobOptions.CHECKPOINT_INTERVAL.key());
-        checkState(!kafkaProperties.containsKey("bootstrap.servers")
-                        || kafkaProperties.getProperty("bootstrap.servers").equals(bootstrapServers),
+        checkState(
+                !kafkaProperties.containsKey("bootstrap.servers")
+                        || kafkaProperties
+                                .getProperty("bootstrap.servers")
+                                .equals(bootstrapServers),
                 "bootstrap.servers in the Kafka properties (%s) differs from --bootstrap-servers; set it once.",
                 KafkaClientProperties.describe(kafkaProperties));
     }

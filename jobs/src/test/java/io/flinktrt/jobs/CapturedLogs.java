@@ -22,14 +22,15 @@ final class CapturedLogs implements AutoCloseable {
 
     private final List<LogEvent> events = new CopyOnWriteArrayList<>();
     private final LoggerContext context = (LoggerContext) LogManager.getContext(false);
-    private final AbstractAppender appender = new AbstractAppender(NAME, null, null, true, Property.EMPTY_ARRAY) {
-        @Override
-        public void append(LogEvent event) {
-            if (!event.getLoggerName().startsWith(METRICS)) {
-                events.add(event.toImmutable());
-            }
-        }
-    };
+    private final AbstractAppender appender =
+            new AbstractAppender(NAME, null, null, true, Property.EMPTY_ARRAY) {
+                @Override
+                public void append(LogEvent event) {
+                    if (!event.getLoggerName().startsWith(METRICS)) {
+                        events.add(event.toImmutable());
+                    }
+                }
+            };
 
     CapturedLogs() {
         appender.start();
@@ -43,8 +44,16 @@ final class CapturedLogs implements AutoCloseable {
 
     /** The lines as they would print, with the class of any exception attached. */
     List<String> describe() {
-        return events.stream().map(e -> e.getLevel() + " " + e.getLoggerName() + " - "
-                + e.getMessage().getFormattedMessage() + (e.getThrown() == null ? "" : " [" + e.getThrown() + "]")).toList();
+        return events.stream()
+                .map(
+                        e ->
+                                e.getLevel()
+                                        + " "
+                                        + e.getLoggerName()
+                                        + " - "
+                                        + e.getMessage().getFormattedMessage()
+                                        + (e.getThrown() == null ? "" : " [" + e.getThrown() + "]"))
+                .toList();
     }
 
     @Override

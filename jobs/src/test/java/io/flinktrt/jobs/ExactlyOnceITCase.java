@@ -51,21 +51,27 @@ class ExactlyOnceITCase {
     private static final InMemoryReporter METRICS = InMemoryReporter.create();
 
     @RegisterExtension
-    static final InternalMiniClusterExtension FLINK = new InternalMiniClusterExtension(
-            MiniClusters.configuration(2, METRICS.addToConfiguration(new Configuration())));
+    static final InternalMiniClusterExtension FLINK =
+            new InternalMiniClusterExtension(
+                    MiniClusters.configuration(2, METRICS.addToConfiguration(new Configuration())));
 
-    @RegisterExtension
-    static final KafkaBroker KAFKA = new KafkaBroker();
+    @RegisterExtension static final KafkaBroker KAFKA = new KafkaBroker();
 
     private static final int REQUESTS = 20_000;
     private static final int KILLS = 4;
+
     /** Paced so that the stream lasts long enough to be hit several times (about 12 s). */
     private static final int REQUESTS_PER_SECOND = 1_700;
-    /** Every so many requests one carries a NaN, so the dead-letter topic is part of the transactions. */
+
+    /**
+     * Every so many requests one carries a NaN, so the dead-letter topic is part of the
+     * transactions.
+     */
     private static final int NAN_EVERY = 97;
 
     @Test
-    void everyRequestHasExactlyOneOutcomeThoughTheTaskManagerIsKilledAtRandomPoints() throws Exception {
+    void everyRequestHasExactlyOneOutcomeThoughTheTaskManagerIsKilledAtRandomPoints()
+            throws Exception {
         long seed = System.nanoTime();
         Random random = new Random(seed);
         MiniCluster cluster = FLINK.getMiniCluster();
@@ -76,7 +82,8 @@ class ExactlyOnceITCase {
         conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
         conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 50);
         conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(200));
-        TestStreamEnvironment env = new TestStreamEnvironment(cluster, conf, 2, List.of(), List.of());
+        TestStreamEnvironment env =
+                new TestStreamEnvironment(cluster, conf, 2, List.of(), List.of());
         // No transaction.timeout.ms here on purpose: the job's default must suit a default broker.
         InferenceJob.builder()
                 .setBootstrapServers(KAFKA.bootstrapServers())
@@ -86,8 +93,12 @@ class ExactlyOnceITCase {
                 .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
                 .setTransactionalIdPrefix("eo")
                 .setCheckpointInterval(Duration.ofMillis(500))
-                .setInference(InferenceFunction.builder().setModel(model.toString()).setRejectNonFinite(true).setMaxBatchSize(32)
-                        .setMaxDelay(Duration.ofMillis(5)))
+                .setInference(
+                        InferenceFunction.builder()
+                                .setModel(model.toString())
+                                .setRejectNonFinite(true)
+                                .setMaxBatchSize(32)
+                                .setMaxDelay(Duration.ofMillis(5)))
                 .build()
                 .addTo(env);
         JobClient job = env.executeAsync("exactly-once");
@@ -98,21 +109,29 @@ class ExactlyOnceITCase {
         AtomicInteger deadLetters = new AtomicInteger();
         List<Integer> killAt = killPoints(random);
         int kills = 0;
-        try (OutcomeReader reader = new OutcomeReader(client, "eo-results", "eo-dead-letter", true)) {
+        try (OutcomeReader reader =
+                new OutcomeReader(client, "eo-results", "eo-dead-letter", true)) {
             Future<?> sending = sender.submit(() -> send(client, model));
             int liveTaskManager = 0;
             int seenAtLastKill = -1;
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(200);
             while (seen.size() < REQUESTS && System.nanoTime() < deadline) {
-                reader.poll(Duration.ofMillis(100), outcome -> {
-                    seen.merge(outcome.id(), 1, Integer::sum);
-                    (outcome.result() != null ? results : deadLetters).incrementAndGet();
-                    if (outcome.failure() != null) {
-                        assertThat(outcome.failure().getCode()).as(outcome.id()).isEqualTo(ErrorCode.NON_FINITE_INPUT);
-                    }
-                });
-                // A kill waits for new commits since the last one, so the job makes progress between kills.
-                if (kills < KILLS && seen.size() >= killAt.get(kills) && seen.size() > seenAtLastKill) {
+                reader.poll(
+                        Duration.ofMillis(100),
+                        outcome -> {
+                            seen.merge(outcome.id(), 1, Integer::sum);
+                            (outcome.result() != null ? results : deadLetters).incrementAndGet();
+                            if (outcome.failure() != null) {
+                                assertThat(outcome.failure().getCode())
+                                        .as(outcome.id())
+                                        .isEqualTo(ErrorCode.NON_FINITE_INPUT);
+                            }
+                        });
+                // A kill waits for new commits since the last one, so the job makes progress
+                // between kills.
+                if (kills < KILLS
+                        && seen.size() >= killAt.get(kills)
+                        && seen.size() > seenAtLastKill) {
                     Thread.sleep(random.nextInt(500)); // anywhere in the checkpoint cycle
                     cluster.terminateTaskManager(liveTaskManager++).get(30, TimeUnit.SECONDS);
                     cluster.startTaskManager();
@@ -121,13 +140,16 @@ class ExactlyOnceITCase {
                 }
             }
             sending.get(30, TimeUnit.SECONDS);
-            // Anything committed twice would show up after the last first copy: read two more checkpoints.
+            // Anything committed twice would show up after the last first copy: read two more
+            // checkpoints.
             long settle = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(1500);
             while (System.nanoTime() < settle) {
-                reader.poll(Duration.ofMillis(100), outcome -> {
-                    seen.merge(outcome.id(), 1, Integer::sum);
-                    (outcome.result() != null ? results : deadLetters).incrementAndGet();
-                });
+                reader.poll(
+                        Duration.ofMillis(100),
+                        outcome -> {
+                            seen.merge(outcome.id(), 1, Integer::sum);
+                            (outcome.result() != null ? results : deadLetters).incrementAndGet();
+                        });
             }
         } finally {
             sender.shutdownNow();
@@ -135,17 +157,29 @@ class ExactlyOnceITCase {
         long restarts = restarts(job.getJobID());
         job.cancel().get(30, TimeUnit.SECONDS);
 
-        List<String> duplicated = seen.entrySet().stream().filter(e -> e.getValue() > 1).map(Map.Entry::getKey).toList();
+        List<String> duplicated =
+                seen.entrySet().stream()
+                        .filter(e -> e.getValue() > 1)
+                        .map(Map.Entry::getKey)
+                        .toList();
         List<String> missing = new ArrayList<>();
         for (int i = 0; i < REQUESTS; i++) {
             if (!seen.containsKey("r" + i)) {
                 missing.add("r" + i);
             }
         }
-        System.out.printf("exactly-once: sent=%d results=%d dead-letter=%d duplicates=%d missing=%d"
+        System.out.printf(
+                "exactly-once: sent=%d results=%d dead-letter=%d duplicates=%d missing=%d"
                         + " restarts=%d task-managers-killed=%d (kill points %s, seed %d)%n",
-                REQUESTS, results.get(), deadLetters.get(), duplicated.size(), missing.size(), restarts,
-                kills, killAt, seed);
+                REQUESTS,
+                results.get(),
+                deadLetters.get(),
+                duplicated.size(),
+                missing.size(),
+                restarts,
+                kills,
+                killAt,
+                seed);
 
         assertThat(kills).as("task managers killed").isEqualTo(KILLS);
         assertThat(restarts).as("job restarts").isGreaterThanOrEqualTo(KILLS);
@@ -173,7 +207,11 @@ class ExactlyOnceITCase {
             for (int i = 0; i < REQUESTS; i++) {
                 InferenceRequest request = random.next("r" + i);
                 if (i % NAN_EVERY == 0) {
-                    request.getTensors().get(0).getData().order(ByteOrder.LITTLE_ENDIAN).putFloat(0, Float.NaN);
+                    request.getTensors()
+                            .get(0)
+                            .getData()
+                            .order(ByteOrder.LITTLE_ENDIAN)
+                            .putFloat(0, Float.NaN);
                 }
                 producer.send(request);
                 long due = start + (long) i * 1_000_000_000L / REQUESTS_PER_SECOND;

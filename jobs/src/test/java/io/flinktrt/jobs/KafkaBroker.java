@@ -12,8 +12,8 @@ import java.util.Properties;
 
 /**
  * The in-JVM Kafka broker (KRaft) of a test class, as {@code @RegisterExtension static final}:
- * started before the class's first test, closed after its last. Tests of a class share it and
- * stay apart by their own topics.
+ * started before the class's first test, closed after its last. Tests of a class share it and stay
+ * apart by their own topics.
  */
 public final class KafkaBroker implements BeforeAllCallback, AfterAllCallback {
 
@@ -48,7 +48,10 @@ public final class KafkaBroker implements BeforeAllCallback, AfterAllCallback {
         return kafka.clientProperties();
     }
 
-    /** Creates the topics with the broker's own client settings (existing ones are left as they are). */
+    /**
+     * Creates the topics with the broker's own client settings (existing ones are left as they
+     * are).
+     */
     public void createTopics(int partitions, String... topics) throws Exception {
         EmbeddedKafka.createTopics(clientProperties(), partitions, List.of(topics));
     }

@@ -33,31 +33,49 @@ final class KafkaJobHarness implements AutoCloseable {
     final RequestProducer producer;
     final OutcomeReader reader;
 
-    KafkaJobHarness(KafkaBroker kafka, String name, int partitions, InferenceFunctionBuilder inference,
-                    UnaryOperator<InferenceJobBuilder> customize) throws Exception {
+    KafkaJobHarness(
+            KafkaBroker kafka,
+            String name,
+            int partitions,
+            InferenceFunctionBuilder inference,
+            UnaryOperator<InferenceJobBuilder> customize)
+            throws Exception {
         this(kafka, kafka.clientProperties(), name, partitions, inference, customize);
     }
 
-    /** With {@code client} as the settings of every client: the job's, the producer's and the reader's. */
-    KafkaJobHarness(KafkaBroker kafka, Properties client, String name, int partitions,
-                    InferenceFunctionBuilder inference, UnaryOperator<InferenceJobBuilder> customize) throws Exception {
+    /**
+     * With {@code client} as the settings of every client: the job's, the producer's and the
+     * reader's.
+     */
+    KafkaJobHarness(
+            KafkaBroker kafka,
+            Properties client,
+            String name,
+            int partitions,
+            InferenceFunctionBuilder inference,
+            UnaryOperator<InferenceJobBuilder> customize)
+            throws Exception {
         this.input = name + "-requests";
         this.output = name + "-results";
         this.deadLetter = name + "-dead-letter";
         this.client = client;
         EmbeddedKafka.createTopics(client, partitions, List.of(input, output, deadLetter));
-        // A test job fails at its first error instead of restarting, so no error hides behind a replay.
+        // A test job fails at its first error instead of restarting, so no error hides behind a
+        // replay.
         Configuration noRestarts = new Configuration();
         noRestarts.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(noRestarts);
+        StreamExecutionEnvironment env =
+                StreamExecutionEnvironment.getExecutionEnvironment(noRestarts);
         env.setParallelism(partitions);
-        customize.apply(InferenceJob.builder()
-                        .setBootstrapServers(kafka.bootstrapServers())
-                        .setKafkaProperties(client)
-                        .setTopics(input, output, deadLetter)
-                        .setGroupId(name)
-                        .setCheckpointInterval(Duration.ofSeconds(1))
-                        .setInference(inference))
+        customize
+                .apply(
+                        InferenceJob.builder()
+                                .setBootstrapServers(kafka.bootstrapServers())
+                                .setKafkaProperties(client)
+                                .setTopics(input, output, deadLetter)
+                                .setGroupId(name)
+                                .setCheckpointInterval(Duration.ofSeconds(1))
+                                .setInference(inference))
                 .build()
                 .addTo(env);
         this.job = env.executeAsync(name);
@@ -65,19 +83,26 @@ final class KafkaJobHarness implements AutoCloseable {
         this.reader = new OutcomeReader(client, output, deadLetter, true);
     }
 
-    /** Reads until {@code count} outcomes came back (keyed by id; undecodable ones by a counter). */
+    /**
+     * Reads until {@code count} outcomes came back (keyed by id; undecodable ones by a counter).
+     */
     Map<String, OutcomeReader.Outcome> readOutcomes(int count, Duration timeout) {
         Map<String, OutcomeReader.Outcome> outcomes = new LinkedHashMap<>();
         int[] anonymous = {0};
         int[] duplicates = {0};
         long deadline = System.nanoTime() + timeout.toNanos();
         while (outcomes.size() < count && System.nanoTime() < deadline) {
-            reader.poll(Duration.ofMillis(200), outcome -> {
-                String id = outcome.id() != null ? outcome.id() : "undecodable-" + anonymous[0]++;
-                if (outcomes.putIfAbsent(id, outcome) != null) {
-                    duplicates[0]++;
-                }
-            });
+            reader.poll(
+                    Duration.ofMillis(200),
+                    outcome -> {
+                        String id =
+                                outcome.id() != null
+                                        ? outcome.id()
+                                        : "undecodable-" + anonymous[0]++;
+                        if (outcomes.putIfAbsent(id, outcome) != null) {
+                            duplicates[0]++;
+                        }
+                    });
         }
         if (duplicates[0] > 0) {
             throw new AssertionError(duplicates[0] + " outcomes came back more than once");

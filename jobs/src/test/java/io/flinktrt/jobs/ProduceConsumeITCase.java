@@ -1,6 +1,5 @@
 package io.flinktrt.jobs;
 
-import java.util.concurrent.Callable;
 import io.flinktrt.jobs.cli.Cli;
 import io.flinktrt.jobs.tools.Npy;
 import io.flinktrt.jobs.tools.TensorFile;
@@ -27,6 +26,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
@@ -35,17 +35,17 @@ import static org.assertj.core.api.Assertions.within;
 @Timeout(240)
 class ProduceConsumeITCase {
 
-    @RegisterExtension
-    static final MiniClusterExtension FLINK = MiniClusters.withSlots(1);
+    @RegisterExtension static final MiniClusterExtension FLINK = MiniClusters.withSlots(1);
 
-    @RegisterExtension
-    static final KafkaBroker KAFKA = new KafkaBroker();
+    @RegisterExtension static final KafkaBroker KAFKA = new KafkaBroker();
 
     private static final int ROWS = 24;
-    private static final int FEATURES = 16; // mlp_classifier: x float32 [N,16] -> probs float32 [N,10]
+    private static final int FEATURES =
+            16; // mlp_classifier: x float32 [N,16] -> probs float32 [N,10]
 
     @Test
-    void requestsFromANpyFileComeBackAsRowsOfTheModelsPrediction(@TempDir Path dir) throws Exception {
+    void requestsFromANpyFileComeBackAsRowsOfTheModelsPrediction(@TempDir Path dir)
+            throws Exception {
         Path model = TestModels.path(TestModels.MLP);
         float[][] x = new float[ROWS][FEATURES];
         for (int row = 0; row < ROWS; row++) {
@@ -57,32 +57,107 @@ class ProduceConsumeITCase {
         writeNpy(input, x);
         Path saved = dir.resolve("out");
 
-        try (KafkaJobHarness run = new KafkaJobHarness(KAFKA, "tools", 1,
-                     InferenceFunction.builder().setModel(model.toString()).setMaxBatchSize(8), job -> job)) {
-            String[] topics = {"--bootstrap-servers", KAFKA.bootstrapServers(), "--input-topic", run.input,
-                    "--output-topic", run.output, "--dead-letter-topic", run.deadLetter};
-            assertThat(Cli.execute(concat(topics, "produce", "--input", "x=" + input, "--rate", "200"))).isZero();
-            assertThat(Cli.execute(concat(topics, "consume", "--from-beginning", "--count", String.valueOf(ROWS),
-                    "--idle-s", "60", "--output", saved.toString()))).isZero();
-            assertThat(Cli.execute(concat(topics, "produce", "--model", model.toString(), "--count", "5",
-                    "--id-prefix", "random-"))).isZero();
+        try (KafkaJobHarness run =
+                new KafkaJobHarness(
+                        KAFKA,
+                        "tools",
+                        1,
+                        InferenceFunction.builder().setModel(model.toString()).setMaxBatchSize(8),
+                        job -> job)) {
+            String[] topics = {
+                "--bootstrap-servers",
+                KAFKA.bootstrapServers(),
+                "--input-topic",
+                run.input,
+                "--output-topic",
+                run.output,
+                "--dead-letter-topic",
+                run.deadLetter
+            };
+            assertThat(
+                            Cli.execute(
+                                    concat(
+                                            topics,
+                                            "produce",
+                                            "--input",
+                                            "x=" + input,
+                                            "--rate",
+                                            "200")))
+                    .isZero();
+            assertThat(
+                            Cli.execute(
+                                    concat(
+                                            topics,
+                                            "consume",
+                                            "--from-beginning",
+                                            "--count",
+                                            String.valueOf(ROWS),
+                                            "--idle-s",
+                                            "60",
+                                            "--output",
+                                            saved.toString())))
+                    .isZero();
+            assertThat(
+                            Cli.execute(
+                                    concat(
+                                            topics,
+                                            "produce",
+                                            "--model",
+                                            model.toString(),
+                                            "--count",
+                                            "5",
+                                            "--id-prefix",
+                                            "random-")))
+                    .isZero();
             Path raw = dir.resolve("x.f32"); // the same samples as x.npy, without a header
             Files.write(raw, littleEndian(x));
-            assertThat(Cli.execute(concat(topics, "produce", "--raw", "x=" + raw, "--dtype", "FLOAT32", "--shape", "16",
-                    "--count", "3", "--id-prefix", "raw-"))).isZero();
-            String jsonl = stdoutOf(() -> Cli.execute(concat(topics, "consume", "--from-beginning", "--jsonl",
-                    "--count", String.valueOf(ROWS + 8), "--idle-s", "60")));
-            assertThat(jsonl.lines()).hasSize(ROWS + 8).allMatch(line -> line.contains("\"backend\":\"onnxruntime\"")
-                    && line.contains("\"probs\":{\"dtype\":\"FLOAT32\",\"shape\":[1, 10],\"data\":["));
-            assertThat(jsonl.lines().filter(line -> line.startsWith("{\"id\":\"random-"))).hasSize(5);
-            assertThat(probsOf(jsonl, "raw-2")).containsExactly(probsOf(jsonl, "req-2"), within(1e-5f));
+            assertThat(
+                            Cli.execute(
+                                    concat(
+                                            topics,
+                                            "produce",
+                                            "--raw",
+                                            "x=" + raw,
+                                            "--dtype",
+                                            "FLOAT32",
+                                            "--shape",
+                                            "16",
+                                            "--count",
+                                            "3",
+                                            "--id-prefix",
+                                            "raw-")))
+                    .isZero();
+            String jsonl =
+                    stdoutOf(
+                            () ->
+                                    Cli.execute(
+                                            concat(
+                                                    topics,
+                                                    "consume",
+                                                    "--from-beginning",
+                                                    "--jsonl",
+                                                    "--count",
+                                                    String.valueOf(ROWS + 8),
+                                                    "--idle-s",
+                                                    "60")));
+            assertThat(jsonl.lines())
+                    .hasSize(ROWS + 8)
+                    .allMatch(
+                            line ->
+                                    line.contains("\"backend\":\"onnxruntime\"")
+                                            && line.contains(
+                                                    "\"probs\":{\"dtype\":\"FLOAT32\",\"shape\":[1, 10],\"data\":["));
+            assertThat(jsonl.lines().filter(line -> line.startsWith("{\"id\":\"random-")))
+                    .hasSize(5);
+            assertThat(probsOf(jsonl, "raw-2"))
+                    .containsExactly(probsOf(jsonl, "req-2"), within(1e-5f));
         }
 
         List<String> ids = Files.readAllLines(saved.resolve("ids.txt"));
         assertThat(ids).hasSize(ROWS).doesNotHaveDuplicates();
         assertThat(Files.readString(saved.resolve("failures.jsonl"))).isEmpty();
         try (TensorFile probs = TensorFile.npy("probs", saved.resolve("probs.npy"));
-             OnnxReference reference = new OnnxReference(model)) {
+                OnnxReference reference = new OnnxReference(model)) {
             assertThat(probs.rows()).isEqualTo(ROWS);
             for (int i = 0; i < ROWS; i++) {
                 int row = Integer.parseInt(ids.get(i).substring("req-".length()));
@@ -90,7 +165,9 @@ class ProduceConsumeITCase {
                 float[] got = OnnxReference.floats(probs.row(i));
                 assertThat(got).hasSameSizeAs(want);
                 for (int k = 0; k < want.length; k++) {
-                    assertThat(got[k]).as("row %d (request %s), class %d", i, ids.get(i), k).isCloseTo(want[k], within(1e-5f));
+                    assertThat(got[k])
+                            .as("row %d (request %s), class %d", i, ids.get(i), k)
+                            .isCloseTo(want[k], within(1e-5f));
                 }
             }
         }
@@ -98,7 +175,11 @@ class ProduceConsumeITCase {
 
     /** The probs values of request {@code id} in JSON lines. */
     private static float[] probsOf(String jsonl, String id) {
-        String line = jsonl.lines().filter(l -> l.startsWith("{\"id\":\"" + id + "\"")).findFirst().orElseThrow();
+        String line =
+                jsonl.lines()
+                        .filter(l -> l.startsWith("{\"id\":\"" + id + "\""))
+                        .findFirst()
+                        .orElseThrow();
         int start = line.indexOf("[", line.indexOf("\"data\":"));
         String[] values = line.substring(start + 1, line.indexOf(']', start)).split(", ");
         float[] probs = new float[values.length];
@@ -109,12 +190,20 @@ class ProduceConsumeITCase {
     }
 
     private static InferenceRequest request(float[] features) {
-        ByteBuffer data = ByteBuffer.allocate(features.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer data =
+                ByteBuffer.allocate(features.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
         for (float f : features) {
             data.putFloat(f);
         }
-        return new InferenceRequest("reference", Map.of(),
-                List.of(new Tensor("x", DataType.FLOAT32, List.of(1L, (long) features.length), data.flip())));
+        return new InferenceRequest(
+                "reference",
+                Map.of(),
+                List.of(
+                        new Tensor(
+                                "x",
+                                DataType.FLOAT32,
+                                List.of(1L, (long) features.length),
+                                data.flip())));
     }
 
     /** What np.save writes for a float32 array. */
@@ -124,7 +213,9 @@ class ProduceConsumeITCase {
     }
 
     private static byte[] littleEndian(float[][] rows) {
-        ByteBuffer data = ByteBuffer.allocate(rows.length * rows[0].length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer data =
+                ByteBuffer.allocate(rows.length * rows[0].length * Float.BYTES)
+                        .order(ByteOrder.LITTLE_ENDIAN);
         for (float[] row : rows) {
             for (float f : row) {
                 data.putFloat(f);

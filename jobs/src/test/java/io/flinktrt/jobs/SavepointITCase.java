@@ -24,7 +24,6 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
@@ -39,11 +38,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 @Timeout(180)
 class SavepointITCase {
 
-    @RegisterExtension
-    static final MiniClusterExtension FLINK = MiniClusters.withSlots(1);
+    @RegisterExtension static final MiniClusterExtension FLINK = MiniClusters.withSlots(1);
 
-    @RegisterExtension
-    static final KafkaBroker KAFKA = new KafkaBroker();
+    @RegisterExtension static final KafkaBroker KAFKA = new KafkaBroker();
 
     @AfterEach
     void openGate() {
@@ -51,8 +48,8 @@ class SavepointITCase {
     }
 
     @Test
-    void requestsInFlightAtAStopWithSavepointGetTheirResultsFromTheRestoredJobExactlyOnce(@TempDir Path savepoints)
-            throws Exception {
+    void requestsInFlightAtAStopWithSavepointGetTheirResultsFromTheRestoredJobExactlyOnce(
+            @TempDir Path savepoints) throws Exception {
         GatedBackend.reset();
         Path model = TestModels.path(TestModels.MLP);
         RandomRequests random = new RandomRequests(InferenceJobITCase.signature(model), 100, 19);
@@ -63,7 +60,8 @@ class SavepointITCase {
         Properties client = KAFKA.clientProperties();
         KAFKA.createTopics(1, "sp-requests", "sp-results", "sp-dead-letter");
         try (RequestProducer producer = new RequestProducer(client, "sp-requests");
-             OutcomeReader reader = new OutcomeReader(client, "sp-results", "sp-dead-letter", true)) {
+                OutcomeReader reader =
+                        new OutcomeReader(client, "sp-results", "sp-dead-letter", true)) {
             JobClient first = start(new Configuration());
             send(producer, random, "before-", before);
             read(reader, seen, before);
@@ -71,10 +69,15 @@ class SavepointITCase {
             GatedBackend.closeGate();
             int startedBeforeGate = GatedBackend.batchesStarted();
             send(producer, random, "held-", held);
-            GatedBackend.awaitBatchesStarted(startedBeforeGate + 2); // buffer sets held, the rest queued
+            GatedBackend.awaitBatchesStarted(
+                    startedBeforeGate + 2); // buffer sets held, the rest queued
             int batchesAtTheGate = GatedBackend.batchesStarted() - startedBeforeGate;
-            String savepoint = first.stopWithSavepoint(false, savepoints.toUri().toString(),
-                    SavepointFormatType.CANONICAL).get(60, TimeUnit.SECONDS);
+            String savepoint =
+                    first.stopWithSavepoint(
+                                    false,
+                                    savepoints.toUri().toString(),
+                                    SavepointFormatType.CANONICAL)
+                            .get(60, TimeUnit.SECONDS);
             // The source's offsets in the savepoint are past the held requests: unless the
             // savepoint holds them in the async operator's state, the restored job never sees them.
 
@@ -86,9 +89,15 @@ class SavepointITCase {
             read(reader, seen, before + held + after);
             second.cancel().get(30, TimeUnit.SECONDS);
 
-            System.out.printf("savepoint: %d results before, %d requests in flight at the savepoint (%d batches"
+            System.out.printf(
+                    "savepoint: %d results before, %d requests in flight at the savepoint (%d batches"
                             + " of up to 4 held by the backend), %d after; %d distinct ids came back, %d more"
-                            + " than once%n", before, held, batchesAtTheGate, after, seen.size(),
+                            + " than once%n",
+                    before,
+                    held,
+                    batchesAtTheGate,
+                    after,
+                    seen.size(),
                     seen.values().stream().filter(c -> c > 1).count());
         }
         assertThat(seen).hasSize(before + held + after);
@@ -105,17 +114,25 @@ class SavepointITCase {
                 .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
                 .setTransactionalIdPrefix("sp")
                 .setCheckpointInterval(Duration.ofMillis(500))
-                // Timeouts far away: the held requests must stay in flight, not go to the dead-letter topic.
-                // Room for all of them in the async queue: with it full, the source task cannot take the savepoint.
-                .setInference(InferenceFunction.builder().setModel(TestModels.path(TestModels.MLP).toString())
-                        .setBackend(GatedBackend.NAME).setMaxBatchSize(4).setMaxDelay(Duration.ofMillis(5))
-                        .setCapacity(64).setTimeout(Duration.ofMinutes(2)))
+                // Timeouts far away: the held requests must stay in flight, not go to the
+                // dead-letter topic.
+                // Room for all of them in the async queue: with it full, the source task cannot
+                // take the savepoint.
+                .setInference(
+                        InferenceFunction.builder()
+                                .setModel(TestModels.path(TestModels.MLP).toString())
+                                .setBackend(GatedBackend.NAME)
+                                .setMaxBatchSize(4)
+                                .setMaxDelay(Duration.ofMillis(5))
+                                .setCapacity(64)
+                                .setTimeout(Duration.ofMinutes(2)))
                 .build()
                 .addTo(env);
         return env.executeAsync("savepoint");
     }
 
-    private static void send(RequestProducer producer, RandomRequests random, String prefix, int n) {
+    private static void send(
+            RequestProducer producer, RandomRequests random, String prefix, int n) {
         for (int i = 0; i < n; i++) {
             producer.send(random.next(prefix + i));
         }
@@ -126,10 +143,14 @@ class SavepointITCase {
     private static void read(OutcomeReader reader, Map<String, Integer> seen, int count) {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (seen.size() < count && System.nanoTime() < deadline) {
-            reader.poll(Duration.ofMillis(100), outcome -> {
-                assertThat(outcome.failure()).as("dead letter for %s", outcome.id()).isNull();
-                seen.merge(outcome.id(), 1, Integer::sum);
-            });
+            reader.poll(
+                    Duration.ofMillis(100),
+                    outcome -> {
+                        assertThat(outcome.failure())
+                                .as("dead letter for %s", outcome.id())
+                                .isNull();
+                        seen.merge(outcome.id(), 1, Integer::sum);
+                    });
         }
     }
 }

@@ -1,6 +1,5 @@
 package io.flinktrt.jobs;
 
-import java.util.HashMap;
 import io.flinktrt.jobs.kafka.EmbeddedKafka;
 import io.flinktrt.jobs.kafka.KafkaClientProperties;
 import io.flinktrt.jobs.local.OutcomeReader;
@@ -32,6 +31,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import java.io.StringWriter;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -43,28 +43,35 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * The job against the in-JVM broker with SASL/PLAIN authentication: the right credentials get
- * results, wrong ones fail with Kafka's authentication error, and the password shows up neither
- * in the logs nor in what Flink keeps as the job's configuration.
+ * results, wrong ones fail with Kafka's authentication error, and the password shows up neither in
+ * the logs nor in what Flink keeps as the job's configuration.
  */
 @Timeout(180)
 class SecurityITCase {
 
-    @RegisterExtension
-    static final MiniClusterExtension FLINK = MiniClusters.withSlots(1);
+    @RegisterExtension static final MiniClusterExtension FLINK = MiniClusters.withSlots(1);
 
     private static final String PASSWORD = "alice-pw-7f3c9e";
     private static final String WRONG_PASSWORD = "not-" + PASSWORD;
 
-    // The test kit names the client listener EXTERNAL; its users are given in the listener's JAAS config.
+    // The test kit names the client listener EXTERNAL; its users are given in the listener's JAAS
+    // config.
     @RegisterExtension
-    static final KafkaBroker KAFKA = new KafkaBroker(Map.of(
-            "listener.security.protocol.map", "EXTERNAL:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT",
-            "sasl.enabled.mechanisms", "PLAIN",
-            "sasl.mechanism.inter.broker.protocol", "PLAIN",
-            "listener.name.external.plain.sasl.jaas.config",
-            "org.apache.kafka.common.security.plain.PlainLoginModule required"
-                    + " username=\"broker\" password=\"broker-pw\""
-                    + " user_broker=\"broker-pw\" user_alice=\"" + PASSWORD + "\";"));
+    static final KafkaBroker KAFKA =
+            new KafkaBroker(
+                    Map.of(
+                            "listener.security.protocol.map",
+                            "EXTERNAL:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT",
+                            "sasl.enabled.mechanisms",
+                            "PLAIN",
+                            "sasl.mechanism.inter.broker.protocol",
+                            "PLAIN",
+                            "listener.name.external.plain.sasl.jaas.config",
+                            "org.apache.kafka.common.security.plain.PlainLoginModule required"
+                                    + " username=\"broker\" password=\"broker-pw\""
+                                    + " user_broker=\"broker-pw\" user_alice=\""
+                                    + PASSWORD
+                                    + "\";"));
 
     @Test
     void withTheRightCredentialsResultsComeBackAndThePasswordIsNeverLogged() throws Exception {
@@ -74,9 +81,18 @@ class SecurityITCase {
         StringWriter logs = new StringWriter();
         Map<String, OutcomeReader.Outcome> outcomes;
         try (CapturedLogs ignored = new CapturedLogs(logs);
-             KafkaJobHarness run = new KafkaJobHarness(KAFKA, client(PASSWORD), "sasl", 1,
-                     InferenceFunction.builder().setModel(model.toString()).setMaxBatchSize(8),
-                     job -> job.setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE).setTransactionalIdPrefix("sasl"))) {
+                KafkaJobHarness run =
+                        new KafkaJobHarness(
+                                KAFKA,
+                                client(PASSWORD),
+                                "sasl",
+                                1,
+                                InferenceFunction.builder()
+                                        .setModel(model.toString())
+                                        .setMaxBatchSize(8),
+                                job ->
+                                        job.setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
+                                                .setTransactionalIdPrefix("sasl"))) {
             for (int i = 0; i < n; i++) {
                 run.producer.send(random.next("sasl-" + i));
             }
@@ -85,10 +101,13 @@ class SecurityITCase {
         }
 
         assertThat(outcomes).hasSize(n);
-        assertThat(outcomes.values()).allSatisfy(o -> assertThat(o.result()).as(o.id()).isNotNull());
-        System.out.printf("sasl: %d of %d results with SASL/PLAIN; %d characters of INFO logs captured%n",
+        assertThat(outcomes.values())
+                .allSatisfy(o -> assertThat(o.result()).as(o.id()).isNotNull());
+        System.out.printf(
+                "sasl: %d of %d results with SASL/PLAIN; %d characters of INFO logs captured%n",
                 outcomes.size(), n, logs.toString().length());
-        assertThat(logs.toString()).as("logs at INFO")
+        assertThat(logs.toString())
+                .as("logs at INFO")
                 .contains("sasl.jaas.config") // the Kafka clients did log their settings, masked
                 .doesNotContain(PASSWORD);
     }
@@ -96,25 +115,39 @@ class SecurityITCase {
     @Test
     void withAWrongPasswordTheToolsAndTheJobFailWithAnAuthenticationError() throws Exception {
         Properties wrong = client(WRONG_PASSWORD);
-        EmbeddedKafka.createTopics(client(PASSWORD), 1, List.of("wrong-requests", "wrong-results", "wrong-dead-letter"));
+        EmbeddedKafka.createTopics(
+                client(PASSWORD),
+                1,
+                List.of("wrong-requests", "wrong-results", "wrong-dead-letter"));
 
-        assertThatThrownBy(() -> new OutcomeReader(wrong, "wrong-results", "wrong-dead-letter", true))
+        assertThatThrownBy(
+                        () -> new OutcomeReader(wrong, "wrong-results", "wrong-dead-letter", true))
                 .isInstanceOf(SaslAuthenticationException.class)
                 .hasMessageContaining("Invalid username or password");
 
         Configuration noRestarts = new Configuration();
         noRestarts.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(noRestarts);
+        StreamExecutionEnvironment env =
+                StreamExecutionEnvironment.getExecutionEnvironment(noRestarts);
         job(wrong, "wrong").addTo(env);
         JobClient job = env.executeAsync("wrong-credentials");
         assertThatThrownBy(() -> job.getJobExecutionResult().get(60, TimeUnit.SECONDS))
                 .isInstanceOf(ExecutionException.class)
-                .satisfies(e -> assertThat(ExceptionUtils.findThrowable(e, SaslAuthenticationException.class))
-                        .as("an authentication error in the causes of %s", e)
-                        .hasValueSatisfying(sasl -> {
-                            System.out.println("sasl: the job with a wrong password failed with: " + sasl);
-                            assertThat(sasl).hasMessageContaining("Authentication failed");
-                        }));
+                .satisfies(
+                        e ->
+                                assertThat(
+                                                ExceptionUtils.findThrowable(
+                                                        e, SaslAuthenticationException.class))
+                                        .as("an authentication error in the causes of %s", e)
+                                        .hasValueSatisfying(
+                                                sasl -> {
+                                                    System.out.println(
+                                                            "sasl: the job with a wrong password failed with: "
+                                                                    + sasl);
+                                                    assertThat(sasl)
+                                                            .hasMessageContaining(
+                                                                    "Authentication failed");
+                                                }));
     }
 
     @Test
@@ -125,14 +158,25 @@ class SecurityITCase {
         String plan = env.getExecutionPlan();
         JobGraph graph = env.getStreamGraph().getJobGraph();
 
-        assertThat(KafkaClientProperties.describe(client)).contains("sasl.jaas.config=****").doesNotContain(PASSWORD);
-        assertThat(plan).as("execution plan").doesNotContain(PASSWORD);
-        assertThat(env.getConfiguration().toMap().toString()).as("environment configuration").doesNotContain(PASSWORD);
-        assertThat(env.getConfig().getGlobalJobParameters().toMap().toString()).as("global job parameters")
+        assertThat(KafkaClientProperties.describe(client))
+                .contains("sasl.jaas.config=****")
                 .doesNotContain(PASSWORD);
-        assertThat(graph.getJobConfiguration().toMap().toString()).as("job graph configuration").doesNotContain(PASSWORD);
-        assertThat(graph.getSerializedExecutionConfig().deserializeValue(getClass().getClassLoader()).toString())
-                .as("execution config").doesNotContain(PASSWORD);
+        assertThat(plan).as("execution plan").doesNotContain(PASSWORD);
+        assertThat(env.getConfiguration().toMap().toString())
+                .as("environment configuration")
+                .doesNotContain(PASSWORD);
+        assertThat(env.getConfig().getGlobalJobParameters().toMap().toString())
+                .as("global job parameters")
+                .doesNotContain(PASSWORD);
+        assertThat(graph.getJobConfiguration().toMap().toString())
+                .as("job graph configuration")
+                .doesNotContain(PASSWORD);
+        assertThat(
+                        graph.getSerializedExecutionConfig()
+                                .deserializeValue(getClass().getClassLoader())
+                                .toString())
+                .as("execution config")
+                .doesNotContain(PASSWORD);
     }
 
     private static InferenceJob job(Properties client, String name) {
@@ -141,7 +185,9 @@ class SecurityITCase {
                 .setKafkaProperties(client)
                 .setTopics(name + "-requests", name + "-results", name + "-dead-letter")
                 .setGroupId(name)
-                .setInference(InferenceFunction.builder().setModel(TestModels.path(TestModels.MLP).toString()))
+                .setInference(
+                        InferenceFunction.builder()
+                                .setModel(TestModels.path(TestModels.MLP).toString()))
                 .build();
     }
 
@@ -149,8 +195,12 @@ class SecurityITCase {
         Properties client = KAFKA.clientProperties();
         client.setProperty("security.protocol", "SASL_PLAINTEXT");
         client.setProperty("sasl.mechanism", "PLAIN");
-        client.setProperty("sasl.jaas.config", "org.apache.kafka.common.security.plain.PlainLoginModule required"
-                + " username=\"alice\" password=\"" + password + "\";");
+        client.setProperty(
+                "sasl.jaas.config",
+                "org.apache.kafka.common.security.plain.PlainLoginModule required"
+                        + " username=\"alice\" password=\""
+                        + password
+                        + "\";");
         return client;
     }
 
@@ -166,8 +216,15 @@ class SecurityITCase {
         private final Map<String, Level> levels = new HashMap<>();
 
         CapturedLogs(StringWriter target) {
-            capture = WriterAppender.newBuilder().setName("captured").setTarget(target)
-                    .setLayout(PatternLayout.newBuilder().withPattern("%p %c - %m %throwable%n").build()).build();
+            capture =
+                    WriterAppender.newBuilder()
+                            .setName("captured")
+                            .setTarget(target)
+                            .setLayout(
+                                    PatternLayout.newBuilder()
+                                            .withPattern("%p %c - %m %throwable%n")
+                                            .build())
+                            .build();
             capture.start();
             root.removeAppender(console.getName());
             root.addAppender(console, Level.WARN, null);
@@ -184,8 +241,14 @@ class SecurityITCase {
             root.removeAppender(capture.getName());
             root.removeAppender(console.getName());
             root.addAppender(console, null, null);
-            context.getConfiguration().getLoggers().values()
-                    .forEach(logger -> logger.setLevel(levels.getOrDefault(logger.getName(), logger.getLevel())));
+            context.getConfiguration()
+                    .getLoggers()
+                    .values()
+                    .forEach(
+                            logger ->
+                                    logger.setLevel(
+                                            levels.getOrDefault(
+                                                    logger.getName(), logger.getLevel())));
             context.updateLoggers();
             capture.stop();
         }

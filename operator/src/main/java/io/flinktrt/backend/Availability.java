@@ -2,7 +2,9 @@ package io.flinktrt.backend;
 
 import org.apache.flink.annotation.PublicEvolving;
 
-/** Whether a backend can run here; {@code reason} says why (or why not) in words a user can act on. */
+/**
+ * Whether a backend can run here; {@code reason} says why (or why not) in words a user can act on.
+ */
 @PublicEvolving
 public record Availability(boolean available, String reason) {
 

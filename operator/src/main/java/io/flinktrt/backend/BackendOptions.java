@@ -8,35 +8,55 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 
-/** Reads one backend's string settings into typed {@link ConfigOption}s; what every backend checks alike. */
+/**
+ * Reads one backend's string settings into typed {@link ConfigOption}s; what every backend checks
+ * alike.
+ */
 @Internal
 public final class BackendOptions {
 
     private BackendOptions() {}
 
     /**
-     * The settings of {@code options} whose keys start with {@code prefix}, each known and readable as
-     * its option's type.
+     * The settings of {@code options} whose keys start with {@code prefix}, each known and readable
+     * as its option's type.
      *
-     * @throws IllegalArgumentException for an unknown key or a value of the wrong type, naming the key
+     * @throws IllegalArgumentException for an unknown key or a value of the wrong type, naming the
+     *     key
      */
-    public static Configuration parse(Map<String, String> options, String prefix, List<ConfigOption<?>> known) {
+    public static Configuration parse(
+            Map<String, String> options, String prefix, List<ConfigOption<?>> known) {
         Configuration config = new Configuration();
         for (Map.Entry<String, String> setting : options.entrySet()) {
             if (!setting.getKey().startsWith(prefix)) {
                 continue;
             }
-            ConfigOption<?> option = known.stream()
-                    .filter(o -> o.key().equals(setting.getKey()))
-                    .findFirst()
-                    .orElseThrow(() -> new IllegalArgumentException("Unknown option " + setting.getKey()
-                            + "; the " + prefix + "* options are " + keys(known) + "."));
+            ConfigOption<?> option =
+                    known.stream()
+                            .filter(o -> o.key().equals(setting.getKey()))
+                            .findFirst()
+                            .orElseThrow(
+                                    () ->
+                                            new IllegalArgumentException(
+                                                    "Unknown option "
+                                                            + setting.getKey()
+                                                            + "; the "
+                                                            + prefix
+                                                            + "* options are "
+                                                            + keys(known)
+                                                            + "."));
             config.setString(option.key(), setting.getValue().trim());
             try {
                 config.get(option);
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException(option.key() + " must be " + typeName(option) + ", was '"
-                        + setting.getValue() + "'.", e);
+                throw new IllegalArgumentException(
+                        option.key()
+                                + " must be "
+                                + typeName(option)
+                                + ", was '"
+                                + setting.getValue()
+                                + "'.",
+                        e);
             }
         }
         return config;

@@ -12,7 +12,9 @@ import java.util.ServiceLoader;
 @PublicEvolving
 public final class Backends {
 
-    /** Backend name that lets {@link #select} choose: TensorRT where it can run, else ONNX Runtime. */
+    /**
+     * Backend name that lets {@link #select} choose: TensorRT where it can run, else ONNX Runtime.
+     */
     public static final String AUTO = "auto";
 
     private Backends() {}
@@ -20,7 +22,8 @@ public final class Backends {
     /** Every backend on the classpath, most preferred first. */
     public static List<InferenceBackend> all() {
         List<InferenceBackend> backends = new ArrayList<>();
-        ServiceLoader.load(InferenceBackend.class, Backends.class.getClassLoader()).forEach(backends::add);
+        ServiceLoader.load(InferenceBackend.class, Backends.class.getClassLoader())
+                .forEach(backends::add);
         backends.sort(Comparator.comparingInt(InferenceBackend::priority).reversed());
         return backends;
     }
@@ -35,29 +38,51 @@ public final class Backends {
                     backends.stream()
                             .filter(b -> b.name().equals(requested))
                             .findFirst()
-                            .orElseThrow(() -> new BackendException(
-                                    "Unknown backend '" + requested + "'; use one of " + names(backends) + " or auto."));
+                            .orElseThrow(
+                                    () ->
+                                            new BackendException(
+                                                    "Unknown backend '"
+                                                            + requested
+                                                            + "'; use one of "
+                                                            + names(backends)
+                                                            + " or auto."));
             Availability availability = backend.availability();
             if (!availability.available()) {
-                throw new BackendException("Backend " + requested + " cannot run here: " + availability.reason());
+                throw new BackendException(
+                        "Backend " + requested + " cannot run here: " + availability.reason());
             }
             if (!backend.accepts(model)) {
-                throw new BackendException("Backend " + requested + " cannot open " + model.getFileName()
-                        + "; give it a model file it reads, or another backend.");
+                throw new BackendException(
+                        "Backend "
+                                + requested
+                                + " cannot open "
+                                + model.getFileName()
+                                + "; give it a model file it reads, or another backend.");
             }
-            return new Selection(backend, "requested by configuration (" + availability.reason() + ")");
+            return new Selection(
+                    backend, "requested by configuration (" + availability.reason() + ")");
         }
         StringBuilder passedOver = new StringBuilder();
         for (InferenceBackend backend : backends) {
             if (!backend.accepts(model)) {
-                passedOver.append(backend.name()).append(" does not read ").append(model.getFileName()).append("; ");
+                passedOver
+                        .append(backend.name())
+                        .append(" does not read ")
+                        .append(model.getFileName())
+                        .append("; ");
                 continue;
             }
             Availability availability = backend.availability();
             if (availability.available()) {
-                return new Selection(backend, passedOver + "chose " + backend.name() + ": " + availability.reason());
+                return new Selection(
+                        backend,
+                        passedOver + "chose " + backend.name() + ": " + availability.reason());
             }
-            passedOver.append(backend.name()).append(" unavailable: ").append(availability.reason()).append("; ");
+            passedOver
+                    .append(backend.name())
+                    .append(" unavailable: ")
+                    .append(availability.reason())
+                    .append("; ");
         }
         throw new BackendException("No backend can run " + model + ": " + passedOver);
     }

@@ -6,13 +6,16 @@ import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * One set of input and output buffers of a {@link ModelRunner}, sized for its max batch. Row
- * {@code r} of input {@code i} lives at byte {@code r * inputs().get(i).sampleBytes()}.
+ * One set of input and output buffers of a {@link ModelRunner}, sized for its max batch. Row {@code
+ * r} of input {@code i} lives at byte {@code r * inputs().get(i).sampleBytes()}.
  */
 @PublicEvolving
 public interface BatchBuffers {
 
-    /** Input buffer {@code index} (signature order): direct, little-endian, written with absolute puts. */
+    /**
+     * Input buffer {@code index} (signature order): direct, little-endian, written with absolute
+     * puts.
+     */
     ByteBuffer input(int index);
 
     /**
@@ -21,7 +24,10 @@ public interface BatchBuffers {
      */
     CompletableFuture<BatchRun> run(int rows);
 
-    /** Output buffer {@code index}, valid from the completion of {@link #run} until {@link #release}. */
+    /**
+     * Output buffer {@code index}, valid from the completion of {@link #run} until {@link
+     * #release}.
+     */
     ByteBuffer output(int index);
 
     /** Gives the buffers back to the runner; they must not be touched afterwards. */

@@ -1,6 +1,7 @@
 package io.flinktrt.backend;
 
 import io.flinktrt.schema.DataType;
+
 import org.apache.flink.annotation.PublicEvolving;
 
 /** Facts about {@link DataType}s. */

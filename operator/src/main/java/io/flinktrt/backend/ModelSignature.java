@@ -2,8 +2,8 @@ package io.flinktrt.backend;
 
 import org.apache.flink.annotation.PublicEvolving;
 
-import java.util.List;
 import java.io.Serializable;
+import java.util.List;
 
 /**
  * What an opened model takes and gives.

@@ -1,10 +1,11 @@
 package io.flinktrt.backend;
 
 import io.flinktrt.schema.DataType;
+
 import org.apache.flink.annotation.PublicEvolving;
 
-import java.util.Arrays;
 import java.io.Serializable;
+import java.util.Arrays;
 
 /**
  * An input or output of a model, per sample: {@code sampleShape} leaves out the batch dimension.

@@ -58,11 +58,22 @@ public final class Onnx {
     public static final int UINT64 = 13;
     public static final int BFLOAT16 = 16;
 
-    private static final Map<Integer, String> TYPE_NAMES = Map.ofEntries(Map.entry(FLOAT, "float32"),
-            Map.entry(UINT8, "uint8"), Map.entry(INT8, "int8"), Map.entry(UINT16, "uint16"), Map.entry(INT16, "int16"),
-            Map.entry(INT32, "int32"), Map.entry(INT64, "int64"), Map.entry(8, "string"), Map.entry(BOOL, "bool"),
-            Map.entry(FLOAT16, "float16"), Map.entry(DOUBLE, "float64"), Map.entry(UINT32, "uint32"),
-            Map.entry(UINT64, "uint64"), Map.entry(BFLOAT16, "bfloat16"));
+    private static final Map<Integer, String> TYPE_NAMES =
+            Map.ofEntries(
+                    Map.entry(FLOAT, "float32"),
+                    Map.entry(UINT8, "uint8"),
+                    Map.entry(INT8, "int8"),
+                    Map.entry(UINT16, "uint16"),
+                    Map.entry(INT16, "int16"),
+                    Map.entry(INT32, "int32"),
+                    Map.entry(INT64, "int64"),
+                    Map.entry(8, "string"),
+                    Map.entry(BOOL, "bool"),
+                    Map.entry(FLOAT16, "float16"),
+                    Map.entry(DOUBLE, "float64"),
+                    Map.entry(UINT32, "uint32"),
+                    Map.entry(UINT64, "uint64"),
+                    Map.entry(BFLOAT16, "bfloat16"));
 
     private Onnx() {}
 
@@ -72,12 +83,19 @@ public final class Onnx {
 
     /** The element type of a ValueInfoProto's tensor, or 0 when it has none. */
     public static long elementType(ProtoMessage valueInfo) {
-        return valueInfo.message(VALUE_INFO_TYPE).flatMap(t -> t.message(TYPE_TENSOR))
-                .map(t -> t.varint(TENSOR_TYPE_ELEM_TYPE, 0)).orElse(0L);
+        return valueInfo
+                .message(VALUE_INFO_TYPE)
+                .flatMap(t -> t.message(TYPE_TENSOR))
+                .map(t -> t.varint(TENSOR_TYPE_ELEM_TYPE, 0))
+                .orElse(0L);
     }
 
-    public static ProtoMessage node(String name, String opType, List<String> inputs, List<String> outputs,
-                                    ProtoMessage... attributes) {
+    public static ProtoMessage node(
+            String name,
+            String opType,
+            List<String> inputs,
+            List<String> outputs,
+            ProtoMessage... attributes) {
         ProtoMessage node = new ProtoMessage();
         inputs.forEach(input -> node.addString(NODE_INPUT, input));
         outputs.forEach(output -> node.addString(NODE_OUTPUT, output));
@@ -89,7 +107,9 @@ public final class Onnx {
     }
 
     public static ProtoMessage intAttribute(String name, long value) {
-        return new ProtoMessage().addString(ATTRIBUTE_NAME, name).addVarint(ATTRIBUTE_INT, value)
+        return new ProtoMessage()
+                .addString(ATTRIBUTE_NAME, name)
+                .addVarint(ATTRIBUTE_INT, value)
                 .addVarint(ATTRIBUTE_TYPE, ATTRIBUTE_TYPE_INT);
     }
 

@@ -7,9 +7,9 @@ import java.util.Optional;
 
 /**
  * One protocol buffers message as its fields in wire order, read and written without a schema.
- * Fields nobody asks about are written back byte for byte, so a model keeps everything this
- * project does not know about; length-delimited fields are slices of the parsed bytes (a 100 MB
- * initializer is not copied until the message is written).
+ * Fields nobody asks about are written back byte for byte, so a model keeps everything this project
+ * does not know about; length-delimited fields are slices of the parsed bytes (a 100 MB initializer
+ * is not copied until the message is written).
  */
 public final class ProtoMessage {
 
@@ -18,7 +18,10 @@ public final class ProtoMessage {
     static final int LENGTH_DELIMITED = 2;
     static final int FIXED32 = 5;
 
-    /** One field: a varint or fixed value, or a slice {@code [offset, offset + length)} of {@code bytes}. */
+    /**
+     * One field: a varint or fixed value, or a slice {@code [offset, offset + length)} of {@code
+     * bytes}.
+     */
     record Field(int number, int wireType, long value, byte[] bytes, int offset, int length) {
 
         static Field ofBytes(int number, byte[] bytes) {
@@ -44,7 +47,9 @@ public final class ProtoMessage {
         this.fields = fields;
     }
 
-    /** @throws IllegalArgumentException if the bytes are not a protocol buffers message */
+    /**
+     * @throws IllegalArgumentException if the bytes are not a protocol buffers message
+     */
     public static ProtoMessage parse(byte[] bytes) {
         return parse(bytes, 0, bytes.length);
     }
@@ -61,7 +66,10 @@ public final class ProtoMessage {
                 throw new IllegalArgumentException("field number " + number + " at byte " + at[0]);
             }
             switch (wireType) {
-                case VARINT -> fields.add(new Field(number, wireType, readVarint(bytes, at, end), null, 0, 0));
+                case VARINT ->
+                        fields.add(
+                                new Field(
+                                        number, wireType, readVarint(bytes, at, end), null, 0, 0));
                 case FIXED64, FIXED32 -> {
                     int size = wireType == FIXED64 ? 8 : 4;
                     require(at[0] + size <= end, "fixed field past the end");
@@ -74,11 +82,15 @@ public final class ProtoMessage {
                 }
                 case LENGTH_DELIMITED -> {
                     long size = readVarint(bytes, at, end);
-                    require(size >= 0 && at[0] + size <= end, "length-delimited field past the end");
+                    require(
+                            size >= 0 && at[0] + size <= end,
+                            "length-delimited field past the end");
                     fields.add(new Field(number, wireType, 0, bytes, at[0], (int) size));
                     at[0] += (int) size;
                 }
-                default -> throw new IllegalArgumentException("unsupported wire type " + wireType + " of field " + number);
+                default ->
+                        throw new IllegalArgumentException(
+                                "unsupported wire type " + wireType + " of field " + number);
             }
         }
         return new ProtoMessage(fields);
@@ -110,7 +122,8 @@ public final class ProtoMessage {
         return fields(number).stream().map(Field::message).toList();
     }
 
-    private Optional<Field> last(int number) { // protobuf: the last occurrence of a singular field wins
+    private Optional<Field> last(
+            int number) { // protobuf: the last occurrence of a singular field wins
         for (int i = fields.size() - 1; i >= 0; i--) {
             if (fields.get(i).number() == number) {
                 return Optional.of(fields.get(i));
@@ -139,14 +152,25 @@ public final class ProtoMessage {
         return addBytes(number, value.toByteArray());
     }
 
-    /** Replaces every occurrence of a repeated string field, where its first occurrence was (or at the end). */
+    /**
+     * Replaces every occurrence of a repeated string field, where its first occurrence was (or at
+     * the end).
+     */
     public ProtoMessage setStrings(int number, List<String> values) {
-        return replace(number, values.stream().map(v -> Field.ofBytes(number, v.getBytes(StandardCharsets.UTF_8))).toList());
+        return replace(
+                number,
+                values.stream()
+                        .map(v -> Field.ofBytes(number, v.getBytes(StandardCharsets.UTF_8)))
+                        .toList());
     }
 
-    /** Replaces every occurrence of a repeated message field, where its first occurrence was (or at the end). */
+    /**
+     * Replaces every occurrence of a repeated message field, where its first occurrence was (or at
+     * the end).
+     */
     public ProtoMessage setMessages(int number, List<ProtoMessage> values) {
-        return replace(number, values.stream().map(v -> Field.ofBytes(number, v.toByteArray())).toList());
+        return replace(
+                number, values.stream().map(v -> Field.ofBytes(number, v.toByteArray())).toList());
     }
 
     public ProtoMessage setString(int number, String value) {
@@ -182,15 +206,18 @@ public final class ProtoMessage {
     public byte[] toByteArray() {
         long size = 0;
         for (Field field : fields) {
-            size += varintSize(((long) field.number() << 3) | field.wireType()) + switch (field.wireType()) {
-                case VARINT -> varintSize(field.value());
-                case FIXED64 -> 8;
-                case FIXED32 -> 4;
-                default -> varintSize(field.length()) + field.length();
-            };
+            size +=
+                    varintSize(((long) field.number() << 3) | field.wireType())
+                            + switch (field.wireType()) {
+                                case VARINT -> varintSize(field.value());
+                                case FIXED64 -> 8;
+                                case FIXED32 -> 4;
+                                default -> varintSize(field.length()) + field.length();
+                            };
         }
         if (size > Integer.MAX_VALUE - 8) {
-            throw new IllegalArgumentException("message of " + size + " bytes is over protobuf's 2 GB limit");
+            throw new IllegalArgumentException(
+                    "message of " + size + " bytes is over protobuf's 2 GB limit");
         }
         byte[] out = new byte[(int) size];
         int at = 0;

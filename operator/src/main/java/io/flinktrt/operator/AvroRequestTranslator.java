@@ -12,12 +12,13 @@ import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import java.nio.ByteBuffer;
 
 /**
- * Our Kafka wire format: serialized {@code InferenceRequest}s in, {@code InferenceOutcome}s out
- * (a result, or a failure for the dead-letter topic carrying the request's bytes and where it was
+ * Our Kafka wire format: serialized {@code InferenceRequest}s in, {@code InferenceOutcome}s out (a
+ * result, or a failure for the dead-letter topic carrying the request's bytes and where it was
  * read). Tensor bytes are read in place from the record and copied once, into the batch. Every
  * outcome fits the limits the sink takes.
  */
-public final class AvroRequestTranslator implements InferenceTranslator<RequestRecord, PendingRequest, InferenceOutcome> {
+public final class AvroRequestTranslator
+        implements InferenceTranslator<RequestRecord, PendingRequest, InferenceOutcome> {
 
     private static final long serialVersionUID = 1L;
 
@@ -40,7 +41,8 @@ public final class AvroRequestTranslator implements InferenceTranslator<RequestR
     }
 
     @Override
-    public PendingRequest prepare(RequestRecord record, long arrivalNanos) throws RequestRejectedException {
+    public PendingRequest prepare(RequestRecord record, long arrivalNanos)
+            throws RequestRejectedException {
         return new PendingRequest(decoder.decode(record.payload()), arrivalNanos);
     }
 
@@ -50,7 +52,8 @@ public final class AvroRequestTranslator implements InferenceTranslator<RequestR
     }
 
     /** Copies one request's inputs into row {@code row} of the batch's input buffers. */
-    static void putRow(ModelSignature signature, DecodedRequest request, BatchBuffers buffers, int row) {
+    static void putRow(
+            ModelSignature signature, DecodedRequest request, BatchBuffers buffers, int row) {
         ByteBuffer[] inputs = request.inputs();
         for (int i = 0; i < inputs.length; i++) {
             int bytes = signature.inputs().get(i).sampleBytes();
@@ -59,17 +62,21 @@ public final class AvroRequestTranslator implements InferenceTranslator<RequestR
     }
 
     @Override
-    public InferenceOutcome readRow(PendingRequest pending, BatchBuffers buffers, int row, BatchInfo batch) {
-        return encoder.encode(pending, row, buffers, batch.run(), batch.startNanos(), batch.doneNanos());
+    public InferenceOutcome readRow(
+            PendingRequest pending, BatchBuffers buffers, int row, BatchInfo batch) {
+        return encoder.encode(
+                pending, row, buffers, batch.run(), batch.startNanos(), batch.doneNanos());
     }
 
     @Override
     public InferenceOutcome rejected(RequestRecord record, RequestRejectedException rejection) {
-        return failures.failure(rejection.requestId(), rejection.code(), rejection.getMessage(), record);
+        return failures.failure(
+                rejection.requestId(), rejection.code(), rejection.getMessage(), record);
     }
 
     @Override
-    public InferenceOutcome failed(RequestRecord record, PendingRequest pending, ErrorCode code, String message) {
+    public InferenceOutcome failed(
+            RequestRecord record, PendingRequest pending, ErrorCode code, String message) {
         return failures.failure(pending.request().id(), code, message, record);
     }
 

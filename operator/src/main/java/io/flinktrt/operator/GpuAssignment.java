@@ -10,8 +10,8 @@ import java.util.Map;
 /**
  * Which GPU a slot runs on. Flink's {@code gpu} external resource lists the GPUs of the task
  * manager, the same set for every operator: Flink does not bind a slot to a GPU. So the slots of
- * this JVM share them out here, each taking the GPU the fewest slots use now. Without that resource,
- * the configured device index is used.
+ * this JVM share them out here, each taking the GPU the fewest slots use now. Without that
+ * resource, the configured device index is used.
  */
 public final class GpuAssignment {
 
@@ -51,25 +51,35 @@ public final class GpuAssignment {
     }
 
     public static Claim claim(Collection<ExternalResourceInfo> gpus, int configuredDevice) {
-        List<Integer> indices = gpus.stream()
-                .map(info -> info.getProperty("index").orElse(""))
-                .filter(index -> !index.isBlank())
-                .map(index -> Integer.parseInt(index.trim()))
-                .sorted()
-                .toList();
+        List<Integer> indices =
+                gpus.stream()
+                        .map(info -> info.getProperty("index").orElse(""))
+                        .filter(index -> !index.isBlank())
+                        .map(index -> Integer.parseInt(index.trim()))
+                        .sorted()
+                        .toList();
         synchronized (SLOTS_ON_DEVICE) {
             if (indices.isEmpty()) {
                 SLOTS_ON_DEVICE.merge(configuredDevice, 1, Integer::sum);
-                return new Claim(configuredDevice, "configuration (inference.device; no Flink gpu resource)");
+                return new Claim(
+                        configuredDevice,
+                        "configuration (inference.device; no Flink gpu resource)");
             }
             int device = indices.get(0);
             for (int index : indices) {
-                if (SLOTS_ON_DEVICE.getOrDefault(index, 0) < SLOTS_ON_DEVICE.getOrDefault(device, 0)) {
+                if (SLOTS_ON_DEVICE.getOrDefault(index, 0)
+                        < SLOTS_ON_DEVICE.getOrDefault(device, 0)) {
                     device = index;
                 }
             }
             int sharing = SLOTS_ON_DEVICE.merge(device, 1, Integer::sum);
-            return new Claim(device, "Flink gpu external resource " + indices + ", least used (" + sharing + " slot(s) on it now)");
+            return new Claim(
+                    device,
+                    "Flink gpu external resource "
+                            + indices
+                            + ", least used ("
+                            + sharing
+                            + " slot(s) on it now)");
         }
     }
 }

@@ -22,10 +22,14 @@ record InferenceConfig(
         implements Serializable {
 
     ModelConfig modelConfig(int deviceIndex) {
-        return new ModelConfig(Path.of(model), deviceIndex, maxBatchSize, buffersInFlight, backendOptions);
+        return new ModelConfig(
+                Path.of(model), deviceIndex, maxBatchSize, buffersInFlight, backendOptions);
     }
 
-    /** The async operator's capacity: enough for every buffer set to be full and one more batch filling. */
+    /**
+     * The async operator's capacity: enough for every buffer set to be full and one more batch
+     * filling.
+     */
     int effectiveCapacity(int modelMaxBatch) {
         return capacity > 0 ? capacity : Math.max(2, buffersInFlight + 1) * modelMaxBatch;
     }

@@ -43,11 +43,16 @@ public final class InferenceFunction<IN, OUT> extends RichAsyncFunction<IN, OUT>
 
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(InferenceFunction.class);
+
     /** Capacity when neither it nor the max batch size is configured. */
     static final int DEFAULT_CAPACITY = 256;
 
     private final InferenceConfig config;
-    /** The prepared type is the translator's business: here it is only handed from prepare to the scheduler. */
+
+    /**
+     * The prepared type is the translator's business: here it is only handed from prepare to the
+     * scheduler.
+     */
     private final InferenceTranslator<IN, Object, OUT> translator;
 
     private transient GpuAssignment.Claim device;
@@ -55,6 +60,7 @@ public final class InferenceFunction<IN, OUT> extends RichAsyncFunction<IN, OUT>
     private transient ModelSignature signature;
     private transient BatchScheduler<Object, OUT> scheduler;
     private transient InferenceMetrics metrics;
+
     /** Records submitted and not yet emitted, by their Flink future (a timeout completes them). */
     private transient Map<ResultFuture<OUT>, InFlight> inFlight;
 
@@ -70,17 +76,25 @@ public final class InferenceFunction<IN, OUT> extends RichAsyncFunction<IN, OUT>
 
     /** Records the async operator holds in flight: configured, or derived from the max batch. */
     public int capacity() {
-        return config.capacity() > 0 ? config.capacity()
-                : config.maxBatchSize() > 0 ? config.effectiveCapacity(config.maxBatchSize()) : DEFAULT_CAPACITY;
+        return config.capacity() > 0
+                ? config.capacity()
+                : config.maxBatchSize() > 0
+                        ? config.effectiveCapacity(config.maxBatchSize())
+                        : DEFAULT_CAPACITY;
     }
 
-    /** Puts this function on {@code input} with the configured capacity, timeout and output order. */
+    /**
+     * Puts this function on {@code input} with the configured capacity, timeout and output order.
+     */
     public SingleOutputStreamOperator<OUT> applyTo(DataStream<IN> input) {
         int capacity = capacity();
         long timeoutMs = config.timeout().toMillis();
-        SingleOutputStreamOperator<OUT> outputs = config.ordered()
-                ? AsyncDataStream.orderedWait(input, this, timeoutMs, TimeUnit.MILLISECONDS, capacity)
-                : AsyncDataStream.unorderedWait(input, this, timeoutMs, TimeUnit.MILLISECONDS, capacity);
+        SingleOutputStreamOperator<OUT> outputs =
+                config.ordered()
+                        ? AsyncDataStream.orderedWait(
+                                input, this, timeoutMs, TimeUnit.MILLISECONDS, capacity)
+                        : AsyncDataStream.unorderedWait(
+                                input, this, timeoutMs, TimeUnit.MILLISECONDS, capacity);
         return outputs.returns(translator.getProducedType()).name("inference").uid("inference");
     }
 
@@ -88,23 +102,44 @@ public final class InferenceFunction<IN, OUT> extends RichAsyncFunction<IN, OUT>
     public void open(OpenContext openContext) throws Exception {
         int subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
         Backends.Selection selection = Backends.select(config.backend(), Path.of(config.model()));
-        device = GpuAssignment.claim(getRuntimeContext().getExternalResourceInfos("gpu"), config.device());
+        device =
+                GpuAssignment.claim(
+                        getRuntimeContext().getExternalResourceInfos("gpu"), config.device());
         runner = selection.backend().open(config.modelConfig(device.deviceIndex()));
         signature = runner.signature();
-        LOG.info("Subtask {} runs {} on {} (device {} from {}); {}; max batch {}, max delay {}",
-                subtask, signature.modelName(), runner.backendName(), device.deviceIndex(), device.source(),
-                selection.reason(), signature.maxBatchSize(), config.maxDelay());
-        if (config.capacity() == 0 && config.maxBatchSize() == 0 && DEFAULT_CAPACITY < 2 * signature.maxBatchSize()) {
-            LOG.warn("Async capacity {} is less than twice the model's max batch {}: batches cannot overlap."
-                    + " Set {} or {}.", DEFAULT_CAPACITY, signature.maxBatchSize(),
-                    InferenceOptions.MAX_BATCH_SIZE.key(), InferenceOptions.CAPACITY.key());
+        LOG.info(
+                "Subtask {} runs {} on {} (device {} from {}); {}; max batch {}, max delay {}",
+                subtask,
+                signature.modelName(),
+                runner.backendName(),
+                device.deviceIndex(),
+                device.source(),
+                selection.reason(),
+                signature.maxBatchSize(),
+                config.maxDelay());
+        if (config.capacity() == 0
+                && config.maxBatchSize() == 0
+                && DEFAULT_CAPACITY < 2 * signature.maxBatchSize()) {
+            LOG.warn(
+                    "Async capacity {} is less than twice the model's max batch {}: batches cannot overlap."
+                            + " Set {} or {}.",
+                    DEFAULT_CAPACITY,
+                    signature.maxBatchSize(),
+                    InferenceOptions.MAX_BATCH_SIZE.key(),
+                    InferenceOptions.CAPACITY.key());
         }
         translator.open(signature, runner.backendName());
         inFlight = new ConcurrentHashMap<>();
         metrics = new InferenceMetrics(getRuntimeContext().getMetricGroup(), () -> inFlight.size());
-        scheduler = new BatchScheduler<>(runner, translator,
-                new BatchingConfig(signature.modelName() + "-" + subtask, signature.maxBatchSize(), config.maxDelay()),
-                metrics);
+        scheduler =
+                new BatchScheduler<>(
+                        runner,
+                        translator,
+                        new BatchingConfig(
+                                signature.modelName() + "-" + subtask,
+                                signature.maxBatchSize(),
+                                config.maxDelay()),
+                        metrics);
     }
 
     @Override
@@ -117,8 +152,12 @@ public final class InferenceFunction<IN, OUT> extends RichAsyncFunction<IN, OUT>
             reject(input, result, e);
             return;
         } catch (RuntimeException e) {
-            reject(input, result, new RequestRejectedException(ErrorCode.UNDECODABLE,
-                    "The translator could not prepare this record: " + e));
+            reject(
+                    input,
+                    result,
+                    new RequestRejectedException(
+                            ErrorCode.UNDECODABLE,
+                            "The translator could not prepare this record: " + e));
             return;
         }
         InFlight record = new InFlight(input, prepared, result, arrival);
@@ -130,8 +169,11 @@ public final class InferenceFunction<IN, OUT> extends RichAsyncFunction<IN, OUT>
     public void timeout(IN input, ResultFuture<OUT> result) {
         InFlight record = inFlight.get(result);
         if (record != null) { // else its result is on its way out
-            record.fail(new TimedOut("No result within " + config.timeout()
-                    + "; the backend is slower than the stream or stalled."));
+            record.fail(
+                    new TimedOut(
+                            "No result within "
+                                    + config.timeout()
+                                    + "; the backend is slower than the stream or stalled."));
         }
     }
 
@@ -163,11 +205,15 @@ public final class InferenceFunction<IN, OUT> extends RichAsyncFunction<IN, OUT>
         @Override
         protected void onFailure(Throwable error) {
             inFlight.remove(result);
-            ErrorCode code = error instanceof TimedOut ? ErrorCode.TIMEOUT : ErrorCode.BACKEND_ERROR;
+            ErrorCode code =
+                    error instanceof TimedOut ? ErrorCode.TIMEOUT : ErrorCode.BACKEND_ERROR;
             metrics.failed(code);
-            String message = error instanceof TimedOut || error instanceof RowFailedException
-                    ? error.getMessage() : error.toString();
-            result.complete(Collections.singletonList(translator.failed(input, record(), code, message)));
+            String message =
+                    error instanceof TimedOut || error instanceof RowFailedException
+                            ? error.getMessage()
+                            : error.toString();
+            result.complete(
+                    Collections.singletonList(translator.failed(input, record(), code, message)));
         }
     }
 
@@ -182,8 +228,10 @@ public final class InferenceFunction<IN, OUT> extends RichAsyncFunction<IN, OUT>
 
     @Override
     public void close() throws Exception {
-        // Each step runs even when an earlier one throws (Flink interrupts a cancelled task's thread,
-        // and the scheduler's join then throws): a runner left open keeps its GPU memory until the JVM ends.
+        // Each step runs even when an earlier one throws (Flink interrupts a cancelled task's
+        // thread,
+        // and the scheduler's join then throws): a runner left open keeps its GPU memory until the
+        // JVM ends.
         try {
             if (scheduler != null) {
                 scheduler.close();
@@ -191,7 +239,11 @@ public final class InferenceFunction<IN, OUT> extends RichAsyncFunction<IN, OUT>
         } finally {
             try {
                 if (metrics != null) {
-                    LOG.info("Closing {} on {}: {}", signature.modelName(), runner.backendName(), metrics.summary());
+                    LOG.info(
+                            "Closing {} on {}: {}",
+                            signature.modelName(),
+                            runner.backendName(),
+                            metrics.summary());
                 }
                 if (runner != null) {
                     runner.close();

@@ -16,7 +16,10 @@ import java.util.Map;
 import static org.apache.flink.util.Preconditions.checkArgument;
 import static org.apache.flink.util.Preconditions.checkState;
 
-/** Builds an {@link InferenceFunction}: {@code InferenceFunction.builder().setModel(path)...build()}. */
+/**
+ * Builds an {@link InferenceFunction}: {@code
+ * InferenceFunction.builder().setModel(path)...build()}.
+ */
 public final class InferenceFunctionBuilder {
 
     private final Configuration options = new Configuration();
@@ -28,13 +31,24 @@ public final class InferenceFunctionBuilder {
 
     /** Takes every {@code inference.*} option set in {@code config}. */
     public InferenceFunctionBuilder fromConfiguration(ReadableConfig config) {
-        for (var option : new ConfigOption<?>[] {
-                InferenceOptions.MODEL, InferenceOptions.BACKEND, InferenceOptions.DEVICE,
-                InferenceOptions.MAX_BATCH_SIZE, InferenceOptions.MAX_DELAY, InferenceOptions.BUFFERS_IN_FLIGHT,
-                InferenceOptions.CAPACITY, InferenceOptions.TIMEOUT, InferenceOptions.ORDERED,
-                InferenceOptions.MAX_REQUEST_BYTES, InferenceOptions.MAX_TENSORS,
-                InferenceOptions.MAX_TENSOR_ELEMENTS, InferenceOptions.REJECT_NON_FINITE,
-                InferenceOptions.MAX_RESULT_BYTES, InferenceOptions.MAX_FAILURE_BYTES}) {
+        for (var option :
+                new ConfigOption<?>[] {
+                    InferenceOptions.MODEL,
+                    InferenceOptions.BACKEND,
+                    InferenceOptions.DEVICE,
+                    InferenceOptions.MAX_BATCH_SIZE,
+                    InferenceOptions.MAX_DELAY,
+                    InferenceOptions.BUFFERS_IN_FLIGHT,
+                    InferenceOptions.CAPACITY,
+                    InferenceOptions.TIMEOUT,
+                    InferenceOptions.ORDERED,
+                    InferenceOptions.MAX_REQUEST_BYTES,
+                    InferenceOptions.MAX_TENSORS,
+                    InferenceOptions.MAX_TENSOR_ELEMENTS,
+                    InferenceOptions.REJECT_NON_FINITE,
+                    InferenceOptions.MAX_RESULT_BYTES,
+                    InferenceOptions.MAX_FAILURE_BYTES
+                }) {
             copy(config, option);
         }
         return this;
@@ -94,7 +108,10 @@ public final class InferenceFunctionBuilder {
         return this;
     }
 
-    /** The request size limit unless {@link #setMaxRequestBytes} or the option set one: what the source can carry. */
+    /**
+     * The request size limit unless {@link #setMaxRequestBytes} or the option set one: what the
+     * source can carry.
+     */
     public InferenceFunctionBuilder setDefaultMaxRequestBytes(int bytes) {
         defaultMaxRequestBytes = bytes;
         return this;
@@ -132,65 +149,102 @@ public final class InferenceFunctionBuilder {
         return this;
     }
 
-    /** The function on our Kafka wire format: serialized {@code InferenceRequest}s in, outcomes out. */
+    /**
+     * The function on our Kafka wire format: serialized {@code InferenceRequest}s in, outcomes out.
+     */
     public InferenceFunction<RequestRecord, InferenceOutcome> build() {
         return build(new AvroRequestTranslator(limits()));
     }
 
     private RequestLimits limits() {
         return new RequestLimits(
-                options.getOptional(InferenceOptions.MAX_REQUEST_BYTES).orElse(defaultMaxRequestBytes),
+                options.getOptional(InferenceOptions.MAX_REQUEST_BYTES)
+                        .orElse(defaultMaxRequestBytes),
                 options.get(InferenceOptions.MAX_TENSORS),
                 options.get(InferenceOptions.MAX_TENSOR_ELEMENTS),
                 options.get(InferenceOptions.REJECT_NON_FINITE),
-                options.getOptional(InferenceOptions.MAX_RESULT_BYTES).orElse(RequestLimits.UNLIMITED),
-                options.getOptional(InferenceOptions.MAX_FAILURE_BYTES).orElse(RequestLimits.UNLIMITED));
+                options.getOptional(InferenceOptions.MAX_RESULT_BYTES)
+                        .orElse(RequestLimits.UNLIMITED),
+                options.getOptional(InferenceOptions.MAX_FAILURE_BYTES)
+                        .orElse(RequestLimits.UNLIMITED));
     }
 
     /** The function on the user's own types, which {@code translator} turns into rows and back. */
     public <IN, OUT> InferenceFunction<IN, OUT> build(InferenceTranslator<IN, ?, OUT> translator) {
         sanityCheck();
-        return new InferenceFunction<>(new InferenceConfig(
-                options.get(InferenceOptions.BACKEND),
-                options.get(InferenceOptions.MODEL),
-                options.get(InferenceOptions.DEVICE),
-                options.get(InferenceOptions.MAX_BATCH_SIZE),
-                options.get(InferenceOptions.MAX_DELAY),
-                options.get(InferenceOptions.BUFFERS_IN_FLIGHT),
-                options.get(InferenceOptions.CAPACITY),
-                options.get(InferenceOptions.TIMEOUT),
-                options.get(InferenceOptions.ORDERED),
-                Map.copyOf(backendOptions)), translator);
+        return new InferenceFunction<>(
+                new InferenceConfig(
+                        options.get(InferenceOptions.BACKEND),
+                        options.get(InferenceOptions.MODEL),
+                        options.get(InferenceOptions.DEVICE),
+                        options.get(InferenceOptions.MAX_BATCH_SIZE),
+                        options.get(InferenceOptions.MAX_DELAY),
+                        options.get(InferenceOptions.BUFFERS_IN_FLIGHT),
+                        options.get(InferenceOptions.CAPACITY),
+                        options.get(InferenceOptions.TIMEOUT),
+                        options.get(InferenceOptions.ORDERED),
+                        Map.copyOf(backendOptions)),
+                translator);
     }
 
     private void sanityCheck() {
-        checkState(options.getOptional(InferenceOptions.MODEL).isPresent(),
-                "No model is set: call setModel(path) or set %s.", InferenceOptions.MODEL.key());
+        checkState(
+                options.getOptional(InferenceOptions.MODEL).isPresent(),
+                "No model is set: call setModel(path) or set %s.",
+                InferenceOptions.MODEL.key());
         String model = options.get(InferenceOptions.MODEL);
-        checkState(!checkModelExists || Files.isRegularFile(Path.of(model)),
-                "Model file %s does not exist; give the path of an ONNX file or a TensorRT plan.", model);
+        checkState(
+                !checkModelExists || Files.isRegularFile(Path.of(model)),
+                "Model file %s does not exist; give the path of an ONNX file or a TensorRT plan.",
+                model);
         String backend = options.get(InferenceOptions.BACKEND);
-        checkArgument(Backends.AUTO.equals(backend) || Backends.all().stream().anyMatch(b -> b.name().equals(backend)),
-                "Backend %s is unknown; use auto, tensorrt or onnxruntime.", backend);
-        checkArgument(options.get(InferenceOptions.MAX_BATCH_SIZE) >= 0,
-                "%s must be 0 (the model's limit) or positive.", InferenceOptions.MAX_BATCH_SIZE.key());
-        checkArgument(!options.get(InferenceOptions.MAX_DELAY).isNegative(),
-                "%s must not be negative.", InferenceOptions.MAX_DELAY.key());
-        checkArgument(options.get(InferenceOptions.BUFFERS_IN_FLIGHT) >= 1,
-                "%s must be at least 1.", InferenceOptions.BUFFERS_IN_FLIGHT.key());
-        checkArgument(options.get(InferenceOptions.CAPACITY) >= 0,
-                "%s must be 0 (automatic) or positive.", InferenceOptions.CAPACITY.key());
-        checkArgument(options.get(InferenceOptions.TIMEOUT).compareTo(options.get(InferenceOptions.MAX_DELAY)) > 0,
+        checkArgument(
+                Backends.AUTO.equals(backend)
+                        || Backends.all().stream().anyMatch(b -> b.name().equals(backend)),
+                "Backend %s is unknown; use auto, tensorrt or onnxruntime.",
+                backend);
+        checkArgument(
+                options.get(InferenceOptions.MAX_BATCH_SIZE) >= 0,
+                "%s must be 0 (the model's limit) or positive.",
+                InferenceOptions.MAX_BATCH_SIZE.key());
+        checkArgument(
+                !options.get(InferenceOptions.MAX_DELAY).isNegative(),
+                "%s must not be negative.",
+                InferenceOptions.MAX_DELAY.key());
+        checkArgument(
+                options.get(InferenceOptions.BUFFERS_IN_FLIGHT) >= 1,
+                "%s must be at least 1.",
+                InferenceOptions.BUFFERS_IN_FLIGHT.key());
+        checkArgument(
+                options.get(InferenceOptions.CAPACITY) >= 0,
+                "%s must be 0 (automatic) or positive.",
+                InferenceOptions.CAPACITY.key());
+        checkArgument(
+                options.get(InferenceOptions.TIMEOUT)
+                                .compareTo(options.get(InferenceOptions.MAX_DELAY))
+                        > 0,
                 "%s must be longer than %s, or every request that waits for a batch times out.",
-                InferenceOptions.TIMEOUT.key(), InferenceOptions.MAX_DELAY.key());
+                InferenceOptions.TIMEOUT.key(),
+                InferenceOptions.MAX_DELAY.key());
         RequestLimits limits = limits();
-        checkArgument(limits.maxRequestBytes() > 0 && limits.maxTensors() > 0 && limits.maxTensorElements() > 0,
-                "Request limits (%s, %s, %s) must be positive.", InferenceOptions.MAX_REQUEST_BYTES.key(),
-                InferenceOptions.MAX_TENSORS.key(), InferenceOptions.MAX_TENSOR_ELEMENTS.key());
-        checkArgument(limits.maxResultBytes() > 0, "%s must be positive.", InferenceOptions.MAX_RESULT_BYTES.key());
-        checkArgument(limits.maxFailureBytes() >= Outcomes.MIN_FAILURE_BYTES,
+        checkArgument(
+                limits.maxRequestBytes() > 0
+                        && limits.maxTensors() > 0
+                        && limits.maxTensorElements() > 0,
+                "Request limits (%s, %s, %s) must be positive.",
+                InferenceOptions.MAX_REQUEST_BYTES.key(),
+                InferenceOptions.MAX_TENSORS.key(),
+                InferenceOptions.MAX_TENSOR_ELEMENTS.key());
+        checkArgument(
+                limits.maxResultBytes() > 0,
+                "%s must be positive.",
+                InferenceOptions.MAX_RESULT_BYTES.key());
+        checkArgument(
+                limits.maxFailureBytes() >= Outcomes.MIN_FAILURE_BYTES,
                 "%s is %s; a failure needs at least %s bytes (code, message, model, source) besides the request it"
                         + " carries: raise the dead-letter topic's max.message.bytes.",
-                InferenceOptions.MAX_FAILURE_BYTES.key(), limits.maxFailureBytes(), Outcomes.MIN_FAILURE_BYTES);
+                InferenceOptions.MAX_FAILURE_BYTES.key(),
+                limits.maxFailureBytes(),
+                Outcomes.MIN_FAILURE_BYTES);
     }
 }

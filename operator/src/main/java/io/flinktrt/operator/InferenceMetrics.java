@@ -11,12 +11,12 @@ import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 
 import java.util.EnumMap;
 import java.util.Map;
-import java.util.function.IntSupplier;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntSupplier;
 
 /**
- * The operator's metrics, in group {@code inference}, named after Triton's where the meaning is
- * the same ({@code inference_count} = requests, {@code inference_exec_count} = batches).
+ * The operator's metrics, in group {@code inference}, named after Triton's where the meaning is the
+ * same ({@code inference_count} = requests, {@code inference_exec_count} = batches).
  */
 final class InferenceMetrics implements BatchListener {
 
@@ -40,14 +40,30 @@ final class InferenceMetrics implements BatchListener {
         inferences = group.counter("inference_count");
         executions = group.counter("inference_exec_count");
         for (ErrorCode code : ErrorCode.values()) {
-            failures.put(code, group.addGroup("code", code.name()).counter("inference_request_failure"));
+            failures.put(
+                    code, group.addGroup("code", code.name()).counter("inference_request_failure"));
         }
-        batchSize = group.histogram("batch_size", new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
-        queueMicros = group.histogram("queue_duration_us", new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
-        inputMicros = group.histogram("compute_input_duration_us", new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
-        computeMicros = group.histogram("compute_infer_duration_us", new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
-        outputMicros = group.histogram("compute_output_duration_us", new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
-        requestMicros = group.histogram("request_duration_us", new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
+        batchSize =
+                group.histogram("batch_size", new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
+        queueMicros =
+                group.histogram(
+                        "queue_duration_us", new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
+        inputMicros =
+                group.histogram(
+                        "compute_input_duration_us",
+                        new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
+        computeMicros =
+                group.histogram(
+                        "compute_infer_duration_us",
+                        new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
+        outputMicros =
+                group.histogram(
+                        "compute_output_duration_us",
+                        new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
+        requestMicros =
+                group.histogram(
+                        "request_duration_us",
+                        new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
         group.gauge("pending_requests", pendingRequests::getAsInt);
         group.gauge("padding_waste", this::paddingWaste);
     }
@@ -84,11 +100,16 @@ final class InferenceMetrics implements BatchListener {
 
     /** Means over the histograms' recent window, for the log when the operator closes. */
     String summary() {
-        return String.format("%d batches, %d requests; recent means: batch %.1f rows, queue %.2f ms, fill %.2f ms,"
+        return String.format(
+                "%d batches, %d requests; recent means: batch %.1f rows, queue %.2f ms, fill %.2f ms,"
                         + " on the backend %.2f ms, results %.2f ms; padding %.1f%%",
-                executions.getCount(), inferences.getCount(), batchSize.getStatistics().getMean(),
-                queueMicros.getStatistics().getMean() / 1000, inputMicros.getStatistics().getMean() / 1000,
-                computeMicros.getStatistics().getMean() / 1000, outputMicros.getStatistics().getMean() / 1000,
+                executions.getCount(),
+                inferences.getCount(),
+                batchSize.getStatistics().getMean(),
+                queueMicros.getStatistics().getMean() / 1000,
+                inputMicros.getStatistics().getMean() / 1000,
+                computeMicros.getStatistics().getMean() / 1000,
+                outputMicros.getStatistics().getMean() / 1000,
                 paddingWaste() * 100);
     }
 

@@ -16,85 +16,97 @@ public final class InferenceOptions {
             ConfigOptions.key("inference.model")
                     .stringType()
                     .noDefaultValue()
-                    .withDescription("Path of the model on every task manager: an ONNX file, or a TensorRT plan"
-                            + " built with build-engine (its .json metadata next to it).");
+                    .withDescription(
+                            "Path of the model on every task manager: an ONNX file, or a TensorRT plan"
+                                    + " built with build-engine (its .json metadata next to it).");
 
     public static final ConfigOption<String> BACKEND =
             ConfigOptions.key("inference.backend")
                     .stringType()
                     .defaultValue(Backends.AUTO)
-                    .withDescription("tensorrt, onnxruntime, or auto: TensorRT where a GPU and its libraries"
-                            + " load, else ONNX Runtime on the CPU.");
+                    .withDescription(
+                            "tensorrt, onnxruntime, or auto: TensorRT where a GPU and its libraries"
+                                    + " load, else ONNX Runtime on the CPU.");
 
     public static final ConfigOption<Integer> DEVICE =
             ConfigOptions.key("inference.device")
                     .intType()
                     .defaultValue(0)
-                    .withDescription("GPU index used when the task manager has no Flink 'gpu' external resource.");
+                    .withDescription(
+                            "GPU index used when the task manager has no Flink 'gpu' external resource.");
 
     public static final ConfigOption<Integer> MAX_BATCH_SIZE =
             ConfigOptions.key("inference.max-batch-size")
                     .intType()
                     .defaultValue(0)
-                    .withDescription("Most requests in one batch; 0 takes the model's limit (for TensorRT the"
-                            + " largest optimization profile's max).");
+                    .withDescription(
+                            "Most requests in one batch; 0 takes the model's limit (for TensorRT the"
+                                    + " largest optimization profile's max).");
 
     public static final ConfigOption<Duration> MAX_DELAY =
             ConfigOptions.key("inference.max-delay")
                     .durationType()
                     .defaultValue(Duration.ofMillis(5))
-                    .withDescription("Longest time the oldest request of a batch waits for the batch to fill.");
+                    .withDescription(
+                            "Longest time the oldest request of a batch waits for the batch to fill.");
 
     public static final ConfigOption<Integer> BUFFERS_IN_FLIGHT =
             ConfigOptions.key("inference.buffers-in-flight")
                     .intType()
                     .defaultValue(3)
-                    .withDescription("Batches per slot in flight at once: one is filled, one runs on the device, one is read."
-                            + " A backend may run fewer at once on the device (tensorrt.contexts).");
+                    .withDescription(
+                            "Batches per slot in flight at once: one is filled, one runs on the device, one is read."
+                                    + " A backend may run fewer at once on the device (tensorrt.contexts).");
 
     public static final ConfigOption<Integer> CAPACITY =
             ConfigOptions.key("inference.capacity")
                     .intType()
                     .defaultValue(0)
-                    .withDescription("Requests the async operator holds in flight (checkpointed and replayed on"
-                            + " recovery); 0 means buffers-in-flight + 1 times the max batch size, at least 2x.");
+                    .withDescription(
+                            "Requests the async operator holds in flight (checkpointed and replayed on"
+                                    + " recovery); 0 means buffers-in-flight + 1 times the max batch size, at least 2x.");
 
     public static final ConfigOption<Duration> TIMEOUT =
             ConfigOptions.key("inference.timeout")
                     .durationType()
                     .defaultValue(Duration.ofSeconds(30))
-                    .withDescription("A request without a result after this long goes to the dead-letter topic"
-                            + " with code TIMEOUT; the job goes on.");
+                    .withDescription(
+                            "A request without a result after this long goes to the dead-letter topic"
+                                    + " with code TIMEOUT; the job goes on.");
 
     public static final ConfigOption<Boolean> ORDERED =
             ConfigOptions.key("inference.ordered")
                     .booleanType()
                     .defaultValue(false)
-                    .withDescription("Emit results in input order (true) or as soon as they are ready (false).");
+                    .withDescription(
+                            "Emit results in input order (true) or as soon as they are ready (false).");
 
     public static final ConfigOption<Integer> MAX_REQUEST_BYTES =
             ConfigOptions.key("inference.max-request-bytes")
                     .intType()
                     .defaultValue(16 << 20)
-                    .withDescription("Larger records go to the dead-letter topic (REQUEST_TOO_LARGE) undecoded. The Kafka"
-                            + " job's default is the input topic's max.message.bytes.");
+                    .withDescription(
+                            "Larger records go to the dead-letter topic (REQUEST_TOO_LARGE) undecoded. The Kafka"
+                                    + " job's default is the input topic's max.message.bytes.");
 
     public static final ConfigOption<Integer> MAX_RESULT_BYTES =
             ConfigOptions.key("inference.max-result-bytes")
                     .intType()
                     .noDefaultValue()
-                    .withDescription("Largest encoded result the sink takes; a request whose result could be larger"
-                            + " (its id and metadata are copied into it) goes to the dead-letter topic as"
-                            + " RESULT_TOO_LARGE without running. Unset: no limit; the Kafka job sets the output"
-                            + " topic's (max.message.bytes, and the producer's max.request.size).");
+                    .withDescription(
+                            "Largest encoded result the sink takes; a request whose result could be larger"
+                                    + " (its id and metadata are copied into it) goes to the dead-letter topic as"
+                                    + " RESULT_TOO_LARGE without running. Unset: no limit; the Kafka job sets the output"
+                                    + " topic's (max.message.bytes, and the producer's max.request.size).");
 
     public static final ConfigOption<Integer> MAX_FAILURE_BYTES =
             ConfigOptions.key("inference.max-failure-bytes")
                     .intType()
                     .noDefaultValue()
-                    .withDescription("Largest encoded failure the sink takes; a failure that would be larger keeps"
-                            + " only the first bytes of its request (truncated = true, payloadSize the whole)."
-                            + " Unset: no limit; the Kafka job sets the dead-letter topic's.");
+                    .withDescription(
+                            "Largest encoded failure the sink takes; a failure that would be larger keeps"
+                                    + " only the first bytes of its request (truncated = true, payloadSize the whole)."
+                                    + " Unset: no limit; the Kafka job sets the dead-letter topic's.");
 
     public static final ConfigOption<Integer> MAX_TENSORS =
             ConfigOptions.key("inference.max-tensors")
@@ -112,7 +124,8 @@ public final class InferenceOptions {
             ConfigOptions.key("inference.reject-non-finite")
                     .booleanType()
                     .defaultValue(false)
-                    .withDescription("Send requests with NaN or Inf in a floating-point input to the dead-letter"
-                            + " topic (NON_FINITE_INPUT) instead of running them. Off by default, as in Triton:"
-                            + " the check reads every input value once (about 0.1 ms for a 600 KB image).");
+                    .withDescription(
+                            "Send requests with NaN or Inf in a floating-point input to the dead-letter"
+                                    + " topic (NON_FINITE_INPUT) instead of running them. Off by default, as in Triton:"
+                                    + " the check reads every input value once (about 0.1 ms for a 600 KB image).");
 }

@@ -12,15 +12,20 @@ import java.util.Objects;
 
 /**
  * Builds the failure outcomes for the dead-letter topic, each cut to what the topic takes: a
- * failure echoes its request, so one for a request near the size limit would not fit, and a
- * sink that cannot write a record fails the job. Thread-safe: failures come from the task thread
+ * failure echoes its request, so one for a request near the size limit would not fit, and a sink
+ * that cannot write a record fails the job. Thread-safe: failures come from the task thread
  * (rejections, timeouts) and the batch threads (backend errors).
  */
 final class Outcomes {
 
-    /** Messages name tensors from the request: cut, so that a hostile name cannot fill the record. */
+    /**
+     * Messages name tensors from the request: cut, so that a hostile name cannot fill the record.
+     */
     static final int MAX_MESSAGE_CHARS = 1000;
-    /** Room for everything but the id and payload: code, a cut message, model name, source topic. */
+
+    /**
+     * Room for everything but the id and payload: code, a cut message, model name, source topic.
+     */
     static final int MIN_FAILURE_BYTES = 16 << 10;
 
     private final String model;
@@ -39,30 +44,46 @@ final class Outcomes {
      */
     InferenceOutcome failure(String id, ErrorCode code, String message, RequestRecord request) {
         byte[] payload = request.payload();
-        InferenceFailure failure = InferenceFailure.newBuilder()
-                .setId(id)
-                .setCode(code)
-                .setMessage(message.length() > MAX_MESSAGE_CHARS ? message.substring(0, MAX_MESSAGE_CHARS) + "..." : message)
-                .setModel(model)
-                .setPayload(ByteBuffer.wrap(payload))
-                .setPayloadSize(payload.length)
-                .setSource(request.source())
-                .build();
-        if (payload.length + AvroSizes.ofLong(payload.length) + MIN_FAILURE_BYTES + (id == null ? 0 : AvroSizes.ofString(id))
+        InferenceFailure failure =
+                InferenceFailure.newBuilder()
+                        .setId(id)
+                        .setCode(code)
+                        .setMessage(
+                                message.length() > MAX_MESSAGE_CHARS
+                                        ? message.substring(0, MAX_MESSAGE_CHARS) + "..."
+                                        : message)
+                        .setModel(model)
+                        .setPayload(ByteBuffer.wrap(payload))
+                        .setPayloadSize(payload.length)
+                        .setSource(request.source())
+                        .build();
+        if (payload.length
+                        + AvroSizes.ofLong(payload.length)
+                        + MIN_FAILURE_BYTES
+                        + (id == null ? 0 : AvroSizes.ofString(id))
                 > maxFailureBytes) {
             cut(failure, payload);
         }
         return new InferenceOutcome(failure);
     }
 
-    /** Keeps as much of the payload as fits, after cutting the id if even an empty payload would not fit. */
+    /**
+     * Keeps as much of the payload as fits, after cutting the id if even an empty payload would not
+     * fit.
+     */
     private synchronized void cut(InferenceFailure failure, byte[] payload) {
         failure.setPayload(ByteBuffer.allocate(0));
         long rest = codec.encode(failure).length - 1; // all but the payload's length byte
         String id = failure.getId();
         if (id != null && rest + 1 > maxFailureBytes) {
             long idBytes = AvroSizes.ofString(id);
-            String cutId = prefix(id, maxFailureBytes - 1 - (rest - idBytes) - 5); // 5: the largest length of a cut id
+            String cutId =
+                    prefix(
+                            id,
+                            maxFailureBytes
+                                    - 1
+                                    - (rest - idBytes)
+                                    - 5); // 5: the largest length of a cut id
             failure.setId(cutId);
             rest += AvroSizes.ofString(cutId) - idBytes;
         }
@@ -75,11 +96,17 @@ final class Outcomes {
         failure.setTruncated(kept < payload.length || !Objects.equals(failure.getId(), id));
     }
 
-    /** The longest prefix of {@code value} of at most {@code bytes} UTF-8 bytes, cut between characters. */
+    /**
+     * The longest prefix of {@code value} of at most {@code bytes} UTF-8 bytes, cut between
+     * characters.
+     */
     private static String prefix(String value, long bytes) {
         byte[] utf8 = value.getBytes(StandardCharsets.UTF_8);
         int end = (int) Math.max(0, Math.min(utf8.length, bytes));
-        while (end > 0 && end < utf8.length && (utf8[end] & 0xC0) == 0x80) { // a continuation byte: back to the character's start
+        while (end > 0
+                && end < utf8.length
+                && (utf8[end] & 0xC0)
+                        == 0x80) { // a continuation byte: back to the character's start
             end--;
         }
         return new String(utf8, 0, end, StandardCharsets.UTF_8);

@@ -11,8 +11,8 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * Turns the bytes of a Kafka record into a {@link DecodedRequest} for a model, or says exactly
- * why not. Not thread-safe: one per task.
+ * Turns the bytes of a Kafka record into a {@link DecodedRequest} for a model, or says exactly why
+ * not. Not thread-safe: one per task.
  */
 public final class RequestDecoder {
 
@@ -24,7 +24,10 @@ public final class RequestDecoder {
     private final RequestParser parser;
     private final ResultEncoder results;
 
-    /** {@code results} predicts each request's result size, checked against the limit before it runs. */
+    /**
+     * {@code results} predicts each request's result size, checked against the limit before it
+     * runs.
+     */
     RequestDecoder(ModelSignature signature, RequestLimits limits, ResultEncoder results) {
         this.signature = signature;
         this.limits = limits;
@@ -34,8 +37,13 @@ public final class RequestDecoder {
 
     DecodedRequest decode(byte[] payload) throws RequestRejectedException {
         if (payload.length > limits.maxRequestBytes()) {
-            throw new RequestRejectedException(ErrorCode.REQUEST_TOO_LARGE, "Request of " + payload.length
-                    + " bytes is larger than the limit of " + limits.maxRequestBytes() + " bytes.");
+            throw new RequestRejectedException(
+                    ErrorCode.REQUEST_TOO_LARGE,
+                    "Request of "
+                            + payload.length
+                            + " bytes is larger than the limit of "
+                            + limits.maxRequestBytes()
+                            + " bytes.");
         }
         RequestParser.ParsedRequest request = parser.parse(payload);
         try {
@@ -47,45 +55,73 @@ public final class RequestDecoder {
         }
     }
 
-    /** A result carries the request's id and metadata: one that the sink cannot take is refused before it runs. */
-    private void checkResultFits(RequestParser.ParsedRequest request) throws RequestRejectedException {
+    /**
+     * A result carries the request's id and metadata: one that the sink cannot take is refused
+     * before it runs.
+     */
+    private void checkResultFits(RequestParser.ParsedRequest request)
+            throws RequestRejectedException {
         long resultBytes = results.maxEncodedBytes(request.id(), request.metadata());
         if (resultBytes > limits.maxResultBytes()) {
-            throw new RequestRejectedException(ErrorCode.RESULT_TOO_LARGE, "The result would take up to " + resultBytes
-                    + " bytes (the request's id and metadata are copied into it), more than the " + limits.maxResultBytes()
-                    + " bytes the output topic takes; shorten the id or metadata, or raise the topic's max.message.bytes.");
+            throw new RequestRejectedException(
+                    ErrorCode.RESULT_TOO_LARGE,
+                    "The result would take up to "
+                            + resultBytes
+                            + " bytes (the request's id and metadata are copied into it), more than the "
+                            + limits.maxResultBytes()
+                            + " bytes the output topic takes; shorten the id or metadata, or raise the topic's max.message.bytes.");
         }
     }
 
-    private ByteBuffer[] inputsOf(List<RequestParser.ParsedTensor> tensors) throws RequestRejectedException {
+    private ByteBuffer[] inputsOf(List<RequestParser.ParsedTensor> tensors)
+            throws RequestRejectedException {
         ByteBuffer[] inputs = new ByteBuffer[signature.inputs().size()];
         for (RequestParser.ParsedTensor tensor : tensors) {
             int index = signature.inputIndex(tensor.name());
             if (index < 0) {
-                throw new RequestRejectedException(ErrorCode.UNKNOWN_TENSOR, "Tensor '" + tensor.name()
-                        + "' is not an input of model " + signature.modelName() + "; its inputs are "
-                        + signature.inputs() + ".");
+                throw new RequestRejectedException(
+                        ErrorCode.UNKNOWN_TENSOR,
+                        "Tensor '"
+                                + tensor.name()
+                                + "' is not an input of model "
+                                + signature.modelName()
+                                + "; its inputs are "
+                                + signature.inputs()
+                                + ".");
             }
             if (inputs[index] != null) {
-                throw new RequestRejectedException(ErrorCode.UNKNOWN_TENSOR,
+                throw new RequestRejectedException(
+                        ErrorCode.UNKNOWN_TENSOR,
                         "Tensor '" + tensor.name() + "' appears twice in the request.");
             }
             inputs[index] = check(tensor, signature.inputs().get(index));
         }
         for (int i = 0; i < inputs.length; i++) {
             if (inputs[i] == null) {
-                throw new RequestRejectedException(ErrorCode.MISSING_TENSOR, "Input '"
-                        + signature.inputs().get(i).name() + "' of model " + signature.modelName()
-                        + " is missing from the request.");
+                throw new RequestRejectedException(
+                        ErrorCode.MISSING_TENSOR,
+                        "Input '"
+                                + signature.inputs().get(i).name()
+                                + "' of model "
+                                + signature.modelName()
+                                + " is missing from the request.");
             }
         }
         return inputs;
     }
 
-    private ByteBuffer check(RequestParser.ParsedTensor tensor, TensorSpec spec) throws RequestRejectedException {
+    private ByteBuffer check(RequestParser.ParsedTensor tensor, TensorSpec spec)
+            throws RequestRejectedException {
         if (tensor.dtype() != spec.dtype()) {
-            throw new RequestRejectedException(ErrorCode.WRONG_DTYPE, "Tensor '" + spec.name() + "' is "
-                    + tensor.dtype() + "; the model takes " + spec.dtype() + ".");
+            throw new RequestRejectedException(
+                    ErrorCode.WRONG_DTYPE,
+                    "Tensor '"
+                            + spec.name()
+                            + "' is "
+                            + tensor.dtype()
+                            + "; the model takes "
+                            + spec.dtype()
+                            + ".");
         }
         long[] shape = sampleShape(tensor.shape(), spec);
         long max = limits.maxTensorElements();
@@ -93,30 +129,60 @@ public final class RequestDecoder {
         boolean empty = false;
         for (long d : shape) {
             if (d < 0) {
-                throw new RequestRejectedException(ErrorCode.SHAPE_NOT_ACCEPTED,
-                        "Tensor '" + spec.name() + "' has a negative dimension: " + Arrays.toString(tensor.shape()) + ".");
+                throw new RequestRejectedException(
+                        ErrorCode.SHAPE_NOT_ACCEPTED,
+                        "Tensor '"
+                                + spec.name()
+                                + "' has a negative dimension: "
+                                + Arrays.toString(tensor.shape())
+                                + ".");
             }
             empty |= d == 0;
-            elements = d == 0 || elements > max ? elements : (d > max / elements ? max + 1 : elements * d);
+            elements =
+                    d == 0 || elements > max
+                            ? elements
+                            : (d > max / elements ? max + 1 : elements * d);
         }
         if (empty) {
-            throw new RequestRejectedException(ErrorCode.EMPTY_TENSOR,
-                    "Tensor '" + spec.name() + "' is empty (shape " + Arrays.toString(tensor.shape()) + ").");
+            throw new RequestRejectedException(
+                    ErrorCode.EMPTY_TENSOR,
+                    "Tensor '"
+                            + spec.name()
+                            + "' is empty (shape "
+                            + Arrays.toString(tensor.shape())
+                            + ").");
         }
         if (elements > max) {
-            throw new RequestRejectedException(ErrorCode.REQUEST_TOO_LARGE, "Tensor '" + spec.name()
-                    + "' has more than " + max + " elements.");
+            throw new RequestRejectedException(
+                    ErrorCode.REQUEST_TOO_LARGE,
+                    "Tensor '" + spec.name() + "' has more than " + max + " elements.");
         }
         if (!Arrays.equals(shape, spec.sampleShape())) {
-            throw new RequestRejectedException(ErrorCode.SHAPE_NOT_ACCEPTED, "Tensor '" + spec.name()
-                    + "' has shape " + Arrays.toString(tensor.shape()) + "; the model takes one sample of shape "
-                    + Arrays.toString(spec.sampleShape()) + " (a leading batch dimension of 1 is allowed).");
+            throw new RequestRejectedException(
+                    ErrorCode.SHAPE_NOT_ACCEPTED,
+                    "Tensor '"
+                            + spec.name()
+                            + "' has shape "
+                            + Arrays.toString(tensor.shape())
+                            + "; the model takes one sample of shape "
+                            + Arrays.toString(spec.sampleShape())
+                            + " (a leading batch dimension of 1 is allowed).");
         }
         ByteBuffer data = tensor.data();
         if (data.remaining() != spec.sampleBytes()) {
-            throw new RequestRejectedException(ErrorCode.BYTE_LENGTH_MISMATCH, "Tensor '" + spec.name() + "' has "
-                    + data.remaining() + " bytes; shape " + Arrays.toString(tensor.shape()) + " of " + spec.dtype() + " needs "
-                    + spec.sampleBytes() + ".");
+            throw new RequestRejectedException(
+                    ErrorCode.BYTE_LENGTH_MISMATCH,
+                    "Tensor '"
+                            + spec.name()
+                            + "' has "
+                            + data.remaining()
+                            + " bytes; shape "
+                            + Arrays.toString(tensor.shape())
+                            + " of "
+                            + spec.dtype()
+                            + " needs "
+                            + spec.sampleBytes()
+                            + ".");
         }
         if (limits.rejectNonFinite() && DataTypes.isFloatingPoint(spec.dtype())) {
             rejectNonFinite(data, spec);
@@ -124,42 +190,56 @@ public final class RequestDecoder {
         return data;
     }
 
-    /** Drops one leading 1: both [3,224,224] and [1,3,224,224] are one sample of a [N,3,224,224] input. */
+    /**
+     * Drops one leading 1: both [3,224,224] and [1,3,224,224] are one sample of a [N,3,224,224]
+     * input.
+     */
     private static long[] sampleShape(long[] shape, TensorSpec spec) {
         boolean batchOfOne = shape.length == spec.sampleShape().length + 1 && shape[0] == 1;
         return batchOfOne ? Arrays.copyOfRange(shape, 1, shape.length) : shape;
     }
 
     /**
-     * NaN and Inf are the values whose exponent bits are all ones. A ResNet input is 150,528 floats,
-     * so the scan looks at 8 bytes at a time and finds whether any element's exponent is all ones
-     * with the "has a zero lane" bit trick; only then does it look for the element.
+     * NaN and Inf are the values whose exponent bits are all ones. A ResNet input is 150,528
+     * floats, so the scan looks at 8 bytes at a time and finds whether any element's exponent is
+     * all ones with the "has a zero lane" bit trick; only then does it look for the element.
      */
-    private static void rejectNonFinite(ByteBuffer data, TensorSpec spec) throws RequestRejectedException {
+    private static void rejectNonFinite(ByteBuffer data, TensorSpec spec)
+            throws RequestRejectedException {
         ByteBuffer le = data.duplicate().order(ByteOrder.LITTLE_ENDIAN);
         int size = DataTypes.byteSize(spec.dtype());
-        long exponent = switch (spec.dtype()) {
-            case FLOAT32 -> 0x7F800000_7F800000L;
-            case FLOAT16 -> 0x7C00_7C00_7C00_7C00L;
-            default -> 0x7F80_7F80_7F80_7F80L; // BFLOAT16
-        };
+        long exponent =
+                switch (spec.dtype()) {
+                    case FLOAT32 -> 0x7F800000_7F800000L;
+                    case FLOAT16 -> 0x7C00_7C00_7C00_7C00L;
+                    default -> 0x7F80_7F80_7F80_7F80L; // BFLOAT16
+                };
         long lowBits = size == 4 ? 0x00000001_00000001L : 0x0001_0001_0001_0001L;
         long highBits = size == 4 ? 0x80000000_80000000L : 0x8000_8000_8000_8000L;
         int start = le.position();
         int offset = start;
         for (; offset + 8 <= le.limit(); offset += 8) {
-            long y = (le.getLong(offset) & exponent) ^ exponent; // a lane is zero where the exponent is all ones
+            long y =
+                    (le.getLong(offset) & exponent)
+                            ^ exponent; // a lane is zero where the exponent is all ones
             if (((y - lowBits) & ~y & highBits) != 0) {
                 break;
             }
         }
         int elementExponent = size == 4 ? (int) exponent : (int) exponent & 0xFFFF;
         for (; offset < le.limit(); offset += size) {
-            int bits = size == 4 ? le.getInt(offset) : le.getShort(offset) & 0xFFFF; // not sign-extended into the mask
+            int bits =
+                    size == 4
+                            ? le.getInt(offset)
+                            : le.getShort(offset) & 0xFFFF; // not sign-extended into the mask
             if ((bits & elementExponent) == elementExponent) {
-                throw new RequestRejectedException(ErrorCode.NON_FINITE_INPUT, "Tensor '" + spec.name()
-                        + "' holds NaN or Inf at element " + (offset - start) / size
-                        + "; set inference.reject-non-finite to false to let such values through.");
+                throw new RequestRejectedException(
+                        ErrorCode.NON_FINITE_INPUT,
+                        "Tensor '"
+                                + spec.name()
+                                + "' holds NaN or Inf at element "
+                                + (offset - start) / size
+                                + "; set inference.reject-non-finite to false to let such values through.");
             }
         }
     }

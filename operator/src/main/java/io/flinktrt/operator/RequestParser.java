@@ -17,14 +17,16 @@ import java.util.Map;
  * the batch buffer. Every length is checked against the bytes left before it is used, so a hostile
  * record cannot make it allocate. Must follow InferenceRequest.avsc field by field, and refuse
  * exactly what Avro's own reader refuses (a property test checks both against Avro); a record is
- * read to its end before the tensor and dimension limits apply, so an undecodable record is
- * called so, and a decodable one keeps its id.
+ * read to its end before the tensor and dimension limits apply, so an undecodable record is called
+ * so, and a decodable one keeps its id.
  */
 final class RequestParser {
 
     private static final DataType[] DATA_TYPES = DataType.values();
 
-    /** One tensor of a request; its data is {@code length} bytes of the payload at {@code offset}. */
+    /**
+     * One tensor of a request; its data is {@code length} bytes of the payload at {@code offset}.
+     */
     record ParsedTensor(String name, DataType dtype, long[] shape, ByteBuffer data) {}
 
     /** A request whose tensors point into the payload. */
@@ -34,6 +36,7 @@ final class RequestParser {
     private final int maxDims;
     private byte[] bytes;
     private int position;
+
     /** The first tensor with more than maxDims dimensions, or null. */
     private String tooManyDims;
 
@@ -55,21 +58,36 @@ final class RequestParser {
                 if (count < maxTensors) {
                     tensors.add(readTensor());
                 } else {
-                    skipTensor(); // read to the end all the same: only a whole record is known to decode
+                    skipTensor(); // read to the end all the same: only a whole record is known to
+                    // decode
                 }
             }
         }
         if (position != bytes.length) {
-            throw undecodable("it has " + (bytes.length - position)
-                    + " bytes after the end of an InferenceRequest: it was written with another schema");
+            throw undecodable(
+                    "it has "
+                            + (bytes.length - position)
+                            + " bytes after the end of an InferenceRequest: it was written with another schema");
         }
         if (count > maxTensors) {
-            throw new RequestRejectedException(ErrorCode.REQUEST_TOO_LARGE,
-                    "Request carries " + count + " tensors; at most " + maxTensors + " are allowed.").withRequestId(id);
+            throw new RequestRejectedException(
+                            ErrorCode.REQUEST_TOO_LARGE,
+                            "Request carries "
+                                    + count
+                                    + " tensors; at most "
+                                    + maxTensors
+                                    + " are allowed.")
+                    .withRequestId(id);
         }
         if (tooManyDims != null) {
-            throw new RequestRejectedException(ErrorCode.SHAPE_NOT_ACCEPTED,
-                    "Tensor '" + tooManyDims + "' has more than " + maxDims + " dimensions.").withRequestId(id);
+            throw new RequestRejectedException(
+                            ErrorCode.SHAPE_NOT_ACCEPTED,
+                            "Tensor '"
+                                    + tooManyDims
+                                    + "' has more than "
+                                    + maxDims
+                                    + " dimensions.")
+                    .withRequestId(id);
         }
         return new ParsedRequest(id, metadata, tensors);
     }
@@ -114,7 +132,9 @@ final class RequestParser {
         position += length;
     }
 
-    /** An enum index is an Avro int: at most 5 bytes, bits above 32 dropped, as Avro's reader does. */
+    /**
+     * An enum index is an Avro int: at most 5 bytes, bits above 32 dropped, as Avro's reader does.
+     */
     private DataType readDataType(String tensor) throws RequestRejectedException {
         int raw = 0;
         for (int shift = 0; ; shift += 7) {
@@ -163,7 +183,12 @@ final class RequestParser {
             return 0;
         }
         if (count < 0 || count > bytes.length - position) { // every item takes at least a byte
-            throw undecodable("a block claims " + count + " items with " + (bytes.length - position) + " bytes left");
+            throw undecodable(
+                    "a block claims "
+                            + count
+                            + " items with "
+                            + (bytes.length - position)
+                            + " bytes left");
         }
         return count;
     }
@@ -178,7 +203,8 @@ final class RequestParser {
     private int readLength() throws RequestRejectedException {
         long length = readLong();
         if (length < 0 || length > bytes.length - position) {
-            throw undecodable("a length of " + length + " with " + (bytes.length - position) + " bytes left");
+            throw undecodable(
+                    "a length of " + length + " with " + (bytes.length - position) + " bytes left");
         }
         return (int) length;
     }
@@ -203,6 +229,7 @@ final class RequestParser {
     }
 
     private static RequestRejectedException undecodable(String why) {
-        return new RequestRejectedException(ErrorCode.UNDECODABLE, "Record is not an Avro InferenceRequest: " + why + ".");
+        return new RequestRejectedException(
+                ErrorCode.UNDECODABLE, "Record is not an Avro InferenceRequest: " + why + ".");
     }
 }

@@ -4,8 +4,8 @@ import io.flinktrt.schema.SourcePosition;
 
 /**
  * A serialized {@code InferenceRequest} as the operator takes it, with where it was read, so that
- * its failure can point back to it even when the failure cannot carry all of it. Nothing changes
- * a record once it is made (the Kafka source makes a new array per record).
+ * its failure can point back to it even when the failure cannot carry all of it. Nothing changes a
+ * record once it is made (the Kafka source makes a new array per record).
  *
  * @param topic the topic it was read from, or null when its source has no positions
  */

@@ -126,12 +126,14 @@ public final class RequestRecordTypeInfo extends TypeInformation<RequestRecord> 
             byte[] payload = new byte[source.readInt()];
             source.readFully(payload);
             return source.readBoolean()
-                    ? new RequestRecord(payload, source.readUTF(), source.readInt(), source.readLong())
+                    ? new RequestRecord(
+                            payload, source.readUTF(), source.readInt(), source.readLong())
                     : RequestRecord.of(payload);
         }
 
         @Override
-        public RequestRecord deserialize(RequestRecord reuse, DataInputView source) throws IOException {
+        public RequestRecord deserialize(RequestRecord reuse, DataInputView source)
+                throws IOException {
             return deserialize(source);
         }
 

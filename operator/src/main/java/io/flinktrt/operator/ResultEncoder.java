@@ -20,12 +20,16 @@ import java.util.Map;
 /** Cuts a finished batch's output buffers into one result per request. */
 final class ResultEncoder {
 
-    /** Most bytes of a batch size (an int) and of the three timings (longs) beyond the one each takes at 0. */
+    /**
+     * Most bytes of a batch size (an int) and of the three timings (longs) beyond the one each
+     * takes at 0.
+     */
     private static final int NUMBERS_SLACK = 4 + 3 * 9;
 
     private final ModelSignature signature;
     private final String backend;
     private final List<List<Long>> outputShapes = new ArrayList<>();
+
     /** Encoded bytes of a result but for its id and metadata, with its numbers at their largest. */
     private final long fixedBytes;
 
@@ -35,12 +39,19 @@ final class ResultEncoder {
         List<Tensor> outputs = new ArrayList<>();
         for (TensorSpec spec : signature.outputs()) {
             outputShapes.add(Arrays.stream(spec.batchShape(1)).boxed().toList());
-            outputs.add(new Tensor(spec.name(), spec.dtype(), outputShapes.get(outputShapes.size() - 1),
-                    ByteBuffer.allocate(spec.sampleBytes())));
+            outputs.add(
+                    new Tensor(
+                            spec.name(),
+                            spec.dtype(),
+                            outputShapes.get(outputShapes.size() - 1),
+                            ByteBuffer.allocate(spec.sampleBytes())));
         }
         InferenceResult empty = result("", Map.of(), outputs, 0, new Timings(0L, 0L, 0L));
-        this.fixedBytes = new AvroCodec<>(InferenceResult.class).encode(empty).length
-                - AvroSizes.ofString("") - AvroSizes.ofStringMap(Map.of()) + NUMBERS_SLACK;
+        this.fixedBytes =
+                new AvroCodec<>(InferenceResult.class).encode(empty).length
+                        - AvroSizes.ofString("")
+                        - AvroSizes.ofStringMap(Map.of())
+                        + NUMBERS_SLACK;
     }
 
     /** At least the encoded size of the result of a request with this id and metadata. */
@@ -48,25 +59,45 @@ final class ResultEncoder {
         return fixedBytes + AvroSizes.ofString(id) + AvroSizes.ofStringMap(metadata);
     }
 
-    InferenceOutcome encode(PendingRequest pending, int row, BatchBuffers buffers, BatchRun run,
-                            long batchStartNanos, long nowNanos) {
+    InferenceOutcome encode(
+            PendingRequest pending,
+            int row,
+            BatchBuffers buffers,
+            BatchRun run,
+            long batchStartNanos,
+            long nowNanos) {
         List<Tensor> outputs = new ArrayList<>(signature.outputs().size());
         for (int i = 0; i < signature.outputs().size(); i++) {
             TensorSpec spec = signature.outputs().get(i);
             int bytes = spec.sampleBytes();
             byte[] sample = new byte[bytes]; // outlives the buffers, which the next batch reuses
             buffers.output(i).get(row * bytes, sample);
-            outputs.add(new Tensor(spec.name(), spec.dtype(), outputShapes.get(i), ByteBuffer.wrap(sample)));
+            outputs.add(
+                    new Tensor(
+                            spec.name(),
+                            spec.dtype(),
+                            outputShapes.get(i),
+                            ByteBuffer.wrap(sample)));
         }
         DecodedRequest request = pending.request();
-        return new InferenceOutcome(result(request.id(), request.metadata(), outputs, run.rows(), new Timings(
-                micros(batchStartNanos - pending.arrivalNanos()),
-                micros(run.computeNanos()),
-                micros(nowNanos - pending.arrivalNanos()))));
+        return new InferenceOutcome(
+                result(
+                        request.id(),
+                        request.metadata(),
+                        outputs,
+                        run.rows(),
+                        new Timings(
+                                micros(batchStartNanos - pending.arrivalNanos()),
+                                micros(run.computeNanos()),
+                                micros(nowNanos - pending.arrivalNanos()))));
     }
 
-    private InferenceResult result(String id, Map<String, String> metadata, List<Tensor> outputs, int batchSize,
-                                   Timings timings) {
+    private InferenceResult result(
+            String id,
+            Map<String, String> metadata,
+            List<Tensor> outputs,
+            int batchSize,
+            Timings timings) {
         return InferenceResult.newBuilder()
                 .setId(id)
                 .setMetadata(metadata)

@@ -1,6 +1,9 @@
 package io.flinktrt.sql;
 
-/** A row the model cannot take (a null, a wrong length, a rejected NaN); its message says which column and why. */
+/**
+ * A row the model cannot take (a null, a wrong length, a rejected NaN); its message says which
+ * column and why.
+ */
 final class BadRowException extends Exception {
 
     private static final long serialVersionUID = 1L;

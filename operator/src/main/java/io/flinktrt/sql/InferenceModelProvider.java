@@ -22,12 +22,18 @@ final class InferenceModelProvider implements AsyncPredictRuntimeProvider {
     private final String modelName;
     private final PredictSettings settings;
     private final RowTensorCodec codec;
+
     /** table.exec.async-ml-predict.timeout and .max-concurrent-operations of the session. */
     private final Duration sessionTimeout;
+
     private final int sessionConcurrency;
 
-    InferenceModelProvider(String modelName, PredictSettings settings, RowTensorCodec codec,
-                           Duration sessionTimeout, int sessionConcurrency) {
+    InferenceModelProvider(
+            String modelName,
+            PredictSettings settings,
+            RowTensorCodec codec,
+            Duration sessionTimeout,
+            int sessionConcurrency) {
         this.modelName = modelName;
         this.settings = settings;
         this.codec = codec;
@@ -37,23 +43,38 @@ final class InferenceModelProvider implements AsyncPredictRuntimeProvider {
 
     @Override
     public AsyncPredictFunction createAsyncPredictFunction(Context context) {
-        Duration flinkTimeout = context.runtimeConfig().getOptional(MLPredictRuntimeConfigOptions.ASYNC_TIMEOUT)
-                .orElse(sessionTimeout);
+        Duration flinkTimeout =
+                context.runtimeConfig()
+                        .getOptional(MLPredictRuntimeConfigOptions.ASYNC_TIMEOUT)
+                        .orElse(sessionTimeout);
         if (settings.rowTimeout().compareTo(flinkTimeout) >= 0) {
-            throw new ValidationException(String.format("Model %s: '%s' (%s) must be shorter than ML_PREDICT's"
-                            + " timeout (%s), or a slow row fails the job instead of being handled by '%s'. Lower"
-                            + " '%s', or raise ML_PREDICT's 'timeout' (or table.exec.async-ml-predict.timeout).",
-                    modelName, ModelProviderOptions.ROW_TIMEOUT.key(), settings.rowTimeout(), flinkTimeout,
-                    ModelProviderOptions.ERROR_HANDLING_STRATEGY.key(), ModelProviderOptions.ROW_TIMEOUT.key()));
+            throw new ValidationException(
+                    String.format(
+                            "Model %s: '%s' (%s) must be shorter than ML_PREDICT's"
+                                    + " timeout (%s), or a slow row fails the job instead of being handled by '%s'. Lower"
+                                    + " '%s', or raise ML_PREDICT's 'timeout' (or table.exec.async-ml-predict.timeout).",
+                            modelName,
+                            ModelProviderOptions.ROW_TIMEOUT.key(),
+                            settings.rowTimeout(),
+                            flinkTimeout,
+                            ModelProviderOptions.ERROR_HANDLING_STRATEGY.key(),
+                            ModelProviderOptions.ROW_TIMEOUT.key()));
         }
-        int inFlight = context.runtimeConfig()
-                .getOptional(MLPredictRuntimeConfigOptions.ASYNC_MAX_CONCURRENT_OPERATIONS).orElse(sessionConcurrency);
-        int maxBatch = settings.maxBatch() > 0 ? settings.maxBatch() : codec.signature().maxBatchSize();
+        int inFlight =
+                context.runtimeConfig()
+                        .getOptional(MLPredictRuntimeConfigOptions.ASYNC_MAX_CONCURRENT_OPERATIONS)
+                        .orElse(sessionConcurrency);
+        int maxBatch =
+                settings.maxBatch() > 0 ? settings.maxBatch() : codec.signature().maxBatchSize();
         if (maxBatch > 0 && inFlight < 2 * maxBatch) {
-            LOG.warn("Model {}: ML_PREDICT holds at most {} rows in flight per subtask, so a batch holds at most"
+            LOG.warn(
+                    "Model {}: ML_PREDICT holds at most {} rows in flight per subtask, so a batch holds at most"
                             + " that many (max batch {}), and batches cannot overlap. Set 'max-concurrent-operations'"
                             + " in ML_PREDICT's config map (or table.exec.async-ml-predict.max-concurrent-operations)"
-                            + " to (buffers + 1) x max batch = {}.", modelName, inFlight, maxBatch,
+                            + " to (buffers + 1) x max batch = {}.",
+                    modelName,
+                    inFlight,
+                    maxBatch,
                     (settings.buffers() + 1) * maxBatch);
         }
         return new InferencePredictFunction(modelName, settings, codec);
@@ -61,6 +82,7 @@ final class InferenceModelProvider implements AsyncPredictRuntimeProvider {
 
     @Override
     public ModelProvider copy() {
-        return new InferenceModelProvider(modelName, settings, codec, sessionTimeout, sessionConcurrency);
+        return new InferenceModelProvider(
+                modelName, settings, codec, sessionTimeout, sessionConcurrency);
     }
 }

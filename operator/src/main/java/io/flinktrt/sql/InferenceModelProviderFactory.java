@@ -22,8 +22,8 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * {@code CREATE MODEL ... WITH ('provider' = '<backend>', 'model' = '...')}: a model run in the task
- * manager, rows batched like the DataStream operator's requests. Everything about the model's
+ * {@code CREATE MODEL ... WITH ('provider' = '<backend>', 'model' = '...')}: a model run in the
+ * task manager, rows batched like the DataStream operator's requests. Everything about the model's
  * columns and options is checked here, when a statement using the model is planned.
  */
 abstract class InferenceModelProviderFactory implements ModelProviderFactory {
@@ -46,60 +46,107 @@ abstract class InferenceModelProviderFactory implements ModelProviderFactory {
 
     @Override
     public Set<ConfigOption<?>> optionalOptions() {
-        return Set.of(ModelProviderOptions.MAX_BATCH, ModelProviderOptions.MAX_DELAY, ModelProviderOptions.BUFFERS,
-                ModelProviderOptions.DEVICE, ModelProviderOptions.GPU_RESOURCE, ModelProviderOptions.ROW_TIMEOUT,
-                ModelProviderOptions.REJECT_NON_FINITE, ModelProviderOptions.ERROR_HANDLING_STRATEGY,
+        return Set.of(
+                ModelProviderOptions.MAX_BATCH,
+                ModelProviderOptions.MAX_DELAY,
+                ModelProviderOptions.BUFFERS,
+                ModelProviderOptions.DEVICE,
+                ModelProviderOptions.GPU_RESOURCE,
+                ModelProviderOptions.ROW_TIMEOUT,
+                ModelProviderOptions.REJECT_NON_FINITE,
+                ModelProviderOptions.ERROR_HANDLING_STRATEGY,
                 ModelProviderOptions.ERROR_COLUMN);
     }
 
     @Override
     public ModelProvider createModelProvider(Context context) {
-        FactoryUtil.ModelProviderFactoryHelper helper = FactoryUtil.createModelProviderFactoryHelper(this, context);
+        FactoryUtil.ModelProviderFactoryHelper helper =
+                FactoryUtil.createModelProviderFactoryHelper(this, context);
         helper.validateExcept(ModelProviderOptions.BACKEND_OPTION_PREFIXES);
         ReadableConfig options = helper.getOptions();
         PredictSettings settings = settings(options, context.getCatalogModel());
         sanityCheck(settings);
         ModelSignature signature = PlannedSignature.read(Path.of(settings.model()));
-        ModelBinding binding = ModelBinding.of(context.getCatalogModel().getResolvedInputSchema(),
-                context.getCatalogModel().getResolvedOutputSchema(), signature,
-                options.get(ModelProviderOptions.ERROR_COLUMN), settings.errorHandling());
+        ModelBinding binding =
+                ModelBinding.of(
+                        context.getCatalogModel().getResolvedInputSchema(),
+                        context.getCatalogModel().getResolvedOutputSchema(),
+                        signature,
+                        options.get(ModelProviderOptions.ERROR_COLUMN),
+                        settings.errorHandling());
         ReadableConfig session = context.getConfiguration();
-        return new InferenceModelProvider(context.getObjectIdentifier().asSummaryString(), settings,
+        return new InferenceModelProvider(
+                context.getObjectIdentifier().asSummaryString(),
+                settings,
                 new RowTensorCodec(binding, options.get(ModelProviderOptions.REJECT_NON_FINITE)),
                 session.get(ExecutionConfigOptions.TABLE_EXEC_ASYNC_ML_PREDICT_TIMEOUT),
-                session.get(ExecutionConfigOptions.TABLE_EXEC_ASYNC_ML_PREDICT_MAX_CONCURRENT_OPERATIONS));
+                session.get(
+                        ExecutionConfigOptions
+                                .TABLE_EXEC_ASYNC_ML_PREDICT_MAX_CONCURRENT_OPERATIONS));
     }
 
     private PredictSettings settings(ReadableConfig options, ResolvedCatalogModel model) {
         Map<String, String> backendOptions = new HashMap<>();
-        model.getOptions().forEach((key, value) -> {
-            if (Arrays.stream(ModelProviderOptions.BACKEND_OPTION_PREFIXES).anyMatch(key::startsWith)) {
-                backendOptions.put(key, value);
-            }
-        });
-        return new PredictSettings(backend, options.get(ModelProviderOptions.MODEL),
-                options.get(ModelProviderOptions.DEVICE), options.get(ModelProviderOptions.GPU_RESOURCE),
-                options.get(ModelProviderOptions.MAX_BATCH), options.get(ModelProviderOptions.MAX_DELAY),
-                options.get(ModelProviderOptions.BUFFERS), options.get(ModelProviderOptions.ROW_TIMEOUT),
-                options.get(ModelProviderOptions.ERROR_HANDLING_STRATEGY), Map.copyOf(backendOptions));
+        model.getOptions()
+                .forEach(
+                        (key, value) -> {
+                            if (Arrays.stream(ModelProviderOptions.BACKEND_OPTION_PREFIXES)
+                                    .anyMatch(key::startsWith)) {
+                                backendOptions.put(key, value);
+                            }
+                        });
+        return new PredictSettings(
+                backend,
+                options.get(ModelProviderOptions.MODEL),
+                options.get(ModelProviderOptions.DEVICE),
+                options.get(ModelProviderOptions.GPU_RESOURCE),
+                options.get(ModelProviderOptions.MAX_BATCH),
+                options.get(ModelProviderOptions.MAX_DELAY),
+                options.get(ModelProviderOptions.BUFFERS),
+                options.get(ModelProviderOptions.ROW_TIMEOUT),
+                options.get(ModelProviderOptions.ERROR_HANDLING_STRATEGY),
+                Map.copyOf(backendOptions));
     }
 
     private static void sanityCheck(PredictSettings settings) {
-        check(settings.maxBatch() >= 0, "'%s' must be 0 (the model's limit) or positive, not %d.",
-                ModelProviderOptions.MAX_BATCH.key(), settings.maxBatch());
-        check(!settings.maxDelay().isNegative(), "'%s' must not be negative.", ModelProviderOptions.MAX_DELAY.key());
-        check(settings.buffers() >= 1, "'%s' must be at least 1.", ModelProviderOptions.BUFFERS.key());
-        check(settings.rowTimeout().compareTo(settings.maxDelay()) > 0,
+        check(
+                settings.maxBatch() >= 0,
+                "'%s' must be 0 (the model's limit) or positive, not %d.",
+                ModelProviderOptions.MAX_BATCH.key(),
+                settings.maxBatch());
+        check(
+                !settings.maxDelay().isNegative(),
+                "'%s' must not be negative.",
+                ModelProviderOptions.MAX_DELAY.key());
+        check(
+                settings.buffers() >= 1,
+                "'%s' must be at least 1.",
+                ModelProviderOptions.BUFFERS.key());
+        check(
+                settings.rowTimeout().compareTo(settings.maxDelay()) > 0,
                 "'%s' (%s) must be longer than '%s' (%s), or every row that waits for a batch times out.",
-                ModelProviderOptions.ROW_TIMEOUT.key(), settings.rowTimeout(), ModelProviderOptions.MAX_DELAY.key(),
+                ModelProviderOptions.ROW_TIMEOUT.key(),
+                settings.rowTimeout(),
+                ModelProviderOptions.MAX_DELAY.key(),
                 settings.maxDelay());
         Path model = Path.of(settings.model());
         if (!Backends.AUTO.equals(settings.backend())) {
-            InferenceBackend backend = Backends.all().stream().filter(b -> b.name().equals(settings.backend()))
-                    .findFirst().orElseThrow(() -> new ValidationException("Backend " + settings.backend()
-                            + " is not on the classpath; the job jar must contain flink-tensorrt's operator."));
-            check(backend.accepts(model), "Provider '%s' cannot open %s; give an ONNX file%s, or use provider"
-                            + " 'auto'.", settings.backend(), model.getFileName(),
+            InferenceBackend backend =
+                    Backends.all().stream()
+                            .filter(b -> b.name().equals(settings.backend()))
+                            .findFirst()
+                            .orElseThrow(
+                                    () ->
+                                            new ValidationException(
+                                                    "Backend "
+                                                            + settings.backend()
+                                                            + " is not on the classpath; the job jar must contain flink-tensorrt's operator."));
+            check(
+                    backend.accepts(model),
+                    "Provider '%s' cannot open %s; give an ONNX file%s, or use provider"
+                            + " 'auto'.",
+                    settings.backend(),
+                    model.getFileName(),
                     TensorRtBackend.NAME.equals(settings.backend()) ? " or a TensorRT plan" : "");
         }
     }
@@ -110,7 +157,10 @@ abstract class InferenceModelProviderFactory implements ModelProviderFactory {
         }
     }
 
-    /** {@code 'provider' = 'tensorrt'}: TensorRT on the GPU (a plan, or an ONNX file built on first use). */
+    /**
+     * {@code 'provider' = 'tensorrt'}: TensorRT on the GPU (a plan, or an ONNX file built on first
+     * use).
+     */
     public static final class TensorRt extends InferenceModelProviderFactory {
         public TensorRt() {
             super(TensorRtBackend.NAME);
@@ -124,7 +174,9 @@ abstract class InferenceModelProviderFactory implements ModelProviderFactory {
         }
     }
 
-    /** {@code 'provider' = 'auto'}: TensorRT where a GPU and its libraries load, else ONNX Runtime. */
+    /**
+     * {@code 'provider' = 'auto'}: TensorRT where a GPU and its libraries load, else ONNX Runtime.
+     */
     public static final class Auto extends InferenceModelProviderFactory {
         public Auto() {
             super(Backends.AUTO);

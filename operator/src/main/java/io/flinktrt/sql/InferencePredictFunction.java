@@ -24,15 +24,16 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * ML_PREDICT on one subtask: each row's future completes when its batch completes, through the
- * same {@link BatchScheduler} as the DataStream operator's requests. Until then the row sits in
- * Flink's async operator queue, so a checkpoint stores it and a restore replays it. Public: the
- * planner's generated code refers to it.
+ * ML_PREDICT on one subtask: each row's future completes when its batch completes, through the same
+ * {@link BatchScheduler} as the DataStream operator's requests. Until then the row sits in Flink's
+ * async operator queue, so a checkpoint stores it and a restore replays it. Public: the planner's
+ * generated code refers to it.
  */
 public final class InferencePredictFunction extends AsyncPredictFunction {
 
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(InferencePredictFunction.class);
+
     /** Bad rows logged one by one before the log only counts them. */
     private static final int LOGGED_BAD_ROWS = 10;
 
@@ -55,25 +56,54 @@ public final class InferencePredictFunction extends AsyncPredictFunction {
     public void open(FunctionContext context) throws Exception {
         super.open(context);
         int subtask = context.getTaskInfo().getIndexOfThisSubtask();
-        Backends.Selection selection = Backends.select(settings.backend(), Path.of(settings.model()));
-        device = GpuAssignment.claim(context.getExternalResourceInfos(settings.gpuResource()), settings.device());
+        Backends.Selection selection =
+                Backends.select(settings.backend(), Path.of(settings.model()));
+        device =
+                GpuAssignment.claim(
+                        context.getExternalResourceInfos(settings.gpuResource()),
+                        settings.device());
         runner = selection.backend().open(settings.modelConfig(device.deviceIndex()));
         checkSameModel(runner.signature());
         metrics = new PredictMetrics(context.getMetricGroup());
-        scheduler = new BatchScheduler<>(runner, codec, new BatchingConfig(modelName + "-" + subtask,
-                runner.signature().maxBatchSize(), settings.maxDelay()), metrics);
-        LOG.info("Subtask {} runs model {} ({}) on {} (device {} from {}); {}; max batch {}, max delay {}", subtask,
-                modelName, settings.model(), runner.backendName(), device.deviceIndex(), device.source(),
-                selection.reason(), runner.signature().maxBatchSize(), settings.maxDelay());
+        scheduler =
+                new BatchScheduler<>(
+                        runner,
+                        codec,
+                        new BatchingConfig(
+                                modelName + "-" + subtask,
+                                runner.signature().maxBatchSize(),
+                                settings.maxDelay()),
+                        metrics);
+        LOG.info(
+                "Subtask {} runs model {} ({}) on {} (device {} from {}); {}; max batch {}, max delay {}",
+                subtask,
+                modelName,
+                settings.model(),
+                runner.backendName(),
+                device.deviceIndex(),
+                device.source(),
+                selection.reason(),
+                runner.signature().maxBatchSize(),
+                settings.maxDelay());
     }
 
     /** The model file here must have the tensors the statement was planned with. */
     private void checkSameModel(ModelSignature opened) {
         ModelSignature planned = codec.signature();
-        if (!opened.inputs().equals(planned.inputs()) || !opened.outputs().equals(planned.outputs())) {
-            throw new IllegalStateException("Model " + settings.model() + " on this task manager has inputs "
-                    + opened.inputs() + " and outputs " + opened.outputs() + ", but the statement was planned with "
-                    + planned.inputs() + " and " + planned.outputs() + "; deploy the same model everywhere.");
+        if (!opened.inputs().equals(planned.inputs())
+                || !opened.outputs().equals(planned.outputs())) {
+            throw new IllegalStateException(
+                    "Model "
+                            + settings.model()
+                            + " on this task manager has inputs "
+                            + opened.inputs()
+                            + " and outputs "
+                            + opened.outputs()
+                            + ", but the statement was planned with "
+                            + planned.inputs()
+                            + " and "
+                            + planned.outputs()
+                            + "; deploy the same model everywhere.");
         }
     }
 
@@ -85,29 +115,56 @@ public final class InferencePredictFunction extends AsyncPredictFunction {
         } catch (BadRowException e) {
             return CompletableFuture.completedFuture(badRow(e.getMessage(), e));
         }
-        return scheduler.submit(samples)
-                .orTimeout(settings.rowTimeout().toMillis(), TimeUnit.MILLISECONDS) // drops it from its queue
-                .handle((output, error) -> error == null ? List.of(output) : badRow(reason(error), error));
+        return scheduler
+                .submit(samples)
+                .orTimeout(
+                        settings.rowTimeout().toMillis(),
+                        TimeUnit.MILLISECONDS) // drops it from its queue
+                .handle(
+                        (output, error) ->
+                                error == null ? List.of(output) : badRow(reason(error), error));
     }
 
-    /** A bad row's output: its row with null outputs and the reason, or (FAILOVER) the job's failure. */
+    /**
+     * A bad row's output: its row with null outputs and the reason, or (FAILOVER) the job's
+     * failure.
+     */
     private Collection<RowData> badRow(String reason, Throwable cause) {
         long count = metrics.badRow();
         if (settings.errorHandling() == ErrorHandlingStrategy.FAILOVER) {
-            throw new CompletionException(new IllegalArgumentException("Model " + modelName + ": " + reason
-                    + " ('" + ModelProviderOptions.ERROR_HANDLING_STRATEGY.key() + "' = 'FAILOVER')", cause));
+            throw new CompletionException(
+                    new IllegalArgumentException(
+                            "Model "
+                                    + modelName
+                                    + ": "
+                                    + reason
+                                    + " ('"
+                                    + ModelProviderOptions.ERROR_HANDLING_STRATEGY.key()
+                                    + "' = 'FAILOVER')",
+                            cause));
         }
         if (count <= LOGGED_BAD_ROWS) {
-            LOG.warn("Model {}: bad row emitted with null outputs: {}{}", modelName, reason,
-                    count == LOGGED_BAD_ROWS ? " (further bad rows are only counted: metric inference.bad_rows)" : "");
+            LOG.warn(
+                    "Model {}: bad row emitted with null outputs: {}{}",
+                    modelName,
+                    reason,
+                    count == LOGGED_BAD_ROWS
+                            ? " (further bad rows are only counted: metric inference.bad_rows)"
+                            : "");
         }
         return List.of(codec.failedRow(reason));
     }
 
     private String reason(Throwable error) {
-        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        Throwable cause =
+                error instanceof CompletionException && error.getCause() != null
+                        ? error.getCause()
+                        : error;
         if (cause instanceof TimeoutException) {
-            return "no result within " + settings.rowTimeout() + " ('" + ModelProviderOptions.ROW_TIMEOUT.key()
+            return "no result within "
+                    + settings.rowTimeout()
+                    + " ('"
+                    + ModelProviderOptions.ROW_TIMEOUT.key()
                     + "'); the backend is slower than the stream or stalled";
         }
         return cause.getMessage() == null ? cause.toString() : cause.getMessage();

@@ -8,9 +8,10 @@ import org.apache.flink.configuration.ConfigOptions;
 import java.time.Duration;
 
 /**
- * The {@code WITH} options of {@code CREATE MODEL ... WITH ('provider' = 'tensorrt' | 'onnxruntime' |
- * 'auto', ...)}: the DataStream operator's settings ({@link InferenceOptions}) under SQL-style keys.
- * Backend settings pass through with their own prefixes ({@code tensorrt.*}, {@code onnxruntime.*}).
+ * The {@code WITH} options of {@code CREATE MODEL ... WITH ('provider' = 'tensorrt' | 'onnxruntime'
+ * | 'auto', ...)}: the DataStream operator's settings ({@link InferenceOptions}) under SQL-style
+ * keys. Backend settings pass through with their own prefixes ({@code tensorrt.*}, {@code
+ * onnxruntime.*}).
  */
 public final class ModelProviderOptions {
 
@@ -23,74 +24,88 @@ public final class ModelProviderOptions {
             ConfigOptions.key("model")
                     .stringType()
                     .noDefaultValue()
-                    .withDescription("Path of the model where the statement is planned and on every task manager:"
-                            + " an ONNX file, or a TensorRT plan built with build-engine (its .json metadata next to"
-                            + " it). The model's inputs and outputs are checked against INPUT and OUTPUT when the"
-                            + " statement is planned.");
+                    .withDescription(
+                            "Path of the model where the statement is planned and on every task manager:"
+                                    + " an ONNX file, or a TensorRT plan built with build-engine (its .json metadata next to"
+                                    + " it). The model's inputs and outputs are checked against INPUT and OUTPUT when the"
+                                    + " statement is planned.");
 
     public static final ConfigOption<Integer> MAX_BATCH =
             ConfigOptions.key("max-batch")
                     .intType()
                     .defaultValue(0)
-                    .withDescription("Most rows in one batch; 0 takes the model's limit (for TensorRT the largest"
-                            + " optimization profile's max). See " + InferenceOptions.MAX_BATCH_SIZE.key() + ".");
+                    .withDescription(
+                            "Most rows in one batch; 0 takes the model's limit (for TensorRT the largest"
+                                    + " optimization profile's max). See "
+                                    + InferenceOptions.MAX_BATCH_SIZE.key()
+                                    + ".");
 
     public static final ConfigOption<Duration> MAX_DELAY =
             ConfigOptions.key("max-delay")
                     .durationType()
                     .defaultValue(InferenceOptions.MAX_DELAY.defaultValue())
-                    .withDescription("Longest time the oldest row of a batch waits for the batch to fill.");
+                    .withDescription(
+                            "Longest time the oldest row of a batch waits for the batch to fill.");
 
     public static final ConfigOption<Integer> BUFFERS =
             ConfigOptions.key("buffers")
                     .intType()
                     .defaultValue(InferenceOptions.BUFFERS_IN_FLIGHT.defaultValue())
-                    .withDescription("Batches per slot in flight at once: one is filled, one runs on the device,"
-                            + " one is read. See " + InferenceOptions.BUFFERS_IN_FLIGHT.key() + ".");
+                    .withDescription(
+                            "Batches per slot in flight at once: one is filled, one runs on the device,"
+                                    + " one is read. See "
+                                    + InferenceOptions.BUFFERS_IN_FLIGHT.key()
+                                    + ".");
 
     public static final ConfigOption<Integer> DEVICE =
             ConfigOptions.key("device")
                     .intType()
                     .defaultValue(InferenceOptions.DEVICE.defaultValue())
-                    .withDescription("GPU index used when the task manager has no Flink external resource named"
-                            + " by 'gpu-resource'.");
+                    .withDescription(
+                            "GPU index used when the task manager has no Flink external resource named"
+                                    + " by 'gpu-resource'.");
 
     public static final ConfigOption<String> GPU_RESOURCE =
             ConfigOptions.key("gpu-resource")
                     .stringType()
                     .defaultValue("gpu")
-                    .withDescription("Name of the Flink external resource that lists the task manager's GPUs"
-                            + " (external-resources: gpu); the slots of a task manager share them out.");
+                    .withDescription(
+                            "Name of the Flink external resource that lists the task manager's GPUs"
+                                    + " (external-resources: gpu); the slots of a task manager share them out.");
 
     public static final ConfigOption<Duration> ROW_TIMEOUT =
             ConfigOptions.key("row-timeout")
                     .durationType()
                     .defaultValue(InferenceOptions.TIMEOUT.defaultValue())
-                    .withDescription("A row without a result after this long is a bad row (see"
-                            + " 'error-handling-strategy'). Must be shorter than ML_PREDICT's own 'timeout'"
-                            + " (table.exec.async-ml-predict.timeout, 3 min by default), which fails the job.");
+                    .withDescription(
+                            "A row without a result after this long is a bad row (see"
+                                    + " 'error-handling-strategy'). Must be shorter than ML_PREDICT's own 'timeout'"
+                                    + " (table.exec.async-ml-predict.timeout, 3 min by default), which fails the job.");
 
     public static final ConfigOption<Boolean> REJECT_NON_FINITE =
             ConfigOptions.key("reject-non-finite")
                     .booleanType()
                     .defaultValue(InferenceOptions.REJECT_NON_FINITE.defaultValue())
-                    .withDescription("Treat rows with NaN or Inf in a floating-point input as bad rows instead of"
-                            + " running them. Off by default, as in Triton and the DataStream operator.");
+                    .withDescription(
+                            "Treat rows with NaN or Inf in a floating-point input as bad rows instead of"
+                                    + " running them. Off by default, as in Triton and the DataStream operator.");
 
     public static final ConfigOption<ErrorHandlingStrategy> ERROR_HANDLING_STRATEGY =
             ConfigOptions.key("error-handling-strategy")
                     .enumType(ErrorHandlingStrategy.class)
                     .defaultValue(ErrorHandlingStrategy.EMIT)
-                    .withDescription("What a bad row (a null or wrong-length input, a non-finite value when"
-                            + " rejected, a timeout, a backend failure of that row alone) does: EMIT it with"
-                            + " null outputs and the reason in the 'error-column' (the default: a bad row"
-                            + " would fail again after every restart and stop the whole stream), or FAILOVER"
-                            + " the job.");
+                    .withDescription(
+                            "What a bad row (a null or wrong-length input, a non-finite value when"
+                                    + " rejected, a timeout, a backend failure of that row alone) does: EMIT it with"
+                                    + " null outputs and the reason in the 'error-column' (the default: a bad row"
+                                    + " would fail again after every restart and stop the whole stream), or FAILOVER"
+                                    + " the job.");
 
     public static final ConfigOption<String> ERROR_COLUMN =
             ConfigOptions.key("error-column")
                     .stringType()
                     .defaultValue("error")
-                    .withDescription("OUTPUT column (STRING) that receives why a row is bad, null for good rows."
-                            + " Optional: without it, the reason is logged and counted only.");
+                    .withDescription(
+                            "OUTPUT column (STRING) that receives why a row is bad, null for good rows."
+                                    + " Optional: without it, the reason is logged and counted only.");
 }

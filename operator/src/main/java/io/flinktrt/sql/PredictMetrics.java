@@ -10,8 +10,8 @@ import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 
 /**
  * ML_PREDICT's metrics in group {@code inference}, under the DataStream operator's names where the
- * meaning is the same: {@code inference_count} rows, {@code inference_exec_count} batches,
- * {@code batch_size}; plus {@code bad_rows}.
+ * meaning is the same: {@code inference_count} rows, {@code inference_exec_count} batches, {@code
+ * batch_size}; plus {@code bad_rows}.
  */
 final class PredictMetrics implements BatchListener {
 
@@ -28,8 +28,12 @@ final class PredictMetrics implements BatchListener {
         rows = group.counter("inference_count");
         batches = group.counter("inference_exec_count");
         badRows = group.counter("bad_rows");
-        batchSize = group.histogram("batch_size", new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
-        rowMicros = group.histogram("request_duration_us", new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
+        batchSize =
+                group.histogram("batch_size", new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
+        rowMicros =
+                group.histogram(
+                        "request_duration_us",
+                        new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
     }
 
     @Override

@@ -20,8 +20,8 @@ import java.nio.ByteOrder;
 /**
  * Turns a row's INPUT columns into one sample per input tensor, and a row of the batch's outputs
  * into the model's OUTPUT columns, as bound by {@link ModelBinding}. Inputs are converted and
- * checked when the row arrives ({@link #prepare}), so a bad row never reaches a batch; the copy into
- * the batch buffers is then a plain memory copy.
+ * checked when the row arrives ({@link #prepare}), so a bad row never reaches a batch; the copy
+ * into the batch buffers is then a plain memory copy.
  */
 final class RowTensorCodec implements RowCodec<ByteBuffer[], RowData>, Serializable {
 
@@ -56,18 +56,24 @@ final class RowTensorCodec implements RowCodec<ByteBuffer[], RowData>, Serializa
         }
     }
 
-    /** Row {@code row} of the batch's outputs as the model's OUTPUT columns (the error column null). */
+    /**
+     * Row {@code row} of the batch's outputs as the model's OUTPUT columns (the error column null).
+     */
     @Override
     public RowData readRow(ByteBuffer[] samples, BatchBuffers buffers, int row, BatchInfo batch) {
         GenericRowData out = new GenericRowData(binding.outputArity());
         for (ColumnBinding column : binding.outputs()) {
-            ByteBuffer output = buffers.output(column.tensorIndex()).duplicate().order(ByteOrder.LITTLE_ENDIAN);
+            ByteBuffer output =
+                    buffers.output(column.tensorIndex()).duplicate().order(ByteOrder.LITTLE_ENDIAN);
             out.setField(column.position(), value(output, column.offset(row), column));
         }
         return out;
     }
 
-    /** The OUTPUT row of a bad row: every output null, the reason in the error column if there is one. */
+    /**
+     * The OUTPUT row of a bad row: every output null, the reason in the error column if there is
+     * one.
+     */
     RowData failedRow(String reason) {
         GenericRowData out = new GenericRowData(binding.outputArity());
         if (binding.errorPosition() >= 0) {
@@ -86,22 +92,40 @@ final class RowTensorCodec implements RowCodec<ByteBuffer[], RowData>, Serializa
         try {
             put(row, column, sample, bytes, dtype);
         } catch (ClassCastException e) { // ML_PREDICT passes a castable column's values uncast
-            throw new BadRowException("INPUT column '" + column.column() + "' holds a value of another type than the"
-                    + " model's " + column.type().asSummaryString() + " (" + e.getMessage() + "); declare the table"
-                    + " column as " + column.type().asSummaryString());
+            throw new BadRowException(
+                    "INPUT column '"
+                            + column.column()
+                            + "' holds a value of another type than the"
+                            + " model's "
+                            + column.type().asSummaryString()
+                            + " ("
+                            + e.getMessage()
+                            + "); declare the table"
+                            + " column as "
+                            + column.type().asSummaryString());
         }
         return sample;
     }
 
-    private void put(RowData row, ColumnBinding column, ByteBuffer sample, int bytes, DataType dtype)
+    private void put(
+            RowData row, ColumnBinding column, ByteBuffer sample, int bytes, DataType dtype)
             throws BadRowException {
         switch (column.form()) {
             case BYTES -> {
                 byte[] raw = row.getBinary(column.position());
                 if (raw.length != bytes) {
-                    throw new BadRowException("INPUT column '" + column.column() + "' has " + raw.length
-                            + " bytes; tensor '" + column.tensor().name() + "' (" + column.tensor()
-                            + ") takes " + bytes + " per row");
+                    throw new BadRowException(
+                            "INPUT column '"
+                                    + column.column()
+                                    + "' has "
+                                    + raw.length
+                                    + " bytes; tensor '"
+                                    + column.tensor().name()
+                                    + "' ("
+                                    + column.tensor()
+                                    + ") takes "
+                                    + bytes
+                                    + " per row");
                 }
                 sample.put(raw).flip();
                 if (rejectNonFinite && DataTypes.isFloatingPoint(dtype)) {
@@ -113,7 +137,8 @@ final class RowTensorCodec implements RowCodec<ByteBuffer[], RowData>, Serializa
         }
     }
 
-    private void putScalar(RowData row, ColumnBinding column, ByteBuffer sample) throws BadRowException {
+    private void putScalar(RowData row, ColumnBinding column, ByteBuffer sample)
+            throws BadRowException {
         int p = column.position();
         switch (column.tensor().dtype()) {
             case FLOAT32 -> sample.putFloat(0, finite(row.getFloat(p), column, 0));
@@ -125,16 +150,27 @@ final class RowTensorCodec implements RowCodec<ByteBuffer[], RowData>, Serializa
         }
     }
 
-    private void putArray(ArrayData array, ColumnBinding column, ByteBuffer sample) throws BadRowException {
+    private void putArray(ArrayData array, ColumnBinding column, ByteBuffer sample)
+            throws BadRowException {
         long elements = column.tensor().sampleElements();
         if (array.size() != elements) {
-            throw new BadRowException("INPUT column '" + column.column() + "' has " + array.size()
-                    + " elements; tensor '" + column.tensor().name() + "' (" + column.tensor() + ") takes "
-                    + elements + " per row");
+            throw new BadRowException(
+                    "INPUT column '"
+                            + column.column()
+                            + "' has "
+                            + array.size()
+                            + " elements; tensor '"
+                            + column.tensor().name()
+                            + "' ("
+                            + column.tensor()
+                            + ") takes "
+                            + elements
+                            + " per row");
         }
         for (int i = 0; i < array.size(); i++) {
             if (array.isNullAt(i)) {
-                throw new BadRowException("INPUT column '" + column.column() + "' has a null at element " + i);
+                throw new BadRowException(
+                        "INPUT column '" + column.column() + "' has a null at element " + i);
             }
             switch (column.tensor().dtype()) {
                 case FLOAT32 -> sample.putFloat(i * 4, finite(array.getFloat(i), column, i));
@@ -155,10 +191,14 @@ final class RowTensorCodec implements RowCodec<ByteBuffer[], RowData>, Serializa
     }
 
     /** NaN and Inf are the values whose exponent bits are all ones. */
-    private static void checkFinite(ByteBuffer sample, ColumnBinding column) throws BadRowException {
+    private static void checkFinite(ByteBuffer sample, ColumnBinding column)
+            throws BadRowException {
         DataType dtype = column.tensor().dtype();
         int size = DataTypes.byteSize(dtype);
-        int exponent = dtype == DataType.FLOAT32 ? 0x7F800000 : dtype == DataType.FLOAT16 ? 0x7C00 : 0x7F80;
+        int exponent =
+                dtype == DataType.FLOAT32
+                        ? 0x7F800000
+                        : dtype == DataType.FLOAT16 ? 0x7C00 : 0x7F80;
         for (int offset = 0; offset < sample.limit(); offset += size) {
             int bits = size == 4 ? sample.getInt(offset) : sample.getShort(offset);
             if ((bits & exponent) == exponent) {
@@ -168,8 +208,14 @@ final class RowTensorCodec implements RowCodec<ByteBuffer[], RowData>, Serializa
     }
 
     private static BadRowException nonFinite(ColumnBinding column, int element) {
-        return new BadRowException("INPUT column '" + column.column() + "' holds NaN or Inf at element " + element
-                + "; set '" + ModelProviderOptions.REJECT_NON_FINITE.key() + "' = 'false' to let such values through");
+        return new BadRowException(
+                "INPUT column '"
+                        + column.column()
+                        + "' holds NaN or Inf at element "
+                        + element
+                        + "; set '"
+                        + ModelProviderOptions.REJECT_NON_FINITE.key()
+                        + "' = 'false' to let such values through");
     }
 
     private static Object value(ByteBuffer output, int offset, ColumnBinding column) {
@@ -181,44 +227,55 @@ final class RowTensorCodec implements RowCodec<ByteBuffer[], RowData>, Serializa
                 output.get(offset, raw);
                 yield raw;
             }
-            case SCALAR -> switch (dtype) {
-                case FLOAT32 -> output.getFloat(offset);
-                case INT32 -> output.getInt(offset);
-                case INT64 -> output.getLong(offset);
-                case INT8 -> output.get(offset);
-                case BOOL -> output.get(offset) != 0;
-                default -> throw new IllegalStateException("bound at planning: " + column);
-            };
-            case ARRAY -> switch (dtype) {
-                case FLOAT32 -> {
-                    float[] values = new float[elements];
-                    output.slice(offset, elements * 4).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(values);
-                    yield new GenericArrayData(values);
-                }
-                case INT32 -> {
-                    int[] values = new int[elements];
-                    output.slice(offset, elements * 4).order(ByteOrder.LITTLE_ENDIAN).asIntBuffer().get(values);
-                    yield new GenericArrayData(values);
-                }
-                case INT64 -> {
-                    long[] values = new long[elements];
-                    output.slice(offset, elements * 8).order(ByteOrder.LITTLE_ENDIAN).asLongBuffer().get(values);
-                    yield new GenericArrayData(values);
-                }
-                case INT8 -> {
-                    byte[] values = new byte[elements];
-                    output.get(offset, values);
-                    yield new GenericArrayData(values);
-                }
-                case BOOL -> {
-                    boolean[] values = new boolean[elements];
-                    for (int i = 0; i < elements; i++) {
-                        values[i] = output.get(offset + i) != 0;
-                    }
-                    yield new GenericArrayData(values);
-                }
-                default -> throw new IllegalStateException("bound at planning: " + column);
-            };
+            case SCALAR ->
+                    switch (dtype) {
+                        case FLOAT32 -> output.getFloat(offset);
+                        case INT32 -> output.getInt(offset);
+                        case INT64 -> output.getLong(offset);
+                        case INT8 -> output.get(offset);
+                        case BOOL -> output.get(offset) != 0;
+                        default -> throw new IllegalStateException("bound at planning: " + column);
+                    };
+            case ARRAY ->
+                    switch (dtype) {
+                        case FLOAT32 -> {
+                            float[] values = new float[elements];
+                            output.slice(offset, elements * 4)
+                                    .order(ByteOrder.LITTLE_ENDIAN)
+                                    .asFloatBuffer()
+                                    .get(values);
+                            yield new GenericArrayData(values);
+                        }
+                        case INT32 -> {
+                            int[] values = new int[elements];
+                            output.slice(offset, elements * 4)
+                                    .order(ByteOrder.LITTLE_ENDIAN)
+                                    .asIntBuffer()
+                                    .get(values);
+                            yield new GenericArrayData(values);
+                        }
+                        case INT64 -> {
+                            long[] values = new long[elements];
+                            output.slice(offset, elements * 8)
+                                    .order(ByteOrder.LITTLE_ENDIAN)
+                                    .asLongBuffer()
+                                    .get(values);
+                            yield new GenericArrayData(values);
+                        }
+                        case INT8 -> {
+                            byte[] values = new byte[elements];
+                            output.get(offset, values);
+                            yield new GenericArrayData(values);
+                        }
+                        case BOOL -> {
+                            boolean[] values = new boolean[elements];
+                            for (int i = 0; i < elements; i++) {
+                                values[i] = output.get(offset + i) != 0;
+                            }
+                            yield new GenericArrayData(values);
+                        }
+                        default -> throw new IllegalStateException("bound at planning: " + column);
+                    };
         };
     }
 }

@@ -13,8 +13,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 
 /**
- * Plain Avro binary (no registry header) for one record type, reusing its encoder and decoder.
- * Not thread-safe: one per thread.
+ * Plain Avro binary (no registry header) for one record type, reusing its encoder and decoder. Not
+ * thread-safe: one per thread.
  */
 public final class AvroCodec<T extends SpecificRecord> {
 
@@ -36,7 +36,8 @@ public final class AvroCodec<T extends SpecificRecord> {
             writer.write(record, encoder);
             encoder.flush();
         } catch (IOException e) {
-            throw new UncheckedIOException("Avro could not encode " + record.getSchema().getName(), e);
+            throw new UncheckedIOException(
+                    "Avro could not encode " + record.getSchema().getName(), e);
         }
         return bytes.toByteArray();
     }

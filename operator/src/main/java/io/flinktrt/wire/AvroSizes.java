@@ -36,7 +36,10 @@ public final class AvroSizes {
         return bytes;
     }
 
-    /** UTF-8 bytes of {@code value} as {@code String.getBytes(UTF_8)} writes it (a lone surrogate becomes '?'). */
+    /**
+     * UTF-8 bytes of {@code value} as {@code String.getBytes(UTF_8)} writes it (a lone surrogate
+     * becomes '?').
+     */
     public static long utf8Length(String value) {
         long bytes = 0;
         for (int i = 0; i < value.length(); i++) {
@@ -45,7 +48,9 @@ public final class AvroSizes {
                 bytes += 1;
             } else if (c < 0x800) {
                 bytes += 2;
-            } else if (Character.isHighSurrogate(c) && i + 1 < value.length() && Character.isLowSurrogate(value.charAt(i + 1))) {
+            } else if (Character.isHighSurrogate(c)
+                    && i + 1 < value.length()
+                    && Character.isLowSurrogate(value.charAt(i + 1))) {
                 bytes += 4;
                 i++;
             } else if (Character.isSurrogate(c)) {

@@ -36,20 +36,27 @@ public final class RandomRequests {
     public InferenceRequest next(String id) {
         List<Tensor> tensors = new ArrayList<>();
         for (TensorSpec spec : signature.inputs()) {
-            tensors.add(new Tensor(spec.name(), spec.dtype(),
-                    Arrays.stream(spec.batchShape(1)).boxed().toList(), randomData(spec)));
+            tensors.add(
+                    new Tensor(
+                            spec.name(),
+                            spec.dtype(),
+                            Arrays.stream(spec.batchShape(1)).boxed().toList(),
+                            randomData(spec)));
         }
         return new InferenceRequest(id, Map.of(), tensors);
     }
 
     private ByteBuffer randomData(TensorSpec spec) {
         int elements = Math.toIntExact(spec.sampleElements());
-        ByteBuffer data = ByteBuffer.allocate(elements * DataTypes.byteSize(spec.dtype())).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer data =
+                ByteBuffer.allocate(elements * DataTypes.byteSize(spec.dtype()))
+                        .order(ByteOrder.LITTLE_ENDIAN);
         for (int i = 0; i < elements; i++) {
             switch (spec.dtype()) {
                 case FLOAT32 -> data.putFloat((float) gaussian());
                 case FLOAT16 -> data.putShort(toHalf((float) gaussian()));
-                case BFLOAT16 -> data.putShort((short) (Float.floatToIntBits((float) gaussian()) >>> 16));
+                case BFLOAT16 ->
+                        data.putShort((short) (Float.floatToIntBits((float) gaussian()) >>> 16));
                 case INT32 -> data.putInt(random.nextInt(intRange));
                 case INT64 -> data.putLong(random.nextInt(intRange));
                 case INT8 -> data.put((byte) random.nextInt(Math.min(intRange, 128)));
@@ -60,7 +67,10 @@ public final class RandomRequests {
         return data.flip();
     }
 
-    /** IEEE half precision, truncated; tiny values flush to zero (Java 17 has no Float.floatToFloat16). */
+    /**
+     * IEEE half precision, truncated; tiny values flush to zero (Java 17 has no
+     * Float.floatToFloat16).
+     */
     private static short toHalf(float value) {
         int bits = Float.floatToIntBits(value);
         int sign = (bits >>> 16) & 0x8000;

@@ -23,7 +23,8 @@ final class TestGraphs {
     private final List<ProtoMessage> valueInfo = new ArrayList<>();
     private final List<ProtoMessage> initializers = new ArrayList<>();
 
-    TestGraphs node(String name, String op, List<String> in, List<String> out, ProtoMessage... attributes) {
+    TestGraphs node(
+            String name, String op, List<String> in, List<String> out, ProtoMessage... attributes) {
         nodes.add(Onnx.node(name, op, in, out, attributes));
         return this;
     }
@@ -70,13 +71,19 @@ final class TestGraphs {
     }
 
     private TestGraphs initializer(String name, int type, byte[] raw, int count) {
-        initializers.add(new ProtoMessage().addVarint(Onnx.TENSOR_DIMS, count).addVarint(Onnx.TENSOR_DATA_TYPE, type)
-                .addString(Onnx.TENSOR_NAME, name).addBytes(Onnx.TENSOR_RAW_DATA, raw));
+        initializers.add(
+                new ProtoMessage()
+                        .addVarint(Onnx.TENSOR_DIMS, count)
+                        .addVarint(Onnx.TENSOR_DATA_TYPE, type)
+                        .addString(Onnx.TENSOR_NAME, name)
+                        .addBytes(Onnx.TENSOR_RAW_DATA, raw));
         return this;
     }
 
     static ProtoMessage stringAttribute(String name, String value) {
-        return new ProtoMessage().addString(Onnx.ATTRIBUTE_NAME, name).addString(Onnx.ATTRIBUTE_STRING, value)
+        return new ProtoMessage()
+                .addString(Onnx.ATTRIBUTE_NAME, name)
+                .addString(Onnx.ATTRIBUTE_STRING, value)
                 .addVarint(Onnx.ATTRIBUTE_TYPE, 3);
     }
 
@@ -89,7 +96,9 @@ final class TestGraphs {
     }
 
     static ProtoMessage graphAttribute(String name, TestGraphs body) {
-        return new ProtoMessage().addString(Onnx.ATTRIBUTE_NAME, name).addMessage(Onnx.ATTRIBUTE_GRAPH, body.graph())
+        return new ProtoMessage()
+                .addString(Onnx.ATTRIBUTE_NAME, name)
+                .addMessage(Onnx.ATTRIBUTE_GRAPH, body.graph())
                 .addVarint(Onnx.ATTRIBUTE_TYPE, 5);
     }
 
@@ -106,27 +115,41 @@ final class TestGraphs {
 
     /** A ModelProto: IR version 8, opset 17. */
     byte[] model() {
-        return new ProtoMessage().addVarint(1, 8).addString(2, "flink-tensorrt tests").addMessage(Onnx.MODEL_GRAPH, graph())
-                .addMessage(8, new ProtoMessage().addString(1, "").addVarint(2, 17)).toByteArray();
+        return new ProtoMessage()
+                .addVarint(1, 8)
+                .addString(2, "flink-tensorrt tests")
+                .addMessage(Onnx.MODEL_GRAPH, graph())
+                .addMessage(8, new ProtoMessage().addString(1, "").addVarint(2, 17))
+                .toByteArray();
     }
 
     private static ProtoMessage valueInfo(String name, int type, Object[] dims) {
         ProtoMessage shape = new ProtoMessage();
         for (Object dim : dims) {
-            shape.addMessage(Onnx.SHAPE_DIM, dim instanceof String param
-                    ? new ProtoMessage().addString(Onnx.DIM_PARAM, param)
-                    : new ProtoMessage().addVarint(Onnx.DIM_VALUE, ((Number) dim).longValue()));
+            shape.addMessage(
+                    Onnx.SHAPE_DIM,
+                    dim instanceof String param
+                            ? new ProtoMessage().addString(Onnx.DIM_PARAM, param)
+                            : new ProtoMessage()
+                                    .addVarint(Onnx.DIM_VALUE, ((Number) dim).longValue()));
         }
         ProtoMessage tensor = new ProtoMessage().addVarint(Onnx.TENSOR_TYPE_ELEM_TYPE, type);
         if (dims.length > 0) {
             tensor.addMessage(Onnx.TENSOR_TYPE_SHAPE, shape);
         }
-        return new ProtoMessage().addString(Onnx.VALUE_INFO_NAME, name)
-                .addMessage(Onnx.VALUE_INFO_TYPE, new ProtoMessage().addMessage(Onnx.TYPE_TENSOR, tensor));
+        return new ProtoMessage()
+                .addString(Onnx.VALUE_INFO_NAME, name)
+                .addMessage(
+                        Onnx.VALUE_INFO_TYPE,
+                        new ProtoMessage().addMessage(Onnx.TYPE_TENSOR, tensor));
     }
 
-    /** Runs a model on ONNX Runtime with random uint8 inputs (values 0-255); output name to its raw bytes. */
-    static Map<String, byte[]> run(byte[] model, Map<String, long[]> uint8Inputs, long seed) throws Exception {
+    /**
+     * Runs a model on ONNX Runtime with random uint8 inputs (values 0-255); output name to its raw
+     * bytes.
+     */
+    static Map<String, byte[]> run(byte[] model, Map<String, long[]> uint8Inputs, long seed)
+            throws Exception {
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         Random random = new Random(seed);
         Map<String, OnnxTensor> feed = new LinkedHashMap<>();
@@ -139,7 +162,9 @@ final class TestGraphs {
                 byte[] values = new byte[(int) count];
                 random.nextBytes(values);
                 ByteBuffer data = ByteBuffer.allocateDirect(values.length).put(values).flip();
-                feed.put(input.getKey(), OnnxTensor.createTensor(env, data, input.getValue(), OnnxJavaType.UINT8));
+                feed.put(
+                        input.getKey(),
+                        OnnxTensor.createTensor(env, data, input.getValue(), OnnxJavaType.UINT8));
             }
             Map<String, byte[]> outputs = new LinkedHashMap<>();
             try (OrtSession.Result result = session.run(feed)) {

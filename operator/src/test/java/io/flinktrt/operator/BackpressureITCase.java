@@ -1,6 +1,5 @@
 package io.flinktrt.operator;
 
-import java.util.ArrayList;
 import io.flinktrt.backend.ModelSignature;
 import io.flinktrt.backend.TensorSpec;
 import io.flinktrt.schema.DataType;
@@ -23,21 +22,33 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** A backend slower than its source, in a real MiniCluster: the stream slows down, nothing is lost. */
+/**
+ * A backend slower than its source, in a real MiniCluster: the stream slows down, nothing is lost.
+ */
 @Timeout(180)
 class BackpressureITCase {
 
     @RegisterExtension
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(
-            new MiniClusterResourceConfiguration.Builder().setNumberTaskManagers(1).setNumberSlotsPerTaskManager(1).build());
+    static final MiniClusterExtension FLINK =
+            new MiniClusterExtension(
+                    new MiniClusterResourceConfiguration.Builder()
+                            .setNumberTaskManagers(1)
+                            .setNumberSlotsPerTaskManager(1)
+                            .build());
 
     /** The mlp_classifier's input, so the source needs no model file. */
-    static final ModelSignature MLP = new ModelSignature("mlp_classifier", "", List.of(
-            new TensorSpec("x", DataType.FLOAT32, new long[] {16})), List.of(), 8);
+    static final ModelSignature MLP =
+            new ModelSignature(
+                    "mlp_classifier",
+                    "",
+                    List.of(new TensorSpec("x", DataType.FLOAT32, new long[] {16})),
+                    List.of(),
+                    8);
 
     @Test
     void aSlowBackendHoldsAtMostItsBuffersAndEveryRequestComesBack() throws Exception {
@@ -48,23 +59,32 @@ class BackpressureITCase {
         int buffers = 2;
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(1);
-        DataStream<RequestRecord> requests = env.fromSequence(0, n - 1)
-                .map(new ToRequest())
-                .returns(RequestRecordTypeInfo.INSTANCE);
-        InferenceFunction<RequestRecord, InferenceOutcome> function = InferenceFunction.builder()
-                .setModel(TestModels.path(TestModels.MLP).toString()).setBackend(GatedBackend.NAME)
-                .setMaxBatchSize(maxBatch).setMaxDelay(Duration.ofMillis(5)).setBuffersInFlight(buffers)
-                .setCapacity(2 * maxBatch).build();
+        DataStream<RequestRecord> requests =
+                env.fromSequence(0, n - 1)
+                        .map(new ToRequest())
+                        .returns(RequestRecordTypeInfo.INSTANCE);
+        InferenceFunction<RequestRecord, InferenceOutcome> function =
+                InferenceFunction.builder()
+                        .setModel(TestModels.path(TestModels.MLP).toString())
+                        .setBackend(GatedBackend.NAME)
+                        .setMaxBatchSize(maxBatch)
+                        .setMaxDelay(Duration.ofMillis(5))
+                        .setBuffersInFlight(buffers)
+                        .setCapacity(2 * maxBatch)
+                        .build();
 
         List<String> ids;
         try (var results = function.applyTo(requests).executeAndCollect()) {
             ids = new ArrayList<>();
-            results.forEachRemaining((InferenceOutcome o) -> ids.add(((InferenceResult) o.getOutcome()).getId()));
+            results.forEachRemaining(
+                    (InferenceOutcome o) -> ids.add(((InferenceResult) o.getOutcome()).getId()));
         }
 
         assertThat(ids).hasSize(n).doesNotHaveDuplicates();
         assertThat(GatedBackend.maxRowsInFlight()).isLessThanOrEqualTo(buffers * maxBatch);
-        assertThat(GatedBackend.acquireWaits()).as("batches waited for a free buffer set").isPositive();
+        assertThat(GatedBackend.acquireWaits())
+                .as("batches waited for a free buffer set")
+                .isPositive();
     }
 
     private static final class ToRequest extends RichMapFunction<Long, RequestRecord> {

@@ -28,7 +28,8 @@ class GpuAssignmentTest {
 
     @Test
     void withoutAGpuResourceEverySlotUsesTheConfiguredDevice() {
-        try (var first = GpuAssignment.claim(List.of(), 3); var second = GpuAssignment.claim(List.of(), 3)) {
+        try (var first = GpuAssignment.claim(List.of(), 3);
+                var second = GpuAssignment.claim(List.of(), 3)) {
             assertThat(first.deviceIndex()).isEqualTo(3);
             assertThat(second.deviceIndex()).isEqualTo(3);
             assertThat(first.source()).contains("configuration");
@@ -38,7 +39,8 @@ class GpuAssignmentTest {
     @Test
     void slotsOfOneTaskManagerSpreadOverItsGpusAndReuseAFreedOne() {
         List<ExternalResourceInfo> gpus = List.of(new Gpu("7"), new Gpu("6"));
-        try (var a = GpuAssignment.claim(gpus, 0); var b = GpuAssignment.claim(gpus, 0)) {
+        try (var a = GpuAssignment.claim(gpus, 0);
+                var b = GpuAssignment.claim(gpus, 0)) {
             assertThat(Set.of(a.deviceIndex(), b.deviceIndex())).containsExactlyInAnyOrder(6, 7);
             var c = GpuAssignment.claim(gpus, 0); // both busy: shares the lowest index
             assertThat(c.deviceIndex()).isEqualTo(6);
@@ -57,8 +59,10 @@ class GpuAssignmentTest {
         try (var b = GpuAssignment.claim(gpus, 0)) {
             a.close();
             a.close();
-            try (var c = GpuAssignment.claim(gpus, 0); var d = GpuAssignment.claim(gpus, 0)) {
-                assertThat(List.of(b.deviceIndex(), c.deviceIndex(), d.deviceIndex())).containsOnly(0, 1);
+            try (var c = GpuAssignment.claim(gpus, 0);
+                    var d = GpuAssignment.claim(gpus, 0)) {
+                assertThat(List.of(b.deviceIndex(), c.deviceIndex(), d.deviceIndex()))
+                        .containsOnly(0, 1);
                 assertThat(c.deviceIndex()).isNotEqualTo(b.deviceIndex());
             }
         }

@@ -1,6 +1,5 @@
 package io.flinktrt.operator;
 
-import java.nio.ByteBuffer;
 import io.flinktrt.backend.ModelConfig;
 import io.flinktrt.backend.ModelSignature;
 import io.flinktrt.backend.onnxruntime.OnnxRuntimeBackend;
@@ -28,6 +27,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -60,10 +60,14 @@ class InferenceFunctionTest {
         List<InferenceRequest> sent = randomRequests(10);
         List<InferenceOutcome> outcomes;
         // No batch leaves before it is full: two batches of 5, whatever the timing.
-        try (var harness = harness(function(OnnxRuntimeBackend.NAME, 5, Duration.ofSeconds(20)), OutputMode.ORDERED)) {
+        try (var harness =
+                harness(
+                        function(OnnxRuntimeBackend.NAME, 5, Duration.ofSeconds(20)),
+                        OutputMode.ORDERED)) {
             harness.open();
             for (InferenceRequest request : sent) {
-                harness.processElement(new StreamRecord<>(RequestRecord.of(requests.encode(request))));
+                harness.processElement(
+                        new StreamRecord<>(RequestRecord.of(requests.encode(request))));
             }
             harness.endInput();
             outcomes = harness.extractOutputValues();
@@ -89,19 +93,30 @@ class InferenceFunctionTest {
         }
     }
 
-    /** The batch never fills (max 64): it leaves once its oldest request has waited max delay, not before. */
+    /**
+     * The batch never fills (max 64): it leaves once its oldest request has waited max delay, not
+     * before.
+     */
     @Test
     void aPartialBatchLeavesAfterMaxDelay() throws Exception {
         Duration maxDelay = Duration.ofMillis(50);
-        try (var harness = harness(function(OnnxRuntimeBackend.NAME, 64, maxDelay), OutputMode.UNORDERED)) {
+        try (var harness =
+                harness(function(OnnxRuntimeBackend.NAME, 64, maxDelay), OutputMode.UNORDERED)) {
             harness.open();
             for (InferenceRequest request : randomRequests(3)) {
-                harness.processElement(new StreamRecord<>(RequestRecord.of(requests.encode(request))));
+                harness.processElement(
+                        new StreamRecord<>(RequestRecord.of(requests.encode(request))));
             }
-            List<InferenceResult> results = awaitOutputs(harness, 3).stream()
-                    .map(o -> (InferenceResult) o.getOutcome()).toList();
+            List<InferenceResult> results =
+                    awaitOutputs(harness, 3).stream()
+                            .map(o -> (InferenceResult) o.getOutcome())
+                            .toList();
             assertThat(results).hasSize(3);
-            long longestQueueMicros = results.stream().mapToLong(r -> r.getTimings().getQueueMicros()).max().orElse(0);
+            long longestQueueMicros =
+                    results.stream()
+                            .mapToLong(r -> r.getTimings().getQueueMicros())
+                            .max()
+                            .orElse(0);
             assertThat(longestQueueMicros).isGreaterThanOrEqualTo(maxDelay.toNanos() / 1000);
         }
     }
@@ -113,23 +128,33 @@ class InferenceFunctionTest {
             GatedBackend.closeGate();
             try (var harness = harness(function(GatedBackend.NAME, 1, Duration.ZERO), mode)) {
                 harness.open();
-                harness.processElement(new StreamRecord<>(RequestRecord.of(requests.encode(randomRequests(1).get(0)))));
-                harness.processElement(new StreamRecord<>(RequestRecord.of(new byte[] {42}))); // rejected at once, on the task thread
+                harness.processElement(
+                        new StreamRecord<>(
+                                RequestRecord.of(requests.encode(randomRequests(1).get(0)))));
+                harness.processElement(
+                        new StreamRecord<>(
+                                RequestRecord.of(
+                                        new byte[] {42}))); // rejected at once, on the task thread
                 GatedBackend.awaitBatchesStarted(1);
                 runMailbox(harness); // what is ready is emitted now, in either mode
                 if (mode == OutputMode.UNORDERED) {
                     assertThat(harness.extractOutputValues()).hasSize(1);
-                    assertThat(failure(harness.extractOutputValues().get(0)).getCode()).isEqualTo(ErrorCode.UNDECODABLE);
+                    assertThat(failure(harness.extractOutputValues().get(0)).getCode())
+                            .isEqualTo(ErrorCode.UNDECODABLE);
                 } else {
-                    assertThat(harness.extractOutputValues()).as("the rejection waits behind the held request").isEmpty();
+                    assertThat(harness.extractOutputValues())
+                            .as("the rejection waits behind the held request")
+                            .isEmpty();
                 }
                 GatedBackend.openGate();
                 harness.endInput();
                 List<InferenceOutcome> outcomes = harness.extractOutputValues();
                 assertThat(outcomes).hasSize(2);
                 int resultIndex = mode == OutputMode.UNORDERED ? 1 : 0;
-                assertThat(outcomes.get(resultIndex).getOutcome()).isInstanceOf(InferenceResult.class);
-                assertThat(outcomes.get(1 - resultIndex).getOutcome()).isInstanceOf(InferenceFailure.class);
+                assertThat(outcomes.get(resultIndex).getOutcome())
+                        .isInstanceOf(InferenceResult.class);
+                assertThat(outcomes.get(1 - resultIndex).getOutcome())
+                        .isInstanceOf(InferenceFailure.class);
             }
         }
     }
@@ -138,10 +163,14 @@ class InferenceFunctionTest {
     void aBatchThatFailsSendsEachOfItsRequestsToTheDeadLetterTopic() throws Exception {
         GatedBackend.failBatches(true);
         List<InferenceRequest> sent = randomRequests(3);
-        try (var harness = harness(function(GatedBackend.NAME, 3, Duration.ofSeconds(2)), OutputMode.ORDERED)) {
+        try (var harness =
+                harness(
+                        function(GatedBackend.NAME, 3, Duration.ofSeconds(2)),
+                        OutputMode.ORDERED)) {
             harness.open();
             for (InferenceRequest request : sent) {
-                harness.processElement(new StreamRecord<>(RequestRecord.of(requests.encode(request))));
+                harness.processElement(
+                        new StreamRecord<>(RequestRecord.of(requests.encode(request))));
             }
             harness.endInput();
             List<InferenceOutcome> outcomes = harness.extractOutputValues();
@@ -151,22 +180,37 @@ class InferenceFunctionTest {
                 assertThat(failure.getCode()).isEqualTo(ErrorCode.BACKEND_ERROR);
                 assertThat(failure.getId()).isEqualTo(sent.get(i).getId());
                 assertThat(failure.getMessage()).contains("injected failure");
-                assertThat(failure.getPayload()).isEqualTo(ByteBuffer.wrap(requests.encode(sent.get(i))));
+                assertThat(failure.getPayload())
+                        .isEqualTo(ByteBuffer.wrap(requests.encode(sent.get(i))));
             }
         }
     }
 
-    /** A backend that fails any batch holding one bad row: only that request goes to the dead-letter topic. */
+    /**
+     * A backend that fails any batch holding one bad row: only that request goes to the dead-letter
+     * topic.
+     */
     @Test
-    void onlyTheRequestTheBackendFailsOnGoesToTheDeadLetterTopicTheRestOfItsBatchGetResults() throws Exception {
+    void onlyTheRequestTheBackendFailsOnGoesToTheDeadLetterTopicTheRestOfItsBatchGetResults()
+            throws Exception {
         float poison = 666f;
         GatedBackend.poisonRowsStartingWith(poison);
         List<InferenceRequest> sent = randomRequests(8);
-        sent.get(3).getTensors().get(0).getData().duplicate().order(ByteOrder.LITTLE_ENDIAN).putFloat(0, poison);
-        try (var harness = harness(function(GatedBackend.NAME, 8, Duration.ofSeconds(20)), OutputMode.ORDERED)) {
+        sent.get(3)
+                .getTensors()
+                .get(0)
+                .getData()
+                .duplicate()
+                .order(ByteOrder.LITTLE_ENDIAN)
+                .putFloat(0, poison);
+        try (var harness =
+                harness(
+                        function(GatedBackend.NAME, 8, Duration.ofSeconds(20)),
+                        OutputMode.ORDERED)) {
             harness.open();
             for (InferenceRequest request : sent) {
-                harness.processElement(new StreamRecord<>(RequestRecord.of(requests.encode(request))));
+                harness.processElement(
+                        new StreamRecord<>(RequestRecord.of(requests.encode(request))));
             }
             harness.endInput();
             List<InferenceOutcome> outcomes = harness.extractOutputValues();
@@ -178,7 +222,9 @@ class InferenceFunctionTest {
                     assertThat(failure.getId()).isEqualTo(sent.get(i).getId());
                     assertThat(failure.getMessage()).contains("alone").contains("injected failure");
                 } else {
-                    assertThat(outcomes.get(i).getOutcome()).as("request %d", i).isInstanceOf(InferenceResult.class);
+                    assertThat(outcomes.get(i).getOutcome())
+                            .as("request %d", i)
+                            .isInstanceOf(InferenceResult.class);
                 }
             }
         }
@@ -187,15 +233,23 @@ class InferenceFunctionTest {
     @Test
     void aTimedOutRequestGoesToTheDeadLetterTopicOnceAndTheJobGoesOn() throws Exception {
         GatedBackend.closeGate();
-        InferenceFunction<RequestRecord, InferenceOutcome> function = InferenceFunction.builder().setModel(MODEL.toString()).setBackend(GatedBackend.NAME)
-                .setMaxBatchSize(1).setMaxDelay(Duration.ZERO).setTimeout(Duration.ofMillis(100)).build();
-        try (var harness = new OneInputStreamOperatorTestHarness<>(
-                new AsyncWaitOperatorFactory<>(function, 100, 10, OutputMode.UNORDERED),
-                RequestRecordTypeInfo.Serializer.INSTANCE)) {
+        InferenceFunction<RequestRecord, InferenceOutcome> function =
+                InferenceFunction.builder()
+                        .setModel(MODEL.toString())
+                        .setBackend(GatedBackend.NAME)
+                        .setMaxBatchSize(1)
+                        .setMaxDelay(Duration.ZERO)
+                        .setTimeout(Duration.ofMillis(100))
+                        .build();
+        try (var harness =
+                new OneInputStreamOperatorTestHarness<>(
+                        new AsyncWaitOperatorFactory<>(function, 100, 10, OutputMode.UNORDERED),
+                        RequestRecordTypeInfo.Serializer.INSTANCE)) {
             harness.open();
             InferenceRequest request = randomRequests(1).get(0);
             harness.setProcessingTime(0);
-            harness.processElement(new StreamRecord<>(RequestRecord.of(requests.encode(request)), 0));
+            harness.processElement(
+                    new StreamRecord<>(RequestRecord.of(requests.encode(request)), 0));
             harness.setProcessingTime(200);
             InferenceFailure failure = failure(awaitOutputs(harness, 1).get(0));
             assertThat(failure.getCode()).isEqualTo(ErrorCode.TIMEOUT);
@@ -203,11 +257,13 @@ class InferenceFunctionTest {
 
             GatedBackend.openGate(); // the late result must not be emitted a second time
             InferenceRequest next = randomRequests(2).get(1);
-            harness.processElement(new StreamRecord<>(RequestRecord.of(requests.encode(next)), 200));
+            harness.processElement(
+                    new StreamRecord<>(RequestRecord.of(requests.encode(next)), 200));
             harness.endInput();
             List<InferenceOutcome> outcomes = harness.extractOutputValues();
             assertThat(outcomes).hasSize(2);
-            assertThat(((InferenceResult) outcomes.get(1).getOutcome()).getId()).isEqualTo(next.getId());
+            assertThat(((InferenceResult) outcomes.get(1).getOutcome()).getId())
+                    .isEqualTo(next.getId());
         }
     }
 
@@ -216,10 +272,14 @@ class InferenceFunctionTest {
         GatedBackend.closeGate();
         List<InferenceRequest> sent = randomRequests(5);
         OperatorSubtaskState snapshot;
-        try (var harness = harness(function(GatedBackend.NAME, 2, Duration.ofSeconds(2)), OutputMode.ORDERED)) {
+        try (var harness =
+                harness(
+                        function(GatedBackend.NAME, 2, Duration.ofSeconds(2)),
+                        OutputMode.ORDERED)) {
             harness.open();
             for (InferenceRequest request : sent) {
-                harness.processElement(new StreamRecord<>(RequestRecord.of(requests.encode(request))));
+                harness.processElement(
+                        new StreamRecord<>(RequestRecord.of(requests.encode(request))));
             }
             GatedBackend.awaitBatchesStarted(2); // 2 + 2 held at the gate, 1 waiting to fill
             assertThat(GatedBackend.batchesStarted()).isEqualTo(2);
@@ -228,13 +288,19 @@ class InferenceFunctionTest {
         }
 
         GatedBackend.reset();
-        try (var restored = harness(function(GatedBackend.NAME, 2, Duration.ofSeconds(2)), OutputMode.ORDERED)) {
+        try (var restored =
+                harness(
+                        function(GatedBackend.NAME, 2, Duration.ofSeconds(2)),
+                        OutputMode.ORDERED)) {
             restored.initializeState(snapshot);
             restored.open();
             restored.endInput();
-            List<String> ids = restored.extractOutputValues().stream()
-                    .map(o -> ((InferenceResult) o.getOutcome()).getId()).toList();
-            assertThat(ids).containsExactlyElementsOf(sent.stream().map(InferenceRequest::getId).toList());
+            List<String> ids =
+                    restored.extractOutputValues().stream()
+                            .map(o -> ((InferenceResult) o.getOutcome()).getId())
+                            .toList();
+            assertThat(ids)
+                    .containsExactlyElementsOf(sent.stream().map(InferenceRequest::getId).toList());
         }
     }
 
@@ -246,19 +312,29 @@ class InferenceFunctionTest {
     void requestsThatWaitedForABusyBackendRunAsOneBatch() throws Exception {
         GatedBackend.closeGate();
         List<InferenceRequest> sent = randomRequests(8);
-        InferenceFunction<RequestRecord, InferenceOutcome> function = InferenceFunction.builder().setModel(MODEL.toString())
-                .setBackend(GatedBackend.NAME).setMaxBatchSize(8).setMaxDelay(Duration.ZERO).setBuffersInFlight(1).build();
+        InferenceFunction<RequestRecord, InferenceOutcome> function =
+                InferenceFunction.builder()
+                        .setModel(MODEL.toString())
+                        .setBackend(GatedBackend.NAME)
+                        .setMaxBatchSize(8)
+                        .setMaxDelay(Duration.ZERO)
+                        .setBuffersInFlight(1)
+                        .build();
         try (var harness = harness(function, OutputMode.ORDERED)) {
             harness.open();
-            harness.processElement(new StreamRecord<>(RequestRecord.of(requests.encode(sent.get(0)))));
+            harness.processElement(
+                    new StreamRecord<>(RequestRecord.of(requests.encode(sent.get(0)))));
             GatedBackend.awaitBatchesStarted(1); // it holds the only buffer set, at the gate
             for (int i = 1; i < sent.size(); i++) {
-                harness.processElement(new StreamRecord<>(RequestRecord.of(requests.encode(sent.get(i)))));
+                harness.processElement(
+                        new StreamRecord<>(RequestRecord.of(requests.encode(sent.get(i)))));
             }
             GatedBackend.openGate();
             harness.endInput();
-            List<Integer> batchSizes = harness.extractOutputValues().stream()
-                    .map(o -> ((InferenceResult) o.getOutcome()).getBatchSize()).toList();
+            List<Integer> batchSizes =
+                    harness.extractOutputValues().stream()
+                            .map(o -> ((InferenceResult) o.getOutcome()).getBatchSize())
+                            .toList();
             assertThat(batchSizes).containsExactly(1, 7, 7, 7, 7, 7, 7, 7);
             assertThat(GatedBackend.batchesStarted()).isEqualTo(2);
         }
@@ -269,20 +345,28 @@ class InferenceFunctionTest {
         return (InferenceFailure) outcome.getOutcome();
     }
 
-    private static InferenceFunction<RequestRecord, InferenceOutcome> function(String backend, int maxBatch, Duration maxDelay) {
-        return InferenceFunction.builder().setModel(MODEL.toString()).setBackend(backend)
-                .setMaxBatchSize(maxBatch).setMaxDelay(maxDelay).build();
+    private static InferenceFunction<RequestRecord, InferenceOutcome> function(
+            String backend, int maxBatch, Duration maxDelay) {
+        return InferenceFunction.builder()
+                .setModel(MODEL.toString())
+                .setBackend(backend)
+                .setMaxBatchSize(maxBatch)
+                .setMaxDelay(maxDelay)
+                .build();
     }
 
     private static OneInputStreamOperatorTestHarness<RequestRecord, InferenceOutcome> harness(
-            InferenceFunction<RequestRecord, InferenceOutcome> function, OutputMode mode) throws Exception {
+            InferenceFunction<RequestRecord, InferenceOutcome> function, OutputMode mode)
+            throws Exception {
         return new OneInputStreamOperatorTestHarness<>(
-                new AsyncWaitOperatorFactory<>(function, 30_000, 20, mode), RequestRecordTypeInfo.Serializer.INSTANCE);
+                new AsyncWaitOperatorFactory<>(function, 30_000, 20, mode),
+                RequestRecordTypeInfo.Serializer.INSTANCE);
     }
 
     /** Lets the harness's mailbox run until {@code count} outcomes are out. */
     private static List<InferenceOutcome> awaitOutputs(
-            OneInputStreamOperatorTestHarness<RequestRecord, InferenceOutcome> harness, int count) throws Exception {
+            OneInputStreamOperatorTestHarness<RequestRecord, InferenceOutcome> harness, int count)
+            throws Exception {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (harness.extractOutputValues().size() < count && System.nanoTime() < deadline) {
             runMailbox(harness);
@@ -292,9 +376,11 @@ class InferenceFunctionTest {
     }
 
     /** Runs the mails waiting now: completions reach the output through the task's mailbox. */
-    private static void runMailbox(OneInputStreamOperatorTestHarness<RequestRecord, InferenceOutcome> harness)
+    private static void runMailbox(
+            OneInputStreamOperatorTestHarness<RequestRecord, InferenceOutcome> harness)
             throws Exception {
-        for (var mail = harness.getTaskMailbox().tryTake(TaskMailbox.MIN_PRIORITY); mail.isPresent();
+        for (var mail = harness.getTaskMailbox().tryTake(TaskMailbox.MIN_PRIORITY);
+                mail.isPresent();
                 mail = harness.getTaskMailbox().tryTake(TaskMailbox.MIN_PRIORITY)) {
             mail.get().run();
         }
@@ -302,8 +388,8 @@ class InferenceFunctionTest {
 
     private static List<InferenceRequest> randomRequests(int n) throws Exception {
         ModelSignature signature;
-        try (var runner = new OnnxRuntimeBackend().open(
-                new ModelConfig(MODEL, 0, 0, 1, Map.of()))) {
+        try (var runner =
+                new OnnxRuntimeBackend().open(new ModelConfig(MODEL, 0, 0, 1, Map.of()))) {
             signature = runner.signature();
         }
         RandomRequests random = new RandomRequests(signature, 100, n);

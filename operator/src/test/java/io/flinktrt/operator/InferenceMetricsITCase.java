@@ -39,20 +39,23 @@ class InferenceMetricsITCase {
     private static final InMemoryReporter REPORTER = InMemoryReporter.createWithRetainedMetrics();
 
     @RegisterExtension
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(
-            new MiniClusterResourceConfiguration.Builder()
-                    .setConfiguration(REPORTER.addToConfiguration(new Configuration()))
-                    .setNumberTaskManagers(1)
-                    .setNumberSlotsPerTaskManager(1)
-                    .build());
+    static final MiniClusterExtension FLINK =
+            new MiniClusterExtension(
+                    new MiniClusterResourceConfiguration.Builder()
+                            .setConfiguration(REPORTER.addToConfiguration(new Configuration()))
+                            .setNumberTaskManagers(1)
+                            .setNumberSlotsPerTaskManager(1)
+                            .build());
 
     @Test
     void countsRequestsBatchesAndFailuresAndTimesEachStep() throws Exception {
         GatedBackend.reset();
-        GatedBackend.padBatchesTo(4); // as a GPU's bucket of 4 would: 2 padding rows in the last batch
+        GatedBackend.padBatchesTo(
+                4); // as a GPU's bucket of 4 would: 2 padding rows in the last batch
         int good = 10;
         int maxBatch = 4; // 10 requests: batches of 4 and 4 by size, then 2 after max delay
-        Duration maxDelay = Duration.ofSeconds(2); // far above the time the source takes to send them all
+        Duration maxDelay =
+                Duration.ofSeconds(2); // far above the time the source takes to send them all
         AvroCodec<InferenceRequest> codec = new AvroCodec<>(InferenceRequest.class);
         RandomRequests random = new RandomRequests(BackpressureITCase.MLP, 100, 5);
         List<RequestRecord> payloads = new ArrayList<>();
@@ -65,8 +68,10 @@ class InferenceMetricsITCase {
         env.setParallelism(1);
         DataStream<RequestRecord> requests = env.fromData(payloads, RequestRecordTypeInfo.INSTANCE);
         InferenceFunction.builder()
-                .setModel(TestModels.path(TestModels.MLP).toString()).setBackend(GatedBackend.NAME)
-                .setMaxBatchSize(maxBatch).setMaxDelay(maxDelay)
+                .setModel(TestModels.path(TestModels.MLP).toString())
+                .setBackend(GatedBackend.NAME)
+                .setMaxBatchSize(maxBatch)
+                .setMaxDelay(maxDelay)
                 .build()
                 .applyTo(requests)
                 .sinkTo(new DiscardingSink<>());
@@ -88,7 +93,8 @@ class InferenceMetricsITCase {
         Histogram requestMicros = histogram(metrics, "request_duration_us");
         assertThat(requestMicros.getCount()).isEqualTo(good);
         // The last two requests waited for max delay before their batch left.
-        assertThat(requestMicros.getStatistics().getMax()).isGreaterThanOrEqualTo(maxDelay.toNanos() / 1000);
+        assertThat(requestMicros.getStatistics().getMax())
+                .isGreaterThanOrEqualTo(maxDelay.toNanos() / 1000);
 
         assertThat(gauge(metrics, "pending_requests")).isEqualTo(0);
         assertThat((Double) gauge(metrics, "padding_waste")).isCloseTo(2.0 / 12, within(1e-9));
@@ -108,15 +114,19 @@ class InferenceMetricsITCase {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(1);
         InferenceFunction.builder()
-                .setModel(TestModels.path(TestModels.MLP).toString()).setBackend(GatedBackend.NAME)
-                .setMaxBatchSize(4).setMaxDelay(Duration.ZERO).setTimeout(Duration.ofMillis(300))
+                .setModel(TestModels.path(TestModels.MLP).toString())
+                .setBackend(GatedBackend.NAME)
+                .setMaxBatchSize(4)
+                .setMaxDelay(Duration.ZERO)
+                .setTimeout(Duration.ofMillis(300))
                 .build()
                 .applyTo(env.fromData(payloads, RequestRecordTypeInfo.INSTANCE))
                 .sinkTo(new DiscardingSink<>());
         try {
             JobID job = env.execute("timeouts").getJobID();
             Map<String, Metric> metrics = REPORTER.getMetricsByIdentifiers(job);
-            assertThat(counter(metrics, "code.TIMEOUT.inference_request_failure")).isEqualTo(requests);
+            assertThat(counter(metrics, "code.TIMEOUT.inference_request_failure"))
+                    .isEqualTo(requests);
             assertThat(counter(metrics, "inference_count")).isZero();
             assertThat(gauge(metrics, "pending_requests")).isEqualTo(0);
         } finally {
@@ -124,11 +134,17 @@ class InferenceMetricsITCase {
         }
     }
 
-    /** The one metric of the operator's {@code inference} group whose identifier ends with {@code name}. */
+    /**
+     * The one metric of the operator's {@code inference} group whose identifier ends with {@code
+     * name}.
+     */
     private static Metric metric(Map<String, Metric> metrics, String name) {
         String suffix = "." + InferenceMetrics.GROUP + "." + name;
-        List<Metric> found = metrics.entrySet().stream()
-                .filter(e -> e.getKey().endsWith(suffix)).map(Map.Entry::getValue).toList();
+        List<Metric> found =
+                metrics.entrySet().stream()
+                        .filter(e -> e.getKey().endsWith(suffix))
+                        .map(Map.Entry::getValue)
+                        .toList();
         assertThat(found).as("metrics ending in %s among %s", suffix, metrics.keySet()).hasSize(1);
         return found.get(0);
     }

@@ -34,7 +34,9 @@ class NonFiniteInputTest {
     private final AvroCodec<InferenceRequest> codec = new AvroCodec<>(InferenceRequest.class);
 
     @ParameterizedTest
-    @EnumSource(value = DataType.class, names = {"FLOAT32", "FLOAT16", "BFLOAT16"})
+    @EnumSource(
+            value = DataType.class,
+            names = {"FLOAT32", "FLOAT16", "BFLOAT16"})
     void everyNonFinitePatternIsRejectedAtEveryPosition(DataType dtype) {
         for (int elements = 1; elements <= MOST_ELEMENTS; elements++) {
             RequestDecoder decoder = decoder(dtype, elements);
@@ -44,17 +46,21 @@ class NonFiniteInputTest {
                     int element = at;
                     assertThatThrownBy(() -> decoder.decode(payload))
                             .as("%s 0x%x at element %d of %d", dtype, pattern, at, elements)
-                            .isInstanceOfSatisfying(RequestRejectedException.class, e -> {
-                                assertThat(e.code()).isEqualTo(ErrorCode.NON_FINITE_INPUT);
-                                assertThat(e.getMessage()).contains("element " + element);
-                            });
+                            .isInstanceOfSatisfying(
+                                    RequestRejectedException.class,
+                                    e -> {
+                                        assertThat(e.code()).isEqualTo(ErrorCode.NON_FINITE_INPUT);
+                                        assertThat(e.getMessage()).contains("element " + element);
+                                    });
                 }
             }
         }
     }
 
     @ParameterizedTest
-    @EnumSource(value = DataType.class, names = {"FLOAT32", "FLOAT16", "BFLOAT16"})
+    @EnumSource(
+            value = DataType.class,
+            names = {"FLOAT32", "FLOAT16", "BFLOAT16"})
     void theLargestFiniteValuesPassAtEveryPosition(DataType dtype) {
         for (int elements = 1; elements <= MOST_ELEMENTS; elements++) {
             RequestDecoder decoder = decoder(dtype, elements);
@@ -63,19 +69,33 @@ class NonFiniteInputTest {
                     try {
                         decoder.decode(request(dtype, elements, at, pattern));
                     } catch (RequestRejectedException e) {
-                        fail("%s 0x%x at element %d of %d was rejected: %s", dtype, pattern, at, elements, e.getMessage());
+                        fail(
+                                "%s 0x%x at element %d of %d was rejected: %s",
+                                dtype, pattern, at, elements, e.getMessage());
                     }
                 }
             }
         }
     }
 
-    /** +Inf, -Inf, quiet and signalling NaNs of both signs, and NaNs with every mantissa bit set. */
+    /**
+     * +Inf, -Inf, quiet and signalling NaNs of both signs, and NaNs with every mantissa bit set.
+     */
     private static long[] nonFinite(DataType dtype) {
         return switch (dtype) {
-            case FLOAT32 -> new long[] {0x7F800000L, 0xFF800000L, 0x7FC00000L, 0xFFC00000L, 0x7F800001L, 0xFF800001L,
-                0x7FFFFFFFL, 0xFFFFFFFFL};
-            case FLOAT16 -> new long[] {0x7C00, 0xFC00, 0x7E00, 0xFE00, 0x7C01, 0xFC01, 0x7FFF, 0xFFFF};
+            case FLOAT32 ->
+                    new long[] {
+                        0x7F800000L,
+                        0xFF800000L,
+                        0x7FC00000L,
+                        0xFFC00000L,
+                        0x7F800001L,
+                        0xFF800001L,
+                        0x7FFFFFFFL,
+                        0xFFFFFFFFL
+                    };
+            case FLOAT16 ->
+                    new long[] {0x7C00, 0xFC00, 0x7E00, 0xFE00, 0x7C01, 0xFC01, 0x7FFF, 0xFFFF};
             default -> new long[] {0x7F80, 0xFF80, 0x7FC0, 0xFFC0, 0x7F81, 0xFF81, 0x7FFF, 0xFFFF};
         };
     }
@@ -90,9 +110,13 @@ class NonFiniteInputTest {
     }
 
     private static RequestDecoder decoder(DataType dtype, int elements) {
-        ModelSignature signature = new ModelSignature("m", "sha",
-                List.of(new TensorSpec("x", dtype, new long[] {elements})),
-                List.of(new TensorSpec("y", DataType.FLOAT32, new long[] {1})), 8);
+        ModelSignature signature =
+                new ModelSignature(
+                        "m",
+                        "sha",
+                        List.of(new TensorSpec("x", dtype, new long[] {elements})),
+                        List.of(new TensorSpec("y", DataType.FLOAT32, new long[] {1})),
+                        8);
         return RequestDecoderTest.decoder(signature, RequestDecoderTest.LIMITS);
     }
 
@@ -108,8 +132,11 @@ class NonFiniteInputTest {
                 data.putShort((short) bits);
             }
         }
-        return codec.encode(new InferenceRequest("r", Map.of(),
-                List.of(new Tensor("x", dtype, List.of((long) elements), data.flip()))));
+        return codec.encode(
+                new InferenceRequest(
+                        "r",
+                        Map.of(),
+                        List.of(new Tensor("x", dtype, List.of((long) elements), data.flip()))));
     }
 
     private static long one(DataType dtype) {

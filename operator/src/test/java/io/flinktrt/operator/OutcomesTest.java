@@ -18,7 +18,9 @@ import java.util.SplittableRandom;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** Failures always fit their limit and keep as much as fits; result sizes are never underestimated. */
+/**
+ * Failures always fit their limit and keep as much as fits; result sizes are never underestimated.
+ */
 class OutcomesTest {
 
     private static final int LIMIT = 24 << 10;
@@ -33,11 +35,17 @@ class OutcomesTest {
         for (int i = 0; i < 1000; i++) {
             byte[] payload = new byte[random.nextInt(2 * LIMIT)];
             random.nextBytes(payload);
-            String id = random.nextInt(4) == 0 ? null : text(random, random.nextInt(4) == 0 ? 2 * LIMIT : 40);
+            String id =
+                    random.nextInt(4) == 0
+                            ? null
+                            : text(random, random.nextInt(4) == 0 ? 2 * LIMIT : 40);
             String message = text(random, random.nextInt(5) == 0 ? 3 * LIMIT : 200);
-            RequestRecord request = new RequestRecord(payload, "requests", random.nextInt(8), random.nextLong(1L << 40));
+            RequestRecord request =
+                    new RequestRecord(
+                            payload, "requests", random.nextInt(8), random.nextLong(1L << 40));
 
-            InferenceFailure failure = failure(outcomes.failure(id, ErrorCode.WRONG_DTYPE, message, request));
+            InferenceFailure failure =
+                    failure(outcomes.failure(id, ErrorCode.WRONG_DTYPE, message, request));
 
             int size = failures.encode(failure).length;
             byte[] kept = bytes(failure.getPayload());
@@ -45,12 +53,15 @@ class OutcomesTest {
             assertThat(kept).isEqualTo(Arrays.copyOf(payload, kept.length));
             assertThat(failure.getPayloadSize()).isEqualTo((long) payload.length);
             assertThat(failure.getSource().getOffset()).isEqualTo(request.offset());
-            assertThat(failure.getMessage().length()).isLessThanOrEqualTo(Outcomes.MAX_MESSAGE_CHARS + 3);
+            assertThat(failure.getMessage().length())
+                    .isLessThanOrEqualTo(Outcomes.MAX_MESSAGE_CHARS + 3);
             boolean idCut = id != null && !id.equals(failure.getId());
             assertThat(failure.getTruncated()).isEqualTo(kept.length < payload.length || idCut);
-            if (idCut) { // a prefix of the id as it goes on the wire (a lone surrogate is written as '?')
+            if (idCut) { // a prefix of the id as it goes on the wire (a lone surrogate is written
+                // as '?')
                 byte[] cut = failure.getId().getBytes(StandardCharsets.UTF_8);
-                assertThat(cut).isEqualTo(Arrays.copyOf(id.getBytes(StandardCharsets.UTF_8), cut.length));
+                assertThat(cut)
+                        .isEqualTo(Arrays.copyOf(id.getBytes(StandardCharsets.UTF_8), cut.length));
             }
             if (kept.length < payload.length && !idCut) { // one byte more would not have fitted
                 failure.setPayload(ByteBuffer.wrap(payload, 0, kept.length + 1));
@@ -62,8 +73,14 @@ class OutcomesTest {
     @Test
     void aFailureThatFitsIsWhole() {
         byte[] payload = new byte[1000];
-        InferenceFailure failure = failure(new Outcomes("model", LIMIT).failure("r-1", ErrorCode.TIMEOUT, "late",
-                RequestRecord.of(payload)));
+        InferenceFailure failure =
+                failure(
+                        new Outcomes("model", LIMIT)
+                                .failure(
+                                        "r-1",
+                                        ErrorCode.TIMEOUT,
+                                        "late",
+                                        RequestRecord.of(payload)));
 
         assertThat(failure.getTruncated()).isFalse();
         assertThat(failure.getPayload()).isEqualTo(ByteBuffer.wrap(payload));
@@ -82,13 +99,26 @@ class OutcomesTest {
             }
             DecodedRequest request = new DecodedRequest(id, metadata, new ByteBuffer[0]);
             PendingRequest pending = new PendingRequest(request, random.nextLong());
-            BatchRun run = new BatchRun(random.nextInt(1, Integer.MAX_VALUE), random.nextInt(1, 64), random.nextLong(Long.MAX_VALUE));
-            InferenceOutcome outcome = encoder.encode(pending, 0, new RecordPathBenchmark.DirectBatch(RequestDecoderTest.TWO_INPUTS), run,
-                    random.nextLong(), random.nextLong());
+            BatchRun run =
+                    new BatchRun(
+                            random.nextInt(1, Integer.MAX_VALUE),
+                            random.nextInt(1, 64),
+                            random.nextLong(Long.MAX_VALUE));
+            InferenceOutcome outcome =
+                    encoder.encode(
+                            pending,
+                            0,
+                            new RecordPathBenchmark.DirectBatch(RequestDecoderTest.TWO_INPUTS),
+                            run,
+                            random.nextLong(),
+                            random.nextLong());
 
             long predicted = encoder.maxEncodedBytes(id, metadata);
             int actual = results.encode((InferenceResult) outcome.getOutcome()).length;
-            assertThat(predicted).as("result %d", i).isGreaterThanOrEqualTo(actual).isLessThanOrEqualTo(actual + 31);
+            assertThat(predicted)
+                    .as("result %d", i)
+                    .isGreaterThanOrEqualTo(actual)
+                    .isLessThanOrEqualTo(actual + 31);
         }
     }
 

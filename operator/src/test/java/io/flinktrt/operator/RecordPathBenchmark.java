@@ -35,18 +35,36 @@ import java.util.concurrent.TimeUnit;
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 public class RecordPathBenchmark {
 
-    /** Rows of the batch buffers; a ResNet-sized batch of 32 is 19 MB, more than the caches hold. */
+    /**
+     * Rows of the batch buffers; a ResNet-sized batch of 32 is 19 MB, more than the caches hold.
+     */
     private static final int BATCH_ROWS = 32;
-    private static final RequestLimits DEFAULT_LIMITS = new RequestLimits(16 << 20, 64, 16L << 20, true,
-            1_048_588 - 89, 1_048_588 - 89); // the job's defaults on Kafka's default topics
 
-    static final ModelSignature RESNET_SIZED = new ModelSignature("resnet-sized", "", List.of(
-            new TensorSpec("images", DataType.FLOAT32, new long[] {3, 224, 224})), List.of(
-            new TensorSpec("logits", DataType.FLOAT32, new long[] {1000})), BATCH_ROWS);
-    static final ModelSignature BERT_SIZED = new ModelSignature("bert-sized", "", List.of(
-            new TensorSpec("input_ids", DataType.INT64, new long[] {128}),
-            new TensorSpec("attention_mask", DataType.INT64, new long[] {128})), List.of(
-            new TensorSpec("logits", DataType.FLOAT32, new long[] {2})), BATCH_ROWS);
+    private static final RequestLimits DEFAULT_LIMITS =
+            new RequestLimits(
+                    16 << 20,
+                    64,
+                    16L << 20,
+                    true,
+                    1_048_588 - 89,
+                    1_048_588 - 89); // the job's defaults on Kafka's default topics
+
+    static final ModelSignature RESNET_SIZED =
+            new ModelSignature(
+                    "resnet-sized",
+                    "",
+                    List.of(new TensorSpec("images", DataType.FLOAT32, new long[] {3, 224, 224})),
+                    List.of(new TensorSpec("logits", DataType.FLOAT32, new long[] {1000})),
+                    BATCH_ROWS);
+    static final ModelSignature BERT_SIZED =
+            new ModelSignature(
+                    "bert-sized",
+                    "",
+                    List.of(
+                            new TensorSpec("input_ids", DataType.INT64, new long[] {128}),
+                            new TensorSpec("attention_mask", DataType.INT64, new long[] {128})),
+                    List.of(new TensorSpec("logits", DataType.FLOAT32, new long[] {2})),
+                    BATCH_ROWS);
 
     private byte[] resnetPayload;
     private byte[] bertPayload;
@@ -109,15 +127,27 @@ public class RecordPathBenchmark {
     @Benchmark
     public InferenceOutcome encodeResultOf1000Floats() {
         row = (row + 1) % BATCH_ROWS;
-        return resultEncoder.encode(resnetPending, row, resnetBatch, new BatchRun(BATCH_ROWS, BATCH_ROWS, 1000), 0, 1000);
+        return resultEncoder.encode(
+                resnetPending,
+                row,
+                resnetBatch,
+                new BatchRun(BATCH_ROWS, BATCH_ROWS, 1000),
+                0,
+                1000);
     }
 
     /** The same, plus the Avro bytes the Kafka sink writes for it (OutcomeSerializer). */
     @Benchmark
     public byte[] encodeResultOf1000FloatsToAvro() {
         row = (row + 1) % BATCH_ROWS;
-        InferenceOutcome outcome = resultEncoder.encode(
-                resnetPending, row, resnetBatch, new BatchRun(BATCH_ROWS, BATCH_ROWS, 1000), 0, 1000);
+        InferenceOutcome outcome =
+                resultEncoder.encode(
+                        resnetPending,
+                        row,
+                        resnetBatch,
+                        new BatchRun(BATCH_ROWS, BATCH_ROWS, 1000),
+                        0,
+                        1000);
         return resultCodec.encode((InferenceResult) outcome.getOutcome());
     }
 
@@ -127,12 +157,19 @@ public class RecordPathBenchmark {
         private final ByteBuffer[] outputs;
 
         DirectBatch(ModelSignature signature) {
-            inputs = signature.inputs().stream().map(s -> direct(s.sampleBytes())).toArray(ByteBuffer[]::new);
-            outputs = signature.outputs().stream().map(s -> direct(s.sampleBytes())).toArray(ByteBuffer[]::new);
+            inputs =
+                    signature.inputs().stream()
+                            .map(s -> direct(s.sampleBytes()))
+                            .toArray(ByteBuffer[]::new);
+            outputs =
+                    signature.outputs().stream()
+                            .map(s -> direct(s.sampleBytes()))
+                            .toArray(ByteBuffer[]::new);
         }
 
         private static ByteBuffer direct(int sampleBytes) {
-            return ByteBuffer.allocateDirect(BATCH_ROWS * sampleBytes).order(ByteOrder.LITTLE_ENDIAN);
+            return ByteBuffer.allocateDirect(BATCH_ROWS * sampleBytes)
+                    .order(ByteOrder.LITTLE_ENDIAN);
         }
 
         @Override

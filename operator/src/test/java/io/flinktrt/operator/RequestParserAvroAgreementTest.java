@@ -14,7 +14,6 @@ import org.apache.avro.io.DecoderFactory;
 import org.apache.avro.io.Encoder;
 import org.apache.avro.io.EncoderFactory;
 import org.apache.avro.specific.SpecificDatumWriter;
-
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -36,26 +35,32 @@ import static io.flinktrt.testing.AvroBytes.varint;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * A property: for random mutations of valid requests, our parser and Avro's own
- * {@link GenericDatumReader} agree on whether a record is an {@code InferenceRequest}, and on what
- * it holds when both read it. Avro refuses a record when its reader throws or leaves bytes unread
- * (a record of another schema). Fixed seed, so a failure reproduces.
+ * A property: for random mutations of valid requests, our parser and Avro's own {@link
+ * GenericDatumReader} agree on whether a record is an {@code InferenceRequest}, and on what it
+ * holds when both read it. Avro refuses a record when its reader throws or leaves bytes unread (a
+ * record of another schema). Fixed seed, so a failure reproduces.
  */
 class RequestParserAvroAgreementTest {
 
     private static final long SEED = 20261129L;
     private static final int RECORDS = 100_000;
-    /** Above any record here: a longer string, bytes or collection is refused by both, as running out of bytes. */
+
+    /**
+     * Above any record here: a longer string, bytes or collection is refused by both, as running
+     * out of bytes.
+     */
     private static final String AVRO_LIMIT = String.valueOf(1 << 20);
+
     private static final DataType[] DATA_TYPES = DataType.values();
 
     private final RequestParser parser = new RequestParser(Integer.MAX_VALUE, Integer.MAX_VALUE);
-    private final GenericDatumReader<GenericRecord> avro = new GenericDatumReader<>(InferenceRequest.getClassSchema());
+    private final GenericDatumReader<GenericRecord> avro =
+            new GenericDatumReader<>(InferenceRequest.getClassSchema());
     private BinaryDecoder decoder;
 
     /**
-     * Avro allocates a string, bytes or array at the length a record claims before it reads them (2 GB
-     * for a mutated length); its limits keep that to what any record of this test could hold.
+     * Avro allocates a string, bytes or array at the length a record claims before it reads them (2
+     * GB for a mutated length); its limits keep that to what any record of this test could hold.
      */
     @BeforeAll
     static void limitAvroAllocations() throws Exception {
@@ -98,7 +103,8 @@ class RequestParserAvroAgreementTest {
                 bothRead++;
             }
         }
-        System.out.printf("agreement: %d records (seed %d): both read %d, both refused %d%n",
+        System.out.printf(
+                "agreement: %d records (seed %d): both read %d, both refused %d%n",
                 RECORDS, SEED, bothRead, bothRefused);
         assertThat(bothRead).isGreaterThan(RECORDS / 20);
         assertThat(bothRefused).isGreaterThan(RECORDS / 5);
@@ -108,7 +114,9 @@ class RequestParserAvroAgreementTest {
         try {
             return parser.parse(payload);
         } catch (RequestRejectedException e) {
-            assertThat(e.code()).as("rejection of %s", hex(payload)).isEqualTo(ErrorCode.UNDECODABLE);
+            assertThat(e.code())
+                    .as("rejection of %s", hex(payload))
+                    .isEqualTo(ErrorCode.UNDECODABLE);
             return null;
         }
     }
@@ -123,23 +131,33 @@ class RequestParserAvroAgreementTest {
         }
     }
 
-    private static void assertSameContent(RequestParser.ParsedRequest parsed, GenericRecord expected, byte[] payload) {
+    private static void assertSameContent(
+            RequestParser.ParsedRequest parsed, GenericRecord expected, byte[] payload) {
         String what = hex(payload);
         assertThat(parsed.id()).as("id of %s", what).isEqualTo(expected.get("id").toString());
         Map<String, String> metadata = new HashMap<>();
-        ((Map<?, ?>) expected.get("metadata")).forEach((k, v) -> metadata.put(k.toString(), v.toString()));
+        ((Map<?, ?>) expected.get("metadata"))
+                .forEach((k, v) -> metadata.put(k.toString(), v.toString()));
         assertThat(parsed.metadata()).as("metadata of %s", what).isEqualTo(metadata);
         List<?> tensors = (List<?>) expected.get("tensors");
         assertThat(parsed.tensors()).as("tensors of %s", what).hasSameSizeAs(tensors);
         for (int t = 0; t < tensors.size(); t++) {
             GenericRecord tensor = (GenericRecord) tensors.get(t);
             RequestParser.ParsedTensor ours = parsed.tensors().get(t);
-            assertThat(ours.name()).as("name of tensor %d of %s", t, what).isEqualTo(tensor.get("name").toString());
-            assertThat(ours.dtype().name()).as("dtype of tensor %d of %s", t, what)
+            assertThat(ours.name())
+                    .as("name of tensor %d of %s", t, what)
+                    .isEqualTo(tensor.get("name").toString());
+            assertThat(ours.dtype().name())
+                    .as("dtype of tensor %d of %s", t, what)
                     .isEqualTo(((GenericEnumSymbol<?>) tensor.get("dtype")).toString());
-            assertThat(ours.shape()).as("shape of tensor %d of %s", t, what)
-                    .isEqualTo(((List<?>) tensor.get("shape")).stream().mapToLong(d -> (Long) d).toArray());
-            assertThat(ours.data()).as("data of tensor %d of %s", t, what).isEqualTo(tensor.get("data"));
+            assertThat(ours.shape())
+                    .as("shape of tensor %d of %s", t, what)
+                    .isEqualTo(
+                            ((List<?>) tensor.get("shape"))
+                                    .stream().mapToLong(d -> (Long) d).toArray());
+            assertThat(ours.data())
+                    .as("data of tensor %d of %s", t, what)
+                    .isEqualTo(tensor.get("data"));
         }
     }
 
@@ -156,7 +174,12 @@ class RequestParserAvroAgreementTest {
             }
             byte[] data = new byte[random.nextInt(24)];
             random.nextBytes(data);
-            tensors.add(new Tensor(text(random, 5), DATA_TYPES[random.nextInt(DATA_TYPES.length)], shape, ByteBuffer.wrap(data)));
+            tensors.add(
+                    new Tensor(
+                            text(random, 5),
+                            DATA_TYPES[random.nextInt(DATA_TYPES.length)],
+                            shape,
+                            ByteBuffer.wrap(data)));
         }
         return new InferenceRequest(text(random, 8), metadata, tensors);
     }
@@ -169,31 +192,44 @@ class RequestParserAvroAgreementTest {
         return new String(chars);
     }
 
-    /** Avro's plain encoding, or its blocking one: arrays and maps in blocks with a negative count and a byte size. */
+    /**
+     * Avro's plain encoding, or its blocking one: arrays and maps in blocks with a negative count
+     * and a byte size.
+     */
     private static byte[] encode(InferenceRequest request, boolean blocking) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        Encoder encoder = blocking
-                ? new EncoderFactory().configureBlockSize(64).blockingBinaryEncoder(out, null)
-                : EncoderFactory.get().binaryEncoder(out, null);
+        Encoder encoder =
+                blocking
+                        ? new EncoderFactory()
+                                .configureBlockSize(64)
+                                .blockingBinaryEncoder(out, null)
+                        : EncoderFactory.get().binaryEncoder(out, null);
         new SpecificDatumWriter<>(InferenceRequest.class).write(request, encoder);
         encoder.flush();
         return out.toByteArray();
     }
 
-    /** One to three edits: bit flips, bytes, numbers Avro treats specially, drops, cuts, numbers written long. */
+    /**
+     * One to three edits: bit flips, bytes, numbers Avro treats specially, drops, cuts, numbers
+     * written long.
+     */
     private static byte[] mutate(byte[] valid, SplittableRandom random) {
         byte[] bytes = valid;
         for (int edits = random.nextInt(1, 4); edits > 0 && bytes.length > 0; edits--) {
             int at = random.nextInt(bytes.length);
-            bytes = switch (random.nextInt(7)) {
-                case 0 -> flip(bytes, at, random);
-                case 1 -> replace(bytes, at, random.nextInt(256));
-                case 2 -> insert(bytes, at, varint(specialNumber(random)));
-                case 3 -> concat(Arrays.copyOf(bytes, at), Arrays.copyOfRange(bytes, at + 1, bytes.length));
-                case 4 -> Arrays.copyOf(bytes, at);
-                case 5 -> insert(bytes, at, bytes(random));
-                default -> writtenLong(bytes, at, random);
-            };
+            bytes =
+                    switch (random.nextInt(7)) {
+                        case 0 -> flip(bytes, at, random);
+                        case 1 -> replace(bytes, at, random.nextInt(256));
+                        case 2 -> insert(bytes, at, varint(specialNumber(random)));
+                        case 3 ->
+                                concat(
+                                        Arrays.copyOf(bytes, at),
+                                        Arrays.copyOfRange(bytes, at + 1, bytes.length));
+                        case 4 -> Arrays.copyOf(bytes, at);
+                        case 5 -> insert(bytes, at, bytes(random));
+                        default -> writtenLong(bytes, at, random);
+                    };
         }
         return bytes;
     }
@@ -209,7 +245,8 @@ class RequestParserAvroAgreementTest {
     }
 
     private static byte[] insert(byte[] bytes, int at, byte[] inserted) {
-        return concat(Arrays.copyOf(bytes, at), inserted, Arrays.copyOfRange(bytes, at, bytes.length));
+        return concat(
+                Arrays.copyOf(bytes, at), inserted, Arrays.copyOfRange(bytes, at, bytes.length));
     }
 
     private static byte[] bytes(SplittableRandom random) {
@@ -219,14 +256,28 @@ class RequestParserAvroAgreementTest {
     }
 
     private static long specialNumber(SplittableRandom random) {
-        long[] special = {Long.MIN_VALUE, Long.MAX_VALUE, Integer.MIN_VALUE, Integer.MAX_VALUE, -1, 0, 1, 7, 8, -8,
-            1L << 31, 1L << 32, -(1L << 31), Integer.MAX_VALUE - 8L};
+        long[] special = {
+            Long.MIN_VALUE,
+            Long.MAX_VALUE,
+            Integer.MIN_VALUE,
+            Integer.MAX_VALUE,
+            -1,
+            0,
+            1,
+            7,
+            8,
+            -8,
+            1L << 31,
+            1L << 32,
+            -(1L << 31),
+            Integer.MAX_VALUE - 8L
+        };
         return random.nextBoolean() ? special[random.nextInt(special.length)] : random.nextLong();
     }
 
     /**
-     * Rewrites the one-byte number at {@code at} in 2 to 11 bytes: continuation bytes of zeros, and in
-     * the last byte bits above what an int or long holds, which Avro's readers drop or refuse.
+     * Rewrites the one-byte number at {@code at} in 2 to 11 bytes: continuation bytes of zeros, and
+     * in the last byte bits above what an int or long holds, which Avro's readers drop or refuse.
      */
     private static byte[] writtenLong(byte[] bytes, int at, SplittableRandom random) {
         if (bytes[at] < 0) {
@@ -239,6 +290,7 @@ class RequestParserAvroAgreementTest {
             number[i] = (byte) 0x80;
         }
         number[length - 1] = (byte) (random.nextBoolean() ? random.nextInt(0x80) : 0);
-        return concat(Arrays.copyOf(bytes, at), number, Arrays.copyOfRange(bytes, at + 1, bytes.length));
+        return concat(
+                Arrays.copyOf(bytes, at), number, Arrays.copyOfRange(bytes, at + 1, bytes.length));
     }
 }

@@ -34,8 +34,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 class SlowSinkITCase {
 
     @RegisterExtension
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(
-            new MiniClusterResourceConfiguration.Builder().setNumberTaskManagers(1).setNumberSlotsPerTaskManager(1).build());
+    static final MiniClusterExtension FLINK =
+            new MiniClusterExtension(
+                    new MiniClusterResourceConfiguration.Builder()
+                            .setNumberTaskManagers(1)
+                            .setNumberSlotsPerTaskManager(1)
+                            .build());
 
     private static final AtomicLong EMITTED = new AtomicLong();
     private static final AtomicLong SUNK = new AtomicLong();
@@ -48,19 +52,29 @@ class SlowSinkITCase {
         int capacity = 16;
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(1);
-        InferenceFunction<RequestRecord, InferenceOutcome> function = InferenceFunction.builder()
-                .setModel(TestModels.path(TestModels.MLP).toString()).setBackend(OnnxRuntimeBackend.NAME)
-                .setMaxBatchSize(8).setMaxDelay(Duration.ofMillis(5)).setCapacity(capacity).build();
-        function.applyTo(env.fromSequence(0, n - 1).map(new CountedRequest()).returns(RequestRecordTypeInfo.INSTANCE))
+        InferenceFunction<RequestRecord, InferenceOutcome> function =
+                InferenceFunction.builder()
+                        .setModel(TestModels.path(TestModels.MLP).toString())
+                        .setBackend(OnnxRuntimeBackend.NAME)
+                        .setMaxBatchSize(8)
+                        .setMaxDelay(Duration.ofMillis(5))
+                        .setCapacity(capacity)
+                        .build();
+        function.applyTo(
+                        env.fromSequence(0, n - 1)
+                                .map(new CountedRequest())
+                                .returns(RequestRecordTypeInfo.INSTANCE))
                 .map(new SlowSink())
                 .sinkTo(new DiscardingSink<>());
 
         env.execute("slow sink");
 
         assertThat(IDS).hasSize(n);
-        System.out.printf("slow sink: %d of %d results, at most %d records between source and sink (capacity %d)%n",
+        System.out.printf(
+                "slow sink: %d of %d results, at most %d records between source and sink (capacity %d)%n",
                 IDS.size(), n, MOST_AHEAD.get(), capacity);
-        assertThat(MOST_AHEAD.get()).isLessThanOrEqualTo(capacity + 1); // the queue plus the record being added
+        assertThat(MOST_AHEAD.get())
+                .isLessThanOrEqualTo(capacity + 1); // the queue plus the record being added
     }
 
     private static final class CountedRequest extends RichMapFunction<Long, RequestRecord> {

@@ -22,35 +22,45 @@ import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** A user's translator that throws on one record: only that record goes to the failure path, its batch runs. */
+/**
+ * A user's translator that throws on one record: only that record goes to the failure path, its
+ * batch runs.
+ */
 @Timeout(60)
 class TranslatorFailureTest {
 
     @Test
     void aTranslatorThrowingOnOneRecordFailsOnlyThatRecord() throws Exception {
-        InferenceFunction<String, String> function = InferenceFunction.builder()
-                .setModel(TestModels.path(TestModels.MLP).toString()).setBackend(OnnxRuntimeBackend.NAME)
-                .setMaxBatchSize(4).setMaxDelay(Duration.ofSeconds(20))
-                .build(new ThrowingTranslator());
+        InferenceFunction<String, String> function =
+                InferenceFunction.builder()
+                        .setModel(TestModels.path(TestModels.MLP).toString())
+                        .setBackend(OnnxRuntimeBackend.NAME)
+                        .setMaxBatchSize(4)
+                        .setMaxDelay(Duration.ofSeconds(20))
+                        .build(new ThrowingTranslator());
         List<String> inputs = List.of("a", "throw-in-prepare", "b", "throw-in-read", "c");
-        try (var harness = new OneInputStreamOperatorTestHarness<>(
-                new AsyncWaitOperatorFactory<>(function, 30_000, 10, OutputMode.ORDERED), StringSerializer.INSTANCE)) {
+        try (var harness =
+                new OneInputStreamOperatorTestHarness<>(
+                        new AsyncWaitOperatorFactory<>(function, 30_000, 10, OutputMode.ORDERED),
+                        StringSerializer.INSTANCE)) {
             harness.open();
             for (String input : inputs) {
                 harness.processElement(new StreamRecord<>(input));
             }
             harness.endInput(); // the four prepared records form one full batch
-            assertThat(harness.extractOutputValues()).containsExactly(
-                    "result a (batch of 4)",
-                    "rejected throw-in-prepare: UNDECODABLE",
-                    "result b (batch of 4)",
-                    "failed throw-in-read: BACKEND_ERROR",
-                    "result c (batch of 4)");
+            assertThat(harness.extractOutputValues())
+                    .containsExactly(
+                            "result a (batch of 4)",
+                            "rejected throw-in-prepare: UNDECODABLE",
+                            "result b (batch of 4)",
+                            "failed throw-in-read: BACKEND_ERROR",
+                            "result c (batch of 4)");
         }
     }
 
     /** Strings in and out; each record's one feature is its length. */
-    private static final class ThrowingTranslator implements InferenceTranslator<String, String, String> {
+    private static final class ThrowingTranslator
+            implements InferenceTranslator<String, String, String> {
         @Override
         public String prepare(String input, long arrivalNanos) {
             if (input.equals("throw-in-prepare")) {

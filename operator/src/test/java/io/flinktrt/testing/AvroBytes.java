@@ -8,7 +8,10 @@ public final class AvroBytes {
 
     private AvroBytes() {}
 
-    /** Avro's encoding of a long (and of an int, enum index, length or count): zig-zag, then 7 bits a byte. */
+    /**
+     * Avro's encoding of a long (and of an int, enum index, length or count): zig-zag, then 7 bits
+     * a byte.
+     */
     public static byte[] varint(long value) {
         long n = (value << 1) ^ (value >> 63);
         ByteArrayOutputStream out = new ByteArrayOutputStream();

@@ -1,6 +1,5 @@
 package io.flinktrt.testing;
 
-import java.nio.file.Path;
 import io.flinktrt.backend.Availability;
 import io.flinktrt.backend.BackendException;
 import io.flinktrt.backend.BatchBuffers;
@@ -12,6 +11,7 @@ import io.flinktrt.backend.ModelSignature;
 import io.flinktrt.backend.onnxruntime.OnnxRuntimeBackend;
 
 import java.nio.ByteBuffer;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -23,9 +23,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * ONNX Runtime behind a gate the test controls, like Flink's {@code LazyAsyncFunction}: batches
  * wait for permits, can be slowed down or made to fail (all of them, or those holding a poisoned
- * row), and the backend counts what it saw. It has no buffer sets of its own: how many batches
- * may be in flight is the real runner's business, so the counts show what the operator did with
- * them. State is static because Flink instantiates the function (and so the runner) itself.
+ * row), and the backend counts what it saw. It has no buffer sets of its own: how many batches may
+ * be in flight is the real runner's business, so the counts show what the operator did with them.
+ * State is static because Flink instantiates the function (and so the runner) itself.
  */
 public final class GatedBackend implements InferenceBackend {
 
@@ -75,12 +75,17 @@ public final class GatedBackend implements InferenceBackend {
         failing = fail;
     }
 
-    /** From now on a batch fails when one of its rows has {@code marker} as its first input value. */
+    /**
+     * From now on a batch fails when one of its rows has {@code marker} as its first input value.
+     */
     public static void poisonRowsStartingWith(float marker) {
         poison = marker;
     }
 
-    /** From now on batches report their rows as computed in multiples of {@code rows}, as a GPU's buckets pad them. */
+    /**
+     * From now on batches report their rows as computed in multiples of {@code rows}, as a GPU's
+     * buckets pad them.
+     */
     public static void padBatchesTo(int rows) {
         bucket = rows;
     }
@@ -100,7 +105,8 @@ public final class GatedBackend implements InferenceBackend {
             while (BATCHES_STARTED.get() < count) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
-                    throw new AssertionError("Only " + BATCHES_STARTED.get() + " of " + count + " batches started");
+                    throw new AssertionError(
+                            "Only " + BATCHES_STARTED.get() + " of " + count + " batches started");
                 }
                 STARTED.wait(Math.max(1, left / 1_000_000));
             }
@@ -112,7 +118,10 @@ public final class GatedBackend implements InferenceBackend {
         return MAX_ROWS_IN_FLIGHT.get();
     }
 
-    /** How often a caller asked for buffers while it held every set the runner has, and so had to wait. */
+    /**
+     * How often a caller asked for buffers while it held every set the runner has, and so had to
+     * wait.
+     */
     public static int acquireWaits() {
         return ACQUIRE_WAITS.get();
     }
@@ -170,7 +179,8 @@ public final class GatedBackend implements InferenceBackend {
             if (setsHeld.get() >= sets) {
                 ACQUIRE_WAITS.incrementAndGet();
             }
-            BatchBuffers buffers = inner.acquire(); // the real runner's sets: it waits here while all are held
+            BatchBuffers buffers =
+                    inner.acquire(); // the real runner's sets: it waits here while all are held
             setsHeld.incrementAndGet();
             return new GatedBuffers(buffers);
         }
@@ -201,7 +211,8 @@ public final class GatedBackend implements InferenceBackend {
 
             @Override
             public CompletableFuture<BatchRun> run(int rows) {
-                ROWS_IN_FLIGHT.addAndGet(rows - rowsHeld); // a failed batch's halves rerun on the same buffers
+                ROWS_IN_FLIGHT.addAndGet(
+                        rows - rowsHeld); // a failed batch's halves rerun on the same buffers
                 rowsHeld = rows;
                 MAX_ROWS_IN_FLIGHT.accumulateAndGet(ROWS_IN_FLIGHT.get(), Math::max);
                 synchronized (STARTED) {
@@ -236,7 +247,8 @@ public final class GatedBackend implements InferenceBackend {
                     throw new CompletionException(new BackendException("gated backend closed"));
                 }
                 if (failing || poisoned) {
-                    throw new CompletionException(new BackendException("injected failure (GatedBackend)"));
+                    throw new CompletionException(
+                            new BackendException("injected failure (GatedBackend)"));
                 }
             }
 

@@ -1,11 +1,12 @@
 package io.flinktrt.testing;
 
+import io.flinktrt.schema.InferenceRequest;
+import io.flinktrt.schema.Tensor;
+
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
-import io.flinktrt.schema.InferenceRequest;
-import io.flinktrt.schema.Tensor;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -24,7 +25,9 @@ public final class OnnxReference implements AutoCloseable {
     private final OrtSession session;
 
     public OnnxReference(Path model) throws Exception {
-        session = OrtEnvironment.getEnvironment().createSession(model.toString(), new OrtSession.SessionOptions());
+        session =
+                OrtEnvironment.getEnvironment()
+                        .createSession(model.toString(), new OrtSession.SessionOptions());
     }
 
     /** Output name to its float values, for models whose outputs are FLOAT32. */
@@ -33,15 +36,24 @@ public final class OnnxReference implements AutoCloseable {
         try {
             for (Tensor tensor : request.getTensors()) {
                 long[] shape = tensor.getShape().stream().mapToLong(Long::longValue).toArray();
-                ByteBuffer data = ByteBuffer.allocateDirect(tensor.getData().remaining()).order(ByteOrder.nativeOrder());
+                ByteBuffer data =
+                        ByteBuffer.allocateDirect(tensor.getData().remaining())
+                                .order(ByteOrder.nativeOrder());
                 data.put(tensor.getData().duplicate()).flip();
-                inputs.put(tensor.getName(), OnnxTensor.createTensor(OrtEnvironment.getEnvironment(), data, shape,
-                        switch (tensor.getDtype()) {
-                            case FLOAT32 -> ai.onnxruntime.OnnxJavaType.FLOAT;
-                            case INT64 -> ai.onnxruntime.OnnxJavaType.INT64;
-                            case INT32 -> ai.onnxruntime.OnnxJavaType.INT32;
-                            default -> throw new IllegalArgumentException("reference supports float32/int32/int64 inputs");
-                        }));
+                inputs.put(
+                        tensor.getName(),
+                        OnnxTensor.createTensor(
+                                OrtEnvironment.getEnvironment(),
+                                data,
+                                shape,
+                                switch (tensor.getDtype()) {
+                                    case FLOAT32 -> ai.onnxruntime.OnnxJavaType.FLOAT;
+                                    case INT64 -> ai.onnxruntime.OnnxJavaType.INT64;
+                                    case INT32 -> ai.onnxruntime.OnnxJavaType.INT32;
+                                    default ->
+                                            throw new IllegalArgumentException(
+                                                    "reference supports float32/int32/int64 inputs");
+                                }));
             }
             Map<String, float[]> outputs = new LinkedHashMap<>();
             try (OrtSession.Result result = session.run(inputs)) {
@@ -59,7 +71,8 @@ public final class OnnxReference implements AutoCloseable {
     }
 
     public static float[] floats(Tensor tensor) {
-        FloatBuffer values = tensor.getData().duplicate().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+        FloatBuffer values =
+                tensor.getData().duplicate().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
         float[] array = new float[values.remaining()];
         values.get(array);
         return array;

@@ -10,7 +10,11 @@ public final class TestModels {
     public static final String TWO_IN_TWO_OUT = "two_in_two_out";
     public static final String TOKENS = "token_classifier";
     public static final String IMAGE_MEAN = "image_mean";
-    /** A uint8 NHWC frame transposed before its Cast, as torch exports it: TensorRT needs the uint8 rewrite. */
+
+    /**
+     * A uint8 NHWC frame transposed before its Cast, as torch exports it: TensorRT needs the uint8
+     * rewrite.
+     */
     public static final String IMAGE_UINT8 = "image_uint8";
 
     private TestModels() {}
@@ -22,6 +26,7 @@ public final class TestModels {
                 return model;
             }
         }
-        throw new IllegalStateException("models/" + name + ".onnx not found above " + Path.of("").toAbsolutePath());
+        throw new IllegalStateException(
+                "models/" + name + ".onnx not found above " + Path.of("").toAbsolutePath());
     }
 }

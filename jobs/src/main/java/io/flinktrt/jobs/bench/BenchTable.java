@@ -11,7 +11,13 @@ import java.util.List;
 final class BenchTable {
 
     /** One measured figure. {@code reference} is the raw figure it is compared with, or 0. */
-    record Row(String stage, int batch, int slots, double recordsPerSecond, double reference, String note) {}
+    record Row(
+            String stage,
+            int batch,
+            int slots,
+            double recordsPerSecond,
+            double reference,
+            String note) {}
 
     private final List<Row> rows = new ArrayList<>();
 
@@ -24,10 +30,19 @@ final class BenchTable {
     }
 
     void print(PrintStream out) {
-        out.printf("%-28s %6s %6s %14s %8s  %s%n", "stage", "batch", "slots", "records/s", "ratio", "note");
+        out.printf(
+                "%-28s %6s %6s %14s %8s  %s%n",
+                "stage", "batch", "slots", "records/s", "ratio", "note");
         for (Row row : rows) {
-            out.printf("%-28s %6d %6d %,14.0f %8s  %s%n", row.stage(), row.batch(), row.slots(),
-                    row.recordsPerSecond(), row.reference() > 0 ? String.format("%.3f", row.recordsPerSecond() / row.reference()) : "",
+            out.printf(
+                    "%-28s %6d %6d %,14.0f %8s  %s%n",
+                    row.stage(),
+                    row.batch(),
+                    row.slots(),
+                    row.recordsPerSecond(),
+                    row.reference() > 0
+                            ? String.format("%.3f", row.recordsPerSecond() / row.reference())
+                            : "",
                     row.note());
         }
     }
@@ -36,9 +51,18 @@ final class BenchTable {
         List<String> lines = new ArrayList<>();
         lines.add("stage,batch,slots,records_per_second,ratio_to_raw,note");
         for (Row row : rows) {
-            lines.add(String.format("%s,%d,%d,%.1f,%s,\"%s\"", row.stage(), row.batch(), row.slots(), row.recordsPerSecond(),
-                    row.reference() > 0 ? String.format("%.4f", row.recordsPerSecond() / row.reference()) : "",
-                    row.note().replace("\"", "'")));
+            lines.add(
+                    String.format(
+                            "%s,%d,%d,%.1f,%s,\"%s\"",
+                            row.stage(),
+                            row.batch(),
+                            row.slots(),
+                            row.recordsPerSecond(),
+                            row.reference() > 0
+                                    ? String.format(
+                                            "%.4f", row.recordsPerSecond() / row.reference())
+                                    : "",
+                            row.note().replace("\"", "'")));
         }
         Files.write(file, lines);
     }

@@ -28,18 +28,21 @@ final class DeviceMemorySampler implements AutoCloseable {
         this.device = device;
         OptionalLong before = TensorRtBenchProbe.deviceMemoryUsed(backend, device);
         this.baseline = before.orElse(-1);
-        this.sampler = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "bench-device-memory");
-            t.setDaemon(true);
-            return t;
-        });
+        this.sampler =
+                Executors.newSingleThreadScheduledExecutor(
+                        r -> {
+                            Thread t = new Thread(r, "bench-device-memory");
+                            t.setDaemon(true);
+                            return t;
+                        });
         if (before.isPresent()) {
             sampler.scheduleAtFixedRate(this::sample, 0, 100, TimeUnit.MILLISECONDS);
         }
     }
 
     private void sample() {
-        TensorRtBenchProbe.deviceMemoryUsed(backend, device).ifPresent(used -> peak.accumulateAndGet(used, Math::max));
+        TensorRtBenchProbe.deviceMemoryUsed(backend, device)
+                .ifPresent(used -> peak.accumulateAndGet(used, Math::max));
     }
 
     /** ", GPU memory N MiB (M per slot)" or "" where the backend has no device memory to report. */
@@ -49,7 +52,8 @@ final class DeviceMemorySampler implements AutoCloseable {
             return "";
         }
         long added = Math.max(0, peak.get() - baseline);
-        return String.format("; GPU memory +%,.0f MiB (%,.0f per slot)", added / MIB, added / MIB / slots);
+        return String.format(
+                "; GPU memory +%,.0f MiB (%,.0f per slot)", added / MIB, added / MIB / slots);
     }
 
     @Override

@@ -10,6 +10,7 @@ import io.flinktrt.operator.InferenceFunctionBuilder;
 import io.flinktrt.schema.InferenceRequest;
 import io.flinktrt.wire.AvroCodec;
 import io.flinktrt.wire.RandomRequests;
+
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -25,8 +26,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The full job on one host: embedded Kafka → Flink → Kafka, with fresh topics per run so no run
- * reads another's records. A fixed {@code rate} makes an open-loop load for latency figures.
- * {@link #kafkaAlone} measures the same broker without Flink: the job's ceiling.
+ * reads another's records. A fixed {@code rate} makes an open-loop load for latency figures. {@link
+ * #kafkaAlone} measures the same broker without Flink: the job's ceiling.
  */
 final class KafkaJobThroughput implements AutoCloseable {
 
@@ -34,7 +35,8 @@ final class KafkaJobThroughput implements AutoCloseable {
     private static final int DISTINCT_SAMPLES = 64;
 
     /** Kafka alone: requests per second through a topic, and the payload bytes per second. */
-    record KafkaAlone(double recordsPerSecond, double bytesPerSecond, int requests, int requestBytes) {}
+    record KafkaAlone(
+            double recordsPerSecond, double bytesPerSecond, int requests, int requestBytes) {}
 
     private final EmbeddedKafka kafka;
     private final Properties client;
@@ -45,20 +47,34 @@ final class KafkaJobThroughput implements AutoCloseable {
         client = kafka.clientProperties();
     }
 
-    LocalRunReport run(ModelSignature signature, InferenceFunctionBuilder inference, int parallelism, int requests,
-                       int ratePerSecond) throws Exception {
+    LocalRunReport run(
+            ModelSignature signature,
+            InferenceFunctionBuilder inference,
+            int parallelism,
+            int requests,
+            int ratePerSecond)
+            throws Exception {
         String run = "bench-" + (++runs);
         List<String> topics = List.of(run + "-requests", run + "-results", run + "-dead-letter");
         EmbeddedKafka.createTopics(client, parallelism, topics);
-        InferenceJob job = InferenceJob.builder()
-                .setBootstrapServers(kafka.bootstrapServers())
-                .setKafkaProperties(client)
-                .setTopics(topics.get(0), topics.get(1), topics.get(2))
-                .setGroupId(run)
-                .setCheckpointInterval(Duration.ofSeconds(10))
-                .setInference(inference)
-                .build();
-        return new LocalRun(job, signature, client, topics.get(0), topics.get(1), topics.get(2), parallelism, run)
+        InferenceJob job =
+                InferenceJob.builder()
+                        .setBootstrapServers(kafka.bootstrapServers())
+                        .setKafkaProperties(client)
+                        .setTopics(topics.get(0), topics.get(1), topics.get(2))
+                        .setGroupId(run)
+                        .setCheckpointInterval(Duration.ofSeconds(10))
+                        .setInference(inference)
+                        .build();
+        return new LocalRun(
+                        job,
+                        signature,
+                        client,
+                        topics.get(0),
+                        topics.get(1),
+                        topics.get(2),
+                        parallelism,
+                        run)
                 .run(requests, 0, ratePerSecond, 100, 600);
     }
 
@@ -82,12 +98,16 @@ final class KafkaJobThroughput implements AutoCloseable {
         for (int p = 0; p < partitions; p++) {
             assigned.add(new TopicPartition(topic, p));
         }
-        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(settings, new ByteArrayDeserializer(),
-                     new ByteArrayDeserializer());
-             RequestProducer producer = new RequestProducer(client, topic)) {
+        try (KafkaConsumer<byte[], byte[]> consumer =
+                        new KafkaConsumer<>(
+                                settings,
+                                new ByteArrayDeserializer(),
+                                new ByteArrayDeserializer());
+                RequestProducer producer = new RequestProducer(client, topic)) {
             consumer.assign(assigned); // as Flink's source does: no group rebalance
             consumer.seekToBeginning(assigned);
-            // Warm-up, a fifth of the run: connections up and code compiled before the clock starts, as
+            // Warm-up, a fifth of the run: connections up and code compiled before the clock
+            // starts, as
             // the job's run comes after the broker has already served this one.
             int warmUp = Math.max(1, requests / 5);
             for (int i = 0; i < warmUp; i++) {
@@ -97,7 +117,9 @@ final class KafkaJobThroughput implements AutoCloseable {
             long[] read = {0, 0};
             readUntil(consumer, warmUp, read);
             long start = System.nanoTime();
-            CompletableFuture<Long> reading = CompletableFuture.supplyAsync(() -> readUntil(consumer, warmUp + requests, read));
+            CompletableFuture<Long> reading =
+                    CompletableFuture.supplyAsync(
+                            () -> readUntil(consumer, warmUp + requests, read));
             for (int i = 0; i < requests; i++) {
                 InferenceRequest request = samples[i % samples.length];
                 request.setId("kafka-alone-" + i);
@@ -107,7 +129,11 @@ final class KafkaJobThroughput implements AutoCloseable {
             long end = reading.get(10, TimeUnit.MINUTES);
             double seconds = (end - start) / 1e9;
             int requestBytes = new AvroCodec<>(InferenceRequest.class).encode(samples[0]).length;
-            return new KafkaAlone(requests / seconds, (double) requests * requestBytes / seconds, requests, requestBytes);
+            return new KafkaAlone(
+                    requests / seconds,
+                    (double) requests * requestBytes / seconds,
+                    requests,
+                    requestBytes);
         }
     }
 
@@ -116,7 +142,8 @@ final class KafkaJobThroughput implements AutoCloseable {
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(10);
         while (read[0] < count) {
             if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("Kafka alone: only " + read[0] + " of " + count + " records came back");
+                throw new IllegalStateException(
+                        "Kafka alone: only " + read[0] + " of " + count + " records came back");
             }
             for (ConsumerRecord<byte[], byte[]> ignored : consumer.poll(Duration.ofMillis(50))) {
                 read[0]++;

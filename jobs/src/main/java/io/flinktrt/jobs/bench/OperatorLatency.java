@@ -37,14 +37,15 @@ import java.util.concurrent.atomic.AtomicLongArray;
 /**
  * Latency of the inference operator alone, under an open-loop load: a rate-limited source in the
  * local Flink emits pre-encoded requests at a fixed rate (the task thread never sleeps in the
- * limiter, so results are emitted while the source waits), the operator, and a sink that takes
- * each result's latency from the source's emit time (System.nanoTime, same JVM). No Kafka: this is
- * what the operator adds, the figure the target {@code max-delay + 2 x batch compute} is about.
+ * limiter, so results are emitted while the source waits), the operator, and a sink that takes each
+ * result's latency from the source's emit time (System.nanoTime, same JVM). No Kafka: this is what
+ * the operator adds, the figure the target {@code max-delay + 2 x batch compute} is about.
  */
 final class OperatorLatency {
 
     /** Distinct random samples the request slots are drawn from. */
     private static final int DISTINCT_SAMPLES = 16;
+
     private static final String ID_PREFIX = "oplat-";
 
     // Flink instantiates the source and the sink itself; in the local cluster they share this JVM.
@@ -56,11 +57,13 @@ final class OperatorLatency {
     private static final AtomicLong LAST_RESULT = new AtomicLong();
     private static final AtomicLong RESULTS = new AtomicLong();
     private static volatile long warmUpNanos;
-    private static final ScheduledExecutorService TIMER = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread thread = new Thread(r, "bench-rate-timer");
-        thread.setDaemon(true);
-        return thread;
-    });
+    private static final ScheduledExecutorService TIMER =
+            Executors.newSingleThreadScheduledExecutor(
+                    r -> {
+                        Thread thread = new Thread(r, "bench-rate-timer");
+                        thread.setDaemon(true);
+                        return thread;
+                    });
 
     /** Latencies after the warm-up and the rate the results came at. */
     record Figure(LatencyStats latency, double resultsPerSecond) {}
@@ -68,14 +71,20 @@ final class OperatorLatency {
     private OperatorLatency() {}
 
     /**
-     * Runs the operator for about {@code duration} at {@code ratePerSecond}; the first quarter
-     * (at most 1 s) is warm-up and not counted.
+     * Runs the operator for about {@code duration} at {@code ratePerSecond}; the first quarter (at
+     * most 1 s) is warm-up and not counted.
      */
-    static Figure run(ModelSignature signature, InferenceFunctionBuilder inference, int ratePerSecond,
-                      Duration duration) throws Exception {
+    static Figure run(
+            ModelSignature signature,
+            InferenceFunctionBuilder inference,
+            int ratePerSecond,
+            Duration duration)
+            throws Exception {
         InferenceFunction<RequestRecord, InferenceOutcome> function = inference.build();
-        // Each request in flight has its own slot (and id), so a result names its emit time. In-flight
-        // requests are bounded by the operator's capacity, plus the one the source holds while blocked.
+        // Each request in flight has its own slot (and id), so a result names its emit time.
+        // In-flight
+        // requests are bounded by the operator's capacity, plus the one the source holds while
+        // blocked.
         int slots = function.capacity() + 64;
         emittedAt = new AtomicLongArray(slots);
         freeSlots = new ArrayBlockingQueue<>(slots);
@@ -90,16 +99,22 @@ final class OperatorLatency {
         warmUpNanos = Math.min(1_000_000_000L, duration.toNanos() / 4);
         long records = Math.max(1, (long) ratePerSecond * duration.toSeconds());
 
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1, new Configuration());
+        StreamExecutionEnvironment env =
+                StreamExecutionEnvironment.createLocalEnvironment(1, new Configuration());
         env.getConfig().enableObjectReuse(); // as the job does
-        DataGeneratorSource<RequestRecord> source = new DataGeneratorSource<>(new PacedRequests(signature, slots), records,
-                fixedRate(ratePerSecond), RequestRecordTypeInfo.INSTANCE);
+        DataGeneratorSource<RequestRecord> source =
+                new DataGeneratorSource<>(
+                        new PacedRequests(signature, slots),
+                        records,
+                        fixedRate(ratePerSecond),
+                        RequestRecordTypeInfo.INSTANCE);
         function.applyTo(env.fromSource(source, WatermarkStrategy.noWatermarks(), "paced-requests"))
                 .map(new RecordLatency())
                 .sinkTo(new DiscardingSink<>());
         env.execute("flink-tensorrt bench: operator latency");
         if (RESULTS.get() != records) {
-            throw new IllegalStateException("Only " + RESULTS.get() + " of " + records + " requests got a result");
+            throw new IllegalStateException(
+                    "Only " + RESULTS.get() + " of " + records + " requests got a result");
         }
         double seconds = (LAST_RESULT.get() - FIRST_RESULT.get()) / 1e9;
         return new Figure(stats, seconds > 0 ? (records - 1) / seconds : 0);
@@ -110,27 +125,29 @@ final class OperatorLatency {
      * thread (tens of thousands per second at most); this one completes at once when the record is
      * due and otherwise on a timer thread, so the task thread never waits in it.
      */
-    private static RateLimiterStrategy<NumberSequenceSource.NumberSequenceSplit> fixedRate(int ratePerSecond) {
+    private static RateLimiterStrategy<NumberSequenceSource.NumberSequenceSplit> fixedRate(
+            int ratePerSecond) {
         long intervalNanos = 1_000_000_000L / ratePerSecond;
-        return parallelism -> new RateLimiter<>() {
-            private long next;
+        return parallelism ->
+                new RateLimiter<>() {
+                    private long next;
 
-            @Override
-            public CompletionStage<Void> acquire(int permits) {
-                long now = System.nanoTime();
-                if (next == 0) {
-                    next = now;
-                }
-                long due = next;
-                next += permits * intervalNanos;
-                if (due <= now) {
-                    return CompletableFuture.completedFuture(null);
-                }
-                CompletableFuture<Void> ready = new CompletableFuture<>();
-                TIMER.schedule(() -> ready.complete(null), due - now, TimeUnit.NANOSECONDS);
-                return ready;
-            }
-        };
+                    @Override
+                    public CompletionStage<Void> acquire(int permits) {
+                        long now = System.nanoTime();
+                        if (next == 0) {
+                            next = now;
+                        }
+                        long due = next;
+                        next += permits * intervalNanos;
+                        if (due <= now) {
+                            return CompletableFuture.completedFuture(null);
+                        }
+                        CompletableFuture<Void> ready = new CompletableFuture<>();
+                        TIMER.schedule(() -> ready.complete(null), due - now, TimeUnit.NANOSECONDS);
+                        return ready;
+                    }
+                };
     }
 
     /** Hands out pre-encoded requests, one slot per request in flight, and notes when each left. */
@@ -165,8 +182,11 @@ final class OperatorLatency {
             // Never wait here: the task thread also emits the results that free the slots.
             Integer slot = freeSlots.poll();
             if (slot == null) {
-                throw new IllegalStateException("More than " + slots + " requests in flight: the operator's capacity"
-                        + " is larger than the bench assumed");
+                throw new IllegalStateException(
+                        "More than "
+                                + slots
+                                + " requests in flight: the operator's capacity"
+                                + " is larger than the bench assumed");
             }
             long now = System.nanoTime();
             FIRST_EMIT.compareAndSet(0, now);

@@ -36,21 +36,28 @@ final class OperatorThroughput {
     private OperatorThroughput() {}
 
     /** Records per second from the first result to the last, over {@code records} requests. */
-    static double recordsPerSecond(ModelSignature signature, InferenceFunctionBuilder inference, int parallelism,
-                                   long records) throws Exception {
+    static double recordsPerSecond(
+            ModelSignature signature,
+            InferenceFunctionBuilder inference,
+            int parallelism,
+            long records)
+            throws Exception {
         RESULTS.set(0);
         FIRST_NANOS.set(0);
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(parallelism, new Configuration());
+        StreamExecutionEnvironment env =
+                StreamExecutionEnvironment.createLocalEnvironment(parallelism, new Configuration());
         env.getConfig().enableObjectReuse(); // as the job does
         InferenceFunction<RequestRecord, InferenceOutcome> function = inference.build();
-        function.applyTo(env.fromSequence(0, records - 1)
-                        .map(new CachedRequests(signature))
-                        .returns(RequestRecordTypeInfo.INSTANCE))
+        function.applyTo(
+                        env.fromSequence(0, records - 1)
+                                .map(new CachedRequests(signature))
+                                .returns(RequestRecordTypeInfo.INSTANCE))
                 .map(new CountResults())
                 .sinkTo(new DiscardingSink<>());
         env.execute("flink-tensorrt bench: operator");
         if (RESULTS.get() != records) {
-            throw new IllegalStateException("Only " + RESULTS.get() + " of " + records + " requests got a result");
+            throw new IllegalStateException(
+                    "Only " + RESULTS.get() + " of " + records + " requests got a result");
         }
         return (records - 1) / ((LAST_NANOS.get() - FIRST_NANOS.get()) / 1e9);
     }
@@ -65,7 +72,11 @@ final class OperatorThroughput {
 
         @Override
         public void open(OpenContext context) {
-            RandomRequests random = new RandomRequests(signature, 100, getRuntimeContext().getTaskInfo().getIndexOfThisSubtask());
+            RandomRequests random =
+                    new RandomRequests(
+                            signature,
+                            100,
+                            getRuntimeContext().getTaskInfo().getIndexOfThisSubtask());
             AvroCodec<InferenceRequest> codec = new AvroCodec<>(InferenceRequest.class);
             payloads = new RequestRecord[DISTINCT_REQUESTS];
             for (int i = 0; i < DISTINCT_REQUESTS; i++) {

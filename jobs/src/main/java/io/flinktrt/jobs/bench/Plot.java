@@ -2,6 +2,7 @@ package io.flinktrt.jobs.bench;
 
 import javax.imageio.ImageIO;
 
+import java.awt.AWTError;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Font;
@@ -13,11 +14,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
-import java.util.stream.Collectors;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
-import java.awt.AWTError;
+import java.util.stream.Collectors;
 
 /**
  * Plain line charts as PNG, drawn with Java2D (no plotting library on the classpath). Each plot's
@@ -27,7 +27,12 @@ import java.awt.AWTError;
 public final class Plot {
 
     private static final Color[] COLORS = {
-        new Color(0x1f77b4), new Color(0xff7f0e), new Color(0x2ca02c), new Color(0xd62728), new Color(0x9467bd)};
+        new Color(0x1f77b4),
+        new Color(0xff7f0e),
+        new Color(0x2ca02c),
+        new Color(0xd62728),
+        new Color(0x9467bd)
+    };
     private static final int WIDTH = 900;
     private static final int HEIGHT = 560;
     private static final int MARGIN = 80;
@@ -51,35 +56,60 @@ public final class Plot {
         return this;
     }
 
-    /** Writes {@code png}'s data as {@code .plot.txt}, then the PNG itself if this JRE can draw text. */
+    /**
+     * Writes {@code png}'s data as {@code .plot.txt}, then the PNG itself if this JRE can draw
+     * text.
+     */
     void save(Path png) throws IOException {
         Path data = png.resolveSibling(png.getFileName().toString().replace(".png", ".plot.txt"));
         List<String> lines = new ArrayList<>(List.of(title, xLabel, yLabel, String.valueOf(logX)));
-        series.forEach((name, points) -> {
-            lines.add(name);
-            lines.add(Arrays.stream(points[0]).mapToObj(String::valueOf).collect(Collectors.joining(" ")));
-            lines.add(Arrays.stream(points[1]).mapToObj(String::valueOf).collect(Collectors.joining(" ")));
-        });
+        series.forEach(
+                (name, points) -> {
+                    lines.add(name);
+                    lines.add(
+                            Arrays.stream(points[0])
+                                    .mapToObj(String::valueOf)
+                                    .collect(Collectors.joining(" ")));
+                    lines.add(
+                            Arrays.stream(points[1])
+                                    .mapToObj(String::valueOf)
+                                    .collect(Collectors.joining(" ")));
+                });
         Files.write(data, lines);
         try {
             write(png);
         } catch (LinkageError | AWTError | InternalError e) {
-            System.out.println("Plot " + png.getFileName() + " not drawn here (" + e
-                    + "); its data is in " + data.getFileName() + ": run `flink-tensorrt bench --plots-from "
-                    + png.getParent() + "` where fonts are installed.");
+            System.out.println(
+                    "Plot "
+                            + png.getFileName()
+                            + " not drawn here ("
+                            + e
+                            + "); its data is in "
+                            + data.getFileName()
+                            + ": run `flink-tensorrt bench --plots-from "
+                            + png.getParent()
+                            + "` where fonts are installed.");
         }
     }
 
     /** Draws the PNG of every {@code .plot.txt} in {@code dir}. */
     public static void drawAll(Path dir) throws IOException {
         try (var files = Files.list(dir)) {
-            for (Path data : files.filter(f -> f.toString().endsWith(".plot.txt")).sorted().toList()) {
+            for (Path data :
+                    files.filter(f -> f.toString().endsWith(".plot.txt")).sorted().toList()) {
                 List<String> lines = Files.readAllLines(data);
-                Plot plot = new Plot(lines.get(0), lines.get(1), lines.get(2), Boolean.parseBoolean(lines.get(3)));
+                Plot plot =
+                        new Plot(
+                                lines.get(0),
+                                lines.get(1),
+                                lines.get(2),
+                                Boolean.parseBoolean(lines.get(3)));
                 for (int i = 4; i + 2 < lines.size(); i += 3) {
                     plot.line(lines.get(i), numbers(lines.get(i + 1)), numbers(lines.get(i + 2)));
                 }
-                Path png = data.resolveSibling(data.getFileName().toString().replace(".plot.txt", ".png"));
+                Path png =
+                        data.resolveSibling(
+                                data.getFileName().toString().replace(".plot.txt", ".png"));
                 plot.write(png);
                 System.out.println("Wrote " + png);
             }

@@ -15,7 +15,8 @@ final class RunnerThroughput {
 
     private RunnerThroughput() {}
 
-    static double recordsPerSecond(ModelRunner runner, int rows, Duration warmUp, Duration duration) throws Exception {
+    static double recordsPerSecond(ModelRunner runner, int rows, Duration warmUp, Duration duration)
+            throws Exception {
         run(runner, rows, warmUp);
         return run(runner, rows, duration);
     }
@@ -29,12 +30,15 @@ final class RunnerThroughput {
         while (System.nanoTime() < end) {
             BatchBuffers buffers = runner.acquire(); // blocks while every set is in flight
             started++;
-            last = buffers.run(rows).whenComplete((run, error) -> {
-                buffers.release();
-                if (error == null) {
-                    done.addAndGet(rows);
-                }
-            });
+            last =
+                    buffers.run(rows)
+                            .whenComplete(
+                                    (run, error) -> {
+                                        buffers.release();
+                                        if (error == null) {
+                                            done.addAndGet(rows);
+                                        }
+                                    });
         }
         last.join();
         while (done.get() < started * rows && !last.isCompletedExceptionally()) {

@@ -23,8 +23,15 @@ public final class BackendOptionsHelp extends ListResourceBundle {
         List<String> lines = new ArrayList<>();
         lines.add("%nBackend options (--set KEY=VALUE):");
         Stream.concat(TensorRtOptions.ALL.stream(), OnnxRuntimeOptions.ALL.stream())
-                .forEach(option -> lines.add("  " + option.key() + " (default: " + defaultText(option) + ")%n      "
-                        + text(option).replace("%", "%%")));
+                .forEach(
+                        option ->
+                                lines.add(
+                                        "  "
+                                                + option.key()
+                                                + " (default: "
+                                                + defaultText(option)
+                                                + ")%n      "
+                                                + text(option).replace("%", "%%")));
         return new Object[][] {{"usage.footer", String.join("%n", lines)}};
     }
 

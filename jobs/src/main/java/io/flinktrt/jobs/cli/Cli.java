@@ -4,14 +4,26 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** The one launcher: {@code bin/flink-tensorrt <command> [--help]}. */
-@Command(name = "flink-tensorrt", mixinStandardHelpOptions = true, version = "flink-tensorrt 0.1.0",
-        description = "GPU inference inside Apache Flink streams: TensorRT on the GPU, ONNX Runtime on the CPU.",
-        subcommands = {LocalCommand.class, RunCommand.class, BuildEngineCommand.class, DoctorCommand.class,
-                ProduceCommand.class, ConsumeCommand.class, BenchCommand.class, SqlCommand.class, CommandLine.HelpCommand.class})
+@Command(
+        name = "flink-tensorrt",
+        mixinStandardHelpOptions = true,
+        version = "flink-tensorrt 0.1.0",
+        description =
+                "GPU inference inside Apache Flink streams: TensorRT on the GPU, ONNX Runtime on the CPU.",
+        subcommands = {
+            LocalCommand.class,
+            RunCommand.class,
+            BuildEngineCommand.class,
+            DoctorCommand.class,
+            ProduceCommand.class,
+            ConsumeCommand.class,
+            BenchCommand.class,
+            SqlCommand.class,
+            CommandLine.HelpCommand.class
+        })
 public final class Cli implements Runnable {
 
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
     @Override
     public void run() {

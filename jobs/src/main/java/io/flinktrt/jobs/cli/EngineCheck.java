@@ -7,10 +7,11 @@ import io.flinktrt.backend.ModelConfig;
 import io.flinktrt.backend.ModelRunner;
 import io.flinktrt.backend.TensorSpec;
 import io.flinktrt.backend.onnxruntime.OnnxRuntimeBackend;
-import io.flinktrt.schema.DataType;
 import io.flinktrt.backend.tensorrt.TensorRtBackend;
+import io.flinktrt.schema.DataType;
 
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,13 +19,12 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.ExecutionException;
-import java.nio.ByteOrder;
 
 /**
  * Runs a plan and its ONNX model (on ONNX Runtime, the CPU reference) on the same random inputs and
  * compares every output (build-engine --check, and the GPU tests). Floating inputs are uniform in
- * [-1, 1); integer inputs uniform in [0, {@link #INT_RANGE}), except inputs named like a mask, which
- * get 0 or 1.
+ * [-1, 1); integer inputs uniform in [0, {@link #INT_RANGE}), except inputs named like a mask,
+ * which get 0 or 1.
  */
 public final class EngineCheck {
 
@@ -33,29 +33,43 @@ public final class EngineCheck {
 
     /**
      * @param maxAbsDiff largest |TensorRT - ONNX Runtime| over all rows and elements
-     * @param top1Agreement rows whose argmax agrees (classification-like outputs: more than one element per row)
+     * @param top1Agreement rows whose argmax agrees (classification-like outputs: more than one
+     *     element per row)
      */
-    public record OutputDiff(String name, double maxAbsDiff, int top1Agreement, int rows, boolean hasTop1) {
+    public record OutputDiff(
+            String name, double maxAbsDiff, int top1Agreement, int rows, boolean hasTop1) {
 
         @Override
         public String toString() {
-            return String.format(Locale.ROOT, "%s: max |diff| %.6g%s", name, maxAbsDiff,
+            return String.format(
+                    Locale.ROOT,
+                    "%s: max |diff| %.6g%s",
+                    name,
+                    maxAbsDiff,
                     hasTop1 ? ", top-1 agreement " + top1Agreement + "/" + rows : "");
         }
     }
 
-    /** @param tensorRt how the batch ran on TensorRT (rows padded to its bucket) */
+    /**
+     * @param tensorRt how the batch ran on TensorRT (rows padded to its bucket)
+     */
     public record Report(int rows, List<OutputDiff> outputs, BatchRun tensorRt) {}
 
     private EngineCheck() {}
 
     public static Report compare(Path plan, Path onnx, int rows, long seed, int device)
             throws BackendException, InterruptedException {
-        try (ModelRunner trt = new TensorRtBackend().open(new ModelConfig(plan, device, 0, 1, Map.of()));
-             ModelRunner ort = new OnnxRuntimeBackend().open(new ModelConfig(onnx, 0, rows, 1, Map.of()))) {
+        try (ModelRunner trt =
+                        new TensorRtBackend().open(new ModelConfig(plan, device, 0, 1, Map.of()));
+                ModelRunner ort =
+                        new OnnxRuntimeBackend()
+                                .open(new ModelConfig(onnx, 0, rows, 1, Map.of()))) {
             if (rows > trt.signature().maxBatchSize()) {
-                throw new BackendException("--check-rows " + rows + " is above the plan's max batch "
-                        + trt.signature().maxBatchSize());
+                throw new BackendException(
+                        "--check-rows "
+                                + rows
+                                + " is above the plan's max batch "
+                                + trt.signature().maxBatchSize());
             }
             BatchBuffers t = trt.acquire();
             BatchBuffers o = ort.acquire();
@@ -63,7 +77,8 @@ public final class EngineCheck {
             for (TensorSpec spec : trt.signature().inputs()) {
                 int at = ort.signature().inputIndex(spec.name());
                 if (at < 0) {
-                    throw new BackendException("The plan's input " + spec.name() + " is not an input of " + onnx);
+                    throw new BackendException(
+                            "The plan's input " + spec.name() + " is not an input of " + onnx);
                 }
                 byte[] data = randomRows(spec, rows, random);
                 t.input(trt.signature().inputIndex(spec.name())).put(0, data);
@@ -76,7 +91,8 @@ public final class EngineCheck {
                 TensorSpec spec = trt.signature().outputs().get(i);
                 int at = indexOf(ort.signature().outputs(), spec.name());
                 if (at < 0) {
-                    throw new BackendException("The plan's output " + spec.name() + " is not an output of " + onnx);
+                    throw new BackendException(
+                            "The plan's output " + spec.name() + " is not an output of " + onnx);
                 }
                 diffs.add(diff(spec, t.output(i), o.output(at), rows));
             }
@@ -84,7 +100,8 @@ public final class EngineCheck {
             o.release();
             return new Report(rows, diffs, trtRun);
         } catch (ExecutionException e) {
-            throw new BackendException("A check batch failed: " + e.getCause().getMessage(), e.getCause());
+            throw new BackendException(
+                    "A check batch failed: " + e.getCause().getMessage(), e.getCause());
         }
     }
 
@@ -99,7 +116,8 @@ public final class EngineCheck {
 
     static byte[] randomRows(TensorSpec spec, int rows, Random random) throws BackendException {
         long count = spec.sampleElements() * rows;
-        ByteBuffer out = ByteBuffer.allocate(rows * spec.sampleBytes()).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer out =
+                ByteBuffer.allocate(rows * spec.sampleBytes()).order(ByteOrder.LITTLE_ENDIAN);
         boolean mask = spec.name().toLowerCase(Locale.ROOT).contains("mask");
         int bound = mask ? 2 : INT_RANGE;
         for (long n = 0; n < count; n++) {
@@ -109,14 +127,20 @@ public final class EngineCheck {
                 case INT64 -> out.putLong(random.nextInt(bound));
                 case INT8, UINT8 -> out.put((byte) random.nextInt(Math.min(bound, 128)));
                 case BOOL -> out.put((byte) random.nextInt(2));
-                default -> throw new BackendException("--check cannot make random " + spec.dtype() + " input for "
-                        + spec.name() + "; it fills FP32 and integer inputs.");
+                default ->
+                        throw new BackendException(
+                                "--check cannot make random "
+                                        + spec.dtype()
+                                        + " input for "
+                                        + spec.name()
+                                        + "; it fills FP32 and integer inputs.");
             }
         }
         return out.array();
     }
 
-    private static OutputDiff diff(TensorSpec spec, ByteBuffer trt, ByteBuffer ort, int rows) throws BackendException {
+    private static OutputDiff diff(TensorSpec spec, ByteBuffer trt, ByteBuffer ort, int rows)
+            throws BackendException {
         int perRow = Math.toIntExact(spec.sampleElements());
         double maxDiff = 0;
         int agree = 0;
@@ -129,7 +153,10 @@ public final class EngineCheck {
                 int index = r * perRow + e;
                 double a = value(spec.dtype(), trt, index);
                 double b = value(spec.dtype(), ort, index);
-                maxDiff = Math.max(maxDiff, Double.isNaN(a - b) ? Double.POSITIVE_INFINITY : Math.abs(a - b));
+                maxDiff =
+                        Math.max(
+                                maxDiff,
+                                Double.isNaN(a - b) ? Double.POSITIVE_INFINITY : Math.abs(a - b));
                 if (a > maxT) {
                     maxT = a;
                     bestT = e;
@@ -144,7 +171,8 @@ public final class EngineCheck {
         return new OutputDiff(spec.name(), maxDiff, agree, rows, perRow > 1);
     }
 
-    private static double value(DataType type, ByteBuffer buffer, int index) throws BackendException {
+    private static double value(DataType type, ByteBuffer buffer, int index)
+            throws BackendException {
         return switch (type) {
             case FLOAT32 -> buffer.getFloat(index * 4);
             case INT32 -> buffer.getInt(index * 4);

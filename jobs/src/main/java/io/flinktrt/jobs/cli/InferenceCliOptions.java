@@ -18,44 +18,63 @@ public final class InferenceCliOptions {
     @Option(names = "--model", description = "ONNX file, or TensorRT plan from build-engine.")
     String model;
 
-    @Option(names = "--backend", description = "tensorrt, onnxruntime or auto (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--backend",
+            description = "tensorrt, onnxruntime or auto (default: ${DEFAULT-VALUE}).")
     String backend;
 
-    @Option(names = "--device", description = "GPU index when Flink has no gpu resource (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--device",
+            description = "GPU index when Flink has no gpu resource (default: ${DEFAULT-VALUE}).")
     int device;
 
-    @Option(names = "--max-batch",
-            description = "Most requests per batch; 0 = the model's limit (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--max-batch",
+            description =
+                    "Most requests per batch; 0 = the model's limit (default: ${DEFAULT-VALUE}).")
     int maxBatch;
 
-    @Option(names = "--max-delay-ms", description = "Longest wait of a batch's oldest request (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--max-delay-ms",
+            description = "Longest wait of a batch's oldest request (default: ${DEFAULT-VALUE}).")
     long maxDelayMs;
 
-    @Option(names = "--buffers-in-flight", description = "Batches per slot in flight at once (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--buffers-in-flight",
+            description = "Batches per slot in flight at once (default: ${DEFAULT-VALUE}).")
     int buffersInFlight;
 
-    @Option(names = "--capacity",
-            description = "Requests in flight in the async operator; 0 = automatic (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--capacity",
+            description =
+                    "Requests in flight in the async operator; 0 = automatic (default: ${DEFAULT-VALUE}).")
     int capacity;
 
-    @Option(names = "--timeout-ms",
-            description = "Request timeout; late requests go to the dead-letter topic (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--timeout-ms",
+            description =
+                    "Request timeout; late requests go to the dead-letter topic (default: ${DEFAULT-VALUE}).")
     long timeoutMs;
 
     @Option(names = "--ordered", description = "Emit results in input order.")
     boolean ordered;
 
-    @Option(names = "--reject-non-finite",
-            description = "Send requests with NaN/Inf inputs to the dead-letter topic (default: let them through).")
+    @Option(
+            names = "--reject-non-finite",
+            description =
+                    "Send requests with NaN/Inf inputs to the dead-letter topic (default: let them through).")
     boolean rejectNonFinite;
 
-    @Option(names = "--set", paramLabel = "KEY=VALUE",
-            description = "Any other option, e.g. --set inference.max-request-bytes=1048576; the backend options are listed below.")
+    @Option(
+            names = "--set",
+            paramLabel = "KEY=VALUE",
+            description =
+                    "Any other option, e.g. --set inference.max-request-bytes=1048576; the backend options are listed below.")
     List<String> settings = new ArrayList<>();
 
     /**
-     * These flags as Flink configuration ({@code inference.*} keys). A {@code --set} of the same key
-     * has the last word.
+     * These flags as Flink configuration ({@code inference.*} keys). A {@code --set} of the same
+     * key has the last word.
      */
     Configuration toConfiguration() {
         Configuration config = new Configuration();
@@ -79,7 +98,9 @@ public final class InferenceCliOptions {
         return config;
     }
 
-    /** Settings under {@code tensorrt.} or {@code onnxruntime.}: passed to the backend as they are. */
+    /**
+     * Settings under {@code tensorrt.} or {@code onnxruntime.}: passed to the backend as they are.
+     */
     Map<String, String> backendOptions() {
         Map<String, String> options = new HashMap<>();
         for (String setting : settings) {

@@ -14,14 +14,18 @@ import java.util.Map;
  */
 public final class InferenceDefaults implements IDefaultValueProvider {
 
-    private static final Map<String, String> DEFAULTS = Map.of(
-            "--backend", InferenceOptions.BACKEND.defaultValue(),
-            "--device", String.valueOf(InferenceOptions.DEVICE.defaultValue()),
-            "--max-batch", String.valueOf(InferenceOptions.MAX_BATCH_SIZE.defaultValue()),
-            "--max-delay-ms", String.valueOf(InferenceOptions.MAX_DELAY.defaultValue().toMillis()),
-            "--buffers-in-flight", String.valueOf(InferenceOptions.BUFFERS_IN_FLIGHT.defaultValue()),
-            "--capacity", String.valueOf(InferenceOptions.CAPACITY.defaultValue()),
-            "--timeout-ms", String.valueOf(InferenceOptions.TIMEOUT.defaultValue().toMillis()));
+    private static final Map<String, String> DEFAULTS =
+            Map.of(
+                    "--backend", InferenceOptions.BACKEND.defaultValue(),
+                    "--device", String.valueOf(InferenceOptions.DEVICE.defaultValue()),
+                    "--max-batch", String.valueOf(InferenceOptions.MAX_BATCH_SIZE.defaultValue()),
+                    "--max-delay-ms",
+                            String.valueOf(InferenceOptions.MAX_DELAY.defaultValue().toMillis()),
+                    "--buffers-in-flight",
+                            String.valueOf(InferenceOptions.BUFFERS_IN_FLIGHT.defaultValue()),
+                    "--capacity", String.valueOf(InferenceOptions.CAPACITY.defaultValue()),
+                    "--timeout-ms",
+                            String.valueOf(InferenceOptions.TIMEOUT.defaultValue().toMillis()));
 
     @Override
     public String defaultValue(ArgSpec argSpec) {

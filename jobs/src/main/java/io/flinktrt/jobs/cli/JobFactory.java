@@ -14,11 +14,18 @@ final class JobFactory {
 
     private JobFactory() {}
 
-    static InferenceJob create(InferenceCliOptions inference, KafkaCliOptions kafka, DeliveryCliOptions delivery, String servers,
-                               Properties clientProperties, boolean checkModelExists) throws IOException {
-        InferenceFunctionBuilder function = InferenceFunction.builder()
-                .fromConfiguration(inference.toConfiguration())
-                .setCheckModelExists(checkModelExists);
+    static InferenceJob create(
+            InferenceCliOptions inference,
+            KafkaCliOptions kafka,
+            DeliveryCliOptions delivery,
+            String servers,
+            Properties clientProperties,
+            boolean checkModelExists)
+            throws IOException {
+        InferenceFunctionBuilder function =
+                InferenceFunction.builder()
+                        .fromConfiguration(inference.toConfiguration())
+                        .setCheckModelExists(checkModelExists);
         inference.backendOptions().forEach(function::setBackendOption);
         Configuration job = kafka.toConfiguration(servers);
         delivery.addTo(job);

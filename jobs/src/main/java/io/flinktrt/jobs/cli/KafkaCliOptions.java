@@ -13,29 +13,49 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
 
-/** Command-line flags for Kafka, shared by the job and the tools: brokers, topics, any client property (TLS, SASL). */
+/**
+ * Command-line flags for Kafka, shared by the job and the tools: brokers, topics, any client
+ * property (TLS, SASL).
+ */
 public final class KafkaCliOptions {
 
     @Option(names = "--bootstrap-servers", description = "Kafka brokers, host:port[,...].")
     String bootstrapServers;
 
-    @Option(names = "--input-topic", defaultValue = "inference-requests", description = "Default: ${DEFAULT-VALUE}.")
+    @Option(
+            names = "--input-topic",
+            defaultValue = "inference-requests",
+            description = "Default: ${DEFAULT-VALUE}.")
     String inputTopic;
 
-    @Option(names = "--output-topic", defaultValue = "inference-results", description = "Default: ${DEFAULT-VALUE}.")
+    @Option(
+            names = "--output-topic",
+            defaultValue = "inference-results",
+            description = "Default: ${DEFAULT-VALUE}.")
     String outputTopic;
 
-    @Option(names = "--dead-letter-topic", defaultValue = "inference-dead-letter", description = "Default: ${DEFAULT-VALUE}.")
+    @Option(
+            names = "--dead-letter-topic",
+            defaultValue = "inference-dead-letter",
+            description = "Default: ${DEFAULT-VALUE}.")
     String deadLetterTopic;
 
-    @Option(names = "--group-id", defaultValue = "flink-tensorrt", description = "Default: ${DEFAULT-VALUE}.")
+    @Option(
+            names = "--group-id",
+            defaultValue = "flink-tensorrt",
+            description = "Default: ${DEFAULT-VALUE}.")
     String groupId;
 
-    @Option(names = "--kafka-properties", paramLabel = "FILE",
-            description = "Kafka client properties file (security.protocol, sasl.*, ssl.*, ...), for every client.")
+    @Option(
+            names = "--kafka-properties",
+            paramLabel = "FILE",
+            description =
+                    "Kafka client properties file (security.protocol, sasl.*, ssl.*, ...), for every client.")
     Path propertiesFile;
 
-    @Option(names = "--kafka-property", paramLabel = "KEY=VALUE",
+    @Option(
+            names = "--kafka-property",
+            paramLabel = "KEY=VALUE",
             description = "A Kafka client property; repeatable; overrides the file.")
     List<String> properties = new ArrayList<>();
 

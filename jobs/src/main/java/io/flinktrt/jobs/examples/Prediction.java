@@ -4,9 +4,12 @@ package io.flinktrt.jobs.examples;
 public class Prediction {
 
     public String id;
+
     /** Index of the most probable class; -1 when {@link #error} is set. */
     public int label;
+
     public float[] probabilities;
+
     /** Null for a prediction; otherwise the failure code and message. */
     public String error;
 

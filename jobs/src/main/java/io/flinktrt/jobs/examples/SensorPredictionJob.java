@@ -13,8 +13,8 @@ import java.util.Random;
 
 /**
  * The DataStream API on your own types: {@link SensorReading}s in, {@link Prediction}s out, batched
- * on the GPU (or ONNX Runtime) by {@link InferenceFunction} with a {@link SensorTranslator}.
- * No Kafka and no Avro: the source and sink are whatever the job uses.
+ * on the GPU (or ONNX Runtime) by {@link InferenceFunction} with a {@link SensorTranslator}. No
+ * Kafka and no Avro: the source and sink are whatever the job uses.
  *
  * <pre>{@code
  * DataStream<Prediction> predictions = InferenceFunction.builder()
@@ -28,7 +28,8 @@ public final class SensorPredictionJob {
     private SensorPredictionJob() {}
 
     /** Adds the inference operator to {@code readings}. */
-    public static DataStream<Prediction> predict(DataStream<SensorReading> readings, String model, int maxBatch) {
+    public static DataStream<Prediction> predict(
+            DataStream<SensorReading> readings, String model, int maxBatch) {
         return InferenceFunction.builder()
                 .setModel(model)
                 .setMaxBatchSize(maxBatch)
@@ -39,11 +40,15 @@ public final class SensorPredictionJob {
 
     /** Runs the example locally on random readings and prints the predictions. */
     public static void main(String[] args) throws Exception {
-        if (args.length < 1 || args.length > 2 || args[0].equals("--help") || args[0].equals("-h")) {
-            System.out.println("Usage: SensorPredictionJob MODEL [COUNT]\n"
-                    + "  MODEL  an ONNX file or TensorRT plan with one float vector in and one out,"
-                    + " e.g. models/mlp_classifier.onnx\n"
-                    + "  COUNT  random readings to classify (default 100)");
+        if (args.length < 1
+                || args.length > 2
+                || args[0].equals("--help")
+                || args[0].equals("-h")) {
+            System.out.println(
+                    "Usage: SensorPredictionJob MODEL [COUNT]\n"
+                            + "  MODEL  an ONNX file or TensorRT plan with one float vector in and one out,"
+                            + " e.g. models/mlp_classifier.onnx\n"
+                            + "  COUNT  random readings to classify (default 100)");
             return;
         }
         int count = args.length > 1 ? Integer.parseInt(args[1]) : 100;

@@ -2,7 +2,6 @@ package io.flinktrt.jobs.examples;
 
 import io.flinktrt.backend.BatchBuffers;
 import io.flinktrt.backend.ModelSignature;
-import io.flinktrt.backend.TensorSpec;
 import io.flinktrt.operator.InferenceTranslator;
 import io.flinktrt.operator.RequestRejectedException;
 import io.flinktrt.operator.batching.BatchInfo;
@@ -14,11 +13,12 @@ import org.apache.flink.api.common.typeinfo.TypeInformation;
 import java.nio.ByteBuffer;
 
 /**
- * Runs a classifier with one float vector in and class probabilities out (the mlp_classifier
- * test model: 16 features, 10 classes) on {@link SensorReading}s. A reading with the wrong number
- * of features, or NaN/Inf among them, gets a {@link Prediction} with its error instead.
+ * Runs a classifier with one float vector in and class probabilities out (the mlp_classifier test
+ * model: 16 features, 10 classes) on {@link SensorReading}s. A reading with the wrong number of
+ * features, or NaN/Inf among them, gets a {@link Prediction} with its error instead.
  */
-public final class SensorTranslator implements InferenceTranslator<SensorReading, SensorReading, Prediction> {
+public final class SensorTranslator
+        implements InferenceTranslator<SensorReading, SensorReading, Prediction> {
 
     private static final long serialVersionUID = 1L;
 
@@ -27,28 +27,41 @@ public final class SensorTranslator implements InferenceTranslator<SensorReading
 
     @Override
     public void open(ModelSignature signature, String backendName) {
-        if (signature.inputs().size() != 1 || signature.outputs().size() != 1
+        if (signature.inputs().size() != 1
+                || signature.outputs().size() != 1
                 || signature.inputs().get(0).dtype() != DataType.FLOAT32
                 || signature.outputs().get(0).dtype() != DataType.FLOAT32) {
-            throw new IllegalArgumentException("SensorTranslator takes a model with one FLOAT32 input and one FLOAT32"
-                    + " output; " + signature.modelName() + " has inputs " + signature.inputs() + " and outputs "
-                    + signature.outputs());
+            throw new IllegalArgumentException(
+                    "SensorTranslator takes a model with one FLOAT32 input and one FLOAT32"
+                            + " output; "
+                            + signature.modelName()
+                            + " has inputs "
+                            + signature.inputs()
+                            + " and outputs "
+                            + signature.outputs());
         }
         features = (int) signature.inputs().get(0).sampleElements();
         classes = (int) signature.outputs().get(0).sampleElements();
     }
 
     @Override
-    public SensorReading prepare(SensorReading reading, long arrivalNanos) throws RequestRejectedException {
+    public SensorReading prepare(SensorReading reading, long arrivalNanos)
+            throws RequestRejectedException {
         if (reading.features == null || reading.features.length != features) {
-            throw new RequestRejectedException(ErrorCode.SHAPE_NOT_ACCEPTED, "Reading " + reading.id + " has "
-                    + (reading.features == null ? 0 : reading.features.length) + " features; the model takes "
-                    + features + ".");
+            throw new RequestRejectedException(
+                    ErrorCode.SHAPE_NOT_ACCEPTED,
+                    "Reading "
+                            + reading.id
+                            + " has "
+                            + (reading.features == null ? 0 : reading.features.length)
+                            + " features; the model takes "
+                            + features
+                            + ".");
         }
         for (float value : reading.features) {
             if (!Float.isFinite(value)) {
-                throw new RequestRejectedException(ErrorCode.NON_FINITE_INPUT,
-                        "Reading " + reading.id + " holds NaN or Inf.");
+                throw new RequestRejectedException(
+                        ErrorCode.NON_FINITE_INPUT, "Reading " + reading.id + " holds NaN or Inf.");
             }
         }
         return reading;
@@ -65,7 +78,8 @@ public final class SensorTranslator implements InferenceTranslator<SensorReading
     }
 
     @Override
-    public Prediction readRow(SensorReading reading, BatchBuffers buffers, int row, BatchInfo batch) {
+    public Prediction readRow(
+            SensorReading reading, BatchBuffers buffers, int row, BatchInfo batch) {
         ByteBuffer output = buffers.output(0);
         float[] probabilities = new float[classes];
         for (int k = 0; k < classes; k++) {
@@ -80,7 +94,8 @@ public final class SensorTranslator implements InferenceTranslator<SensorReading
     }
 
     @Override
-    public Prediction failed(SensorReading reading, SensorReading prepared, ErrorCode code, String message) {
+    public Prediction failed(
+            SensorReading reading, SensorReading prepared, ErrorCode code, String message) {
         return Prediction.failure(reading.id, code + ": " + message);
     }
 

@@ -29,23 +29,29 @@ public final class EmbeddedKafka implements AutoCloseable {
         return start(Map.of());
     }
 
-    /** Starts the broker with extra broker settings (e.g. listeners and SASL for security tests). */
+    /**
+     * Starts the broker with extra broker settings (e.g. listeners and SASL for security tests).
+     */
     public static EmbeddedKafka start(Map<String, String> brokerProperties) throws Exception {
-        KafkaClusterTestKit.Builder builder = new KafkaClusterTestKit.Builder(new TestKitNodes.Builder()
-                        .setCombined(true)
-                        .setNumBrokerNodes(1)
-                        .setNumControllerNodes(1)
-                        .build())
-                .setConfigProp("offsets.topic.replication.factor", "1")
-                .setConfigProp("transaction.state.log.replication.factor", "1")
-                .setConfigProp("transaction.state.log.min.isr", "1")
-                .setConfigProp("group.initial.rebalance.delay.ms", "0")
-                .setConfigProp("message.max.bytes", String.valueOf(64 << 20))
-                // The OS's TCP buffer autotuning instead of the fixed 100 KB defaults, which cap the
-                // window for multi-MB produce requests and fetch responses of image records.
-                .setConfigProp("socket.receive.buffer.bytes", "-1")
-                .setConfigProp("socket.send.buffer.bytes", "-1")
-                .setDeleteOnClose(true);
+        KafkaClusterTestKit.Builder builder =
+                new KafkaClusterTestKit.Builder(
+                                new TestKitNodes.Builder()
+                                        .setCombined(true)
+                                        .setNumBrokerNodes(1)
+                                        .setNumControllerNodes(1)
+                                        .build())
+                        .setConfigProp("offsets.topic.replication.factor", "1")
+                        .setConfigProp("transaction.state.log.replication.factor", "1")
+                        .setConfigProp("transaction.state.log.min.isr", "1")
+                        .setConfigProp("group.initial.rebalance.delay.ms", "0")
+                        .setConfigProp("message.max.bytes", String.valueOf(64 << 20))
+                        // The OS's TCP buffer autotuning instead of the fixed 100 KB defaults,
+                        // which cap the
+                        // window for multi-MB produce requests and fetch responses of image
+                        // records.
+                        .setConfigProp("socket.receive.buffer.bytes", "-1")
+                        .setConfigProp("socket.send.buffer.bytes", "-1")
+                        .setDeleteOnClose(true);
         brokerProperties.forEach(builder::setConfigProp);
         KafkaClusterTestKit cluster = builder.build();
         try {
@@ -61,7 +67,8 @@ public final class EmbeddedKafka implements AutoCloseable {
 
     /**
      * Formats the log directories. Kafka's formatter prints its bootstrap metadata records to
-     * System.out, a dump that means nothing to a user of {@code local}; nothing else prints meanwhile.
+     * System.out, a dump that means nothing to a user of {@code local}; nothing else prints
+     * meanwhile.
      */
     private static void formatQuietly(KafkaClusterTestKit cluster) throws Exception {
         PrintStream stdout = System.out;
@@ -88,7 +95,9 @@ public final class EmbeddedKafka implements AutoCloseable {
         try (Admin admin = Admin.create(client)) {
             for (String topic : topics) {
                 try {
-                    admin.createTopics(List.of(new NewTopic(topic, partitions, (short) 1))).all().get();
+                    admin.createTopics(List.of(new NewTopic(topic, partitions, (short) 1)))
+                            .all()
+                            .get();
                 } catch (ExecutionException e) {
                     if (!(e.getCause() instanceof TopicExistsException)) {
                         throw e;

@@ -32,7 +32,8 @@ public final class OutcomeSerializer implements KafkaRecordSerializationSchema<I
     }
 
     @Override
-    public ProducerRecord<byte[], byte[]> serialize(InferenceOutcome outcome, KafkaSinkContext context, Long timestamp) {
+    public ProducerRecord<byte[], byte[]> serialize(
+            InferenceOutcome outcome, KafkaSinkContext context, Long timestamp) {
         if (results == null) {
             results = new AvroCodec<>(InferenceResult.class);
             failures = new AvroCodec<>(InferenceFailure.class);
@@ -44,8 +45,10 @@ public final class OutcomeSerializer implements KafkaRecordSerializationSchema<I
         return record(deadLetterTopic, failure.getId(), failures.encode(failure), timestamp);
     }
 
-    private ProducerRecord<byte[], byte[]> record(String topic, String id, byte[] value, Long timestamp) {
+    private ProducerRecord<byte[], byte[]> record(
+            String topic, String id, byte[] value, Long timestamp) {
         byte[] key = id == null ? null : id.getBytes(StandardCharsets.UTF_8);
-        return new ProducerRecord<>(topic, null, timestamp, limits.fits(topic, key, value) ? key : null, value);
+        return new ProducerRecord<>(
+                topic, null, timestamp, limits.fits(topic, key, value) ? key : null, value);
     }
 }

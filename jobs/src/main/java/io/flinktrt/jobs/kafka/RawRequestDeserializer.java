@@ -11,16 +11,20 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 /**
  * Passes each record's value on as bytes, with its topic, partition and offset for the dead-letter
- * record. Decoding happens in the inference operator, so that a record that does not decode
- * becomes a dead-letter record instead of failing the source.
+ * record. Decoding happens in the inference operator, so that a record that does not decode becomes
+ * a dead-letter record instead of failing the source.
  */
-public final class RawRequestDeserializer implements KafkaRecordDeserializationSchema<RequestRecord> {
+public final class RawRequestDeserializer
+        implements KafkaRecordDeserializationSchema<RequestRecord> {
 
     private static final byte[] EMPTY = new byte[0];
 
     @Override
     public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<RequestRecord> out) {
-        byte[] value = record.value() == null ? EMPTY : record.value(); // a tombstone is an undecodable request
+        byte[] value =
+                record.value() == null
+                        ? EMPTY
+                        : record.value(); // a tombstone is an undecodable request
         out.collect(new RequestRecord(value, record.topic(), record.partition(), record.offset()));
     }
 

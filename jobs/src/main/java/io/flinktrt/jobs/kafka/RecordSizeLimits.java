@@ -12,7 +12,6 @@ import org.apache.kafka.common.record.AbstractRecords;
 import org.apache.kafka.common.record.CompressionType;
 import org.apache.kafka.common.record.Record;
 import org.apache.kafka.common.record.RecordBatch;
-
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,16 +24,20 @@ import java.util.Map;
 import java.util.Properties;
 
 /**
- * The largest record each topic takes: the topic's {@code max.message.bytes}, read with the
- * Admin client where the job may (DescribeConfigs), else the configured fallback; for the topics
- * the job writes, also no more than the producer's {@code max.request.size}.
+ * The largest record each topic takes: the topic's {@code max.message.bytes}, read with the Admin
+ * client where the job may (DescribeConfigs), else the configured fallback; for the topics the job
+ * writes, also no more than the producer's {@code max.request.size}.
  */
 public final class RecordSizeLimits implements Serializable {
 
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(RecordSizeLimits.class);
     private static final Duration ADMIN_TIMEOUT = Duration.ofSeconds(15);
-    /** A batch of one record without key and headers, around its value (sizes of up to 5 bytes included). */
+
+    /**
+     * A batch of one record without key and headers, around its value (sizes of up to 5 bytes
+     * included).
+     */
     static final int RECORD_OVERHEAD = sizeUpperBound(null, new byte[0]) + 4;
 
     private final Map<String, Integer> limits;
@@ -48,22 +51,45 @@ public final class RecordSizeLimits implements Serializable {
      * whose configuration cannot be read (no DescribeConfigs permission, not created yet, no broker
      * reachable from here).
      */
-    public static RecordSizeLimits read(Properties client, Properties producer, List<String> readTopics,
-                                        List<String> writeTopics, int fallback) {
+    public static RecordSizeLimits read(
+            Properties client,
+            Properties producer,
+            List<String> readTopics,
+            List<String> writeTopics,
+            int fallback) {
         List<String> topics = new ArrayList<>(readTopics);
         topics.addAll(writeTopics);
         Map<String, Integer> limits = new HashMap<>();
         try (Admin admin = Admin.create(client)) {
-            Map<ConfigResource, KafkaFuture<Config>> configs = admin.describeConfigs(
-                    topics.stream().map(topic -> new ConfigResource(ConfigResource.Type.TOPIC, topic)).toList(),
-                    new DescribeConfigsOptions().timeoutMs((int) ADMIN_TIMEOUT.toMillis())).values();
-            configs.forEach((resource, config) -> limits.put(resource.name(), topicLimit(resource.name(), config, fallback)));
+            Map<ConfigResource, KafkaFuture<Config>> configs =
+                    admin.describeConfigs(
+                                    topics.stream()
+                                            .map(
+                                                    topic ->
+                                                            new ConfigResource(
+                                                                    ConfigResource.Type.TOPIC,
+                                                                    topic))
+                                            .toList(),
+                                    new DescribeConfigsOptions()
+                                            .timeoutMs((int) ADMIN_TIMEOUT.toMillis()))
+                            .values();
+            configs.forEach(
+                    (resource, config) ->
+                            limits.put(
+                                    resource.name(),
+                                    topicLimit(resource.name(), config, fallback)));
         } catch (KafkaException e) {
-            LOG.warn("Cannot read the topics' {} ({}); taking {} bytes (kafka.topic-max-message-bytes).",
-                    TopicConfig.MAX_MESSAGE_BYTES_CONFIG, rootMessage(e), fallback);
+            LOG.warn(
+                    "Cannot read the topics' {} ({}); taking {} bytes (kafka.topic-max-message-bytes).",
+                    TopicConfig.MAX_MESSAGE_BYTES_CONFIG,
+                    rootMessage(e),
+                    fallback);
             topics.forEach(topic -> limits.put(topic, fallback));
         }
-        int requestLimit = Integer.parseInt(producer.getProperty(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, String.valueOf(1 << 20)));
+        int requestLimit =
+                Integer.parseInt(
+                        producer.getProperty(
+                                ProducerConfig.MAX_REQUEST_SIZE_CONFIG, String.valueOf(1 << 20)));
         writeTopics.forEach(topic -> limits.merge(topic, requestLimit, Math::min));
         return new RecordSizeLimits(limits);
     }
@@ -75,8 +101,12 @@ public final class RecordSizeLimits implements Serializable {
             if (e instanceof InterruptedException) {
                 Thread.currentThread().interrupt();
             }
-            LOG.warn("Cannot read {} of topic {} ({}); taking {} bytes (kafka.topic-max-message-bytes).",
-                    TopicConfig.MAX_MESSAGE_BYTES_CONFIG, topic, rootMessage(e), fallback);
+            LOG.warn(
+                    "Cannot read {} of topic {} ({}); taking {} bytes (kafka.topic-max-message-bytes).",
+                    TopicConfig.MAX_MESSAGE_BYTES_CONFIG,
+                    topic,
+                    rootMessage(e),
+                    fallback);
             return fallback;
         }
     }
@@ -108,9 +138,16 @@ public final class RecordSizeLimits implements Serializable {
         return sizeUpperBound(key, value) <= recordBytes(topic);
     }
 
-    /** What the producer checks against max.request.size: the record in a batch of its own, uncompressed. */
+    /**
+     * What the producer checks against max.request.size: the record in a batch of its own,
+     * uncompressed.
+     */
     private static int sizeUpperBound(byte[] key, byte[] value) {
-        return AbstractRecords.estimateSizeInBytesUpperBound(RecordBatch.CURRENT_MAGIC_VALUE, CompressionType.NONE,
-                key, value, Record.EMPTY_HEADERS);
+        return AbstractRecords.estimateSizeInBytesUpperBound(
+                RecordBatch.CURRENT_MAGIC_VALUE,
+                CompressionType.NONE,
+                key,
+                value,
+                Record.EMPTY_HEADERS);
     }
 }

@@ -31,7 +31,11 @@ public final class LatencyStats {
     }
 
     public String summary() {
-        return String.format("p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms",
-                percentile(50) / 1000.0, percentile(90) / 1000.0, percentile(99) / 1000.0, percentile(100) / 1000.0);
+        return String.format(
+                "p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms",
+                percentile(50) / 1000.0,
+                percentile(90) / 1000.0,
+                percentile(99) / 1000.0,
+                percentile(100) / 1000.0);
     }
 }

@@ -1,6 +1,5 @@
 package io.flinktrt.jobs.local;
 
-import java.io.IOException;
 import io.flinktrt.backend.ModelSignature;
 import io.flinktrt.jobs.InferenceJob;
 import io.flinktrt.schema.InferenceRequest;
@@ -11,6 +10,7 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -24,8 +24,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * Runs the job in a local Flink inside this JVM, sends requests, and reads every outcome back:
- * the round trip the {@code local} command and the benchmarks report on.
+ * Runs the job in a local Flink inside this JVM, sends requests, and reads every outcome back: the
+ * round trip the {@code local} command and the benchmarks report on.
  */
 public final class LocalRun {
 
@@ -41,8 +41,15 @@ public final class LocalRun {
     private final int parallelism;
     private final String runId;
 
-    public LocalRun(InferenceJob job, ModelSignature signature, Properties client, String inputTopic,
-                    String outputTopic, String deadLetterTopic, int parallelism, String runId) {
+    public LocalRun(
+            InferenceJob job,
+            ModelSignature signature,
+            Properties client,
+            String inputTopic,
+            String outputTopic,
+            String deadLetterTopic,
+            int parallelism,
+            String runId) {
         this.job = job;
         this.signature = signature;
         this.client = client;
@@ -65,14 +72,17 @@ public final class LocalRun {
         return config;
     }
 
-    public LocalRunReport run(int requests, int badRequests, int ratePerSecond, int intRange, int waitSeconds)
+    public LocalRunReport run(
+            int requests, int badRequests, int ratePerSecond, int intRange, int waitSeconds)
             throws Exception {
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(parallelism, checkpointsOnDisk());
+        StreamExecutionEnvironment env =
+                StreamExecutionEnvironment.createLocalEnvironment(parallelism, checkpointsOnDisk());
         job.addTo(env);
         JobClient flink = env.executeAsync("flink-tensorrt local " + runId);
-        System.out.println("Flink job " + flink.getJobID() + " started (parallelism " + parallelism + ")");
+        System.out.println(
+                "Flink job " + flink.getJobID() + " started (parallelism " + parallelism + ")");
         try (OutcomeReader reader = new OutcomeReader(client, outputTopic, deadLetterTopic, false);
-             RequestProducer producer = new RequestProducer(client, inputTopic)) {
+                RequestProducer producer = new RequestProducer(client, inputTopic)) {
             LocalRunReport report = new LocalRunReport(requests, badRequests);
             Map<String, Long> sentAt = new ConcurrentHashMap<>(requests + badRequests);
             RandomRequests random = new RandomRequests(signature, intRange, 42);
@@ -84,7 +94,8 @@ public final class LocalRun {
             }
             InferenceRequest template = random.next(runId + "-warmup");
             warmUp(producer, reader, template, waitSeconds);
-            for (BadRequests.Bad bad : new BadRequests().some(template, runId + "-bad", badRequests)) {
+            for (BadRequests.Bad bad :
+                    new BadRequests().some(template, runId + "-bad", badRequests)) {
                 report.expectFailure(bad.id(), bad.expected());
                 sentAt.put(bad.id(), System.nanoTime());
                 producer.sendRaw(bad.id(), bad.payload());
@@ -94,11 +105,15 @@ public final class LocalRun {
             long deadline = start + TimeUnit.SECONDS.toNanos(waitSeconds);
             // Results are read on their own thread, so a read time is when the result arrived.
             ExecutorService readerThread = Executors.newSingleThreadExecutor();
-            Future<?> reading = readerThread.submit(() -> {
-                while (!report.allReceived() && System.nanoTime() < deadline) {
-                    reader.poll(Duration.ofMillis(50), outcome -> report.add(outcome, sentAt));
-                }
-            });
+            Future<?> reading =
+                    readerThread.submit(
+                            () -> {
+                                while (!report.allReceived() && System.nanoTime() < deadline) {
+                                    reader.poll(
+                                            Duration.ofMillis(50),
+                                            outcome -> report.add(outcome, sentAt));
+                                }
+                            });
             try {
                 long nextProgress = start + TimeUnit.SECONDS.toNanos(2);
                 for (int i = 0; i < requests; i++) {
@@ -110,7 +125,8 @@ public final class LocalRun {
                     sentAt.put(request.getId(), System.nanoTime());
                     producer.send(request);
                     if (System.nanoTime() > nextProgress) {
-                        System.out.printf("  sent %d/%d, received %d%n", i + 1, requests, report.received());
+                        System.out.printf(
+                                "  sent %d/%d, received %d%n", i + 1, requests, report.received());
                         nextProgress += TimeUnit.SECONDS.toNanos(2);
                     }
                 }
@@ -119,7 +135,9 @@ public final class LocalRun {
                     try {
                         reading.get(2, TimeUnit.SECONDS);
                     } catch (TimeoutException stillReading) {
-                        System.out.printf("  sent %d/%d, received %d%n", requests, requests, report.received());
+                        System.out.printf(
+                                "  sent %d/%d, received %d%n",
+                                requests, requests, report.received());
                     }
                 }
                 reading.get();
@@ -132,18 +150,29 @@ public final class LocalRun {
         }
     }
 
-    /** Waits for one request's round trip, so the clock starts once the job reads and the model is loaded. */
-    private static void warmUp(RequestProducer producer, OutcomeReader reader, InferenceRequest request, int waitSeconds) {
+    /**
+     * Waits for one request's round trip, so the clock starts once the job reads and the model is
+     * loaded.
+     */
+    private static void warmUp(
+            RequestProducer producer,
+            OutcomeReader reader,
+            InferenceRequest request,
+            int waitSeconds) {
         producer.send(request);
         producer.flush();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(waitSeconds);
         boolean[] back = {false};
         while (!back[0] && System.nanoTime() < deadline) {
-            reader.poll(Duration.ofMillis(100), outcome -> back[0] |= request.getId().equals(outcome.id()));
+            reader.poll(
+                    Duration.ofMillis(100),
+                    outcome -> back[0] |= request.getId().equals(outcome.id()));
         }
         if (!back[0]) {
-            throw new IllegalStateException("The warm-up request did not come back within " + waitSeconds
-                    + " s: the job is not reading the input topic or not writing the output topic.");
+            throw new IllegalStateException(
+                    "The warm-up request did not come back within "
+                            + waitSeconds
+                            + " s: the job is not reading the input topic or not writing the output topic.");
         }
     }
 

@@ -1,6 +1,5 @@
 package io.flinktrt.jobs.local;
 
-import java.util.Collections;
 import io.flinktrt.schema.DataType;
 import io.flinktrt.schema.ErrorCode;
 import io.flinktrt.schema.InferenceFailure;
@@ -11,6 +10,7 @@ import java.io.PrintStream;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -28,7 +28,8 @@ public final class LocalRunReport {
     private final int badRequests;
     private final Map<String, ErrorCode> expectedFailures = new HashMap<>();
     private final Set<String> seen = new HashSet<>();
-    private final Map<ErrorCode, Integer> failuresByCode = Collections.synchronizedMap(new EnumMap<>(ErrorCode.class));
+    private final Map<ErrorCode, Integer> failuresByCode =
+            Collections.synchronizedMap(new EnumMap<>(ErrorCode.class));
     private final List<String> surprises = new ArrayList<>();
     private final List<InferenceResult> samples = new ArrayList<>();
     private final LatencyStats latency = new LatencyStats();
@@ -79,7 +80,10 @@ public final class LocalRunReport {
         } else {
             InferenceFailure failure = outcome.failure();
             failuresByCode.merge(failure.getCode(), 1, Integer::sum);
-            ErrorCode expected = failure.getId() == null ? ErrorCode.UNDECODABLE : expectedFailures.get(failure.getId());
+            ErrorCode expected =
+                    failure.getId() == null
+                            ? ErrorCode.UNDECODABLE
+                            : expectedFailures.get(failure.getId());
             if (expected != failure.getCode()) {
                 surprises.add(id + ": " + failure.getCode() + " " + failure.getMessage());
             }
@@ -98,7 +102,10 @@ public final class LocalRunReport {
 
     /** Every request came back once, as a result, and every bad one with its expected code. */
     public boolean complete() {
-        return results == requests && received() == requests + badRequests && duplicates == 0 && surprises.isEmpty();
+        return results == requests
+                && received() == requests + badRequests
+                && duplicates == 0
+                && surprises.isEmpty();
     }
 
     /** Results per second, from the first request sent to the last result read. */
@@ -113,20 +120,27 @@ public final class LocalRunReport {
 
     public void print(PrintStream out, String backend, int show) {
         out.println();
-        out.printf("Results: %d/%d results, %d/%d dead-letter records %s, %d duplicates%n",
+        out.printf(
+                "Results: %d/%d results, %d/%d dead-letter records %s, %d duplicates%n",
                 results, requests, received() - results, badRequests, failuresByCode, duplicates);
         if (results > 0) {
-            out.printf("Throughput: %.0f requests/s (%d requests in %.2f s, first send to last result; backend %s)%n",
+            out.printf(
+                    "Throughput: %.0f requests/s (%d requests in %.2f s, first send to last result; backend %s)%n",
                     throughput(), results, (lastResultNanos - startNanos) / 1e9, backend);
             out.println("Latency, send to result read back: " + latency.summary());
-            out.printf("In the operator: mean batch %.1f requests, mean queue wait %.2f ms, mean batch compute %.2f ms%n",
-                    (double) batchSizes / results, queueMicros / 1000.0 / results, computeMicros / 1000.0 / results);
+            out.printf(
+                    "In the operator: mean batch %.1f requests, mean queue wait %.2f ms, mean batch compute %.2f ms%n",
+                    (double) batchSizes / results,
+                    queueMicros / 1000.0 / results,
+                    computeMicros / 1000.0 / results);
         }
         out.println("Predictions:");
         samples.stream().limit(show).forEach(result -> out.println("  " + describe(result)));
         surprises.forEach(s -> out.println("UNEXPECTED: " + s));
-        out.println(complete() ? "OK: every request came back exactly once."
-                : "INCOMPLETE: not every request came back as expected (see above).");
+        out.println(
+                complete()
+                        ? "OK: every request came back exactly once."
+                        : "INCOMPLETE: not every request came back as expected (see above).");
     }
 
     private static String describe(InferenceResult result) {
@@ -134,7 +148,8 @@ public final class LocalRunReport {
         for (Tensor output : result.getOutputs()) {
             text.append(' ').append(output.getName()).append(output.getShape());
             if (output.getDtype() == DataType.FLOAT32) {
-                FloatBuffer values = output.getData().duplicate().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+                FloatBuffer values =
+                        output.getData().duplicate().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
                 int best = 0;
                 StringBuilder head = new StringBuilder();
                 for (int i = 0; i < values.limit(); i++) {
@@ -142,16 +157,24 @@ public final class LocalRunReport {
                         best = i;
                     }
                     if (i < 4) {
-                        head.append(i == 0 ? "" : ", ").append(String.format("%.4f", values.get(i)));
+                        head.append(i == 0 ? "" : ", ")
+                                .append(String.format("%.4f", values.get(i)));
                     }
                 }
-                text.append(" [").append(head).append(values.limit() > 4 ? ", ..." : "").append("]");
+                text.append(" [")
+                        .append(head)
+                        .append(values.limit() > 4 ? ", ..." : "")
+                        .append("]");
                 if (values.limit() > 1) {
                     text.append(String.format(" top-1 %d (%.4f)", best, values.get(best)));
                 }
             }
         }
-        return text.append(String.format(" batch %d, compute %.2f ms", result.getBatchSize(),
-                result.getTimings().getComputeMicros() / 1000.0)).toString();
+        return text.append(
+                        String.format(
+                                " batch %d, compute %.2f ms",
+                                result.getBatchSize(),
+                                result.getTimings().getComputeMicros() / 1000.0))
+                .toString();
     }
 }

@@ -18,8 +18,8 @@ import java.util.Properties;
 import java.util.function.Consumer;
 
 /**
- * Reads results and failures from their topics, from the end as it was when the reader was made
- * (so earlier runs on the same topics do not count), with read_committed isolation.
+ * Reads results and failures from their topics, from the end as it was when the reader was made (so
+ * earlier runs on the same topics do not count), with read_committed isolation.
  */
 public final class OutcomeReader implements AutoCloseable {
 
@@ -35,12 +35,15 @@ public final class OutcomeReader implements AutoCloseable {
     private final AvroCodec<InferenceResult> results = new AvroCodec<>(InferenceResult.class);
     private final AvroCodec<InferenceFailure> failures = new AvroCodec<>(InferenceFailure.class);
 
-    public OutcomeReader(Properties client, String outputTopic, String deadLetterTopic, boolean fromBeginning) {
+    public OutcomeReader(
+            Properties client, String outputTopic, String deadLetterTopic, boolean fromBeginning) {
         Properties config = (Properties) client.clone();
         config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         config.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, String.valueOf(16 << 20));
-        this.consumer = new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        this.consumer =
+                new KafkaConsumer<>(
+                        config, new ByteArrayDeserializer(), new ByteArrayDeserializer());
         this.outputTopic = outputTopic;
         List<TopicPartition> partitions = new ArrayList<>();
         for (String topic : List.of(outputTopic, deadLetterTopic)) {
@@ -53,7 +56,8 @@ public final class OutcomeReader implements AutoCloseable {
             consumer.seekToBeginning(partitions);
         } else {
             consumer.seekToEnd(partitions);
-            partitions.forEach(consumer::position); // fix the start now, before anything is produced
+            partitions.forEach(
+                    consumer::position); // fix the start now, before anything is produced
         }
     }
 

@@ -11,8 +11,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * A SQL script as the SQL client reads one: statements ended by {@code ;}, {@code --} and
- * {@code /* *}{@code /} comments, a {@code STATEMENT SET} block ({@code ... BEGIN ...; END;}) as one
+ * A SQL script as the SQL client reads one: statements ended by {@code ;}, {@code --} and {@code /*
+ * *}{@code /} comments, a {@code STATEMENT SET} block ({@code ... BEGIN ...; END;}) as one
  * statement. {@code ${name}} is replaced by a variable's value, so one script runs against the
  * embedded Kafka locally and against a real one on a cluster.
  */
@@ -32,13 +32,15 @@ public final class SqlScript {
         int i = 0;
         while (i < script.length()) {
             char c = script.charAt(i);
-            if (c == '\'' || c == '`' || c == '"') { // a quoted literal or identifier, '' doubled inside
+            if (c == '\'' || c == '`'
+                    || c == '"') { // a quoted literal or identifier, '' doubled inside
                 int end = script.indexOf(c, i + 1);
                 while (end > 0 && end + 1 < script.length() && script.charAt(end + 1) == c) {
                     end = script.indexOf(c, end + 2);
                 }
                 if (end < 0) {
-                    throw new IllegalArgumentException("Unclosed " + c + " in the statement starting: " + start(current));
+                    throw new IllegalArgumentException(
+                            "Unclosed " + c + " in the statement starting: " + start(current));
                 }
                 current.append(script, i, end + 1);
                 i = end + 1;
@@ -48,7 +50,8 @@ public final class SqlScript {
             } else if (script.startsWith("/*", i)) {
                 int end = script.indexOf("*/", i + 2);
                 if (end < 0) {
-                    throw new IllegalArgumentException("Unclosed /* comment in the statement starting: " + start(current));
+                    throw new IllegalArgumentException(
+                            "Unclosed /* comment in the statement starting: " + start(current));
                 }
                 current.append(' ');
                 i = end + 2;
@@ -71,7 +74,8 @@ public final class SqlScript {
                 && !text.endsWith(" END");
     }
 
-    private static void add(List<String> statements, StringBuilder current, Map<String, String> variables) {
+    private static void add(
+            List<String> statements, StringBuilder current, Map<String, String> variables) {
         String statement = current.toString().trim();
         current.setLength(0);
         if (!statement.isEmpty()) {
@@ -85,8 +89,15 @@ public final class SqlScript {
         while (matcher.find()) {
             String value = variables.get(matcher.group(1));
             if (value == null) {
-                throw new IllegalArgumentException("The script uses ${" + matcher.group(1) + "}, which is not"
-                        + " defined; pass --var " + matcher.group(1) + "=VALUE (defined: " + variables.keySet() + ").");
+                throw new IllegalArgumentException(
+                        "The script uses ${"
+                                + matcher.group(1)
+                                + "}, which is not"
+                                + " defined; pass --var "
+                                + matcher.group(1)
+                                + "=VALUE (defined: "
+                                + variables.keySet()
+                                + ").");
             }
             matcher.appendReplacement(out, Matcher.quoteReplacement(value));
         }

@@ -8,14 +8,23 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** The flags that name a SQL script and its variables, for the local command and the cluster entry point. */
+/**
+ * The flags that name a SQL script and its variables, for the local command and the cluster entry
+ * point.
+ */
 public final class SqlScriptOptions {
 
-    @Option(names = {"-f", "--file"}, required = true, paramLabel = "SCRIPT.sql",
-            description = "The SQL script: statements ended by ';' (CREATE TABLE/MODEL, SET, INSERT, SELECT ...).")
+    @Option(
+            names = {"-f", "--file"},
+            required = true,
+            paramLabel = "SCRIPT.sql",
+            description =
+                    "The SQL script: statements ended by ';' (CREATE TABLE/MODEL, SET, INSERT, SELECT ...).")
     public Path file;
 
-    @Option(names = "--var", paramLabel = "NAME=VALUE",
+    @Option(
+            names = "--var",
+            paramLabel = "NAME=VALUE",
             description = "Replaces $${NAME} in the script; repeatable.")
     public Map<String, String> variables = new LinkedHashMap<>();
 

@@ -9,8 +9,8 @@ import org.apache.flink.util.CloseableIterator;
 
 import java.io.PrintStream;
 import java.util.ArrayList;
-import java.util.List;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -18,18 +18,21 @@ import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
 /**
- * Runs a script's statements in order on a {@link TableEnvironment}, as the SQL client does: DDL and
- * {@code SET 'key' = 'value'} take effect, a query prints its rows (until it ends, or up to its
+ * Runs a script's statements in order on a {@link TableEnvironment}, as the SQL client does: DDL
+ * and {@code SET 'key' = 'value'} take effect, a query prints its rows (until it ends, or up to its
  * LIMIT), and an INSERT or statement set is submitted as a job that keeps running ({@code SET
  * 'table.dml-sync' = 'true'} waits for it instead).
  */
 public final class SqlScriptRunner {
 
     /** {@code SET 'key' = 'value'}. */
-    private static final Pattern SET = Pattern.compile("SET\\s+'([^']+)'\\s*=\\s*'((?:[^']|'')*)'",
-            Pattern.CASE_INSENSITIVE | Pattern.DOTALL);
+    private static final Pattern SET =
+            Pattern.compile(
+                    "SET\\s+'([^']+)'\\s*=\\s*'((?:[^']|'')*)'",
+                    Pattern.CASE_INSENSITIVE | Pattern.DOTALL);
 
-    private static final Pattern LIMIT = Pattern.compile("\\bLIMIT\\s+(\\d+)\\s*$", Pattern.CASE_INSENSITIVE);
+    private static final Pattern LIMIT =
+            Pattern.compile("\\bLIMIT\\s+(\\d+)\\s*$", Pattern.CASE_INSENSITIVE);
 
     private final TableEnvironment tables;
     private final PrintStream out;
@@ -39,7 +42,10 @@ public final class SqlScriptRunner {
         this.out = out;
     }
 
-    /** Runs every statement; returns the jobs the INSERTs submitted. A failing statement stops the script. */
+    /**
+     * Runs every statement; returns the jobs the INSERTs submitted. A failing statement stops the
+     * script.
+     */
     public List<JobClient> run(List<String> statements) {
         List<JobClient> jobs = new ArrayList<>();
         for (String statement : statements) {
@@ -51,11 +57,14 @@ public final class SqlScriptRunner {
             }
             TableResult result = tables.executeSql(statement);
             if (isDml(statement)) {
-                result.getJobClient().ifPresent(job -> {
-                    jobs.add(job);
-                    out.println("  job " + job.getJobID() + " submitted");
-                });
-            } else if (result.getResultKind() == ResultKind.SUCCESS_WITH_CONTENT) { // a query, SHOW, EXPLAIN
+                result.getJobClient()
+                        .ifPresent(
+                                job -> {
+                                    jobs.add(job);
+                                    out.println("  job " + job.getJobID() + " submitted");
+                                });
+            } else if (result.getResultKind()
+                    == ResultKind.SUCCESS_WITH_CONTENT) { // a query, SHOW, EXPLAIN
                 print(result, limit(statement));
             }
         }
@@ -63,8 +72,8 @@ public final class SqlScriptRunner {
     }
 
     /**
-     * Prints rows as they come. A streaming query with a LIMIT never ends by itself (its source goes
-     * on), so it stops here once it has printed that many rows.
+     * Prints rows as they come. A streaming query with a LIMIT never ends by itself (its source
+     * goes on), so it stops here once it has printed that many rows.
      */
     private void print(TableResult result, long limit) {
         out.println(String.join(" | ", result.getResolvedSchema().getColumnNames()));
@@ -72,12 +81,15 @@ public final class SqlScriptRunner {
         try (CloseableIterator<Row> rows = result.collect()) {
             while (printed < limit && rows.hasNext()) {
                 Row row = rows.next();
-                out.println(IntStream.range(0, row.getArity()).mapToObj(i -> format(row.getField(i)))
-                        .collect(Collectors.joining(" | ")));
+                out.println(
+                        IntStream.range(0, row.getArity())
+                                .mapToObj(i -> format(row.getField(i)))
+                                .collect(Collectors.joining(" | ")));
                 printed++;
             }
         } catch (Exception e) {
-            throw new IllegalStateException("Reading the query's rows failed: " + e.getMessage(), e);
+            throw new IllegalStateException(
+                    "Reading the query's rows failed: " + e.getMessage(), e);
         }
         out.println("(" + printed + " rows)");
     }
@@ -93,6 +105,8 @@ public final class SqlScriptRunner {
 
     private static boolean isDml(String statement) {
         String text = statement.trim().toUpperCase(Locale.ROOT);
-        return text.startsWith("INSERT") || text.startsWith("EXECUTE") || text.startsWith("BEGIN STATEMENT SET");
+        return text.startsWith("INSERT")
+                || text.startsWith("EXECUTE")
+                || text.startsWith("BEGIN STATEMENT SET");
     }
 }

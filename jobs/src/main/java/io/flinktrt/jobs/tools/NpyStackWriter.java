@@ -12,8 +12,8 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * Stacks one output tensor of many results into a {@code .npy} file, in the order they are
- * added: [rows, sample shape...]. The header is rewritten with the final row count on close.
+ * Stacks one output tensor of many results into a {@code .npy} file, in the order they are added:
+ * [rows, sample shape...]. The header is rewritten with the final row count on close.
  */
 public final class NpyStackWriter implements AutoCloseable {
 
@@ -30,8 +30,12 @@ public final class NpyStackWriter implements AutoCloseable {
         this.name = first.getName();
         this.dtype = first.getDtype();
         this.sampleShape = sampleShape(first.getShape());
-        this.channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING);
+        this.channel =
+                FileChannel.open(
+                        file,
+                        StandardOpenOption.CREATE,
+                        StandardOpenOption.WRITE,
+                        StandardOpenOption.TRUNCATE_EXISTING);
         channel.write(ByteBuffer.wrap(Npy.header(dtype, shape())), 0);
     }
 
@@ -42,9 +46,20 @@ public final class NpyStackWriter implements AutoCloseable {
     }
 
     public void add(Tensor tensor) throws IOException {
-        if (tensor.getDtype() != dtype || !Arrays.equals(sampleShape(tensor.getShape()), sampleShape)) {
-            throw new IOException("Output '" + name + "' changed from " + dtype + Arrays.toString(sampleShape) + " to "
-                    + tensor.getDtype() + tensor.getShape() + "; " + file + " can hold one shape only.");
+        if (tensor.getDtype() != dtype
+                || !Arrays.equals(sampleShape(tensor.getShape()), sampleShape)) {
+            throw new IOException(
+                    "Output '"
+                            + name
+                            + "' changed from "
+                            + dtype
+                            + Arrays.toString(sampleShape)
+                            + " to "
+                            + tensor.getDtype()
+                            + tensor.getShape()
+                            + "; "
+                            + file
+                            + " can hold one shape only.");
         }
         ByteBuffer data = tensor.getData().duplicate();
         while (data.hasRemaining()) {

@@ -53,10 +53,18 @@ public final class OutcomeSummary {
 
     public void print(PrintWriter out) {
         double seconds = (lastNanos - firstNanos) / 1e9;
-        out.printf("Read %d results and %d failures%s%n", total.count(), failures(), seconds >= 1
-                ? String.format(" over %.1f s (%.0f/s)", seconds, (outcomes - 1) / seconds) : "");
-        out.println("  results by backend: " + (resultsByBackend.isEmpty() ? "none" : resultsByBackend));
-        out.println("  failures by code:   " + (failuresByCode.isEmpty() ? "none" : failuresByCode));
+        out.printf(
+                "Read %d results and %d failures%s%n",
+                total.count(),
+                failures(),
+                seconds >= 1
+                        ? String.format(" over %.1f s (%.0f/s)", seconds, (outcomes - 1) / seconds)
+                        : "");
+        out.println(
+                "  results by backend: "
+                        + (resultsByBackend.isEmpty() ? "none" : resultsByBackend));
+        out.println(
+                "  failures by code:   " + (failuresByCode.isEmpty() ? "none" : failuresByCode));
         if (total.count() > 0) {
             out.println("  in the operator (from each result's timings):");
             out.println("    total   " + total.summary());

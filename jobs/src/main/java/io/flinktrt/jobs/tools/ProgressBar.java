@@ -38,7 +38,13 @@ public final class ProgressBar {
     private void draw(long done, long now) {
         int filled = total == 0 ? WIDTH : (int) (WIDTH * done / total);
         double seconds = (now - startNanos) / 1e9;
-        out.printf("\r[%s%s] %d/%d %s, %.0f/s ", "#".repeat(filled), "-".repeat(WIDTH - filled), done, total, unit,
+        out.printf(
+                "\r[%s%s] %d/%d %s, %.0f/s ",
+                "#".repeat(filled),
+                "-".repeat(WIDTH - filled),
+                done,
+                total,
+                unit,
                 seconds > 0 ? done / seconds : 0.0);
         out.flush();
     }

@@ -28,8 +28,14 @@ public final class TensorFile implements AutoCloseable {
     private final Path path;
     private final FileChannel channel;
 
-    private TensorFile(String name, DataType dtype, long[] sampleShape, long rows, long dataOffset, Path path,
-                       FileChannel channel) {
+    private TensorFile(
+            String name,
+            DataType dtype,
+            long[] sampleShape,
+            long rows,
+            long dataOffset,
+            Path path,
+            FileChannel channel) {
         this.name = name;
         this.dtype = dtype;
         this.sampleShape = sampleShape;
@@ -38,7 +44,10 @@ public final class TensorFile implements AutoCloseable {
         this.dataOffset = dataOffset;
         this.path = path;
         this.channel = channel;
-        long[] shape = new long[sampleShape.length + 1]; // a leading batch dimension of 1, as RandomRequests sends
+        long[] shape =
+                new long
+                        [sampleShape.length
+                                + 1]; // a leading batch dimension of 1, as RandomRequests sends
         shape[0] = 1;
         System.arraycopy(sampleShape, 0, shape, 1, sampleShape.length);
         this.requestShape = Arrays.stream(shape).boxed().toList();
@@ -50,11 +59,19 @@ public final class TensorFile implements AutoCloseable {
         try {
             Npy.Header header = Npy.readHeader(file, channel);
             if (header.shape().length == 0) {
-                throw new IOException(file + " holds a scalar; its first axis must be the sample axis.");
+                throw new IOException(
+                        file + " holds a scalar; its first axis must be the sample axis.");
             }
             long[] sampleShape = Arrays.copyOfRange(header.shape(), 1, header.shape().length);
-            TensorFile tensors = new TensorFile(name, header.dtype(), sampleShape, header.shape()[0],
-                    header.dataOffset(), file, channel);
+            TensorFile tensors =
+                    new TensorFile(
+                            name,
+                            header.dtype(),
+                            sampleShape,
+                            header.shape()[0],
+                            header.dataOffset(),
+                            file,
+                            channel);
             tensors.checkLength(header.shape()[0] * tensors.sampleBytes);
             return tensors;
         } catch (IOException | RuntimeException e) {
@@ -63,15 +80,28 @@ public final class TensorFile implements AutoCloseable {
         }
     }
 
-    /** An input from raw little-endian samples of {@code sampleShape}; the file size gives the count. */
-    public static TensorFile raw(String name, Path file, DataType dtype, long[] sampleShape) throws IOException {
+    /**
+     * An input from raw little-endian samples of {@code sampleShape}; the file size gives the
+     * count.
+     */
+    public static TensorFile raw(String name, Path file, DataType dtype, long[] sampleShape)
+            throws IOException {
         FileChannel channel = FileChannel.open(file);
         try {
             long size = channel.size();
             int bytes = sampleBytes(dtype, sampleShape);
             if (size % bytes != 0) {
-                throw new IOException(file + " has " + size + " bytes, not a whole number of " + dtype + " samples of shape "
-                        + Arrays.toString(sampleShape) + " (" + bytes + " bytes each).");
+                throw new IOException(
+                        file
+                                + " has "
+                                + size
+                                + " bytes, not a whole number of "
+                                + dtype
+                                + " samples of shape "
+                                + Arrays.toString(sampleShape)
+                                + " ("
+                                + bytes
+                                + " bytes each).");
             }
             return new TensorFile(name, dtype, sampleShape, size / bytes, 0, file, channel);
         } catch (IOException | RuntimeException e) {
@@ -81,12 +111,15 @@ public final class TensorFile implements AutoCloseable {
     }
 
     private static int sampleBytes(DataType dtype, long[] sampleShape) {
-        return Math.toIntExact(Arrays.stream(sampleShape).reduce(1, Math::multiplyExact) * DataTypes.byteSize(dtype));
+        return Math.toIntExact(
+                Arrays.stream(sampleShape).reduce(1, Math::multiplyExact)
+                        * DataTypes.byteSize(dtype));
     }
 
     private void checkLength(long dataBytes) throws IOException {
         if (channel.size() < dataOffset + dataBytes) {
-            throw new IOException(path + " is truncated: its header promises " + dataBytes + " bytes of data.");
+            throw new IOException(
+                    path + " is truncated: its header promises " + dataBytes + " bytes of data.");
         }
     }
 

@@ -6,7 +6,10 @@ import io.flinktrt.schema.Tensor;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
-/** The elements of a tensor as text: {@code [0.12, 3.4, ...]}, valid JSON apart from NaN and Infinity. */
+/**
+ * The elements of a tensor as text: {@code [0.12, 3.4, ...]}, valid JSON apart from NaN and
+ * Infinity.
+ */
 public final class TensorValues {
 
     private TensorValues() {}
@@ -15,7 +18,10 @@ public final class TensorValues {
         return tensor.getData().remaining() / DataTypes.byteSize(tensor.getDtype());
     }
 
-    /** The first {@code limit} elements (all when negative), with "..." after them when there are more. */
+    /**
+     * The first {@code limit} elements (all when negative), with "..." after them when there are
+     * more.
+     */
     public static String text(Tensor tensor, int limit) {
         ByteBuffer data = tensor.getData().duplicate().order(ByteOrder.LITTLE_ENDIAN);
         int size = DataTypes.byteSize(tensor.getDtype());
@@ -24,16 +30,20 @@ public final class TensorValues {
         StringBuilder text = new StringBuilder("[");
         for (int i = 0; i < shown; i++) {
             int at = data.position() + i * size;
-            text.append(i == 0 ? "" : ", ").append(switch (tensor.getDtype()) {
-                case FLOAT32 -> Float.toString(data.getFloat(at));
-                case FLOAT16 -> Float.toString(halfToFloat(data.getShort(at)));
-                case BFLOAT16 -> Float.toString(Float.intBitsToFloat(data.getShort(at) << 16));
-                case INT32 -> Integer.toString(data.getInt(at));
-                case INT64 -> Long.toString(data.getLong(at));
-                case INT8 -> Byte.toString(data.get(at));
-                case UINT8 -> Integer.toString(data.get(at) & 0xff);
-                case BOOL -> data.get(at) != 0 ? "true" : "false";
-            });
+            text.append(i == 0 ? "" : ", ")
+                    .append(
+                            switch (tensor.getDtype()) {
+                                case FLOAT32 -> Float.toString(data.getFloat(at));
+                                case FLOAT16 -> Float.toString(halfToFloat(data.getShort(at)));
+                                case BFLOAT16 ->
+                                        Float.toString(
+                                                Float.intBitsToFloat(data.getShort(at) << 16));
+                                case INT32 -> Integer.toString(data.getInt(at));
+                                case INT64 -> Long.toString(data.getLong(at));
+                                case INT8 -> Byte.toString(data.get(at));
+                                case UINT8 -> Integer.toString(data.get(at) & 0xff);
+                                case BOOL -> data.get(at) != 0 ? "true" : "false";
+                            });
         }
         return text.append(shown < n ? ", ...]" : "]").toString();
     }

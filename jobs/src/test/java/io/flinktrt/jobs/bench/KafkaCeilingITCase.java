@@ -4,6 +4,7 @@ import io.flinktrt.backend.ModelConfig;
 import io.flinktrt.backend.ModelRunner;
 import io.flinktrt.backend.ModelSignature;
 import io.flinktrt.backend.onnxruntime.OnnxRuntimeBackend;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -20,8 +21,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class KafkaCeilingITCase {
 
-    @TempDir
-    Path out;
+    @TempDir Path out;
 
     @Test
     void kafkaAloneIsMeasuredBesideTheJob() throws Exception {
@@ -31,15 +31,38 @@ class KafkaCeilingITCase {
         try (ModelRunner runner = backend.open(new ModelConfig(model, 0, 0, 1, Map.of()))) {
             signature = runner.signature();
         }
-        boolean complete = new Benchmark(backend, model, 0, signature, Map.of(), 3, 1, 5, 30_000_000L, 1000, out)
-                .run(List.of(8), List.of(1), List.of("kafka", "job"));
+        boolean complete =
+                new Benchmark(
+                                backend,
+                                model,
+                                0,
+                                signature,
+                                Map.of(),
+                                3,
+                                1,
+                                5,
+                                30_000_000L,
+                                1000,
+                                out)
+                        .run(List.of(8), List.of(1), List.of("kafka", "job"));
 
         assertThat(complete).isTrue();
         List<String> csv = Files.readAllLines(out.resolve("image_uint8-bench.csv"));
-        String kafka = csv.stream().filter(line -> line.startsWith("Kafka alone")).findFirst().orElseThrow();
-        String job = csv.stream().filter(line -> line.startsWith("job (Kafka")).findFirst().orElseThrow();
+        String kafka =
+                csv.stream()
+                        .filter(line -> line.startsWith("Kafka alone"))
+                        .findFirst()
+                        .orElseThrow();
+        String job =
+                csv.stream()
+                        .filter(line -> line.startsWith("job (Kafka"))
+                        .findFirst()
+                        .orElseThrow();
         assertThat(Double.parseDouble(kafka.split(",")[3])).isPositive();
-        assertThat(kafka).contains("199 requests of 150,5"); // a uint8 frame, 150,528 bytes, plus the record's fields
+        assertThat(kafka)
+                .contains(
+                        "199 requests of 150,5"); // a uint8 frame, 150,528 bytes, plus the record's
+        // fields
         assertThat(job).containsPattern("\\d\\.\\d{3} of Kafka alone");
     }
 }

@@ -1,7 +1,6 @@
 package io.flinktrt.jobs.cli;
 
 import org.junit.jupiter.api.Test;
-
 import picocli.CommandLine.Command;
 
 import java.io.ByteArrayOutputStream;
@@ -19,9 +18,12 @@ class CommandRunnerTest {
     static final class FailingSubmission implements Callable<Integer> {
         @Override
         public Integer call() throws Exception {
-            throw new Exception("Failed to execute job 'flink-tensorrt'.",
-                    new RuntimeException("org.apache.flink.runtime.client.JobSubmissionException: Failed to submit job.",
-                            new NoClassDefFoundError("com/fasterxml/jackson/core/JsonParseException")));
+            throw new Exception(
+                    "Failed to execute job 'flink-tensorrt'.",
+                    new RuntimeException(
+                            "org.apache.flink.runtime.client.JobSubmissionException: Failed to submit job.",
+                            new NoClassDefFoundError(
+                                    "com/fasterxml/jackson/core/JsonParseException")));
         }
     }
 
@@ -38,9 +40,10 @@ class CommandRunnerTest {
         }
 
         assertThat(exit).isEqualTo(1);
-        assertThat(err.toString(StandardCharsets.UTF_8).lines()).containsExactly(
-                "error: Failed to execute job 'flink-tensorrt'.",
-                "  caused by: java.lang.RuntimeException: org.apache.flink.runtime.client.JobSubmissionException: Failed to submit job.",
-                "  caused by: java.lang.NoClassDefFoundError: com/fasterxml/jackson/core/JsonParseException");
+        assertThat(err.toString(StandardCharsets.UTF_8).lines())
+                .containsExactly(
+                        "error: Failed to execute job 'flink-tensorrt'.",
+                        "  caused by: java.lang.RuntimeException: org.apache.flink.runtime.client.JobSubmissionException: Failed to submit job.",
+                        "  caused by: java.lang.NoClassDefFoundError: com/fasterxml/jackson/core/JsonParseException");
     }
 }

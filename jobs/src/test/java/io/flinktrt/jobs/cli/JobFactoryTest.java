@@ -8,7 +8,6 @@ import org.apache.flink.streaming.api.graph.StreamNode;
 import org.apache.flink.streaming.api.operators.async.AsyncWaitOperatorFactory;
 
 import org.junit.jupiter.api.Test;
-
 import picocli.CommandLine;
 
 import java.lang.reflect.Field;
@@ -21,7 +20,8 @@ class JobFactoryTest {
 
     @Test
     void orderedCapacityAndTimeoutFlagsReachTheAsyncOperator() throws Exception {
-        StreamNode inference = inferenceNode("--ordered", "--capacity", "77", "--timeout-ms", "1234");
+        StreamNode inference =
+                inferenceNode("--ordered", "--capacity", "77", "--timeout-ms", "1234");
         assertThat(field(inference, "outputMode")).isEqualTo(OutputMode.ORDERED);
         assertThat(field(inference, "capacity")).isEqualTo(77);
         assertThat(field(inference, "timeout")).isEqualTo(1234L);
@@ -34,7 +34,8 @@ class JobFactoryTest {
 
     @Test
     void setPassesInferenceOptionsToo() throws Exception {
-        StreamNode inference = inferenceNode("--set", "inference.ordered=true", "--set", "inference.capacity=5");
+        StreamNode inference =
+                inferenceNode("--set", "inference.ordered=true", "--set", "inference.capacity=5");
         assertThat(field(inference, "outputMode")).isEqualTo(OutputMode.ORDERED);
         assertThat(field(inference, "capacity")).isEqualTo(5);
     }
@@ -49,9 +50,18 @@ class JobFactoryTest {
         System.arraycopy(flags, 0, args, 4, flags.length);
         new CommandLine(run).parseArgs(args);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-        JobFactory.create(run.inference, run.kafka, run.delivery, "nowhere:9092", new Properties(), true).addTo(env);
+        JobFactory.create(
+                        run.inference,
+                        run.kafka,
+                        run.delivery,
+                        "nowhere:9092",
+                        new Properties(),
+                        true)
+                .addTo(env);
         return env.getStreamGraph().getStreamNodes().stream()
-                .filter(node -> node.getOperatorName().equals("inference")).findFirst().orElseThrow();
+                .filter(node -> node.getOperatorName().equals("inference"))
+                .findFirst()
+                .orElseThrow();
     }
 
     /** Flink keeps the async operator's settings in private fields of its factory. */

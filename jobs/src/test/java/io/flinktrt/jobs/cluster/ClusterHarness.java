@@ -22,16 +22,17 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The cluster of {@code scripts/cluster.sh}, driven as a user drives it: a Flink 2.2.1 JobManager and
- * two TaskManagers, and a Kafka broker, each its own JVM; jobs go in through Flink's CLI, state comes
- * back from Flink's REST API.
+ * The cluster of {@code scripts/cluster.sh}, driven as a user drives it: a Flink 2.2.1 JobManager
+ * and two TaskManagers, and a Kafka broker, each its own JVM; jobs go in through Flink's CLI, state
+ * comes back from Flink's REST API.
  */
 final class ClusterHarness implements AutoCloseable {
 
     static final Path ROOT = Path.of(System.getProperty("user.dir")).getParent();
     static final Path JOB_JAR = ROOT.resolve("jobs/target/flink-tensorrt-job.jar");
     private static final Path SCRIPT = ROOT.resolve("scripts/cluster.sh");
-    private static final Pattern SUBMITTED = Pattern.compile("Job has been submitted with JobID ([0-9a-f]{32})");
+    private static final Pattern SUBMITTED =
+            Pattern.compile("Job has been submitted with JobID ([0-9a-f]{32})");
     private static final Pattern SAVEPOINT = Pattern.compile("Savepoint completed\\. Path: (\\S+)");
 
     private final Path home;
@@ -62,7 +63,8 @@ final class ClusterHarness implements AutoCloseable {
 
     /** {@code flink run -d -p <parallelism> flink-tensorrt-job.jar <args>}: the job's id. */
     String submit(int parallelism, List<String> flinkOptions, String... jobArgs) throws Exception {
-        List<String> args = new ArrayList<>(List.of("run", "-d", "-p", String.valueOf(parallelism)));
+        List<String> args =
+                new ArrayList<>(List.of("run", "-d", "-p", String.valueOf(parallelism)));
         args.addAll(flinkOptions);
         args.add(JOB_JAR.toString());
         args.addAll(List.of(jobArgs));
@@ -76,7 +78,12 @@ final class ClusterHarness implements AutoCloseable {
 
     /** {@code flink stop --savepointPath <dir> <job>}: the savepoint's path. */
     String stopWithSavepoint(String job) throws Exception {
-        String out = flink("stop", "--savepointPath", home.resolve("savepoints").toUri().toString(), job);
+        String out =
+                flink(
+                        "stop",
+                        "--savepointPath",
+                        home.resolve("savepoints").toUri().toString(),
+                        job);
         Matcher m = SAVEPOINT.matcher(out);
         if (!m.find()) {
             throw new AssertionError("no savepoint path in the output of flink stop:\n" + out);
@@ -119,11 +126,15 @@ final class ClusterHarness implements AutoCloseable {
     }
 
     JsonNode rest(String path) throws Exception {
-        HttpResponse<String> response = http.send(
-                HttpRequest.newBuilder(URI.create(env.getProperty("REST_URL") + path)).timeout(Duration.ofSeconds(20)).build(),
-                HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> response =
+                http.send(
+                        HttpRequest.newBuilder(URI.create(env.getProperty("REST_URL") + path))
+                                .timeout(Duration.ofSeconds(20))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
         if (response.statusCode() != 200) {
-            throw new IOException("GET " + path + ": HTTP " + response.statusCode() + " " + response.body());
+            throw new IOException(
+                    "GET " + path + ": HTTP " + response.statusCode() + " " + response.body());
         }
         return json.readTree(response.body());
     }
@@ -132,12 +143,17 @@ final class ClusterHarness implements AutoCloseable {
         return rest("/jobs/" + job).get("state").asText();
     }
 
-    /** The resource ids of the TaskManagers that run a subtask of the job's vertex whose name contains {@code vertex}. */
+    /**
+     * The resource ids of the TaskManagers that run a subtask of the job's vertex whose name
+     * contains {@code vertex}.
+     */
     Set<String> taskManagersOf(String job, String vertex) throws Exception {
         Set<String> ids = new TreeSet<>();
         for (JsonNode v : rest("/jobs/" + job).get("vertices")) {
             if (v.get("name").asText().contains(vertex)) {
-                for (JsonNode tm : rest("/jobs/" + job + "/vertices/" + v.get("id").asText() + "/taskmanagers").get("taskmanagers")) {
+                for (JsonNode tm :
+                        rest("/jobs/" + job + "/vertices/" + v.get("id").asText() + "/taskmanagers")
+                                .get("taskmanagers")) {
                     ids.add(tm.get("taskmanager-id").asText());
                 }
             }
@@ -150,7 +166,10 @@ final class ClusterHarness implements AutoCloseable {
         return rest("/jobs/" + job + "/checkpoints").get("counts").get("completed").asLong();
     }
 
-    /** Failures the job went through (and recovered from, while it runs): its exception history's length. */
+    /**
+     * Failures the job went through (and recovered from, while it runs): its exception history's
+     * length.
+     */
     int failures(String job) throws Exception {
         return rest("/jobs/" + job + "/exceptions").get("exceptionHistory").get("entries").size();
     }
@@ -160,13 +179,18 @@ final class ClusterHarness implements AutoCloseable {
         List<String> lines = new ArrayList<>();
         try (var logs = Files.newDirectoryStream(home.resolve("flink/log"), "taskmanager-*.log")) {
             for (Path log : logs) {
-                Files.readAllLines(log, StandardCharsets.UTF_8).stream().filter(l -> l.contains(text)).forEach(lines::add);
+                Files.readAllLines(log, StandardCharsets.UTF_8).stream()
+                        .filter(l -> l.contains(text))
+                        .forEach(lines::add);
             }
         }
         return lines;
     }
 
-    /** The files of TaskManager {@code n}'s memory map whose name contains {@code library} (Linux /proc). */
+    /**
+     * The files of TaskManager {@code n}'s memory map whose name contains {@code library} (Linux
+     * /proc).
+     */
     Set<String> mappedFiles(int n, String library) throws IOException {
         String pid = Files.readString(home.resolve("taskmanager-" + n + ".pid")).trim();
         Set<String> files = new TreeSet<>();
@@ -189,8 +213,13 @@ final class ClusterHarness implements AutoCloseable {
     private static String script(Path home, Duration timeout, String... args) throws Exception {
         Result result = run(home, timeout, args);
         if (result.exitCode() != 0) {
-            throw new AssertionError("scripts/cluster.sh " + String.join(" ", args) + " exited with " + result.exitCode()
-                    + ":\n" + result.output());
+            throw new AssertionError(
+                    "scripts/cluster.sh "
+                            + String.join(" ", args)
+                            + " exited with "
+                            + result.exitCode()
+                            + ":\n"
+                            + result.output());
         }
         return result.output();
     }
@@ -200,14 +229,22 @@ final class ClusterHarness implements AutoCloseable {
         command.addAll(List.of(args));
         Path output = Files.createTempFile("cluster-sh", ".out");
         try {
-            ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile());
+            ProcessBuilder builder =
+                    new ProcessBuilder(command)
+                            .redirectErrorStream(true)
+                            .redirectOutput(output.toFile());
             builder.environment().put("CLUSTER_HOME", home.toString());
             builder.environment().put("TOPICS", "");
             Process process = builder.start();
             if (!process.waitFor(timeout.toSeconds(), TimeUnit.SECONDS)) {
                 process.destroyForcibly();
-                throw new AssertionError("scripts/cluster.sh " + String.join(" ", args) + " still running after " + timeout
-                        + ":\n" + Files.readString(output));
+                throw new AssertionError(
+                        "scripts/cluster.sh "
+                                + String.join(" ", args)
+                                + " still running after "
+                                + timeout
+                                + ":\n"
+                                + Files.readString(output));
             }
             return new Result(process.exitValue(), Files.readString(output));
         } finally {

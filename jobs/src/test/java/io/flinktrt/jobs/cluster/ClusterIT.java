@@ -48,7 +48,8 @@ import static org.assertj.core.api.Assertions.within;
 class ClusterIT {
 
     private static final Path MODEL = TestModels.path(TestModels.MLP).toAbsolutePath();
-    private static final int FEATURES = 16; // mlp_classifier: x float32 [N,16] -> probs float32 [N,10]
+    private static final int FEATURES =
+            16; // mlp_classifier: x float32 [N,16] -> probs float32 [N,10]
 
     /** produce and consume side by side (the common pool has one thread on a 2-core machine). */
     private static final ExecutorService BACKGROUND = Executors.newCachedThreadPool();
@@ -75,7 +76,8 @@ class ClusterIT {
     @Test
     @Order(1)
     @Timeout(400)
-    void atParallelismTwoOnBothTaskManagersEveryRequestComesBackOnceAsOnnxRuntimeComputesIt() throws Exception {
+    void atParallelismTwoOnBothTaskManagersEveryRequestComesBackOnceAsOnnxRuntimeComputesIt()
+            throws Exception {
         int rows = 2_000;
         Run run = Run.start("p2", rows, 2);
         Topics topics = run.topics();
@@ -97,23 +99,37 @@ class ClusterIT {
         expected.put(null, expected.remove("bad-undecodable")); // an undecodable record has no id
         assertThat(codes).isEqualTo(expected);
         try (TensorFile probs = TensorFile.npy("probs", out.resolve("probs.npy"));
-             TensorFile x = TensorFile.npy("x", input);
-             OnnxReference reference = new OnnxReference(MODEL)) {
+                TensorFile x = TensorFile.npy("x", input);
+                OnnxReference reference = new OnnxReference(MODEL)) {
             List<String> ids = Files.readAllLines(out.resolve("ids.txt"));
             for (int i = 0; i < rows; i++) {
                 int row = Integer.parseInt(ids.get(i).substring("p2-".length()));
-                float[] want = reference.run(new InferenceRequest("ref", Map.of(), List.of(x.row(row)))).get("probs");
-                assertThat(OnnxReference.floats(probs.row(i))).as("request %s", ids.get(i)).containsExactly(want, within(1e-5f));
+                float[] want =
+                        reference
+                                .run(new InferenceRequest("ref", Map.of(), List.of(x.row(row))))
+                                .get("probs");
+                assertThat(OnnxReference.floats(probs.row(i)))
+                        .as("request %s", ids.get(i))
+                        .containsExactly(want, within(1e-5f));
             }
         }
         for (JsonNode vertex : cluster.rest("/jobs/" + job).get("vertices")) {
-            assertThat(cluster.taskManagersOf(job, vertex.get("name").asText())).as(vertex.get("name").asText())
+            assertThat(cluster.taskManagersOf(job, vertex.get("name").asText()))
+                    .as(vertex.get("name").asText())
                     .containsExactly("taskmanager-1", "taskmanager-2");
         }
-        // ONNX Runtime's natives come from the one directory of onnxruntime.native.path, not a fresh /tmp copy per JVM.
+        // ONNX Runtime's natives come from the one directory of onnxruntime.native.path, not a
+        // fresh /tmp copy per JVM.
         for (int tm = 1; tm <= 2; tm++) {
-            assertThat(cluster.mappedFiles(tm, "libonnxruntime")).as("taskmanager-%d", tm).isNotEmpty()
-                    .allMatch(file -> file.startsWith(cluster.home().resolve("flink/native/onnxruntime").toString()));
+            assertThat(cluster.mappedFiles(tm, "libonnxruntime"))
+                    .as("taskmanager-%d", tm)
+                    .isNotEmpty()
+                    .allMatch(
+                            file ->
+                                    file.startsWith(
+                                            cluster.home()
+                                                    .resolve("flink/native/onnxruntime")
+                                                    .toString()));
         }
         cluster.cancel(job);
     }
@@ -128,20 +144,38 @@ class ClusterIT {
         String job = run.job();
         awaitTrue("the job's first checkpoint", 180, () -> checkpoints(job) >= 1);
         long before = checkpoints(job);
-        CompletableFuture<Void> producing = CompletableFuture.runAsync(
-                () -> produce(topics, "--input", "x=" + run.input(), "--id-prefix", "kill-", "--rate", "100"), BACKGROUND);
-        CompletableFuture<Path> consuming = CompletableFuture.supplyAsync(() -> consume(topics, rows, "kill-out"), BACKGROUND);
-        awaitTrue("3 checkpoints while requests stream in", 120, () -> checkpoints(job) >= before + 3);
+        CompletableFuture<Void> producing =
+                CompletableFuture.runAsync(
+                        () ->
+                                produce(
+                                        topics,
+                                        "--input",
+                                        "x=" + run.input(),
+                                        "--id-prefix",
+                                        "kill-",
+                                        "--rate",
+                                        "100"),
+                        BACKGROUND);
+        CompletableFuture<Path> consuming =
+                CompletableFuture.supplyAsync(() -> consume(topics, rows, "kill-out"), BACKGROUND);
+        awaitTrue(
+                "3 checkpoints while requests stream in",
+                120,
+                () -> checkpoints(job) >= before + 3);
         assertThat(producing).as("still sending when the TaskManager is killed").isNotDone();
 
         String victim = cluster.taskManagersOf(job, "").iterator().next();
         long killed = System.nanoTime();
         cluster.killTaskManager(Integer.parseInt(victim.substring("taskmanager-".length())));
-        // A checkpoint acknowledged before the kill may still complete after it: count from the noticed failure.
+        // A checkpoint acknowledged before the kill may still complete after it: count from the
+        // noticed failure.
         awaitTrue("the TaskManager's loss noticed", 180, () -> cluster.failures(job) >= 1);
         double noticed = seconds(killed);
         long checkpointsAtFailure = checkpoints(job);
-        awaitTrue("a checkpoint after the recovery", 180, () -> checkpoints(job) > checkpointsAtFailure);
+        awaitTrue(
+                "a checkpoint after the recovery",
+                180,
+                () -> checkpoints(job) > checkpointsAtFailure);
         double recovery = seconds(killed);
         cluster.startTaskManager(Integer.parseInt(victim.substring("taskmanager-".length())));
 
@@ -149,13 +183,23 @@ class ClusterIT {
         Path out = consuming.join();
         assertEveryIdOnce(out, "kill-", rows);
         int failures = cluster.failures(job);
-        report("SIGKILL of %s mid-stream: %d requests, 0 lost, 0 duplicated; %d failure(s) recovered; loss noticed %.1f s"
+        report(
+                "SIGKILL of %s mid-stream: %d requests, 0 lost, 0 duplicated; %d failure(s) recovered; loss noticed %.1f s"
                         + " and first checkpoint after the restart (results visible again) %.1f s after the kill;"
                         + " 'already fenced' ERROR lines in the TaskManager logs: %d",
-                victim, rows, failures, noticed, recovery, cluster.taskManagerLogLines("because its producer is already fenced").size());
-        assertThat(failures).as("failures in the job's exception history").isGreaterThanOrEqualTo(1);
+                victim,
+                rows,
+                failures,
+                noticed,
+                recovery,
+                cluster.taskManagerLogLines("because its producer is already fenced").size());
+        assertThat(failures)
+                .as("failures in the job's exception history")
+                .isGreaterThanOrEqualTo(1);
         cluster.cancel(job);
-        awaitTrue("both TaskManagers registered", 180,
+        awaitTrue(
+                "both TaskManagers registered",
+                180,
                 () -> cluster.rest("/overview").get("taskmanagers").asInt() == 2);
     }
 
@@ -179,7 +223,8 @@ class ClusterIT {
         List<String> ids = Files.readAllLines(out.resolve("ids.txt"));
         assertThat(ids).hasSize(2 * rows).doesNotHaveDuplicates();
         assertThat(ids.stream().filter(id -> id.startsWith("sp-b-"))).hasSize(rows);
-        report("stop-with-savepoint after %d requests, %d more while stopped, resumed from %s: %d outcomes, each once",
+        report(
+                "stop-with-savepoint after %d requests, %d more while stopped, resumed from %s: %d outcomes, each once",
                 rows, rows, savepoint, ids.size());
         cluster.cancel(resumed);
     }
@@ -194,9 +239,22 @@ class ClusterIT {
         String job = run.job();
         awaitTrue("the job's first checkpoint", 180, () -> checkpoints(job) >= 1);
         long before = checkpoints(job);
-        CompletableFuture<Void> producing = CompletableFuture.runAsync(
-                () -> produce(topics, "--input", "x=" + run.input(), "--id-prefix", "broker-", "--rate", "100"), BACKGROUND);
-        awaitTrue("2 checkpoints while requests stream in", 120, () -> checkpoints(job) >= before + 2);
+        CompletableFuture<Void> producing =
+                CompletableFuture.runAsync(
+                        () ->
+                                produce(
+                                        topics,
+                                        "--input",
+                                        "x=" + run.input(),
+                                        "--id-prefix",
+                                        "broker-",
+                                        "--rate",
+                                        "100"),
+                        BACKGROUND);
+        awaitTrue(
+                "2 checkpoints while requests stream in",
+                120,
+                () -> checkpoints(job) >= before + 2);
         assertThat(producing).as("still sending when the broker stops").isNotDone();
 
         long stopped = System.nanoTime();
@@ -207,33 +265,54 @@ class ClusterIT {
         Path out = consume(topics, rows, "broker-out");
         assertEveryIdOnce(out, "broker-", rows);
         awaitTrue("the job running", 120, () -> cluster.jobState(job).equals("RUNNING"));
-        report("Kafka broker stopped and restarted mid-stream (%.0f s without a broker): %d requests, 0 lost,"
-                + " 0 duplicated; %d failure(s) recovered", down, rows, cluster.failures(job));
+        report(
+                "Kafka broker stopped and restarted mid-stream (%.0f s without a broker): %d requests, 0 lost,"
+                        + " 0 duplicated; %d failure(s) recovered",
+                down, rows, cluster.failures(job));
         cluster.cancel(job);
     }
 
-    /** README's "Flink SQL" on a cluster: the example script through SqlJobMain in the job jar, attached. */
+    /**
+     * README's "Flink SQL" on a cluster: the example script through SqlJobMain in the job jar,
+     * attached.
+     */
     @Test
     @Order(5)
     @Timeout(300)
     void theExampleSqlScriptRunsOnTheClusterThroughSqlJobMain() throws Exception {
-        String output = cluster.flink("run", "-c", "io.flinktrt.jobs.sql.SqlJobMain", ClusterHarness.JOB_JAR.toString(),
-                "-f", ClusterHarness.ROOT.resolve("examples/sql/ml-predict.sql").toString(),
-                "--var", "bootstrap_servers=" + cluster.bootstrapServers(), "--var", "home=" + ClusterHarness.ROOT);
-        assertThat(output).contains("(5 rows)")
+        String output =
+                cluster.flink(
+                        "run",
+                        "-c",
+                        "io.flinktrt.jobs.sql.SqlJobMain",
+                        ClusterHarness.JOB_JAR.toString(),
+                        "-f",
+                        ClusterHarness.ROOT.resolve("examples/sql/ml-predict.sql").toString(),
+                        "--var",
+                        "bootstrap_servers=" + cluster.bootstrapServers(),
+                        "--var",
+                        "home=" + ClusterHarness.ROOT);
+        assertThat(output)
+                .contains("(5 rows)")
                 .containsPattern("r1 \\| [0-9.]+ \\| \\[[-0-9., ]+\\] \\| null")
                 .contains("r3 | null | null | INPUT column 'b' has 1 elements");
-        for (JsonNode job : cluster.rest("/jobs/overview").get("jobs")) { // the script's pipeline keeps running
+        for (JsonNode job :
+                cluster.rest("/jobs/overview").get("jobs")) { // the script's pipeline keeps running
             if (job.get("state").asText().equals("RUNNING")) {
                 cluster.cancel(job.get("jid").asText());
             }
         }
-        report("the example SQL script ran on the cluster: %s", output.substring(output.indexOf("id |")).replace('\n', ' '));
+        report(
+                "the example SQL script ran on the cluster: %s",
+                output.substring(output.indexOf("id |")).replace('\n', ' '));
     }
 
     // ---- helpers
 
-    /** One test's topics (two partitions), its samples and its job, submitted at {@code parallelism}. */
+    /**
+     * One test's topics (two partitions), its samples and its job, submitted at {@code
+     * parallelism}.
+     */
     private record Run(Topics topics, Path input, String job) {
 
         static Run start(String name, int rows, int parallelism) throws Exception {
@@ -247,8 +326,12 @@ class ClusterIT {
     private record Topics(String input, String output, String deadLetter, String group) {
 
         static Topics create(String name, int partitions) throws Exception {
-            Topics topics = new Topics(name + "-requests", name + "-results", name + "-dead-letter", name);
-            EmbeddedKafka.createTopics(topics.client(), partitions, List.of(topics.input, topics.output, topics.deadLetter));
+            Topics topics =
+                    new Topics(name + "-requests", name + "-results", name + "-dead-letter", name);
+            EmbeddedKafka.createTopics(
+                    topics.client(),
+                    partitions,
+                    List.of(topics.input, topics.output, topics.deadLetter));
             return topics;
         }
 
@@ -259,16 +342,33 @@ class ClusterIT {
         }
 
         List<String> flags() {
-            return List.of("--bootstrap-servers", cluster.bootstrapServers(), "--input-topic", input,
-                    "--output-topic", output, "--dead-letter-topic", deadLetter);
+            return List.of(
+                    "--bootstrap-servers",
+                    cluster.bootstrapServers(),
+                    "--input-topic",
+                    input,
+                    "--output-topic",
+                    output,
+                    "--dead-letter-topic",
+                    deadLetter);
         }
     }
 
     /** The arguments after the jar, as the README gives them. */
     private static String[] jobArgs(Topics topics) {
         List<String> args = new ArrayList<>(topics.flags());
-        args.addAll(List.of("--group-id", topics.group, "--model", MODEL.toString(), "--max-batch", "32",
-                "--delivery-guarantee", "EXACTLY_ONCE", "--checkpoint-interval-ms", "1000"));
+        args.addAll(
+                List.of(
+                        "--group-id",
+                        topics.group,
+                        "--model",
+                        MODEL.toString(),
+                        "--max-batch",
+                        "32",
+                        "--delivery-guarantee",
+                        "EXACTLY_ONCE",
+                        "--checkpoint-interval-ms",
+                        "1000"));
         return args.toArray(String[]::new);
     }
 
@@ -284,8 +384,18 @@ class ClusterIT {
         Path out = work.resolve(name);
         List<String> args = new ArrayList<>(List.of("consume"));
         args.addAll(topics.flags());
-        args.addAll(List.of("--from-beginning", "--count", String.valueOf(count), "--idle-s", "180", "--output", out.toString()));
-        assertThat(Cli.execute(args.toArray(String[]::new))).as("consume exit code (1: fewer than %d outcomes)", count).isZero();
+        args.addAll(
+                List.of(
+                        "--from-beginning",
+                        "--count",
+                        String.valueOf(count),
+                        "--idle-s",
+                        "180",
+                        "--output",
+                        out.toString()));
+        assertThat(Cli.execute(args.toArray(String[]::new)))
+                .as("consume exit code (1: fewer than %d outcomes)", count)
+                .isZero();
         return out;
     }
 
@@ -298,21 +408,27 @@ class ClusterIT {
         assertThat(ids).doesNotHaveDuplicates().containsExactlyInAnyOrderElementsOf(expected);
     }
 
-    /** Request id (null for an undecodable record) to dead-letter code, from consume's failures.jsonl. */
+    /**
+     * Request id (null for an undecodable record) to dead-letter code, from consume's
+     * failures.jsonl.
+     */
     private static Map<String, String> failureCodes(Path out) throws Exception {
         ObjectMapper json = new ObjectMapper();
         Map<String, String> codes = new HashMap<>();
         for (String line : Files.readAllLines(out.resolve("failures.jsonl"))) {
             JsonNode failure = json.readTree(line);
             String id = failure.get("id").isNull() ? null : failure.get("id").asText();
-            assertThat(codes.put(id, failure.get("failure").get("code").asText())).as("second outcome of %s", id).isNull();
+            assertThat(codes.put(id, failure.get("failure").get("code").asText()))
+                    .as("second outcome of %s", id)
+                    .isNull();
         }
         return codes;
     }
 
     /** {@code rows} samples of the model's input as np.save writes them. */
     private static Path writeSamples(Path file, int rows) throws Exception {
-        ByteBuffer data = ByteBuffer.allocate(rows * FEATURES * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer data =
+                ByteBuffer.allocate(rows * FEATURES * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
         for (int row = 0; row < rows; row++) {
             for (int k = 0; k < FEATURES; k++) {
                 data.putFloat((float) Math.sin(row * 0.37 + k));

@@ -8,9 +8,6 @@ import io.flinktrt.schema.Tensor;
 import io.flinktrt.testing.OnnxReference;
 import io.flinktrt.testing.TestModels;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.apache.flink.api.common.JobID;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
@@ -24,13 +21,16 @@ import org.apache.flink.table.functions.ScalarFunction;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.flink.types.Row;
 import org.apache.flink.util.CloseableIterator;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -68,14 +68,15 @@ class MlPredictITCase {
     private static final InMemoryReporter METRICS = InMemoryReporter.createWithRetainedMetrics();
 
     @RegisterExtension
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(
-            MiniClusters.configuration(2, METRICS.addToConfiguration(new Configuration())));
+    static final MiniClusterExtension FLINK =
+            new MiniClusterExtension(
+                    MiniClusters.configuration(2, METRICS.addToConfiguration(new Configuration())));
 
-    @RegisterExtension
-    static final KafkaBroker KAFKA = new KafkaBroker();
+    @RegisterExtension static final KafkaBroker KAFKA = new KafkaBroker();
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final String TWO_IN_TWO_OUT = TestModels.path(TestModels.TWO_IN_TWO_OUT).toString();
+    private static final String TWO_IN_TWO_OUT =
+            TestModels.path(TestModels.TWO_IN_TWO_OUT).toString();
 
     @Test
     void twoInTwoOutGivesOnnxRuntimesOutputsInBatches() throws Exception {
@@ -92,16 +93,30 @@ class MlPredictITCase {
             record.set("b", JSON.valueToTree(b));
             records.add(record);
         }
-        produce("tio-in", records); // all there before the job starts: it reads them under full load
+        produce(
+                "tio-in",
+                records); // all there before the job starts: it reads them under full load
 
         TableEnvironment tables = tables();
-        tables.executeSql(kafkaTable("requests", "tio-in", "id STRING, a ARRAY<FLOAT>, b ARRAY<FLOAT>", true));
-        tables.executeSql(kafkaTable("results", "tio-out", "id STRING, mix ARRAY<FLOAT>, distance FLOAT, error STRING", false));
-        tables.executeSql("CREATE MODEL two_in_two_out INPUT (a ARRAY<FLOAT>, b ARRAY<FLOAT>)"
-                + " OUTPUT (mix ARRAY<FLOAT>, distance FLOAT, error STRING)"
-                + " WITH ('provider' = 'onnxruntime', 'model' = '" + TWO_IN_TWO_OUT + "', 'max-batch' = '32')");
-        TableResult insert = tables.executeSql("INSERT INTO results SELECT id, mix, distance, error FROM ML_PREDICT("
-                + "TABLE requests, MODEL two_in_two_out, DESCRIPTOR(a, b), MAP['max-concurrent-operations', '128'])");
+        tables.executeSql(
+                kafkaTable(
+                        "requests", "tio-in", "id STRING, a ARRAY<FLOAT>, b ARRAY<FLOAT>", true));
+        tables.executeSql(
+                kafkaTable(
+                        "results",
+                        "tio-out",
+                        "id STRING, mix ARRAY<FLOAT>, distance FLOAT, error STRING",
+                        false));
+        tables.executeSql(
+                "CREATE MODEL two_in_two_out INPUT (a ARRAY<FLOAT>, b ARRAY<FLOAT>)"
+                        + " OUTPUT (mix ARRAY<FLOAT>, distance FLOAT, error STRING)"
+                        + " WITH ('provider' = 'onnxruntime', 'model' = '"
+                        + TWO_IN_TWO_OUT
+                        + "', 'max-batch' = '32')");
+        TableResult insert =
+                tables.executeSql(
+                        "INSERT INTO results SELECT id, mix, distance, error FROM ML_PREDICT("
+                                + "TABLE requests, MODEL two_in_two_out, DESCRIPTOR(a, b), MAP['max-concurrent-operations', '128'])");
         insert.await(120, TimeUnit.SECONDS);
 
         Map<String, JsonNode> results = consume("tio-out", rows, false);
@@ -109,18 +124,24 @@ class MlPredictITCase {
         try (OnnxReference reference = new OnnxReference(Path.of(TWO_IN_TWO_OUT))) {
             for (Map.Entry<String, JsonNode> result : results.entrySet()) {
                 float[][] in = inputs.get(result.getKey());
-                Map<String, float[]> expected = reference.run(request(result.getKey(),
-                        tensor("a", DataType.FLOAT32, 8, floatBytes(in[0])),
-                        tensor("b", DataType.FLOAT32, 8, floatBytes(in[1]))));
-                assertThat(floats(result.getValue().get("mix"))).as(result.getKey())
+                Map<String, float[]> expected =
+                        reference.run(
+                                request(
+                                        result.getKey(),
+                                        tensor("a", DataType.FLOAT32, 8, floatBytes(in[0])),
+                                        tensor("b", DataType.FLOAT32, 8, floatBytes(in[1]))));
+                assertThat(floats(result.getValue().get("mix")))
+                        .as(result.getKey())
                         .containsExactly(expected.get("mix"), within(1e-5f));
-                assertThat(result.getValue().get("distance").floatValue()).as(result.getKey())
+                assertThat(result.getValue().get("distance").floatValue())
+                        .as(result.getKey())
                         .isCloseTo(expected.get("distance")[0], within(1e-5f));
                 assertThat(result.getValue().get("error").isNull()).isTrue();
             }
         }
         double meanBatch = meanBatchSize(jobId(insert));
-        System.out.printf("ML_PREDICT two_in_two_out: %d rows, mean batch %.1f rows%n", rows, meanBatch);
+        System.out.printf(
+                "ML_PREDICT two_in_two_out: %d rows, mean batch %.1f rows%n", rows, meanBatch);
         assertThat(meanBatch).as("mean rows per batch under load").isGreaterThan(1.0);
     }
 
@@ -142,36 +163,52 @@ class MlPredictITCase {
         produce("tok-in", records);
 
         TableEnvironment tables = tables();
-        tables.executeSql(kafkaTable("tokens", "tok-in", "id STRING, ids ARRAY<BIGINT>, mask ARRAY<BIGINT>", true));
-        tables.executeSql(kafkaTable("classes", "tok-out", "id STRING, logits ARRAY<FLOAT>", false));
-        tables.executeSql("CREATE MODEL token_model INPUT (ids ARRAY<BIGINT>, mask ARRAY<BIGINT>) OUTPUT (logits ARRAY<FLOAT>)"
-                + " WITH ('provider' = 'auto', 'model' = '" + TestModels.path(TestModels.TOKENS) + "')");
-        tables.executeSql("INSERT INTO classes SELECT id, logits FROM ML_PREDICT(TABLE tokens, MODEL token_model,"
-                + " DESCRIPTOR(ids, mask), MAP['max-concurrent-operations', '64'])").await(120, TimeUnit.SECONDS);
+        tables.executeSql(
+                kafkaTable(
+                        "tokens",
+                        "tok-in",
+                        "id STRING, ids ARRAY<BIGINT>, mask ARRAY<BIGINT>",
+                        true));
+        tables.executeSql(
+                kafkaTable("classes", "tok-out", "id STRING, logits ARRAY<FLOAT>", false));
+        tables.executeSql(
+                "CREATE MODEL token_model INPUT (ids ARRAY<BIGINT>, mask ARRAY<BIGINT>) OUTPUT (logits ARRAY<FLOAT>)"
+                        + " WITH ('provider' = 'auto', 'model' = '"
+                        + TestModels.path(TestModels.TOKENS)
+                        + "')");
+        tables.executeSql(
+                        "INSERT INTO classes SELECT id, logits FROM ML_PREDICT(TABLE tokens, MODEL token_model,"
+                                + " DESCRIPTOR(ids, mask), MAP['max-concurrent-operations', '64'])")
+                .await(120, TimeUnit.SECONDS);
 
         Map<String, JsonNode> results = consume("tok-out", rows, false);
         assertThat(results).hasSize(rows);
         try (OnnxReference reference = new OnnxReference(TestModels.path(TestModels.TOKENS))) {
             for (Map.Entry<String, JsonNode> result : results.entrySet()) {
                 long[][] in = inputs.get(result.getKey());
-                Map<String, float[]> expected = reference.run(request(result.getKey(),
-                        tensor("ids", DataType.INT64, 16, longBytes(in[0])),
-                        tensor("mask", DataType.INT64, 16, longBytes(in[1]))));
-                assertThat(floats(result.getValue().get("logits"))).as(result.getKey())
+                Map<String, float[]> expected =
+                        reference.run(
+                                request(
+                                        result.getKey(),
+                                        tensor("ids", DataType.INT64, 16, longBytes(in[0])),
+                                        tensor("mask", DataType.INT64, 16, longBytes(in[1]))));
+                assertThat(floats(result.getValue().get("logits")))
+                        .as(result.getKey())
                         .containsExactly(expected.get("logits"), within(1e-5f));
             }
         }
     }
 
     /** Rows a null, a short array and a NaN (rejected); the others run as usual. */
-    private static final String BAD_ROWS = "CREATE TEMPORARY VIEW mixed AS SELECT * FROM (VALUES"
-            + " ('good', CAST(ARRAY[1, 2, 3, 4, 5, 6, 7, 8] AS ARRAY<FLOAT>), CAST(ARRAY[0, 0, 0, 0, 0, 0, 0, 0] AS ARRAY<FLOAT>)),"
-            + " ('null', CAST(NULL AS ARRAY<FLOAT>), CAST(ARRAY[0, 0, 0, 0, 0, 0, 0, 0] AS ARRAY<FLOAT>)),"
-            + " ('short', CAST(ARRAY[1, 2, 3] AS ARRAY<FLOAT>), CAST(ARRAY[0, 0, 0, 0, 0, 0, 0, 0] AS ARRAY<FLOAT>)),"
-            + " ('nan', CAST(ARRAY[1, 2, 3, 4, 5, 6, 7, 8] AS ARRAY<FLOAT>),"
-            + "   ARRAY[NOT_A_NUMBER(), 0, 0, 0, 0, 0, 0, 0]),"
-            + " ('good2', CAST(ARRAY[8, 7, 6, 5, 4, 3, 2, 1] AS ARRAY<FLOAT>), CAST(ARRAY[1, 1, 1, 1, 1, 1, 1, 1] AS ARRAY<FLOAT>)))"
-            + " AS t(id, a, b)";
+    private static final String BAD_ROWS =
+            "CREATE TEMPORARY VIEW mixed AS SELECT * FROM (VALUES"
+                    + " ('good', CAST(ARRAY[1, 2, 3, 4, 5, 6, 7, 8] AS ARRAY<FLOAT>), CAST(ARRAY[0, 0, 0, 0, 0, 0, 0, 0] AS ARRAY<FLOAT>)),"
+                    + " ('null', CAST(NULL AS ARRAY<FLOAT>), CAST(ARRAY[0, 0, 0, 0, 0, 0, 0, 0] AS ARRAY<FLOAT>)),"
+                    + " ('short', CAST(ARRAY[1, 2, 3] AS ARRAY<FLOAT>), CAST(ARRAY[0, 0, 0, 0, 0, 0, 0, 0] AS ARRAY<FLOAT>)),"
+                    + " ('nan', CAST(ARRAY[1, 2, 3, 4, 5, 6, 7, 8] AS ARRAY<FLOAT>),"
+                    + "   ARRAY[NOT_A_NUMBER(), 0, 0, 0, 0, 0, 0, 0]),"
+                    + " ('good2', CAST(ARRAY[8, 7, 6, 5, 4, 3, 2, 1] AS ARRAY<FLOAT>), CAST(ARRAY[1, 1, 1, 1, 1, 1, 1, 1] AS ARRAY<FLOAT>)))"
+                    + " AS t(id, a, b)";
 
     /** NaN at run time: a NaN literal would be folded by the planner, which cannot. */
     public static final class NotANumber extends ScalarFunction {
@@ -195,16 +232,23 @@ class MlPredictITCase {
 
     private static String badRowModel(String strategy) {
         return "CREATE MODEL strict INPUT (a ARRAY<FLOAT>, b ARRAY<FLOAT>) OUTPUT (distance FLOAT, error STRING)"
-                + " WITH ('provider' = 'onnxruntime', 'model' = '" + TWO_IN_TWO_OUT + "', 'reject-non-finite' = 'true',"
-                + " 'error-handling-strategy' = '" + strategy + "')";
+                + " WITH ('provider' = 'onnxruntime', 'model' = '"
+                + TWO_IN_TWO_OUT
+                + "', 'reject-non-finite' = 'true',"
+                + " 'error-handling-strategy' = '"
+                + strategy
+                + "')";
     }
 
     @Test
     void badRowsAreEmittedWithNullOutputsAndTheirReason() throws Exception {
         TableEnvironment tables = badRowTables("EMIT");
         Map<String, Row> out = new HashMap<>();
-        try (CloseableIterator<Row> rows = tables.executeSql("SELECT id, distance, error FROM ML_PREDICT("
-                + "TABLE mixed, MODEL strict, DESCRIPTOR(a, b))").collect()) {
+        try (CloseableIterator<Row> rows =
+                tables.executeSql(
+                                "SELECT id, distance, error FROM ML_PREDICT("
+                                        + "TABLE mixed, MODEL strict, DESCRIPTOR(a, b))")
+                        .collect()) {
             rows.forEachRemaining(row -> out.put((String) row.getField("id"), row));
         }
         assertThat(out).containsOnlyKeys("good", "null", "short", "nan", "good2");
@@ -214,24 +258,35 @@ class MlPredictITCase {
         assertThat(out.get("null").getField("distance")).isNull();
         assertThat(out.get("null").getField("error")).isEqualTo("INPUT column 'a' is null");
         assertThat(out.get("short").getField("distance")).isNull();
-        assertThat(out.get("short").getField("error")).isEqualTo(
-                "INPUT column 'a' has 3 elements; tensor 'a' (a:FLOAT32[N, 8]) takes 8 per row");
+        assertThat(out.get("short").getField("error"))
+                .isEqualTo(
+                        "INPUT column 'a' has 3 elements; tensor 'a' (a:FLOAT32[N, 8]) takes 8 per row");
         assertThat(out.get("nan").getField("distance")).isNull();
-        assertThat((String) out.get("nan").getField("error")).startsWith("INPUT column 'b' holds NaN or Inf at element 0");
+        assertThat((String) out.get("nan").getField("error"))
+                .startsWith("INPUT column 'b' holds NaN or Inf at element 0");
     }
 
     @Test
     void aBadRowFailsTheJobUnderFailover() {
         TableEnvironment tables = badRowTables("FAILOVER");
-        assertThatThrownBy(() -> {
-            try (CloseableIterator<Row> rows = tables.executeSql("SELECT id, distance, error FROM ML_PREDICT("
-                    + "TABLE mixed, MODEL strict, DESCRIPTOR(a, b))").collect()) {
-                rows.forEachRemaining(row -> { });
-            }
-        }).hasStackTraceContaining("INPUT column 'a' is null ('error-handling-strategy' = 'FAILOVER')");
+        assertThatThrownBy(
+                        () -> {
+                            try (CloseableIterator<Row> rows =
+                                    tables.executeSql(
+                                                    "SELECT id, distance, error FROM ML_PREDICT("
+                                                            + "TABLE mixed, MODEL strict, DESCRIPTOR(a, b))")
+                                            .collect()) {
+                                rows.forEachRemaining(row -> {});
+                            }
+                        })
+                .hasStackTraceContaining(
+                        "INPUT column 'a' is null ('error-handling-strategy' = 'FAILOVER')");
     }
 
-    /** Fails the task the first time it sees each of a few ids: rows are in flight in ML_PREDICT then. */
+    /**
+     * Fails the task the first time it sees each of a few ids: rows are in flight in ML_PREDICT
+     * then.
+     */
     public static final class InjectedFailure extends ScalarFunction {
         static final Set<String> AT = Set.of("e1200", "e2600");
         static final Set<String> FIRED = ConcurrentHashMap.newKeySet();
@@ -255,41 +310,56 @@ class MlPredictITCase {
         tables.getConfig().set("restart-strategy.fixed-delay.delay", "200 ms");
         tables.createTemporarySystemFunction("INJECT_FAILURE", InjectedFailure.class);
         KAFKA.createTopics(1, "eo-in", "eo-out");
-        tables.executeSql(kafkaTable("requests", "eo-in", "id STRING, a ARRAY<FLOAT>, b ARRAY<FLOAT>", false));
-        tables.executeSql(kafkaTable("results", "eo-out", "id STRING, distance FLOAT, error STRING",
-                ", 'sink.delivery-guarantee' = 'exactly-once', 'sink.transactional-id-prefix' = 'eo-sql',"
-                        + " 'properties.transaction.timeout.ms' = '900000'"));
-        tables.executeSql("CREATE MODEL m INPUT (a ARRAY<FLOAT>, b ARRAY<FLOAT>) OUTPUT (distance FLOAT, error STRING)"
-                + " WITH ('provider' = 'onnxruntime', 'model' = '" + TWO_IN_TWO_OUT + "', 'reject-non-finite' = 'true',"
-                + " 'max-batch' = '32')");
-        JobClient job = tables.executeSql("INSERT INTO results SELECT INJECT_FAILURE(id), distance, error FROM"
-                + " ML_PREDICT(TABLE requests, MODEL m, DESCRIPTOR(a, b), MAP['max-concurrent-operations', '128'])")
-                .getJobClient().orElseThrow();
+        tables.executeSql(
+                kafkaTable(
+                        "requests", "eo-in", "id STRING, a ARRAY<FLOAT>, b ARRAY<FLOAT>", false));
+        tables.executeSql(
+                kafkaTable(
+                        "results",
+                        "eo-out",
+                        "id STRING, distance FLOAT, error STRING",
+                        ", 'sink.delivery-guarantee' = 'exactly-once', 'sink.transactional-id-prefix' = 'eo-sql',"
+                                + " 'properties.transaction.timeout.ms' = '900000'"));
+        tables.executeSql(
+                "CREATE MODEL m INPUT (a ARRAY<FLOAT>, b ARRAY<FLOAT>) OUTPUT (distance FLOAT, error STRING)"
+                        + " WITH ('provider' = 'onnxruntime', 'model' = '"
+                        + TWO_IN_TWO_OUT
+                        + "', 'reject-non-finite' = 'true',"
+                        + " 'max-batch' = '32')");
+        JobClient job =
+                tables.executeSql(
+                                "INSERT INTO results SELECT INJECT_FAILURE(id), distance, error FROM"
+                                        + " ML_PREDICT(TABLE requests, MODEL m, DESCRIPTOR(a, b), MAP['max-concurrent-operations', '128'])")
+                        .getJobClient()
+                        .orElseThrow();
 
         ExecutorService sender = Executors.newSingleThreadExecutor();
         Map<String, JsonNode> seen;
         try {
-            Future<?> sending = sender.submit(() -> { // paced (about 4 s), so that checkpoints complete between failures
-                Random random = new Random(3);
-                List<ObjectNode> records = new ArrayList<>();
-                for (int i = 0; i < rows; i++) {
-                    float[] b = randomFloats(random, 8);
-                    if (i % nanEvery == 0) {
-                        b[0] = Float.NaN;
-                    }
-                    ObjectNode record = JSON.createObjectNode().put("id", "e" + i);
-                    record.set("a", JSON.valueToTree(randomFloats(random, 8)));
-                    record.set("b", JSON.valueToTree(b));
-                    records.add(record);
-                    if (records.size() == 100) {
-                        produce("eo-in", records);
-                        records.clear();
-                        TimeUnit.MILLISECONDS.sleep(100);
-                    }
-                }
-                produce("eo-in", records);
-                return null;
-            });
+            Future<?> sending =
+                    sender.submit(
+                            () -> { // paced (about 4 s), so that checkpoints complete between
+                                // failures
+                                Random random = new Random(3);
+                                List<ObjectNode> records = new ArrayList<>();
+                                for (int i = 0; i < rows; i++) {
+                                    float[] b = randomFloats(random, 8);
+                                    if (i % nanEvery == 0) {
+                                        b[0] = Float.NaN;
+                                    }
+                                    ObjectNode record = JSON.createObjectNode().put("id", "e" + i);
+                                    record.set("a", JSON.valueToTree(randomFloats(random, 8)));
+                                    record.set("b", JSON.valueToTree(b));
+                                    records.add(record);
+                                    if (records.size() == 100) {
+                                        produce("eo-in", records);
+                                        records.clear();
+                                        TimeUnit.MILLISECONDS.sleep(100);
+                                    }
+                                }
+                                produce("eo-in", records);
+                                return null;
+                            });
             seen = consume("eo-out", rows, true);
             sending.get(30, TimeUnit.SECONDS);
         } finally {
@@ -316,19 +386,32 @@ class MlPredictITCase {
 
     /** A Kafka table in JSON; {@code bounded}: it ends at the offsets of when the job starts. */
     private static String kafkaTable(String name, String topic, String columns, boolean bounded) {
-        return kafkaTable(name, topic, columns, bounded ? ", 'scan.bounded.mode' = 'latest-offset'" : "");
+        return kafkaTable(
+                name, topic, columns, bounded ? ", 'scan.bounded.mode' = 'latest-offset'" : "");
     }
 
-    private static String kafkaTable(String name, String topic, String columns, String moreOptions) {
-        return "CREATE TABLE " + name + " (" + columns + ") WITH ('connector' = 'kafka', 'topic' = '" + topic + "',"
-                + " 'properties.bootstrap.servers' = '" + KAFKA.bootstrapServers() + "', 'properties.group.id' = '"
-                + name + "', 'scan.startup.mode' = 'earliest-offset', 'format' = 'json'" + moreOptions + ")";
+    private static String kafkaTable(
+            String name, String topic, String columns, String moreOptions) {
+        return "CREATE TABLE "
+                + name
+                + " ("
+                + columns
+                + ") WITH ('connector' = 'kafka', 'topic' = '"
+                + topic
+                + "',"
+                + " 'properties.bootstrap.servers' = '"
+                + KAFKA.bootstrapServers()
+                + "', 'properties.group.id' = '"
+                + name
+                + "', 'scan.startup.mode' = 'earliest-offset', 'format' = 'json'"
+                + moreOptions
+                + ")";
     }
 
     private static void produce(String topic, List<ObjectNode> records) throws Exception {
         Properties config = KAFKA.clientProperties();
         try (KafkaProducer<String, String> producer =
-                     new KafkaProducer<>(config, new StringSerializer(), new StringSerializer())) {
+                new KafkaProducer<>(config, new StringSerializer(), new StringSerializer())) {
             for (ObjectNode record : records) {
                 producer.send(new ProducerRecord<>(topic, JSON.writeValueAsString(record)));
             }
@@ -339,21 +422,25 @@ class MlPredictITCase {
      * Reads records until {@code count} distinct ids (then a little longer, to catch a late
      * duplicate); fails on an id read twice.
      */
-    private static Map<String, JsonNode> consume(String topic, int count, boolean readCommitted) throws Exception {
+    private static Map<String, JsonNode> consume(String topic, int count, boolean readCommitted)
+            throws Exception {
         Properties config = KAFKA.clientProperties();
         config.put("group.id", topic + "-reader");
         config.put("auto.offset.reset", "earliest");
         config.put("isolation.level", readCommitted ? "read_committed" : "read_uncommitted");
         Map<String, JsonNode> seen = new HashMap<>();
         try (KafkaConsumer<String, String> consumer =
-                     new KafkaConsumer<>(config, new StringDeserializer(), new StringDeserializer())) {
+                new KafkaConsumer<>(config, new StringDeserializer(), new StringDeserializer())) {
             consumer.subscribe(List.of(topic));
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
             long settleUntil = Long.MAX_VALUE;
             while (System.nanoTime() < Math.min(deadline, settleUntil)) {
-                for (ConsumerRecord<String, String> record : consumer.poll(Duration.ofMillis(200))) {
+                for (ConsumerRecord<String, String> record :
+                        consumer.poll(Duration.ofMillis(200))) {
                     JsonNode row = JSON.readTree(record.value());
-                    assertThat(seen.put(row.get("id").asText(), row)).as("duplicate " + row).isNull();
+                    assertThat(seen.put(row.get("id").asText(), row))
+                            .as("duplicate " + row)
+                            .isNull();
                 }
                 if (seen.size() >= count && settleUntil == Long.MAX_VALUE) {
                     settleUntil = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(1500);
@@ -371,7 +458,8 @@ class MlPredictITCase {
         return METRICS.findMetrics(job, "inference.batch_size").values().stream()
                 .mapToDouble(metric -> ((Histogram) metric).getStatistics().getMean())
                 .max()
-                .orElseThrow(() -> new AssertionError("no inference.batch_size metric for job " + job));
+                .orElseThrow(
+                        () -> new AssertionError("no inference.batch_size metric for job " + job));
     }
 
     @SuppressWarnings("unchecked")
@@ -411,10 +499,19 @@ class MlPredictITCase {
     }
 
     private static Tensor tensor(String name, DataType dtype, long elements, ByteBuffer data) {
-        return Tensor.newBuilder().setName(name).setDtype(dtype).setShape(List.of(1L, elements)).setData(data).build();
+        return Tensor.newBuilder()
+                .setName(name)
+                .setDtype(dtype)
+                .setShape(List.of(1L, elements))
+                .setData(data)
+                .build();
     }
 
     private static InferenceRequest request(String id, Tensor... tensors) {
-        return InferenceRequest.newBuilder().setId(id).setMetadata(Map.of()).setTensors(List.of(tensors)).build();
+        return InferenceRequest.newBuilder()
+                .setId(id)
+                .setMetadata(Map.of())
+                .setTensors(List.of(tensors))
+                .build();
     }
 }

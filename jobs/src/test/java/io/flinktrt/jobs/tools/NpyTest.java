@@ -20,22 +20,26 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
- * Reads files written by numpy 2.4 (src/test/resources/npy: np.save of 3x2 arrays, one per dtype,
- * a version 2.0 file from np.lib.format.write_array, a Fortran-order and a float64 one).
+ * Reads files written by numpy 2.4 (src/test/resources/npy: np.save of 3x2 arrays, one per dtype, a
+ * version 2.0 file from np.lib.format.write_array, a Fortran-order and a float64 one).
  */
 class NpyTest {
 
     @ParameterizedTest
-    @CsvSource(delimiter = ';', value = {
-            "f4.npy;     FLOAT32; [-1.0, -0.5]; [1.0, 1.5]",
-            "f4_v2.npy;  FLOAT32; [-1.0, -0.5]; [1.0, 1.5]",
-            "f2.npy;     FLOAT16; [-1.0, -0.5]; [1.0, 1.5]",
-            "i4.npy;     INT32;   [-2, -1];     [2, 3]",
-            "i8.npy;     INT64;   [-2, -1];     [2, 3]",
-            "i1.npy;     INT8;    [-2, -1];     [2, 3]",
-            "u1.npy;     UINT8;   [0, 1];       [4, 5]",
-            "b1.npy;     BOOL;    [false, true]; [true, true]"})
-    void readsEachDtypeOneRequestPerRow(String file, DataType dtype, String firstRow, String lastRow) throws Exception {
+    @CsvSource(
+            delimiter = ';',
+            value = {
+                "f4.npy;     FLOAT32; [-1.0, -0.5]; [1.0, 1.5]",
+                "f4_v2.npy;  FLOAT32; [-1.0, -0.5]; [1.0, 1.5]",
+                "f2.npy;     FLOAT16; [-1.0, -0.5]; [1.0, 1.5]",
+                "i4.npy;     INT32;   [-2, -1];     [2, 3]",
+                "i8.npy;     INT64;   [-2, -1];     [2, 3]",
+                "i1.npy;     INT8;    [-2, -1];     [2, 3]",
+                "u1.npy;     UINT8;   [0, 1];       [4, 5]",
+                "b1.npy;     BOOL;    [false, true]; [true, true]"
+            })
+    void readsEachDtypeOneRequestPerRow(
+            String file, DataType dtype, String firstRow, String lastRow) throws Exception {
         try (TensorFile tensors = TensorFile.npy("x", fixture(file))) {
             assertThat(tensors.rows()).isEqualTo(3);
             Tensor first = tensors.row(0);
@@ -49,9 +53,11 @@ class NpyTest {
     @Test
     void refusesFortranOrderAndUnsupportedDtypesWithAHint() {
         assertThatThrownBy(() -> TensorFile.npy("x", fixture("f4_fortran.npy")))
-                .hasMessageContaining("Fortran order").hasMessageContaining("ascontiguousarray");
+                .hasMessageContaining("Fortran order")
+                .hasMessageContaining("ascontiguousarray");
         assertThatThrownBy(() -> TensorFile.npy("x", fixture("f8.npy")))
-                .hasMessageContaining("'<f8'").hasMessageContaining("astype");
+                .hasMessageContaining("'<f8'")
+                .hasMessageContaining("astype");
     }
 
     @Test
@@ -83,11 +89,13 @@ class NpyTest {
     }
 
     private static Tensor floats(float... values) {
-        ByteBuffer data = ByteBuffer.allocate(values.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer data =
+                ByteBuffer.allocate(values.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
         for (float v : values) {
             data.putFloat(v);
         }
-        return new Tensor("probs", DataType.FLOAT32, List.of(1L, (long) values.length), data.flip());
+        return new Tensor(
+                "probs", DataType.FLOAT32, List.of(1L, (long) values.length), data.flip());
     }
 
     private static Path fixture(String name) throws URISyntaxException {

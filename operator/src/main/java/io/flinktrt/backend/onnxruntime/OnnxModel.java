@@ -1,15 +1,16 @@
 package io.flinktrt.backend.onnxruntime;
 
+import io.flinktrt.backend.BackendException;
+import io.flinktrt.backend.ModelFiles;
+import io.flinktrt.backend.TensorSpec;
+import io.flinktrt.schema.DataType;
+
 import ai.onnxruntime.NodeInfo;
 import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
-import io.flinktrt.backend.BackendException;
-import io.flinktrt.backend.ModelFiles;
-import io.flinktrt.backend.TensorSpec;
-import io.flinktrt.schema.DataType;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -26,11 +27,17 @@ final class OnnxModel implements AutoCloseable {
     final String checksum;
     final List<TensorSpec> inputs;
     final List<TensorSpec> outputs;
+
     /** The model's fixed batch dimension, or 0 when it is dynamic. */
     final int fixedBatch;
 
-    private OnnxModel(OrtSession session, Path path, String checksum, List<TensorSpec> inputs,
-                      List<TensorSpec> outputs, int fixedBatch) {
+    private OnnxModel(
+            OrtSession session,
+            Path path,
+            String checksum,
+            List<TensorSpec> inputs,
+            List<TensorSpec> outputs,
+            int fixedBatch) {
         this.session = session;
         this.name = ModelFiles.modelName(path);
         this.checksum = checksum;
@@ -41,7 +48,8 @@ final class OnnxModel implements AutoCloseable {
 
     static OnnxModel load(Path path, int intraOpThreads) throws BackendException {
         OrtSession session = null;
-        try (OrtSession.SessionOptions options = OnnxRuntimeBackend.sessionOptions(intraOpThreads)) {
+        try (OrtSession.SessionOptions options =
+                OnnxRuntimeBackend.sessionOptions(intraOpThreads)) {
             String checksum = ModelFiles.sha256(path);
             session = OrtEnvironment.getEnvironment().createSession(path.toString(), options);
             List<TensorSpec> inputs = specs(session.getInputInfo(), "input");
@@ -52,31 +60,51 @@ final class OnnxModel implements AutoCloseable {
             if (session != null) {
                 OnnxRuntimeBackend.closeQuietly(session);
             }
-            throw new BackendException("ONNX Runtime could not load " + path + ": " + e.getMessage(), e);
+            throw new BackendException(
+                    "ONNX Runtime could not load " + path + ": " + e.getMessage(), e);
         } catch (BackendException e) {
             OnnxRuntimeBackend.closeQuietly(session);
             throw e;
         }
     }
 
-    private static List<TensorSpec> specs(Map<String, NodeInfo> infos, String role) throws BackendException {
+    private static List<TensorSpec> specs(Map<String, NodeInfo> infos, String role)
+            throws BackendException {
         List<TensorSpec> specs = new ArrayList<>();
         for (NodeInfo node : infos.values()) {
             if (!(node.getInfo() instanceof TensorInfo info)) {
-                throw new BackendException("Model " + role + " " + node.getName() + " is not a tensor ("
-                        + node.getInfo() + "); only tensor inputs and outputs are supported.");
+                throw new BackendException(
+                        "Model "
+                                + role
+                                + " "
+                                + node.getName()
+                                + " is not a tensor ("
+                                + node.getInfo()
+                                + "); only tensor inputs and outputs are supported.");
             }
             long[] shape = info.getShape();
             if (shape.length == 0) {
-                throw new BackendException("Model " + role + " " + node.getName()
-                        + " is a scalar; the first dimension of every input and output must be the batch.");
+                throw new BackendException(
+                        "Model "
+                                + role
+                                + " "
+                                + node.getName()
+                                + " is a scalar; the first dimension of every input and output must be the batch.");
             }
             long[] sample = Arrays.copyOfRange(shape, 1, shape.length);
             for (int d = 0; d < sample.length; d++) {
                 if (sample[d] <= 0) {
-                    throw new BackendException("Model " + role + " " + node.getName() + " has a dynamic dimension "
-                            + (d + 1) + " (" + Arrays.toString(shape) + "); only the batch dimension may vary."
-                            + " Export the model with fixed sample dimensions.");
+                    throw new BackendException(
+                            "Model "
+                                    + role
+                                    + " "
+                                    + node.getName()
+                                    + " has a dynamic dimension "
+                                    + (d + 1)
+                                    + " ("
+                                    + Arrays.toString(shape)
+                                    + "); only the batch dimension may vary."
+                                    + " Export the model with fixed sample dimensions.");
                 }
             }
             specs.add(new TensorSpec(node.getName(), dataType(info.type, node.getName()), sample));
@@ -99,8 +127,13 @@ final class OnnxModel implements AutoCloseable {
             case INT8 -> DataType.INT8;
             case UINT8 -> DataType.UINT8;
             case BOOL -> DataType.BOOL;
-            default -> throw new BackendException("Tensor " + tensor + " has type " + type
-                    + ", which the wire format does not carry.");
+            default ->
+                    throw new BackendException(
+                            "Tensor "
+                                    + tensor
+                                    + " has type "
+                                    + type
+                                    + ", which the wire format does not carry.");
         };
     }
 

@@ -1,29 +1,34 @@
 package io.flinktrt.backend.onnxruntime;
 
-import ai.onnxruntime.OrtEnvironment;
-import ai.onnxruntime.OrtException;
-import ai.onnxruntime.OrtSession;
 import io.flinktrt.backend.Availability;
 import io.flinktrt.backend.BackendException;
 import io.flinktrt.backend.InferenceBackend;
 import io.flinktrt.backend.ModelConfig;
 import io.flinktrt.backend.ModelRunner;
 import io.flinktrt.backend.SharedRegistry;
+
 import org.apache.flink.annotation.PublicEvolving;
+
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * ONNX Runtime on the CPU: the reference backend. It runs the same ONNX file a user gives
- * TensorRT, where no GPU is, and is the accuracy reference for TensorRT.
+ * ONNX Runtime on the CPU: the reference backend. It runs the same ONNX file a user gives TensorRT,
+ * where no GPU is, and is the accuracy reference for TensorRT.
  */
 @PublicEvolving
 public final class OnnxRuntimeBackend implements InferenceBackend {
 
     public static final String NAME = "onnxruntime";
 
-    /** One session per model file per JVM, shared by the slots (ONNX Runtime sessions are thread-safe). */
+    /**
+     * One session per model file per JVM, shared by the slots (ONNX Runtime sessions are
+     * thread-safe).
+     */
     private static final SharedRegistry<Path, OnnxModel> SESSIONS = new SharedRegistry<>();
 
     @Override
@@ -40,7 +45,8 @@ public final class OnnxRuntimeBackend implements InferenceBackend {
     public Availability availability() {
         try {
             OrtEnvironment.getEnvironment();
-            return Availability.yes("ONNX Runtime " + OrtEnvironment.getEnvironment().getVersion() + " on the CPU");
+            return Availability.yes(
+                    "ONNX Runtime " + OrtEnvironment.getEnvironment().getVersion() + " on the CPU");
         } catch (Throwable e) { // a missing native library shows up as an Error
             return Availability.no("ONNX Runtime did not load: " + e);
         }
@@ -59,7 +65,9 @@ public final class OnnxRuntimeBackend implements InferenceBackend {
         }
         int intraOpThreads;
         try {
-            intraOpThreads = OnnxRuntimeOptions.sanityCheck(config.options()).get(OnnxRuntimeOptions.INTRA_OP_THREADS);
+            intraOpThreads =
+                    OnnxRuntimeOptions.sanityCheck(config.options())
+                            .get(OnnxRuntimeOptions.INTRA_OP_THREADS);
         } catch (IllegalArgumentException e) {
             throw new BackendException(e.getMessage(), e);
         }

@@ -20,7 +20,8 @@ public final class OnnxRuntimeOptions {
             ConfigOptions.key("onnxruntime.intra-op-threads")
                     .intType()
                     .defaultValue(0)
-                    .withDescription("Threads ONNX Runtime may use inside one batch; 0 lets it decide (one per core).");
+                    .withDescription(
+                            "Threads ONNX Runtime may use inside one batch; 0 lets it decide (one per core).");
 
     /** Every ONNX Runtime option, in the order the help lists them. */
     public static final List<ConfigOption<?>> ALL = List.of(INTRA_OP_THREADS);
@@ -34,8 +35,12 @@ public final class OnnxRuntimeOptions {
         Configuration config = BackendOptions.parse(options, "onnxruntime.", ALL);
         int threads = config.get(INTRA_OP_THREADS);
         if (threads < 0) {
-            throw new IllegalArgumentException(INTRA_OP_THREADS.key() + " must be 0 (ONNX Runtime decides) or a"
-                    + " number of threads, was " + threads + ".");
+            throw new IllegalArgumentException(
+                    INTRA_OP_THREADS.key()
+                            + " must be 0 (ONNX Runtime decides) or a"
+                            + " number of threads, was "
+                            + threads
+                            + ".");
         }
         return config;
     }

@@ -1,8 +1,5 @@
 package io.flinktrt.backend.onnxruntime;
 
-import ai.onnxruntime.OnnxTensor;
-import ai.onnxruntime.OrtEnvironment;
-import ai.onnxruntime.OrtException;
 import io.flinktrt.backend.BackendException;
 import io.flinktrt.backend.BatchBuffers;
 import io.flinktrt.backend.BatchRun;
@@ -11,6 +8,10 @@ import io.flinktrt.backend.ModelRunner;
 import io.flinktrt.backend.ModelSignature;
 import io.flinktrt.backend.SharedRegistry;
 import io.flinktrt.backend.TensorSpec;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -21,10 +22,10 @@ import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.CompletionException;
 
 /**
  * One slot's view of a shared ONNX Runtime session: its own direct buffers, run in place (the
@@ -41,28 +42,37 @@ final class OnnxRuntimeRunner implements ModelRunner {
     private final BlockingQueue<Buffers> free;
     private final ExecutorService worker;
 
-    OnnxRuntimeRunner(SharedRegistry<?, OnnxModel>.Lease lease, ModelConfig config) throws BackendException {
+    OnnxRuntimeRunner(SharedRegistry<?, OnnxModel>.Lease lease, ModelConfig config)
+            throws BackendException {
         this.lease = lease;
         this.model = lease.get();
         int maxBatch = maxBatch(model, config.maxBatchSize());
-        this.signature = new ModelSignature(model.name, model.checksum, model.inputs, model.outputs, maxBatch);
+        this.signature =
+                new ModelSignature(
+                        model.name, model.checksum, model.inputs, model.outputs, maxBatch);
         int sets = Math.max(1, config.buffersInFlight());
         this.free = new ArrayBlockingQueue<>(sets);
         for (int i = 0; i < sets; i++) {
             free.add(new Buffers(maxBatch));
         }
-        this.worker = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "onnxruntime-" + model.name);
-            t.setDaemon(true);
-            return t;
-        });
+        this.worker =
+                Executors.newSingleThreadExecutor(
+                        r -> {
+                            Thread t = new Thread(r, "onnxruntime-" + model.name);
+                            t.setDaemon(true);
+                            return t;
+                        });
     }
 
     private static int maxBatch(OnnxModel model, int configured) throws BackendException {
         if (model.fixedBatch > 0) {
             if (configured > model.fixedBatch) {
-                throw new BackendException("Max batch size " + configured + " is above the model's fixed batch "
-                        + model.fixedBatch + "; lower it or export the model with a dynamic batch dimension.");
+                throw new BackendException(
+                        "Max batch size "
+                                + configured
+                                + " is above the model's fixed batch "
+                                + model.fixedBatch
+                                + "; lower it or export the model with a dynamic batch dimension.");
             }
             return configured > 0 ? configured : model.fixedBatch;
         }
@@ -129,7 +139,9 @@ final class OnnxRuntimeRunner implements ModelRunner {
                 return new BatchRun(rows, rows, System.nanoTime() - start);
             } catch (OrtException e) {
                 throw new CompletionException(
-                        new BackendException("ONNX Runtime failed on a batch of " + rows + ": " + e.getMessage(), e));
+                        new BackendException(
+                                "ONNX Runtime failed on a batch of " + rows + ": " + e.getMessage(),
+                                e));
             } finally {
                 tensors.forEach(OnnxTensor::close);
             }
@@ -141,15 +153,25 @@ final class OnnxRuntimeRunner implements ModelRunner {
         }
     }
 
-    private static Map<String, OnnxTensor> wrap(List<TensorSpec> specs, ByteBuffer[] buffers, int rows,
-                                                 List<OnnxTensor> created) throws OrtException {
+    private static Map<String, OnnxTensor> wrap(
+            List<TensorSpec> specs, ByteBuffer[] buffers, int rows, List<OnnxTensor> created)
+            throws OrtException {
         Map<String, OnnxTensor> tensors = new HashMap<>();
         for (int i = 0; i < specs.size(); i++) {
             TensorSpec spec = specs.get(i);
-            ByteBuffer rowsOnly = buffers[i].duplicate().position(0).limit(rows * spec.sampleBytes()).slice()
-                    .order(ByteOrder.LITTLE_ENDIAN);
-            OnnxTensor tensor = OnnxTensor.createTensor(OrtEnvironment.getEnvironment(), rowsOnly,
-                    spec.batchShape(rows), OnnxModel.javaType(spec.dtype()));
+            ByteBuffer rowsOnly =
+                    buffers[i]
+                            .duplicate()
+                            .position(0)
+                            .limit(rows * spec.sampleBytes())
+                            .slice()
+                            .order(ByteOrder.LITTLE_ENDIAN);
+            OnnxTensor tensor =
+                    OnnxTensor.createTensor(
+                            OrtEnvironment.getEnvironment(),
+                            rowsOnly,
+                            spec.batchShape(rows),
+                            OnnxModel.javaType(spec.dtype()));
             created.add(tensor);
             tensors.put(spec.name(), tensor);
         }
@@ -159,8 +181,10 @@ final class OnnxRuntimeRunner implements ModelRunner {
     private static ByteBuffer[] allocate(List<TensorSpec> specs, int maxBatch) {
         ByteBuffer[] buffers = new ByteBuffer[specs.size()];
         for (int i = 0; i < buffers.length; i++) {
-            buffers[i] = ByteBuffer.allocateDirect(Math.multiplyExact(maxBatch, specs.get(i).sampleBytes()))
-                    .order(ByteOrder.LITTLE_ENDIAN);
+            buffers[i] =
+                    ByteBuffer.allocateDirect(
+                                    Math.multiplyExact(maxBatch, specs.get(i).sampleBytes()))
+                            .order(ByteOrder.LITTLE_ENDIAN);
         }
         return buffers;
     }

@@ -7,24 +7,25 @@ import io.flinktrt.backend.ModelConfig;
 import io.flinktrt.backend.ModelFiles;
 import io.flinktrt.backend.ModelRunner;
 import io.flinktrt.backend.SharedRegistry;
-import io.flinktrt.backend.tensorrt.gpu.GpuProbe;
-import io.flinktrt.backend.tensorrt.runtime.Engine;
 import io.flinktrt.backend.tensorrt.gpu.GpuInfo;
+import io.flinktrt.backend.tensorrt.gpu.GpuProbe;
 import io.flinktrt.backend.tensorrt.plan.PlanCompatibility;
 import io.flinktrt.backend.tensorrt.plan.PlanFile;
+import io.flinktrt.backend.tensorrt.runtime.Engine;
 import io.flinktrt.backend.tensorrt.runtime.TensorRtRunner;
 
-import org.apache.flink.configuration.Configuration;
 import org.apache.flink.annotation.PublicEvolving;
+import org.apache.flink.configuration.Configuration;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * TensorRT on an NVIDIA GPU. Opens plans built by build-engine ({@code .plan}/{@code .engine}, checked
- * against their metadata before TensorRT sees them) and ONNX models (built once with the defaults
- * and cached, see {@link OnnxPlanCache}). One engine per plan and GPU per JVM, shared by the slots.
+ * TensorRT on an NVIDIA GPU. Opens plans built by build-engine ({@code .plan}/{@code .engine},
+ * checked against their metadata before TensorRT sees them) and ONNX models (built once with the
+ * defaults and cached, see {@link OnnxPlanCache}). One engine per plan and GPU per JVM, shared by
+ * the slots.
  */
 @PublicEvolving
 public final class TensorRtBackend implements InferenceBackend {
@@ -54,7 +55,8 @@ public final class TensorRtBackend implements InferenceBackend {
                 known = Availability.yes(GpuProbe.probe(0, false).summary());
             } catch (BackendException e) {
                 known = Availability.no(e.getMessage());
-            } catch (Throwable e) { // whatever a broken native setup throws, availability() must not
+            } catch (
+                    Throwable e) { // whatever a broken native setup throws, availability() must not
                 known = Availability.no("TensorRT could not be probed: " + e);
             }
             availability = known;
@@ -81,8 +83,10 @@ public final class TensorRtBackend implements InferenceBackend {
             throw new BackendException(e.getMessage(), e);
         }
         GpuInfo gpu = GpuProbe.probe(config.deviceIndex(), false);
-        Path planPath = model.getFileName().toString().endsWith(".onnx")
-                ? OnnxPlanCache.planFor(model, config, options, gpu) : model;
+        Path planPath =
+                model.getFileName().toString().endsWith(".onnx")
+                        ? OnnxPlanCache.planFor(model, config, options, gpu)
+                        : model;
         PlanFile plan = PlanFile.read(planPath);
         boolean allowHostCode = options.get(TensorRtOptions.ALLOW_HOST_CODE);
         PlanCompatibility.check(plan.metadata(), gpu, allowHostCode, planPath.toString());
@@ -92,12 +96,21 @@ public final class TensorRtBackend implements InferenceBackend {
         } catch (IOException e) {
             throw new BackendException("Plan " + planPath + " is unreadable: " + e, e);
         }
-        SharedRegistry<Engine.Key, Engine>.Lease lease = ENGINES.acquire(key, k -> Engine.load(k, plan, allowHostCode));
+        SharedRegistry<Engine.Key, Engine>.Lease lease =
+                ENGINES.acquire(key, k -> Engine.load(k, plan, allowHostCode));
         try {
             // a lane without a batch to run would idle
-            int contexts = Math.min(Math.max(1, config.buffersInFlight()), options.get(TensorRtOptions.CONTEXTS));
-            return new TensorRtRunner(lease, config, contexts, options.get(TensorRtOptions.CUDA_GRAPHS),
-                    ModelFiles.modelName(model), plan.sha256());
+            int contexts =
+                    Math.min(
+                            Math.max(1, config.buffersInFlight()),
+                            options.get(TensorRtOptions.CONTEXTS));
+            return new TensorRtRunner(
+                    lease,
+                    config,
+                    contexts,
+                    options.get(TensorRtOptions.CUDA_GRAPHS),
+                    ModelFiles.modelName(model),
+                    plan.sha256());
         } catch (BackendException | RuntimeException e) {
             try {
                 lease.close();

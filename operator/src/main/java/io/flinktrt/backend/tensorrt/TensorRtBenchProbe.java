@@ -26,16 +26,16 @@ public final class TensorRtBenchProbe {
      * Records per second of batches of {@code rows} run back to back on data already on the GPU
      * (trtexec --noDataTransfers); empty for a runner of another backend.
      */
-    public static OptionalDouble computeOnlyRecordsPerSecond(ModelRunner runner, int rows, Duration duration)
-            throws BackendException {
+    public static OptionalDouble computeOnlyRecordsPerSecond(
+            ModelRunner runner, int rows, Duration duration) throws BackendException {
         return runner instanceof TensorRtRunner tensorRt
                 ? OptionalDouble.of(tensorRt.computeOnlyRecordsPerSecond(rows, duration))
                 : OptionalDouble.empty();
     }
 
     /**
-     * Bytes of device memory in use on {@code device} by every process (what nvidia-smi shows); empty
-     * where {@code backend} is not TensorRT or TensorRT cannot run here. Never throws.
+     * Bytes of device memory in use on {@code device} by every process (what nvidia-smi shows);
+     * empty where {@code backend} is not TensorRT or TensorRT cannot run here. Never throws.
      */
     public static OptionalLong deviceMemoryUsed(InferenceBackend backend, int device) {
         if (!(backend instanceof TensorRtBackend) || !backend.availability().available()) {

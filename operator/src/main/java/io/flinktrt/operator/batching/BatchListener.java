@@ -2,7 +2,10 @@ package io.flinktrt.operator.batching;
 
 import io.flinktrt.backend.BatchRun;
 
-/** What a {@link BatchScheduler} reports as batches go through it, for metrics. Called from its threads. */
+/**
+ * What a {@link BatchScheduler} reports as batches go through it, for metrics. Called from its
+ * threads.
+ */
 public interface BatchListener {
 
     BatchListener NONE = new BatchListener() {};
@@ -16,6 +19,9 @@ public interface BatchListener {
     /** A batch's outputs were read and its records completed, in {@code micros}. */
     default void batchAnswered(long micros) {}
 
-    /** One record got its output: it waited {@code queueMicros} for its batch, {@code totalMicros} in all. */
+    /**
+     * One record got its output: it waited {@code queueMicros} for its batch, {@code totalMicros}
+     * in all.
+     */
     default void recordDone(long queueMicros, long totalMicros) {}
 }

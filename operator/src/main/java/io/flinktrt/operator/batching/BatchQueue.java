@@ -15,7 +15,11 @@ final class BatchQueue<P, OUT> {
     private final int maxBatchSize;
     private final long maxDelayNanos;
     private final ArrayDeque<ScheduledRecord<P, OUT>> waiting = new ArrayDeque<>();
-    /** Size at which records completed while waiting (timed out) are dropped, so the queue stays bounded. */
+
+    /**
+     * Size at which records completed while waiting (timed out) are dropped, so the queue stays
+     * bounded.
+     */
     private int pruneAt;
 
     BatchQueue(int maxBatchSize, long maxDelayNanos) {
@@ -34,7 +38,9 @@ final class BatchQueue<P, OUT> {
         return waiting.size() == 1;
     }
 
-    /** Takes up to {@code rows} records that are still open, oldest first; the list may be empty. */
+    /**
+     * Takes up to {@code rows} records that are still open, oldest first; the list may be empty.
+     */
     List<ScheduledRecord<P, OUT>> take(int rows) {
         List<ScheduledRecord<P, OUT>> taken = new ArrayList<>(Math.min(waiting.size(), rows));
         while (taken.size() < rows && !waiting.isEmpty()) {
@@ -48,11 +54,11 @@ final class BatchQueue<P, OUT> {
 
     /**
      * Nanoseconds from {@code now} until a batch of {@code rows} records, the oldest arrived at
-     * {@code oldestArrivalNanos}, is due: 0 when it is due; {@link Long#MAX_VALUE} when it is empty,
-     * or when only max-delay would make it due but the device is busy ({@code deviceFree} false:
-     * as many batches run as it computes at once). Such a batch keeps gathering records until a
-     * run ends or it is full: cut at max-delay it would only wait for the device, smaller, and at
-     * high load the device would then do fewer rows per ms than arrive (a standing queue).
+     * {@code oldestArrivalNanos}, is due: 0 when it is due; {@link Long#MAX_VALUE} when it is
+     * empty, or when only max-delay would make it due but the device is busy ({@code deviceFree}
+     * false: as many batches run as it computes at once). Such a batch keeps gathering records
+     * until a run ends or it is full: cut at max-delay it would only wait for the device, smaller,
+     * and at high load the device would then do fewer rows per ms than arrive (a standing queue).
      */
     long nanosUntilDue(int rows, long oldestArrivalNanos, boolean deviceFree, long now) {
         if (rows == 0) {

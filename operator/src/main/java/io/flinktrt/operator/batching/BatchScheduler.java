@@ -21,25 +21,26 @@ import java.util.concurrent.locks.ReentrantLock;
  * does: records wait in one queue; a batch is formed when a buffer set is free, from max batch
  * waiting records, or once the oldest of them has waited max-delay and the device could start it
  * (fewer batches run than {@link ModelRunner#concurrentBatches}; until then more records join it).
- * Each batch is formed once and runs as formed (the runner decides how to compute it, e.g. in
- * which bucket).
+ * Each batch is formed once and runs as formed (the runner decides how to compute it, e.g. in which
+ * bucket).
  *
- * <p>One thread, the batcher, waits for a free buffer set, then copies each waiting record into
- * the next row as it comes (large rows are copied while the batch waits, not once it is due),
- * until the batch is due; records taken at once that are over {@value #PARALLEL_COPY_BYTES} bytes
- * are copied by the scheduler's copy threads too. Outputs are read on the backend's thread that completes the run.
- * {@link #submit} never blocks: a slow backend pushes back through the caller's own bound on
+ * <p>One thread, the batcher, waits for a free buffer set, then copies each waiting record into the
+ * next row as it comes (large rows are copied while the batch waits, not once it is due), until the
+ * batch is due; records taken at once that are over {@value #PARALLEL_COPY_BYTES} bytes are copied
+ * by the scheduler's copy threads too. Outputs are read on the backend's thread that completes the
+ * run. {@link #submit} never blocks: a slow backend pushes back through the caller's own bound on
  * records in flight (Flink's async capacity).
  *
- * <p>A batch the backend fails is split in halves and the halves retried, depth first, so that
- * only the records the backend fails on alone fail ({@link RowFailedException}); the retries are
- * bounded (see {@link RunningBatch}).
+ * <p>A batch the backend fails is split in halves and the halves retried, depth first, so that only
+ * the records the backend fails on alone fail ({@link RowFailedException}); the retries are bounded
+ * (see {@link RunningBatch}).
  *
  * <p>The caller opens and closes the runner; close this scheduler first.
  */
 public final class BatchScheduler<P, OUT> implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(BatchScheduler.class);
+
     /** Batches with more input bytes than this are copied into the buffers by several threads. */
     public static final long PARALLEL_COPY_BYTES = 4L << 20;
 
@@ -53,23 +54,34 @@ public final class BatchScheduler<P, OUT> implements AutoCloseable {
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
     private final BatchQueue<P, OUT> queue;
+
     /** Runs given to the backend and not yet ended; guarded by {@link #lock}. */
     private int running;
+
     private final Thread batcher;
     private volatile ExecutorService copyPool;
     private boolean closed;
 
-    public BatchScheduler(ModelRunner runner, RowCodec<P, OUT> codec, BatchingConfig config, BatchListener listener) {
+    public BatchScheduler(
+            ModelRunner runner,
+            RowCodec<P, OUT> codec,
+            BatchingConfig config,
+            BatchListener listener) {
         if (config.maxBatchSize() > runner.signature().maxBatchSize()) {
-            throw new IllegalArgumentException("Max batch size " + config.maxBatchSize() + " is above the runner's "
-                    + runner.signature().maxBatchSize() + "; open the runner with a max batch at least as large.");
+            throw new IllegalArgumentException(
+                    "Max batch size "
+                            + config.maxBatchSize()
+                            + " is above the runner's "
+                            + runner.signature().maxBatchSize()
+                            + "; open the runner with a max batch at least as large.");
         }
         this.name = config.name();
         this.runner = runner;
         this.concurrentBatches = Math.max(1, runner.concurrentBatches());
         this.codec = codec;
         this.listener = listener;
-        this.rowBytes = runner.signature().inputs().stream().mapToLong(TensorSpec::sampleBytes).sum();
+        this.rowBytes =
+                runner.signature().inputs().stream().mapToLong(TensorSpec::sampleBytes).sum();
         this.copyThreads = Math.max(1, Runtime.getRuntime().availableProcessors() - 1);
         this.queue = new BatchQueue<>(config.maxBatchSize(), config.maxDelay().toNanos());
         this.batcher = new Thread(this::formBatches, "inference-batcher-" + name);
@@ -89,8 +101,8 @@ public final class BatchScheduler<P, OUT> implements AutoCloseable {
     }
 
     /**
-     * Queues a record for the next batch; never blocks. It completes through its own
-     * {@link ScheduledRecord#onOutput} or {@link ScheduledRecord#onFailure}.
+     * Queues a record for the next batch; never blocks. It completes through its own {@link
+     * ScheduledRecord#onOutput} or {@link ScheduledRecord#onFailure}.
      */
     public void submit(ScheduledRecord<P, OUT> scheduled) {
         lock.lock();
@@ -105,7 +117,10 @@ public final class BatchScheduler<P, OUT> implements AutoCloseable {
         }
     }
 
-    /** A record whose caller holds a {@link CompletableFuture}; completing that first leaves the record out. */
+    /**
+     * A record whose caller holds a {@link CompletableFuture}; completing that first leaves the
+     * record out.
+     */
     private static final class FutureRecord<P, OUT> extends ScheduledRecord<P, OUT> {
         final CompletableFuture<OUT> future = new CompletableFuture<>();
 
@@ -129,11 +144,15 @@ public final class BatchScheduler<P, OUT> implements AutoCloseable {
         }
     }
 
-    /** The batcher thread: a free buffer set first, then records copied in as they come until the batch is due. */
+    /**
+     * The batcher thread: a free buffer set first, then records copied in as they come until the
+     * batch is due.
+     */
     private void formBatches() {
         try {
             while (true) {
-                BatchBuffers buffers = runner.acquire(); // waits while every buffer set is in flight
+                BatchBuffers buffers =
+                        runner.acquire(); // waits while every buffer set is in flight
                 RunningBatch<P, OUT> batch = new RunningBatch<>(this, buffers, rowBytes);
                 try {
                     fill(batch);
@@ -144,15 +163,16 @@ public final class BatchScheduler<P, OUT> implements AutoCloseable {
                 batch.start();
             }
         } catch (InterruptedException e) {
-            // closed; records still waiting are the caller's (Flink replays them from its checkpoint)
+            // closed; records still waiting are the caller's (Flink replays them from its
+            // checkpoint)
         } catch (RuntimeException | Error e) {
             LOG.error("Batch scheduler {} stopped: records wait until they time out", name, e);
         }
     }
 
     /**
-     * Takes waiting records into the batch, copying them in outside the lock, until it is due.
-     * A record that completes (times out) once taken only leaves its row unused.
+     * Takes waiting records into the batch, copying them in outside the lock, until it is due. A
+     * record that completes (times out) once taken only leaves its row unused.
      */
     private void fill(RunningBatch<P, OUT> batch) throws InterruptedException {
         while (true) {
@@ -167,8 +187,14 @@ public final class BatchScheduler<P, OUT> implements AutoCloseable {
                     if (!joining.isEmpty()) {
                         break;
                     }
-                    long wait = batch.size() == 0 ? Long.MAX_VALUE : queue.nanosUntilDue(batch.size(),
-                            batch.oldestArrivalNanos(), running < concurrentBatches, System.nanoTime());
+                    long wait =
+                            batch.size() == 0
+                                    ? Long.MAX_VALUE
+                                    : queue.nanosUntilDue(
+                                            batch.size(),
+                                            batch.oldestArrivalNanos(),
+                                            running < concurrentBatches,
+                                            System.nanoTime());
                     if (wait == 0) {
                         return;
                     } else if (wait == Long.MAX_VALUE) {
@@ -236,11 +262,20 @@ public final class BatchScheduler<P, OUT> implements AutoCloseable {
                 pool = copyPool;
                 if (pool == null) {
                     AtomicInteger index = new AtomicInteger();
-                    pool = Executors.newFixedThreadPool(copyThreads, r -> {
-                        Thread thread = new Thread(r, "inference-copy-" + name + "-" + index.getAndIncrement());
-                        thread.setDaemon(true);
-                        return thread;
-                    });
+                    pool =
+                            Executors.newFixedThreadPool(
+                                    copyThreads,
+                                    r -> {
+                                        Thread thread =
+                                                new Thread(
+                                                        r,
+                                                        "inference-copy-"
+                                                                + name
+                                                                + "-"
+                                                                + index.getAndIncrement());
+                                        thread.setDaemon(true);
+                                        return thread;
+                                    });
                     copyPool = pool;
                 }
             }
@@ -249,8 +284,9 @@ public final class BatchScheduler<P, OUT> implements AutoCloseable {
     }
 
     /**
-     * Waits (at most 30 s) for the batcher to stop, also when the caller is interrupted (a cancelled
-     * task): a batcher still copying a batch would hand it to a runner the caller closes next.
+     * Waits (at most 30 s) for the batcher to stop, also when the caller is interrupted (a
+     * cancelled task): a batcher still copying a batch would hand it to a runner the caller closes
+     * next.
      */
     private void joinBatcherUninterruptibly() {
         boolean interrupted = Thread.interrupted();
@@ -258,7 +294,10 @@ public final class BatchScheduler<P, OUT> implements AutoCloseable {
         try {
             while (batcher.isAlive() && System.nanoTime() < deadline) {
                 try {
-                    batcher.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+                    batcher.join(
+                            Math.max(
+                                    1,
+                                    TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
                 } catch (InterruptedException e) {
                     interrupted = true;
                 }
@@ -272,8 +311,8 @@ public final class BatchScheduler<P, OUT> implements AutoCloseable {
 
     /**
      * Stops forming batches. Records still waiting stay open (in Flink they are in the async
-     * operator's queue, checkpointed and replayed on restart); batches already running finish
-     * when the runner closes.
+     * operator's queue, checkpointed and replayed on restart); batches already running finish when
+     * the runner closes.
      */
     @Override
     public void close() {

@@ -14,7 +14,8 @@ public record BatchingConfig(String name, int maxBatchSize, Duration maxDelay) {
 
     public BatchingConfig {
         if (maxBatchSize < 1) {
-            throw new IllegalArgumentException("Max batch size must be at least 1, was " + maxBatchSize);
+            throw new IllegalArgumentException(
+                    "Max batch size must be at least 1, was " + maxBatchSize);
         }
         if (maxDelay.isNegative()) {
             throw new IllegalArgumentException("Max delay must not be negative, was " + maxDelay);

@@ -13,9 +13,9 @@ import io.flinktrt.backend.BatchBuffers;
 public interface RowCodec<P, OUT> {
 
     /**
-     * Copies the record's inputs into row {@code row}: input {@code i} at byte
-     * {@code row * signature.inputs().get(i).sampleBytes()} of {@code buffers.input(i)}, written with
-     * absolute puts. Throwing fails this record only.
+     * Copies the record's inputs into row {@code row}: input {@code i} at byte {@code row *
+     * signature.inputs().get(i).sampleBytes()} of {@code buffers.input(i)}, written with absolute
+     * puts. Throwing fails this record only.
      */
     void putRow(P record, BatchBuffers buffers, int row);
 

@@ -9,6 +9,8 @@ public final class RowFailedException extends Exception {
     private static final long serialVersionUID = 1L;
 
     public RowFailedException(String message, Throwable cause) {
-        super(message, cause, false, false); // one per failed record: the cause holds the stack trace
+        super(
+                message, cause, false,
+                false); // one per failed record: the cause holds the stack trace
     }
 }

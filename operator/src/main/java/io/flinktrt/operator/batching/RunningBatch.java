@@ -18,17 +18,18 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * so the copies of large rows (images) happen while the batch waits to be due, not after. Once
  * started, records run as a range of the batch, copied to the buffers' first rows.
  *
- * <p>When the backend fails a range, it is split in halves and each half run on its own, first
- * half first (its rows are already in place), until a failing range is one record, which then
- * fails alone. A batch holding one record the backend cannot run costs {@code 1 + 2 log2(n)}
- * runs instead of failing {@code n} records; every failing record is isolated, however many
- * there are (a stream of out-of-vocabulary ids mixed with valid ones). The runs are bounded by
- * the split tree itself: at most {@code 2n - 1} failing runs, reached only when every record fails
- * (a backend failing whatever it runs), each of them on a smaller range.
+ * <p>When the backend fails a range, it is split in halves and each half run on its own, first half
+ * first (its rows are already in place), until a failing range is one record, which then fails
+ * alone. A batch holding one record the backend cannot run costs {@code 1 + 2 log2(n)} runs instead
+ * of failing {@code n} records; every failing record is isolated, however many there are (a stream
+ * of out-of-vocabulary ids mixed with valid ones). The runs are bounded by the split tree itself:
+ * at most {@code 2n - 1} failing runs, reached only when every record fails (a backend failing
+ * whatever it runs), each of them on a smaller range.
  */
 final class RunningBatch<P, OUT> {
 
     private static final Logger LOG = LoggerFactory.getLogger(RunningBatch.class);
+
     /** Only the first failure a JVM logs carries its stack trace; later ones are one line. */
     private static final AtomicBoolean TRACE_LOGGED = new AtomicBoolean();
 
@@ -38,8 +39,10 @@ final class RunningBatch<P, OUT> {
     private final long rowBytes;
     private long fillNanos;
     private long startNanos;
+
     /** The range of {@link #records} in the buffers' first rows. */
     private int loadedFrom;
+
     private int loadedTo;
     // Only once a run failed:
     private ArrayDeque<int[]> rangesLeft;
@@ -48,7 +51,10 @@ final class RunningBatch<P, OUT> {
     private int failedRecords;
     private int answeredRecords;
 
-    /** An empty batch on {@code buffers}; the batcher fills it with {@link #append} and then starts it. */
+    /**
+     * An empty batch on {@code buffers}; the batcher fills it with {@link #append} and then starts
+     * it.
+     */
     RunningBatch(BatchScheduler<P, OUT> scheduler, BatchBuffers buffers, long rowBytes) {
         this.scheduler = scheduler;
         this.buffers = buffers;
@@ -64,7 +70,10 @@ final class RunningBatch<P, OUT> {
         return records.get(0).arrivalNanos;
     }
 
-    /** Adds records and copies them into the next rows; on the batcher thread, before {@link #start}. */
+    /**
+     * Adds records and copies them into the next rows; on the batcher thread, before {@link
+     * #start}.
+     */
     void append(List<ScheduledRecord<P, OUT>> joining) {
         long begin = System.nanoTime();
         int first = records.size();
@@ -89,14 +98,18 @@ final class RunningBatch<P, OUT> {
         loadedTo = to;
     }
 
-    /** Copies records {@code from..to} into rows from {@code firstRow} on; large ranges on several threads. */
+    /**
+     * Copies records {@code from..to} into rows from {@code firstRow} on; large ranges on several
+     * threads.
+     */
     private void copyIn(int from, int to, int firstRow) {
         int rows = to - from;
         int shift = firstRow - from;
         if (rows * rowBytes < BatchScheduler.PARALLEL_COPY_BYTES) {
             putRows(from, to, shift);
         } else {
-            scheduler.copyInParallel(rows, (first, end) -> putRows(from + first, from + end, shift));
+            scheduler.copyInParallel(
+                    rows, (first, end) -> putRows(from + first, from + end, shift));
         }
     }
 
@@ -107,7 +120,9 @@ final class RunningBatch<P, OUT> {
             try {
                 scheduler.codec.putRow(record.record, buffers, i + shift);
             } catch (RuntimeException e) { // its row is computed anyway, and skipped when read
-                record.fail(new RowFailedException("Could not write this record into the batch: " + e, e));
+                record.fail(
+                        new RowFailedException(
+                                "Could not write this record into the batch: " + e, e));
             }
         }
     }
@@ -115,15 +130,17 @@ final class RunningBatch<P, OUT> {
     private void run(int from, int to) {
         scheduler.runStarted();
         try {
-            buffers.run(to - from).whenComplete((run, error) -> {
-                scheduler.runEnded();
-                if (error == null) {
-                    answer(from, run);
-                    next();
-                } else {
-                    failed(from, to, error);
-                }
-            });
+            buffers.run(to - from)
+                    .whenComplete(
+                            (run, error) -> {
+                                scheduler.runEnded();
+                                if (error == null) {
+                                    answer(from, run);
+                                    next();
+                                } else {
+                                    failed(from, to, error);
+                                }
+                            });
         } catch (RuntimeException e) {
             scheduler.runEnded();
             failed(from, to, e);
@@ -145,12 +162,15 @@ final class RunningBatch<P, OUT> {
             try {
                 output = scheduler.codec.readRow(record.record, buffers, row, info);
             } catch (RuntimeException e) {
-                record.fail(new RowFailedException("Could not read this record's outputs: " + e, e));
+                record.fail(
+                        new RowFailedException("Could not read this record's outputs: " + e, e));
                 continue;
             }
             if (record.complete(output)) {
                 answeredRecords++;
-                listener.recordDone((startNanos - record.arrivalNanos) / 1000, (done - record.arrivalNanos) / 1000);
+                listener.recordDone(
+                        (startNanos - record.arrivalNanos) / 1000,
+                        (done - record.arrivalNanos) / 1000);
             }
         }
         listener.batchAnswered((System.nanoTime() - done) / 1000);
@@ -164,10 +184,14 @@ final class RunningBatch<P, OUT> {
         failedRuns++;
         int rows = to - from;
         if (rows == 1) {
-            String message = records.size() > 1
-                    ? "The backend failed on this record alone (its batch of " + records.size() + " failed): "
-                    : "The backend failed on this record: ";
-            if (records.get(from).fail(new RowFailedException(message + rootMessage(error), error))) {
+            String message =
+                    records.size() > 1
+                            ? "The backend failed on this record alone (its batch of "
+                                    + records.size()
+                                    + " failed): "
+                            : "The backend failed on this record: ";
+            if (records.get(from)
+                    .fail(new RowFailedException(message + rootMessage(error), error))) {
                 failedRecords++;
             }
         } else {
@@ -194,9 +218,16 @@ final class RunningBatch<P, OUT> {
     private void finish() {
         buffers.release();
         if (firstError != null) {
-            String line = String.format("%s: the backend failed a batch of %d records (%s); retried in halves"
-                            + " (%d failed run(s)): %d record(s) failed, %d got results",
-                    scheduler.name, records.size(), rootMessage(firstError), failedRuns, failedRecords, answeredRecords);
+            String line =
+                    String.format(
+                            "%s: the backend failed a batch of %d records (%s); retried in halves"
+                                    + " (%d failed run(s)): %d record(s) failed, %d got results",
+                            scheduler.name,
+                            records.size(),
+                            rootMessage(firstError),
+                            failedRuns,
+                            failedRecords,
+                            answeredRecords);
             if (TRACE_LOGGED.compareAndSet(false, true)) {
                 LOG.warn(line, firstError);
             } else {

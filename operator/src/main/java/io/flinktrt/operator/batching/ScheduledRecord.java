@@ -17,7 +17,9 @@ public abstract class ScheduledRecord<P, OUT> {
 
     static {
         try {
-            DONE = MethodHandles.lookup().findVarHandle(ScheduledRecord.class, "done", boolean.class);
+            DONE =
+                    MethodHandles.lookup()
+                            .findVarHandle(ScheduledRecord.class, "done", boolean.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -25,10 +27,13 @@ public abstract class ScheduledRecord<P, OUT> {
 
     final P record;
     final long arrivalNanos;
+
     @SuppressWarnings("unused") // set through DONE
     private volatile boolean done;
 
-    /** @param arrivalNanos when it arrived ({@link System#nanoTime()}); max-delay counts from it */
+    /**
+     * @param arrivalNanos when it arrived ({@link System#nanoTime()}); max-delay counts from it
+     */
     protected ScheduledRecord(P record, long arrivalNanos) {
         this.record = record;
         this.arrivalNanos = arrivalNanos;
@@ -60,7 +65,9 @@ public abstract class ScheduledRecord<P, OUT> {
         return false;
     }
 
-    /** Its output; on the backend's thread. Called at most once, and never with {@link #onFailure}. */
+    /**
+     * Its output; on the backend's thread. Called at most once, and never with {@link #onFailure}.
+     */
     protected abstract void onOutput(OUT output);
 
     /**

@@ -3,16 +3,20 @@ package io.flinktrt.backend.tensorrt;
 import io.flinktrt.backend.Availability;
 import io.flinktrt.backend.BackendException;
 import io.flinktrt.backend.Backends;
-import io.flinktrt.testing.TestModels;
 import io.flinktrt.backend.tensorrt.gpu.NativeLibraries;
+import io.flinktrt.testing.TestModels;
+
 import org.junit.jupiter.api.Test;
+
 import java.nio.file.Path;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-/** On a machine without an NVIDIA driver (CI, laptops) TensorRT steps aside quickly and says why. */
+/**
+ * On a machine without an NVIDIA driver (CI, laptops) TensorRT steps aside quickly and says why.
+ */
 class AvailabilityWithoutGpuTest {
 
     @Test
@@ -24,10 +28,14 @@ class AvailabilityWithoutGpuTest {
         assertThat(availability.available()).isFalse();
         assertThat(availability.reason()).contains("No NVIDIA GPU driver", "onnxruntime backend");
 
-        Backends.Selection selection = Backends.select(Backends.AUTO, TestModels.path(TestModels.MLP));
+        Backends.Selection selection =
+                Backends.select(Backends.AUTO, TestModels.path(TestModels.MLP));
         assertThat(selection.backend().name()).isEqualTo("onnxruntime");
         assertThat(selection.reason()).contains("tensorrt unavailable: No NVIDIA GPU driver");
-        assertThatThrownBy(() -> Backends.select(TensorRtBackend.NAME, TestModels.path(TestModels.MLP)))
+        assertThatThrownBy(
+                        () ->
+                                Backends.select(
+                                        TensorRtBackend.NAME, TestModels.path(TestModels.MLP)))
                 .hasMessageContaining("cannot run here: No NVIDIA GPU driver");
     }
 

@@ -22,15 +22,18 @@ public final class EngineLoads implements AutoCloseable {
 
     private final AtomicInteger loads = new AtomicInteger();
     private final LoggerContext context = (LoggerContext) LogManager.getContext(false);
-    private final AbstractAppender appender = new AbstractAppender(NAME, null, null, true, Property.EMPTY_ARRAY) {
-        @Override
-        public void append(LogEvent event) {
-            if (event.getLoggerName().equals(Engine.class.getName())
-                    && event.getMessage().getFormattedMessage().startsWith("Deserialized the TensorRT engine")) {
-                loads.incrementAndGet();
-            }
-        }
-    };
+    private final AbstractAppender appender =
+            new AbstractAppender(NAME, null, null, true, Property.EMPTY_ARRAY) {
+                @Override
+                public void append(LogEvent event) {
+                    if (event.getLoggerName().equals(Engine.class.getName())
+                            && event.getMessage()
+                                    .getFormattedMessage()
+                                    .startsWith("Deserialized the TensorRT engine")) {
+                        loads.incrementAndGet();
+                    }
+                }
+            };
 
     public EngineLoads() {
         appender.start();

@@ -9,6 +9,7 @@ import io.flinktrt.backend.tensorrt.build.EngineBuilder;
 import io.flinktrt.backend.tensorrt.gpu.Cuda;
 import io.flinktrt.backend.tensorrt.gpu.GpuProbe;
 import io.flinktrt.backend.tensorrt.plan.ShapeRange;
+
 import org.bytedeco.cuda.global.cudart;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.SizeTPointer;
@@ -20,8 +21,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Shared by the GPU-tagged tests of the operator and jobs modules: plans built from the repo's
- * ONNX models, GPU memory readings, and a filler that takes (almost) all free GPU memory.
+ * Shared by the GPU-tagged tests of the operator and jobs modules: plans built from the repo's ONNX
+ * models, GPU memory readings, and a filler that takes (almost) all free GPU memory.
  */
 public final class GpuTestSupport {
 
@@ -29,7 +30,10 @@ public final class GpuTestSupport {
 
     private GpuTestSupport() {}
 
-    /** Fails the caller with the backend's own reason when TensorRT cannot run here; returns that reason. */
+    /**
+     * Fails the caller with the backend's own reason when TensorRT cannot run here; returns that
+     * reason.
+     */
     public static String requireTensorRt() {
         Availability availability = new TensorRtBackend().availability();
         if (!availability.available()) {
@@ -38,17 +42,30 @@ public final class GpuTestSupport {
         return availability.reason();
     }
 
-    /** Builds {@code onnx} into {@code plan} (once; an existing plan is reused) with one profile per bucket. */
-    public static Path buildPlan(Path onnx, Path plan, List<Integer> buckets) throws BackendException {
+    /**
+     * Builds {@code onnx} into {@code plan} (once; an existing plan is reused) with one profile per
+     * bucket.
+     */
+    public static Path buildPlan(Path onnx, Path plan, List<Integer> buckets)
+            throws BackendException {
         return buildPlan(onnx, plan, Map.of(), buckets);
     }
 
-    /** Builds with {@code --shapes}-style ranges and/or batch buckets, the project's default tactic sources. */
-    public static Path buildPlan(Path onnx, Path plan, Map<String, ShapeRange> shapes, List<Integer> buckets)
+    /**
+     * Builds with {@code --shapes}-style ranges and/or batch buckets, the project's default tactic
+     * sources.
+     */
+    public static Path buildPlan(
+            Path onnx, Path plan, Map<String, ShapeRange> shapes, List<Integer> buckets)
             throws BackendException {
         if (!Files.exists(plan)) {
-            EngineBuilder.build(BuildOptions.builder(onnx, plan).setShapes(shapes).setBatchBuckets(buckets)
-                    .setWorkspaceMiB(1024).build(), System.out::println);
+            EngineBuilder.build(
+                    BuildOptions.builder(onnx, plan)
+                            .setShapes(shapes)
+                            .setBatchBuckets(buckets)
+                            .setWorkspaceMiB(1024)
+                            .build(),
+                    System.out::println);
         }
         return plan;
     }
@@ -61,7 +78,8 @@ public final class GpuTestSupport {
     /** Total memory of {@code device} in bytes; sets it as the calling thread's device. */
     public static long totalBytes(int device) throws BackendException {
         Cuda.setDevice(device);
-        try (SizeTPointer free = new SizeTPointer(1); SizeTPointer total = new SizeTPointer(1)) {
+        try (SizeTPointer free = new SizeTPointer(1);
+                SizeTPointer total = new SizeTPointer(1)) {
             Cuda.check(cudart.cudaMemGetInfo(free, total), "cudaMemGetInfo");
             return total.get();
         }
@@ -71,7 +89,10 @@ public final class GpuTestSupport {
         return String.format("%.1f MiB", bytes / (double) MIB);
     }
 
-    /** Acquires a buffer set, fills {@code rows} rows of every input with a small pattern, runs it, releases it. */
+    /**
+     * Acquires a buffer set, fills {@code rows} rows of every input with a small pattern, runs it,
+     * releases it.
+     */
     public static void runOnce(ModelRunner runner, int rows) throws Exception {
         BatchBuffers buffers = runner.acquire();
         try {
@@ -88,8 +109,8 @@ public final class GpuTestSupport {
     }
 
     /**
-     * Takes all but about {@code leaveBytes} of the free memory of {@code device} with plain
-     * {@code cudaMalloc}s (chunks of up to 1 GiB, halved when one fails), until {@link #close()}.
+     * Takes all but about {@code leaveBytes} of the free memory of {@code device} with plain {@code
+     * cudaMalloc}s (chunks of up to 1 GiB, halved when one fails), until {@link #close()}.
      */
     public static final class GpuFill implements AutoCloseable {
         private static final long GRAIN = 2 * MIB;
@@ -115,7 +136,8 @@ public final class GpuTestSupport {
                     Pointer block = new Pointer();
                     int status = cudart.cudaMalloc(block, size);
                     if (status != cudart.cudaSuccess) {
-                        cudart.cudaGetLastError(); // out of memory is not sticky; clear it for the code under test
+                        cudart.cudaGetLastError(); // out of memory is not sticky; clear it for
+                        // the code under test
                         if (size == GRAIN) {
                             break;
                         }

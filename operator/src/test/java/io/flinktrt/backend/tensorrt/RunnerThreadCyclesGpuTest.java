@@ -1,9 +1,5 @@
 package io.flinktrt.backend.tensorrt;
 
-import static io.flinktrt.backend.tensorrt.GpuTestSupport.MIB;
-import static io.flinktrt.backend.tensorrt.GpuTestSupport.mib;
-import static org.assertj.core.api.Assertions.assertThat;
-
 import io.flinktrt.backend.BatchBuffers;
 import io.flinktrt.backend.ModelConfig;
 import io.flinktrt.backend.ModelRunner;
@@ -20,6 +16,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 
+import static io.flinktrt.backend.tensorrt.GpuTestSupport.MIB;
+import static io.flinktrt.backend.tensorrt.GpuTestSupport.mib;
+import static org.assertj.core.api.Assertions.assertThat;
+
 /**
  * Open/run/close cycles of a TensorRT runner the way Flink drives them across job restarts: each
  * attempt opens on a new task thread, and a cancelled task closes from an interrupted thread while
@@ -31,20 +31,24 @@ class RunnerThreadCyclesGpuTest {
 
     private static final int DEVICE = 0;
     private static final int CYCLES = 20;
+
     /** As in JobRestartGpuTest: a bucket this large makes one open runner hold hundreds of MiB. */
     private static final int MAX_BATCH = 1 << 18;
+
     private static final long BOUND = 64 * MIB;
 
-    @TempDir
-    static Path dir;
+    @TempDir static Path dir;
 
     private static Path plan;
 
     @BeforeAll
     static void buildPlan() throws Exception {
         System.out.println(GpuTestSupport.requireTensorRt());
-        plan = GpuTestSupport.buildPlan(TestModels.path(TestModels.MLP), dir.resolve("mlp_classifier.plan"),
-                List.of(1, 32, MAX_BATCH));
+        plan =
+                GpuTestSupport.buildPlan(
+                        TestModels.path(TestModels.MLP),
+                        dir.resolve("mlp_classifier.plan"),
+                        List.of(1, 32, MAX_BATCH));
         // one-time costs (CUDA context, TensorRT's kernels) before any baseline
         cycle(false);
     }
@@ -64,9 +68,13 @@ class RunnerThreadCyclesGpuTest {
         assertFlat("closed interrupted, batches in flight", () -> onNewThread(() -> cycle(true)));
     }
 
-    /** Opens a runner, runs batches, closes it; with {@code cancelled}, closes while two big batches run, interrupted. */
+    /**
+     * Opens a runner, runs batches, closes it; with {@code cancelled}, closes while two big batches
+     * run, interrupted.
+     */
     private static void cycle(boolean cancelled) throws Exception {
-        ModelRunner runner = new TensorRtBackend().open(new ModelConfig(plan, DEVICE, MAX_BATCH, 2, Map.of()));
+        ModelRunner runner =
+                new TensorRtBackend().open(new ModelConfig(plan, DEVICE, MAX_BATCH, 2, Map.of()));
         try {
             GpuTestSupport.runOnce(runner, 32);
             if (cancelled) {
@@ -88,13 +96,16 @@ class RunnerThreadCyclesGpuTest {
 
     private static void onNewThread(Work work) throws Exception {
         AtomicReference<Throwable> failure = new AtomicReference<>();
-        Thread thread = new Thread(() -> {
-            try {
-                work.run();
-            } catch (Throwable e) {
-                failure.set(e);
-            }
-        }, "restart-like");
+        Thread thread =
+                new Thread(
+                        () -> {
+                            try {
+                                work.run();
+                            } catch (Throwable e) {
+                                failure.set(e);
+                            }
+                        },
+                        "restart-like");
         thread.start();
         thread.join();
         if (failure.get() != null) {
@@ -113,12 +124,22 @@ class RunnerThreadCyclesGpuTest {
         Thread.sleep(500); // lets JavaCPP's deallocator thread run what the collection found
         long afterGc = used();
         long growth = used.get(CYCLES) - used.get(1);
-        System.out.printf("runner cycles (%s): %d cycles; GPU memory used before %s, after cycle 1 %s, after cycle %d %s;"
+        System.out.printf(
+                "runner cycles (%s): %d cycles; GPU memory used before %s, after cycle 1 %s, after cycle %d %s;"
                         + " growth from cycle 1 %s (%.2f MiB per cycle); after a GC %s; by cycle (MiB): %s%n",
-                way, CYCLES, mib(used.get(0)), mib(used.get(1)), CYCLES, mib(used.get(CYCLES)), mib(growth),
-                growth / (double) MIB / (CYCLES - 1), mib(afterGc),
+                way,
+                CYCLES,
+                mib(used.get(0)),
+                mib(used.get(1)),
+                CYCLES,
+                mib(used.get(CYCLES)),
+                mib(growth),
+                growth / (double) MIB / (CYCLES - 1),
+                mib(afterGc),
                 used.stream().map(u -> String.format("%.0f", u / (double) MIB)).toList());
-        assertThat(growth).as("GPU memory growth over %d cycles (%s)", CYCLES, way).isLessThan(BOUND);
+        assertThat(growth)
+                .as("GPU memory growth over %d cycles (%s)", CYCLES, way)
+                .isLessThan(BOUND);
     }
 
     private static long used() throws Exception {

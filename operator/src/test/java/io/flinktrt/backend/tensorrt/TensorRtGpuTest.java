@@ -4,27 +4,28 @@ import io.flinktrt.backend.BackendException;
 import io.flinktrt.backend.BatchBuffers;
 import io.flinktrt.backend.BatchRun;
 import io.flinktrt.backend.ModelConfig;
+import io.flinktrt.backend.ModelFiles;
 import io.flinktrt.backend.ModelRunner;
-import io.flinktrt.testing.TestModels;
 import io.flinktrt.backend.tensorrt.gpu.GpuProbe;
 import io.flinktrt.backend.tensorrt.plan.PlanMetadata;
 import io.flinktrt.backend.tensorrt.runtime.TensorRtRunner;
+import io.flinktrt.testing.TestModels;
+
+import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import io.flinktrt.backend.ModelFiles;
-import org.assertj.core.data.Offset;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.io.IOException;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -32,18 +33,17 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * Builds and runs the repo's test models on a real GPU (their agreement with ONNX Runtime is in
- * jobs' EngineCheckGpuTest); proves
- * that repeated open/close keeps GPU memory flat and that bad plans fail before TensorRT loads them.
- * Run on a GPU host only (tag {@code gpu}; see docs/gpu.md). {@code -Dflinktrt.cycle.plan=PLAN}
- * runs the open/close cycles on a bigger plan (e.g. ResNet-50) than the test models.
+ * jobs' EngineCheckGpuTest); proves that repeated open/close keeps GPU memory flat and that bad
+ * plans fail before TensorRT loads them. Run on a GPU host only (tag {@code gpu}; see docs/gpu.md).
+ * {@code -Dflinktrt.cycle.plan=PLAN} runs the open/close cycles on a bigger plan (e.g. ResNet-50)
+ * than the test models.
  */
 @Tag("gpu")
 class TensorRtGpuTest {
 
     private static final List<Integer> BUCKETS = List.of(1, 8, 32);
 
-    @TempDir
-    static Path dir;
+    @TempDir static Path dir;
 
     /** Fails the whole class with the backend's own reason when TensorRT cannot run here. */
     @BeforeAll
@@ -55,7 +55,8 @@ class TensorRtGpuTest {
     void lanesRunConcurrentlyAndPadToTheirBucket() throws Exception {
         Path plan = build(TestModels.MLP);
         try (EngineLoads loads = new EngineLoads()) {
-            try (ModelRunner runner = new TensorRtBackend().open(new ModelConfig(plan, 0, 0, 2, Map.of()))) {
+            try (ModelRunner runner =
+                    new TensorRtBackend().open(new ModelConfig(plan, 0, 0, 2, Map.of()))) {
                 assertThat(runner.signature().maxBatchSize()).isEqualTo(32);
                 assertThat(runner.signature().inputs().get(0).sampleShape()).containsExactly(16);
                 assertThat(runner.signature().outputs().get(0).sampleShape()).containsExactly(10);
@@ -67,7 +68,8 @@ class TensorRtGpuTest {
                 var runB = b.run(20);
                 BatchRun doneA = runA.get();
                 BatchRun doneB = runB.get();
-                // padded to a bucket, or split into cheaper ones (the plan follows the buckets' measured times)
+                // padded to a bucket, or split into cheaper ones (the plan follows the buckets'
+                // measured times)
                 assertThat(doneA.executedRows()).isBetween(3, 8);
                 assertThat(doneB.executedRows()).isBetween(20, 32);
                 for (int r = 0; r < 3; r++) { // softmax rows sum to 1
@@ -81,7 +83,8 @@ class TensorRtGpuTest {
                 b.release();
             }
             open(plan);
-            assertThat(loads.count()).as("a reopen deserializes again: the closed runner released its engine")
+            assertThat(loads.count())
+                    .as("a reopen deserializes again: the closed runner released its engine")
                     .isEqualTo(2);
         }
     }
@@ -94,16 +97,27 @@ class TensorRtGpuTest {
     void cudaGraphsMatchPlainEnqueue() throws Exception {
         Path plan = build(TestModels.MLP);
         int[] sizes = {1, 20, 3, 32, 8, 1, 17, 32};
-        try (ModelRunner graphs = new TensorRtBackend().open(new ModelConfig(plan, 0, 0, 3, Map.of()));
-             ModelRunner plain = new TensorRtBackend().open(new ModelConfig(plan, 0, 0, 3,
-                     Map.of(TensorRtOptions.CUDA_GRAPHS.key(), "false")))) {
+        try (ModelRunner graphs =
+                        new TensorRtBackend().open(new ModelConfig(plan, 0, 0, 3, Map.of()));
+                ModelRunner plain =
+                        new TensorRtBackend()
+                                .open(
+                                        new ModelConfig(
+                                                plan,
+                                                0,
+                                                0,
+                                                3,
+                                                Map.of(
+                                                        TensorRtOptions.CUDA_GRAPHS.key(),
+                                                        "false")))) {
             assertThat(((TensorRtRunner) graphs).graphBatches()).containsExactly(1, 8, 32);
             assertThat(((TensorRtRunner) plain).graphBatches()).isEmpty();
             for (int i = 0; i < sizes.length; i++) {
                 float[] withGraph = run(graphs, sizes[i], i);
                 float[] withoutGraph = run(plain, sizes[i], i);
                 for (int e = 0; e < withGraph.length; e++) {
-                    assertThat(withGraph[e]).as("batch %d (%d rows), element %d", i, sizes[i], e)
+                    assertThat(withGraph[e])
+                            .as("batch %d (%d rows), element %d", i, sizes[i], e)
                             .isCloseTo(withoutGraph[e], Offset.offset(1e-6f));
                 }
             }
@@ -135,7 +149,8 @@ class TensorRtGpuTest {
         free[0] = GpuProbe.freeMemory(0);
         long start = System.nanoTime();
         for (int i = 1; i <= cycles; i++) {
-            try (ModelRunner runner = new TensorRtBackend().open(new ModelConfig(plan, 0, 0, 2, Map.of()))) {
+            try (ModelRunner runner =
+                    new TensorRtBackend().open(new ModelConfig(plan, 0, 0, 2, Map.of()))) {
                 BatchBuffers buffers = runner.acquire();
                 buffers.run(1).get();
                 buffers.release();
@@ -145,11 +160,21 @@ class TensorRtGpuTest {
         }
         double seconds = (System.nanoTime() - start) / 1e9;
         double mib = 1 << 20;
-        System.out.printf("open/close cycles of %s: %d in %.1f s; free GPU memory before %.1f MiB, while open"
+        System.out.printf(
+                "open/close cycles of %s: %d in %.1f s; free GPU memory before %.1f MiB, while open"
                         + " %.1f MiB, after cycle 1 %.1f MiB, after cycle %d %.1f MiB; change from cycle 1 to %d: %.1f MiB%n",
-                plan.getFileName(), cycles, seconds, free[0] / mib, freeWhileOpen / mib, free[1] / mib, cycles,
-                free[cycles] / mib, cycles, (free[cycles] - free[1]) / mib);
-        assertThat(Math.abs(free[cycles] - free[1])).as("GPU memory change over %d cycles", cycles)
+                plan.getFileName(),
+                cycles,
+                seconds,
+                free[0] / mib,
+                freeWhileOpen / mib,
+                free[1] / mib,
+                cycles,
+                free[cycles] / mib,
+                cycles,
+                (free[cycles] - free[1]) / mib);
+        assertThat(Math.abs(free[cycles] - free[1]))
+                .as("GPU memory change over %d cycles", cycles)
                 .isLessThan(32L << 20);
     }
 
@@ -158,37 +183,43 @@ class TensorRtGpuTest {
     void reportsThroughput() throws Exception {
         String given = System.getProperty("flinktrt.cycle.plan");
         Path plan = given != null ? Path.of(given) : build(TestModels.MLP);
-        try (ModelRunner runner = new TensorRtBackend().open(new ModelConfig(plan, 0, 0, 2, Map.of()))) {
+        try (ModelRunner runner =
+                new TensorRtBackend().open(new ModelConfig(plan, 0, 0, 2, Map.of()))) {
             int rows = runner.signature().maxBatchSize();
             Duration duration = Duration.ofSeconds(3);
-            double computeOnly = ((TensorRtRunner) runner).computeOnlyRecordsPerSecond(rows, duration);
+            double computeOnly =
+                    ((TensorRtRunner) runner).computeOnlyRecordsPerSecond(rows, duration);
             long records = withCopies(runner, rows, duration);
             double withCopies = records / (double) duration.toSeconds();
-            System.out.printf("throughput of %s at batch %d, 2 lanes: compute only %.0f records/s; with pinned"
-                    + " H2D/D2H copies, 2 batches in flight %.0f records/s%n", plan.getFileName(), rows, computeOnly,
-                    withCopies);
+            System.out.printf(
+                    "throughput of %s at batch %d, 2 lanes: compute only %.0f records/s; with pinned"
+                            + " H2D/D2H copies, 2 batches in flight %.0f records/s%n",
+                    plan.getFileName(), rows, computeOnly, withCopies);
             assertThat(computeOnly).isPositive();
             assertThat(withCopies).isPositive();
         }
     }
 
     /** Two caller threads, each acquiring, running and releasing buffer sets back to back. */
-    private static long withCopies(ModelRunner runner, int rows, Duration duration) throws Exception {
+    private static long withCopies(ModelRunner runner, int rows, Duration duration)
+            throws Exception {
         long deadline = System.nanoTime() + duration.toNanos();
         AtomicLong records = new AtomicLong();
         List<Thread> callers = new ArrayList<>();
         for (int t = 0; t < 2; t++) {
-            Thread caller = new Thread(() -> {
-                try {
-                    while (System.nanoTime() < deadline) {
-                        BatchBuffers buffers = runner.acquire();
-                        records.addAndGet(buffers.run(rows).get().rows());
-                        buffers.release();
-                    }
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                }
-            });
+            Thread caller =
+                    new Thread(
+                            () -> {
+                                try {
+                                    while (System.nanoTime() < deadline) {
+                                        BatchBuffers buffers = runner.acquire();
+                                        records.addAndGet(buffers.run(rows).get().rows());
+                                        buffers.release();
+                                    }
+                                } catch (Exception e) {
+                                    throw new IllegalStateException(e);
+                                }
+                            });
             caller.start();
             callers.add(caller);
         }
@@ -205,49 +236,80 @@ class TensorRtGpuTest {
         String json = Files.readString(PlanMetadata.sidecarOf(good));
 
         Path truncated = copy(good, "truncated.plan", Arrays.copyOf(bytes, bytes.length / 2), json);
-        assertThatThrownBy(() -> open(truncated)).isInstanceOf(BackendException.class)
-                .hasMessageContaining("(truncated)").hasMessageContaining("Rebuild with build-engine");
+        assertThatThrownBy(() -> open(truncated))
+                .isInstanceOf(BackendException.class)
+                .hasMessageContaining("(truncated)")
+                .hasMessageContaining("Rebuild with build-engine");
 
         byte[] flipped = bytes.clone();
         flipped[flipped.length / 2] ^= 0x5a;
         Path corrupt = copy(good, "corrupt.plan", flipped, json);
-        assertThatThrownBy(() -> open(corrupt)).hasMessageContaining("corrupt").hasMessageContaining("Rebuild");
+        assertThatThrownBy(() -> open(corrupt))
+                .hasMessageContaining("corrupt")
+                .hasMessageContaining("Rebuild");
 
         PlanMetadata m = PlanMetadata.read(PlanMetadata.sidecarOf(good));
-        Path otherTrt = copy(good, "other-trt.plan", bytes, json.replace(m.tensorRtVersion(), "10.5.0.18"));
+        Path otherTrt =
+                copy(good, "other-trt.plan", bytes, json.replace(m.tensorRtVersion(), "10.5.0.18"));
         assertThatThrownBy(() -> open(otherTrt))
-                .hasMessageContaining("built with TensorRT 10.5.0.18, this JVM loads TensorRT " + m.tensorRtVersion())
+                .hasMessageContaining(
+                        "built with TensorRT 10.5.0.18, this JVM loads TensorRT "
+                                + m.tensorRtVersion())
                 .hasMessageContaining("Rebuild with build-engine");
 
-        Path otherGpu = copy(good, "other-gpu.plan", bytes, json.replace("\"" + m.computeCapability() + "\"", "\"8.0\"")
-                .replace(m.gpuName(), "NVIDIA A100-SXM4-80GB"));
-        assertThatThrownBy(() -> open(otherGpu)).hasMessageContaining("compute capability 8.0 (NVIDIA A100-SXM4-80GB)")
+        Path otherGpu =
+                copy(
+                        good,
+                        "other-gpu.plan",
+                        bytes,
+                        json.replace("\"" + m.computeCapability() + "\"", "\"8.0\"")
+                                .replace(m.gpuName(), "NVIDIA A100-SXM4-80GB"));
+        assertThatThrownBy(() -> open(otherGpu))
+                .hasMessageContaining("compute capability 8.0 (NVIDIA A100-SXM4-80GB)")
                 .hasMessageContaining(m.gpuName());
 
-        Path hostCode = copy(good, "host-code.plan", bytes,
-                json.replace("\"versionCompatible\" : false", "\"versionCompatible\" : true"));
-        assertThatThrownBy(() -> open(hostCode)).hasMessageContaining("tensorrt.allow-host-code=true");
+        Path hostCode =
+                copy(
+                        good,
+                        "host-code.plan",
+                        bytes,
+                        json.replace(
+                                "\"versionCompatible\" : false", "\"versionCompatible\" : true"));
+        assertThatThrownBy(() -> open(hostCode))
+                .hasMessageContaining("tensorrt.allow-host-code=true");
 
-        // metadata rewritten to match garbage: the checks pass, TensorRT itself must refuse it cleanly
+        // metadata rewritten to match garbage: the checks pass, TensorRT itself must refuse it
+        // cleanly
         byte[] garbage = new byte[bytes.length];
         new Random(1).nextBytes(garbage);
-        Path garbagePlan = copy(good, "garbage.plan", garbage, json.replace(m.planSha256(),
-                ModelFiles.sha256(garbage)));
+        Path garbagePlan =
+                copy(
+                        good,
+                        "garbage.plan",
+                        garbage,
+                        json.replace(m.planSha256(), ModelFiles.sha256(garbage)));
         try (EngineLoads loads = new EngineLoads()) {
-            for (int attempt = 0; attempt < 2; attempt++) { // the second finds no half-loaded engine kept
-                assertThatThrownBy(() -> open(garbagePlan)).hasMessageContaining("could not deserialize")
+            for (int attempt = 0;
+                    attempt < 2;
+                    attempt++) { // the second finds no half-loaded engine kept
+                assertThatThrownBy(() -> open(garbagePlan))
+                        .hasMessageContaining("could not deserialize")
                         .hasMessageContaining("Rebuild with build-engine");
             }
             open(good);
-            assertThat(loads.count()).as("no bad plan left an engine loaded; the good one loads").isEqualTo(1);
+            assertThat(loads.count())
+                    .as("no bad plan left an engine loaded; the good one loads")
+                    .isEqualTo(1);
         }
     }
 
     @Test
     void onnxModelsAreBuiltOnceAndCached() throws Exception {
         Path cache = dir.resolve("plan-cache");
-        Map<String, String> options = Map.of(TensorRtOptions.PLAN_CACHE_DIR.key(), cache.toString());
-        ModelConfig config = new ModelConfig(TestModels.path(TestModels.TWO_IN_TWO_OUT), 0, 16, 2, options);
+        Map<String, String> options =
+                Map.of(TensorRtOptions.PLAN_CACHE_DIR.key(), cache.toString());
+        ModelConfig config =
+                new ModelConfig(TestModels.path(TestModels.TWO_IN_TWO_OUT), 0, 16, 2, options);
         try (ModelRunner runner = new TensorRtBackend().open(config)) {
             assertThat(runner.backendName()).isEqualTo("tensorrt");
             assertThat(runner.signature().maxBatchSize()).isEqualTo(16);
@@ -259,7 +321,9 @@ class TensorRtGpuTest {
         try (ModelRunner again = new TensorRtBackend().open(config)) {
             assertThat(again.signature().outputs()).hasSize(2);
         }
-        assertThat(Files.getLastModifiedTime(cachedPlan(cache)).toMillis()).as("not rebuilt").isEqualTo(modified);
+        assertThat(Files.getLastModifiedTime(cachedPlan(cache)).toMillis())
+                .as("not rebuilt")
+                .isEqualTo(modified);
     }
 
     private static Path cachedPlan(Path cache) throws IOException {
@@ -269,7 +333,8 @@ class TensorRtGpuTest {
     }
 
     private static Path build(String model) throws BackendException {
-        return GpuTestSupport.buildPlan(TestModels.path(model), dir.resolve(model + ".plan"), BUCKETS);
+        return GpuTestSupport.buildPlan(
+                TestModels.path(model), dir.resolve(model + ".plan"), BUCKETS);
     }
 
     private static Path copy(Path good, String name, byte[] bytes, String json) throws Exception {

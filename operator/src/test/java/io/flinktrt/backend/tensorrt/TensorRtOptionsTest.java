@@ -1,6 +1,7 @@
 package io.flinktrt.backend.tensorrt;
 
 import org.apache.flink.configuration.Configuration;
+
 import org.junit.jupiter.api.Test;
 
 import java.util.Map;
@@ -13,7 +14,8 @@ class TensorRtOptionsTest {
 
     @Test
     void leftOutOptionsTakeTheirDefaultsAndOtherBackendsOptionsAreLeftAlone() {
-        Configuration config = TensorRtOptions.sanityCheck(Map.of("onnxruntime.intra-op-threads", "x"));
+        Configuration config =
+                TensorRtOptions.sanityCheck(Map.of("onnxruntime.intra-op-threads", "x"));
 
         assertThat(config.get(TensorRtOptions.CONTEXTS)).isEqualTo(2);
         assertThat(config.get(TensorRtOptions.CUDA_GRAPHS)).isTrue();
@@ -23,8 +25,15 @@ class TensorRtOptionsTest {
 
     @Test
     void givenOptionsAreTyped() {
-        Configuration config = TensorRtOptions.sanityCheck(Map.of("tensorrt.contexts", " 4 ", "tensorrt.cuda-graphs",
-                "FALSE", "tensorrt.batch-buckets", "1,8"));
+        Configuration config =
+                TensorRtOptions.sanityCheck(
+                        Map.of(
+                                "tensorrt.contexts",
+                                " 4 ",
+                                "tensorrt.cuda-graphs",
+                                "FALSE",
+                                "tensorrt.batch-buckets",
+                                "1,8"));
 
         assertThat(config.get(TensorRtOptions.CONTEXTS)).isEqualTo(4);
         assertThat(config.get(TensorRtOptions.CUDA_GRAPHS)).isFalse();
@@ -59,15 +68,19 @@ class TensorRtOptionsTest {
 
     @Test
     void thePlanCacheDirMustNotBeEmpty() {
-        assertThatThrownBy(() -> TensorRtOptions.sanityCheck(Map.of("tensorrt.plan-cache-dir", " ")))
+        assertThatThrownBy(
+                        () -> TensorRtOptions.sanityCheck(Map.of("tensorrt.plan-cache-dir", " ")))
                 .hasMessageContaining("tensorrt.plan-cache-dir is empty; give a writable folder");
     }
 
     @Test
     void batchBucketsMustBePositiveSizes() {
-        assertThatThrownBy(() -> TensorRtOptions.sanityCheck(Map.of("tensorrt.batch-buckets", "1,x")))
-                .hasMessageStartingWith("tensorrt.batch-buckets: Batch buckets are batch sizes like 1,8,32,128");
-        assertThatThrownBy(() -> TensorRtOptions.sanityCheck(Map.of("tensorrt.batch-buckets", "0,8")))
+        assertThatThrownBy(
+                        () -> TensorRtOptions.sanityCheck(Map.of("tensorrt.batch-buckets", "1,x")))
+                .hasMessageStartingWith(
+                        "tensorrt.batch-buckets: Batch buckets are batch sizes like 1,8,32,128");
+        assertThatThrownBy(
+                        () -> TensorRtOptions.sanityCheck(Map.of("tensorrt.batch-buckets", "0,8")))
                 .hasMessageContaining("must be positive");
     }
 }

@@ -1,7 +1,5 @@
 package io.flinktrt.operator.batching;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import io.flinktrt.operator.batching.BatchSchedulerTest.FloatCodec;
 import io.flinktrt.operator.batching.BatchSchedulerTest.Output;
 import io.flinktrt.testing.TestModels;
@@ -20,6 +18,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * What a user's log gets when the backend fails batches: one WARN line per failed batch, however

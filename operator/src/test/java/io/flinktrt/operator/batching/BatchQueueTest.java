@@ -7,7 +7,10 @@ import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The rule for when a batch is due, with time and the device's state given explicitly (no clock, no sleeps). */
+/**
+ * The rule for when a batch is due, with time and the device's state given explicitly (no clock, no
+ * sleeps).
+ */
 class BatchQueueTest {
 
     private static final long MS = Duration.ofMillis(1).toNanos();
@@ -17,9 +20,12 @@ class BatchQueueTest {
     @Test
     void aBatchIsDueAsSoonAsItHoldsMaxBatchRecordsEvenWhileTheDeviceIsBusy() {
         BatchQueue<String, String> queue = new BatchQueue<>(3, Duration.ofHours(1).toNanos());
-        assertThat(queue.nanosUntilDue(2, 0, DEVICE_FREE, 0)).isEqualTo(Duration.ofHours(1).toNanos());
+        assertThat(queue.nanosUntilDue(2, 0, DEVICE_FREE, 0))
+                .isEqualTo(Duration.ofHours(1).toNanos());
         assertThat(queue.nanosUntilDue(3, 0, DEVICE_FREE, 0)).isZero();
-        assertThat(queue.nanosUntilDue(3, 0, DEVICE_BUSY, 0)).as("a full batch leaves to overlap its copies").isZero();
+        assertThat(queue.nanosUntilDue(3, 0, DEVICE_BUSY, 0))
+                .as("a full batch leaves to overlap its copies")
+                .isZero();
     }
 
     @Test
@@ -30,7 +36,9 @@ class BatchQueueTest {
         assertThat(queue.nanosUntilDue(2, 10 * MS, DEVICE_FREE, 90 * MS)).isZero();
     }
 
-    /** Cut at max-delay while the device computes another batch, it would only wait for it, smaller. */
+    /**
+     * Cut at max-delay while the device computes another batch, it would only wait for it, smaller.
+     */
     @Test
     void aPartialBatchPastMaxDelayWaitsWhileTheDeviceIsBusy() {
         BatchQueue<String, String> queue = new BatchQueue<>(100, 50 * MS);
@@ -68,8 +76,12 @@ class BatchQueueTest {
     @Test
     void addSaysWhenAWaitingBatcherMustLookAgain() {
         BatchQueue<String, String> queue = new BatchQueue<>(3, 100 * MS);
-        assertThat(queue.add(record("a", 0))).as("the batcher took everything: it waits for records").isTrue();
-        assertThat(queue.add(record("b", 0))).as("it has not taken a yet: it will see b too").isFalse();
+        assertThat(queue.add(record("a", 0)))
+                .as("the batcher took everything: it waits for records")
+                .isTrue();
+        assertThat(queue.add(record("b", 0)))
+                .as("it has not taken a yet: it will see b too")
+                .isFalse();
         queue.take(3);
         assertThat(queue.add(record("c", 0))).isTrue();
     }

@@ -34,10 +34,12 @@ class BatchSchedulerTest {
 
     @Test
     void aBatchIsFormedWhenABufferSetFreesFromEverythingThatWaitedForIt() throws Exception {
-        try (ControlledRunner runner = new ControlledRunner(TestModels.path(TestModels.MLP), 8, 1)) {
+        try (ControlledRunner runner =
+                new ControlledRunner(TestModels.path(TestModels.MLP), 8, 1)) {
             runner.closeGate();
             FloatCodec codec = new FloatCodec(runner);
-            try (BatchScheduler<float[], Output> scheduler = scheduler(runner, codec, 8, Duration.ZERO)) {
+            try (BatchScheduler<float[], Output> scheduler =
+                    scheduler(runner, codec, 8, Duration.ZERO)) {
                 CompletableFuture<Output> first = scheduler.submit(sample(0));
                 runner.awaitBatchesStarted(1); // the only buffer set is held at the gate
                 List<CompletableFuture<Output>> waiting = new ArrayList<>();
@@ -56,36 +58,50 @@ class BatchSchedulerTest {
 
     @Test
     void aPartialBatchLeavesOnceItsOldestRecordHasWaitedMaxDelay() throws Exception {
-        try (ControlledRunner runner = new ControlledRunner(TestModels.path(TestModels.MLP), 8, 2)) {
+        try (ControlledRunner runner =
+                new ControlledRunner(TestModels.path(TestModels.MLP), 8, 2)) {
             CompletableFuture<Long> queueMicros = new CompletableFuture<>();
-            BatchListener listener = new BatchListener() {
-                @Override
-                public void recordDone(long queue, long total) {
-                    queueMicros.complete(queue);
-                }
-            };
-            try (BatchScheduler<float[], Output> scheduler = new BatchScheduler<>(runner, new FloatCodec(runner),
-                    new BatchingConfig("test", 8, Duration.ofMillis(30)), listener)) {
-                assertThat(scheduler.submit(sample(0)).get(30, TimeUnit.SECONDS).batchRows()).isEqualTo(1);
+            BatchListener listener =
+                    new BatchListener() {
+                        @Override
+                        public void recordDone(long queue, long total) {
+                            queueMicros.complete(queue);
+                        }
+                    };
+            try (BatchScheduler<float[], Output> scheduler =
+                    new BatchScheduler<>(
+                            runner,
+                            new FloatCodec(runner),
+                            new BatchingConfig("test", 8, Duration.ofMillis(30)),
+                            listener)) {
+                assertThat(scheduler.submit(sample(0)).get(30, TimeUnit.SECONDS).batchRows())
+                        .isEqualTo(1);
                 assertThat(queueMicros.get(30, TimeUnit.SECONDS)).isGreaterThanOrEqualTo(30_000);
             }
         }
     }
 
-    /** Before: cut at max-delay as soon as a buffer set was free, r1 left alone and waited for the device anyway. */
+    /**
+     * Before: cut at max-delay as soon as a buffer set was free, r1 left alone and waited for the
+     * device anyway.
+     */
     @Test
-    void aBatchDueByMaxDelayWaitsWhileTheDeviceComputesAnotherAndTakesTheRecordsArrivingMeanwhile() throws Exception {
-        try (ControlledRunner runner = new ControlledRunner(TestModels.path(TestModels.MLP), 8, 2)) {
+    void aBatchDueByMaxDelayWaitsWhileTheDeviceComputesAnotherAndTakesTheRecordsArrivingMeanwhile()
+            throws Exception {
+        try (ControlledRunner runner =
+                new ControlledRunner(TestModels.path(TestModels.MLP), 8, 2)) {
             runner.computeAtOnce(1);
             runner.closeGate();
             FloatCodec codec = new FloatCodec(runner);
-            try (BatchScheduler<float[], Output> scheduler = scheduler(runner, codec, 8, Duration.ZERO)) {
+            try (BatchScheduler<float[], Output> scheduler =
+                    scheduler(runner, codec, 8, Duration.ZERO)) {
                 CompletableFuture<Output> first = scheduler.submit(sample(0));
                 runner.awaitBatchesStarted(1); // the device is busy with it, held at the gate
                 List<CompletableFuture<Output>> next = new ArrayList<>();
                 for (int i = 1; i <= 3; i++) {
                     next.add(scheduler.submit(sample(i)));
-                    codec.awaitRowsWritten(i + 1); // taken into the next batch, already past its max-delay (zero)
+                    codec.awaitRowsWritten(
+                            i + 1); // taken into the next batch, already past its max-delay (zero)
                 }
                 runner.openGate();
                 assertThat(first.get(30, TimeUnit.SECONDS).batchRows()).isEqualTo(1);
@@ -97,18 +113,24 @@ class BatchSchedulerTest {
         }
     }
 
-    /** A full batch is not held for the device: its copies and its wait for a lane overlap the running batch. */
+    /**
+     * A full batch is not held for the device: its copies and its wait for a lane overlap the
+     * running batch.
+     */
     @Test
     void aFullBatchLeavesWhileTheDeviceComputesAnother() throws Exception {
-        try (ControlledRunner runner = new ControlledRunner(TestModels.path(TestModels.MLP), 4, 2)) {
+        try (ControlledRunner runner =
+                new ControlledRunner(TestModels.path(TestModels.MLP), 4, 2)) {
             runner.computeAtOnce(1);
             runner.closeGate();
-            try (BatchScheduler<float[], Output> scheduler = scheduler(runner, new FloatCodec(runner), 4, NEVER)) {
+            try (BatchScheduler<float[], Output> scheduler =
+                    scheduler(runner, new FloatCodec(runner), 4, NEVER)) {
                 List<CompletableFuture<Output>> futures = new ArrayList<>();
                 for (int i = 0; i < 8; i++) {
                     futures.add(scheduler.submit(sample(i)));
                 }
-                runner.awaitBatchesStarted(2); // both full batches reached the backend, the first still held
+                runner.awaitBatchesStarted(
+                        2); // both full batches reached the backend, the first still held
                 runner.openGate();
                 for (CompletableFuture<Output> future : futures) {
                     assertThat(future.get(30, TimeUnit.SECONDS).batchRows()).isEqualTo(4);
@@ -117,10 +139,14 @@ class BatchSchedulerTest {
         }
     }
 
-    /** Before: rows were copied only once the batch was due, adding a batch of image copies to every record's latency. */
+    /**
+     * Before: rows were copied only once the batch was due, adding a batch of image copies to every
+     * record's latency.
+     */
     @Test
     void recordsAreCopiedIntoTheirRowsWhileTheirBatchWaits() throws Exception {
-        try (ControlledRunner runner = new ControlledRunner(TestModels.path(TestModels.MLP), 8, 1)) {
+        try (ControlledRunner runner =
+                new ControlledRunner(TestModels.path(TestModels.MLP), 8, 1)) {
             FloatCodec codec = new FloatCodec(runner);
             float[][] samples = samples(8);
             List<CompletableFuture<Output>> futures = new ArrayList<>();
@@ -128,7 +154,8 @@ class BatchSchedulerTest {
                 for (int i = 0; i < 3; i++) {
                     futures.add(scheduler.submit(samples[i]));
                 }
-                codec.awaitRowsWritten(3); // the batch is due only when full (max-delay an hour away)
+                codec.awaitRowsWritten(
+                        3); // the batch is due only when full (max-delay an hour away)
                 assertThat(runner.runs()).isZero();
                 for (int i = 3; i < 8; i++) {
                     futures.add(scheduler.submit(samples[i]));
@@ -143,10 +170,12 @@ class BatchSchedulerTest {
 
     @Test
     void aRecordCompletedBeforeItsBatchFormsIsLeftOut() throws Exception {
-        try (ControlledRunner runner = new ControlledRunner(TestModels.path(TestModels.MLP), 8, 1)) {
+        try (ControlledRunner runner =
+                new ControlledRunner(TestModels.path(TestModels.MLP), 8, 1)) {
             runner.closeGate();
             FloatCodec codec = new FloatCodec(runner);
-            try (BatchScheduler<float[], Output> scheduler = scheduler(runner, codec, 8, Duration.ZERO)) {
+            try (BatchScheduler<float[], Output> scheduler =
+                    scheduler(runner, codec, 8, Duration.ZERO)) {
                 CompletableFuture<Output> first = scheduler.submit(sample(0));
                 runner.awaitBatchesStarted(1);
                 float[] timedOutSample = sample(1);
@@ -162,10 +191,12 @@ class BatchSchedulerTest {
     }
 
     @Test
-    void onlyThePoisonedRecordOfAFailingBatchFailsAndTheOthersGetTheirOwnResults() throws Exception {
+    void onlyThePoisonedRecordOfAFailingBatchFailsAndTheOthersGetTheirOwnResults()
+            throws Exception {
         float[][] samples = samples(16);
         samples[5][0] = ControlledRunner.POISON;
-        try (ControlledRunner runner = new ControlledRunner(TestModels.path(TestModels.MLP), 16, 1)) {
+        try (ControlledRunner runner =
+                new ControlledRunner(TestModels.path(TestModels.MLP), 16, 1)) {
             List<CompletableFuture<Output>> futures = runAll(runner, samples);
 
             assertFailedAlone(futures.get(5));
@@ -180,7 +211,8 @@ class BatchSchedulerTest {
         float[][] samples = samples(16);
         samples[2][0] = ControlledRunner.POISON;
         samples[13][0] = ControlledRunner.POISON;
-        try (ControlledRunner runner = new ControlledRunner(TestModels.path(TestModels.MLP), 16, 1)) {
+        try (ControlledRunner runner =
+                new ControlledRunner(TestModels.path(TestModels.MLP), 16, 1)) {
             List<CompletableFuture<Output>> futures = runAll(runner, samples);
 
             assertFailedAlone(futures.get(2));
@@ -197,7 +229,8 @@ class BatchSchedulerTest {
             samples[i][0] = ControlledRunner.POISON;
             poisoned.add(i);
         }
-        try (ControlledRunner runner = new ControlledRunner(TestModels.path(TestModels.MLP), 16, 1)) {
+        try (ControlledRunner runner =
+                new ControlledRunner(TestModels.path(TestModels.MLP), 16, 1)) {
             List<CompletableFuture<Output>> futures = runAll(runner, samples);
 
             poisoned.forEach(i -> assertFailedAlone(futures.get(i)));
@@ -211,13 +244,15 @@ class BatchSchedulerTest {
         for (float[] sample : samples) {
             sample[0] = ControlledRunner.POISON;
         }
-        try (ControlledRunner runner = new ControlledRunner(TestModels.path(TestModels.MLP), 16, 1)) {
+        try (ControlledRunner runner =
+                new ControlledRunner(TestModels.path(TestModels.MLP), 16, 1)) {
             List<CompletableFuture<Output>> futures = runAll(runner, samples);
 
             for (CompletableFuture<Output> future : futures) {
                 assertThatThrownBy(future::get).hasCauseInstanceOf(RowFailedException.class);
             }
-            // every range of the split tree runs once: 16 + 2x8 + 4x4 + 8x2 + 16x1 rows, 31 runs, no more
+            // every range of the split tree runs once: 16 + 2x8 + 4x4 + 8x2 + 16x1 rows, 31 runs,
+            // no more
             assertThat(runner.runs()).isEqualTo(2 * 16 - 1);
         }
     }
@@ -229,13 +264,16 @@ class BatchSchedulerTest {
     @Test
     void recordsTakenTogetherAreCopiedByTheSchedulersOwnThreadsIntoTheRightRows() throws Exception {
         int rows = 16;
-        try (ControlledRunner runner = new ControlledRunner(TestModels.path(TestModels.IMAGE_MEAN), rows, 1)) {
+        try (ControlledRunner runner =
+                new ControlledRunner(TestModels.path(TestModels.IMAGE_MEAN), rows, 1)) {
             runner.closeGate();
             FloatCodec codec = new FloatCodec(runner);
             int sampleFloats = runner.signature().inputs().get(0).sampleBytes() / Float.BYTES;
-            assertThat((long) rows * sampleFloats * Float.BYTES).isGreaterThan(BatchScheduler.PARALLEL_COPY_BYTES);
+            assertThat((long) rows * sampleFloats * Float.BYTES)
+                    .isGreaterThan(BatchScheduler.PARALLEL_COPY_BYTES);
             List<CompletableFuture<Output>> futures = new ArrayList<>();
-            try (BatchScheduler<float[], Output> scheduler = scheduler(runner, codec, rows, NEVER)) {
+            try (BatchScheduler<float[], Output> scheduler =
+                    scheduler(runner, codec, rows, NEVER)) {
                 for (int i = 0; i < 2 * rows; i++) {
                     float[] image = new float[sampleFloats];
                     Arrays.fill(image, i + 1);
@@ -260,96 +298,121 @@ class BatchSchedulerTest {
 
     @Test
     void aMaxBatchAboveTheRunnersIsRefused() throws Exception {
-        try (ControlledRunner runner = new ControlledRunner(TestModels.path(TestModels.MLP), 4, 1)) {
+        try (ControlledRunner runner =
+                new ControlledRunner(TestModels.path(TestModels.MLP), 4, 1)) {
             assertThatThrownBy(() -> scheduler(runner, new FloatCodec(runner), 8, Duration.ZERO))
                     .hasMessageContaining("above the runner's 4");
         }
     }
 
-    private static List<CompletableFuture<Output>> runAll(ControlledRunner runner, float[][] samples) throws Exception {
+    private static List<CompletableFuture<Output>> runAll(
+            ControlledRunner runner, float[][] samples) throws Exception {
         List<CompletableFuture<Output>> futures = new ArrayList<>();
-        try (BatchScheduler<float[], Output> scheduler = scheduler(runner, new FloatCodec(runner), samples.length, NEVER)) {
+        try (BatchScheduler<float[], Output> scheduler =
+                scheduler(runner, new FloatCodec(runner), samples.length, NEVER)) {
             for (float[] sample : samples) {
                 futures.add(scheduler.submit(sample));
             }
-            CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new)).handle((v, e) -> null)
+            CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new))
+                    .handle((v, e) -> null)
                     .get(30, TimeUnit.SECONDS);
         }
         return futures;
     }
 
     private static void assertFailedAlone(CompletableFuture<Output> future) {
-        assertThatThrownBy(future::get).isInstanceOf(ExecutionException.class)
-                .cause().isInstanceOf(RowFailedException.class)
-                .hasMessageContaining("alone").hasMessageContaining("poisoned row in a batch of 1");
+        assertThatThrownBy(future::get)
+                .isInstanceOf(ExecutionException.class)
+                .cause()
+                .isInstanceOf(RowFailedException.class)
+                .hasMessageContaining("alone")
+                .hasMessageContaining("poisoned row in a batch of 1");
     }
 
     /** Each record not poisoned has the outputs it gets in a batch of its own. */
-    private static void assertResultsOfTheirOwn(List<CompletableFuture<Output>> futures, float[][] samples,
-                                                 Set<Integer> poisoned) throws Exception {
+    private static void assertResultsOfTheirOwn(
+            List<CompletableFuture<Output>> futures, float[][] samples, Set<Integer> poisoned)
+            throws Exception {
         try (ControlledRunner alone = new ControlledRunner(TestModels.path(TestModels.MLP), 1, 1);
-             BatchScheduler<float[], Output> scheduler = scheduler(alone, new FloatCodec(alone), 1, Duration.ZERO)) {
+                BatchScheduler<float[], Output> scheduler =
+                        scheduler(alone, new FloatCodec(alone), 1, Duration.ZERO)) {
             for (int i = 0; i < samples.length; i++) {
                 if (!poisoned.contains(i)) {
-                    float[] expected = scheduler.submit(samples[i]).get(30, TimeUnit.SECONDS).values();
-                    assertThat(futures.get(i).get().values()).as("record %d", i).containsExactly(expected, within(1e-6f));
+                    float[] expected =
+                            scheduler.submit(samples[i]).get(30, TimeUnit.SECONDS).values();
+                    assertThat(futures.get(i).get().values())
+                            .as("record %d", i)
+                            .containsExactly(expected, within(1e-6f));
                 }
             }
         }
     }
 
     /**
-     * Flink interrupts a cancelled task's thread, which then closes the scheduler and the runner: the
-     * close must still wait for a batcher that is copying a batch, or that batch reaches a runner the
-     * caller is about to close; and the caller's interrupt must survive the wait.
+     * Flink interrupts a cancelled task's thread, which then closes the scheduler and the runner:
+     * the close must still wait for a batcher that is copying a batch, or that batch reaches a
+     * runner the caller is about to close; and the caller's interrupt must survive the wait.
      */
     @Test
     void closeFromAnInterruptedThreadWaitsForTheBatcherAndKeepsTheInterrupt() throws Exception {
-        try (ControlledRunner runner = new ControlledRunner(TestModels.path(TestModels.MLP), 8, 1)) {
+        try (ControlledRunner runner =
+                new ControlledRunner(TestModels.path(TestModels.MLP), 8, 1)) {
             CountDownLatch copying = new CountDownLatch(1);
             CountDownLatch finishCopy = new CountDownLatch(1);
-            FloatCodec codec = new FloatCodec(runner) {
-                @Override
-                public void putRow(float[] record, BatchBuffers buffers, int row) {
-                    copying.countDown();
-                    boolean interrupted = false; // a copy (a memcpy) does not stop when close() interrupts the batcher
-                    while (finishCopy.getCount() > 0) {
-                        try {
-                            finishCopy.await();
-                        } catch (InterruptedException e) {
-                            interrupted = true;
+            FloatCodec codec =
+                    new FloatCodec(runner) {
+                        @Override
+                        public void putRow(float[] record, BatchBuffers buffers, int row) {
+                            copying.countDown();
+                            boolean interrupted =
+                                    false; // a copy (a memcpy) does not stop when close()
+                            // interrupts the batcher
+                            while (finishCopy.getCount() > 0) {
+                                try {
+                                    finishCopy.await();
+                                } catch (InterruptedException e) {
+                                    interrupted = true;
+                                }
+                            }
+                            if (interrupted) {
+                                Thread.currentThread().interrupt();
+                            }
+                            super.putRow(record, buffers, row);
                         }
-                    }
-                    if (interrupted) {
-                        Thread.currentThread().interrupt();
-                    }
-                    super.putRow(record, buffers, row);
-                }
-            };
+                    };
             BatchScheduler<float[], Output> scheduler = scheduler(runner, codec, 8, Duration.ZERO);
             CompletableFuture<Output> result = scheduler.submit(sample(0));
             assertThat(copying.await(30, TimeUnit.SECONDS)).isTrue();
             CompletableFuture<Boolean> interruptedAfterClose = new CompletableFuture<>();
-            Thread closer = new Thread(() -> {
-                Thread.currentThread().interrupt();
-                scheduler.close();
-                interruptedAfterClose.complete(Thread.currentThread().isInterrupted());
-            });
+            Thread closer =
+                    new Thread(
+                            () -> {
+                                Thread.currentThread().interrupt();
+                                scheduler.close();
+                                interruptedAfterClose.complete(
+                                        Thread.currentThread().isInterrupted());
+                            });
             closer.start();
-            while (closer.getState() != Thread.State.TIMED_WAITING && closer.getState() != Thread.State.TERMINATED) {
+            while (closer.getState() != Thread.State.TIMED_WAITING
+                    && closer.getState() != Thread.State.TERMINATED) {
                 Thread.onSpinWait();
             }
-            assertThat(closer.getState()).as("the closer waits for the batcher's copy").isEqualTo(Thread.State.TIMED_WAITING);
+            assertThat(closer.getState())
+                    .as("the closer waits for the batcher's copy")
+                    .isEqualTo(Thread.State.TIMED_WAITING);
             assertThat(interruptedAfterClose).isNotDone();
             finishCopy.countDown();
-            assertThat(interruptedAfterClose.get(30, TimeUnit.SECONDS)).as("interrupt kept").isTrue();
+            assertThat(interruptedAfterClose.get(30, TimeUnit.SECONDS))
+                    .as("interrupt kept")
+                    .isTrue();
             assertThat(result.get(30, TimeUnit.SECONDS).batchRows()).isEqualTo(1);
         }
     }
 
-    private static BatchScheduler<float[], Output> scheduler(ModelRunner runner, FloatCodec codec, int maxBatch,
-                                                             Duration maxDelay) {
-        return new BatchScheduler<>(runner, codec, new BatchingConfig("test", maxBatch, maxDelay), BatchListener.NONE);
+    private static BatchScheduler<float[], Output> scheduler(
+            ModelRunner runner, FloatCodec codec, int maxBatch, Duration maxDelay) {
+        return new BatchScheduler<>(
+                runner, codec, new BatchingConfig("test", maxBatch, maxDelay), BatchListener.NONE);
     }
 
     static float[] sample(int seed) {
@@ -372,7 +435,9 @@ class BatchSchedulerTest {
     /** One output's values and the rows of the batch it came from. */
     record Output(float[] values, int batchRows) {}
 
-    /** Single float input, single float output; notes which records it wrote and on which threads. */
+    /**
+     * Single float input, single float output; notes which records it wrote and on which threads.
+     */
     static class FloatCodec implements RowCodec<float[], Output> {
         final Set<float[]> written = ConcurrentHashMap.newKeySet();
         final Set<String> threads = ConcurrentHashMap.newKeySet();

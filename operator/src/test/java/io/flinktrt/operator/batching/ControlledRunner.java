@@ -18,8 +18,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A real ONNX Runtime runner with a test's hands on it: batches can be held at a gate, the test can
- * wait for batches to start, and any batch holding a row whose first input value is
- * {@link #POISON} fails, as a backend fails on one bad record.
+ * wait for batches to start, and any batch holding a row whose first input value is {@link #POISON}
+ * fails, as a backend fails on one bad record.
  */
 final class ControlledRunner implements ModelRunner {
 
@@ -34,7 +34,9 @@ final class ControlledRunner implements ModelRunner {
     private volatile int concurrentBatches = Integer.MAX_VALUE;
 
     ControlledRunner(Path model, int maxBatch, int bufferSets) throws BackendException {
-        this.inner = new OnnxRuntimeBackend().open(new ModelConfig(model, 0, maxBatch, bufferSets, Map.of()));
+        this.inner =
+                new OnnxRuntimeBackend()
+                        .open(new ModelConfig(model, 0, maxBatch, bufferSets, Map.of()));
     }
 
     /** Holds every batch that starts from now on until {@link #openGate}. */
@@ -98,18 +100,21 @@ final class ControlledRunner implements ModelRunner {
                 }
                 if (poisoned) {
                     failedRuns.incrementAndGet();
-                    return CompletableFuture.failedFuture(new BackendException("poisoned row in a batch of " + rows));
+                    return CompletableFuture.failedFuture(
+                            new BackendException("poisoned row in a batch of " + rows));
                 }
                 if (!gated) {
                     return buffers.run(rows);
                 }
-                return CompletableFuture.runAsync(() -> {
-                    try {
-                        gate.await();
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
-                }).thenCompose(ignored -> buffers.run(rows));
+                return CompletableFuture.runAsync(
+                                () -> {
+                                    try {
+                                        gate.await();
+                                    } catch (InterruptedException e) {
+                                        Thread.currentThread().interrupt();
+                                    }
+                                })
+                        .thenCompose(ignored -> buffers.run(rows));
             }
 
             @Override

@@ -18,10 +18,11 @@ import java.util.Map;
 public final class BuildOptions {
 
     /**
-     * Only TensorRT's own kernels. The 1.5.11 presets need cuBLAS/cuDNN libraries to load at all, and
-     * on our GPU host those are stand-ins, so TensorRT must not pick tactics from them.
+     * Only TensorRT's own kernels. The 1.5.11 presets need cuBLAS/cuDNN libraries to load at all,
+     * and on our GPU host those are stand-ins, so TensorRT must not pick tactics from them.
      */
     public static final String DEFAULT_TACTIC_SOURCES = "EDGE_MASK_CONVOLUTIONS,JIT_CONVOLUTIONS";
+
     public static final long DEFAULT_WORKSPACE_MIB = 4096;
     public static final int DEFAULT_OPTIMIZATION_LEVEL = 3;
 
@@ -62,7 +63,10 @@ public final class BuildOptions {
         this.verbose = b.verbose;
     }
 
-    /** Options to build {@code onnx} into {@code plan} (its metadata goes to {@code plan + ".json"}). */
+    /**
+     * Options to build {@code onnx} into {@code plan} (its metadata goes to {@code plan +
+     * ".json"}).
+     */
     public static Builder builder(Path onnx, Path plan) {
         return new Builder(onnx, plan);
     }
@@ -138,7 +142,10 @@ public final class BuildOptions {
         return verbose;
     }
 
-    /** {@code edge_mask_convolutions,JIT_CONVOLUTIONS} (with or without TensorRT's {@code k}) to canonical names. */
+    /**
+     * {@code edge_mask_convolutions,JIT_CONVOLUTIONS} (with or without TensorRT's {@code k}) to
+     * canonical names.
+     */
     public static List<String> parseTacticSources(String text) {
         List<String> names = new ArrayList<>();
         for (String part : text.split(",")) {
@@ -159,8 +166,12 @@ public final class BuildOptions {
 
     private static void checkTacticSource(String name) {
         if (!TACTIC_SOURCES.contains(name)) {
-            throw new IllegalArgumentException("Unknown tactic source '" + name + "'; TensorRT 10.6 has "
-                    + String.join(", ", TACTIC_SOURCES) + ".");
+            throw new IllegalArgumentException(
+                    "Unknown tactic source '"
+                            + name
+                            + "'; TensorRT 10.6 has "
+                            + String.join(", ", TACTIC_SOURCES)
+                            + ".");
         }
     }
 
@@ -198,7 +209,10 @@ public final class BuildOptions {
             return this;
         }
 
-        /** INT8 kernels, calibrated with {@code data} and/or an existing {@code cache} (either may be null). */
+        /**
+         * INT8 kernels, calibrated with {@code data} and/or an existing {@code cache} (either may
+         * be null).
+         */
         public Builder setInt8(boolean int8, Path data, Path cache) {
             this.int8 = int8;
             this.calibrationData = data;
@@ -251,7 +265,10 @@ public final class BuildOptions {
             return this;
         }
 
-        /** @throws IllegalArgumentException naming the setting that cannot work and what to give instead */
+        /**
+         * @throws IllegalArgumentException naming the setting that cannot work and what to give
+         *     instead
+         */
         public BuildOptions build() {
             sanityCheck();
             return new BuildOptions(this);
@@ -265,20 +282,30 @@ public final class BuildOptions {
                 throw new IllegalArgumentException("No path for the plan; give where to write it.");
             }
             if (optimizationLevel < 0 || optimizationLevel > 5) {
-                throw new IllegalArgumentException("The optimization level is 0 to 5 (TensorRT's default "
-                        + DEFAULT_OPTIMIZATION_LEVEL + "), not " + optimizationLevel + ".");
+                throw new IllegalArgumentException(
+                        "The optimization level is 0 to 5 (TensorRT's default "
+                                + DEFAULT_OPTIMIZATION_LEVEL
+                                + "), not "
+                                + optimizationLevel
+                                + ".");
             }
             if (workspaceMiB < 1) {
-                throw new IllegalArgumentException("The workspace needs at least 1 MiB, was " + workspaceMiB
-                        + " (default " + DEFAULT_WORKSPACE_MIB + ").");
+                throw new IllegalArgumentException(
+                        "The workspace needs at least 1 MiB, was "
+                                + workspaceMiB
+                                + " (default "
+                                + DEFAULT_WORKSPACE_MIB
+                                + ").");
             }
             if (device < 0) {
-                throw new IllegalArgumentException("The GPU index is 0 or more, was " + device + ".");
+                throw new IllegalArgumentException(
+                        "The GPU index is 0 or more, was " + device + ".");
             }
             tacticSources.forEach(BuildOptions::checkTacticSource);
             if (!int8 && (calibrationData != null || calibrationCache != null)) {
-                throw new IllegalArgumentException("Calibration data or a calibration cache is only used for INT8;"
-                        + " turn INT8 on or leave them out.");
+                throw new IllegalArgumentException(
+                        "Calibration data or a calibration cache is only used for INT8;"
+                                + " turn INT8 on or leave them out.");
             }
         }
     }

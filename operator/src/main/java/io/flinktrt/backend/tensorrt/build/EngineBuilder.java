@@ -6,16 +6,19 @@ import io.flinktrt.backend.ModelFiles;
 import io.flinktrt.backend.tensorrt.gpu.Cuda;
 import io.flinktrt.backend.tensorrt.gpu.GpuInfo;
 import io.flinktrt.backend.tensorrt.gpu.GpuProbe;
+import io.flinktrt.backend.tensorrt.gpu.NativeDelete;
 import io.flinktrt.backend.tensorrt.gpu.NativeLibraries;
 import io.flinktrt.backend.tensorrt.gpu.TrtLogger;
-import io.flinktrt.backend.tensorrt.plan.PlanMetadata;
-import io.flinktrt.backend.tensorrt.plan.PlanTensors;
-import io.flinktrt.backend.tensorrt.gpu.NativeDelete;
 import io.flinktrt.backend.tensorrt.gpu.TrtTypes;
 import io.flinktrt.backend.tensorrt.plan.EngineIo;
+import io.flinktrt.backend.tensorrt.plan.PlanMetadata;
+import io.flinktrt.backend.tensorrt.plan.PlanTensors;
 import io.flinktrt.backend.tensorrt.plan.ShapeRange;
 import io.flinktrt.onnx.Uint8Inputs;
 import io.flinktrt.onnx.UnsupportedModelException;
+
+import org.apache.flink.annotation.PublicEvolving;
+
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.tensorrt.global.nvinfer;
@@ -32,8 +35,6 @@ import org.bytedeco.tensorrt.nvinfer.ITensor;
 import org.bytedeco.tensorrt.nvinfer.ITimingCache;
 import org.bytedeco.tensorrt.nvonnxparser.IParser;
 import org.bytedeco.tensorrt.nvonnxparser.IParserError;
-import org.apache.flink.annotation.PublicEvolving;
-import org.bytedeco.tensorrt.nvinfer.ILogger;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -63,8 +64,11 @@ public final class EngineBuilder {
 
     private EngineBuilder() {}
 
-    /** @param progress receives one line every 10 s while TensorRT builds */
-    public static Result build(BuildOptions options, Consumer<String> progress) throws BackendException {
+    /**
+     * @param progress receives one line every 10 s while TensorRT builds
+     */
+    public static Result build(BuildOptions options, Consumer<String> progress)
+            throws BackendException {
         NativeLibraries.loadOnnxParser();
         TrtLogger.INSTANCE.verbose(options.verbose());
         GpuInfo gpu = GpuProbe.probe(options.device(), false);
@@ -72,8 +76,9 @@ public final class EngineBuilder {
         long start = System.nanoTime();
         IBuilder builder = nvinfer.createInferBuilder(TrtLogger.INSTANCE);
         if (builder == null || builder.isNull()) {
-            throw new BackendException("TensorRT could not create a builder (see the TensorRT errors logged above)."
-                    + " Building needs libnvinfer_builder_resource.so.10.6.0 next to libnvinfer.so.10.");
+            throw new BackendException(
+                    "TensorRT could not create a builder (see the TensorRT errors logged above)."
+                            + " Building needs libnvinfer_builder_resource.so.10.6.0 next to libnvinfer.so.10.");
         }
         INetworkDefinition network = null;
         IParser parser = null;
@@ -87,15 +92,18 @@ public final class EngineBuilder {
             Map<String, long[]> inputs = networkInputs(network);
             List<Map<String, ShapeRange>> profiles;
             try {
-                profiles = OptimizationProfiles.plan(inputs, options.shapes(), options.batchBuckets());
+                profiles =
+                        OptimizationProfiles.plan(inputs, options.shapes(), options.batchBuckets());
             } catch (IllegalArgumentException e) {
                 throw new BackendException(e.getMessage(), e);
             }
             config = builder.createBuilderConfig();
-            config.setMemoryPoolLimit(nvinfer.MemoryPoolType.kWORKSPACE, options.workspaceMiB() << 20);
+            config.setMemoryPoolLimit(
+                    nvinfer.MemoryPoolType.kWORKSPACE, options.workspaceMiB() << 20);
             config.setBuilderOptimizationLevel(options.optimizationLevel());
             if (!config.setTacticSources(tacticBits(options.tacticSources()))) {
-                throw new BackendException("TensorRT refused tactic sources " + options.tacticSources());
+                throw new BackendException(
+                        "TensorRT refused tactic sources " + options.tacticSources());
             }
             if (options.fp16()) {
                 config.setFlag(nvinfer.BuilderFlag.kFP16);
@@ -107,18 +115,27 @@ public final class EngineBuilder {
                 addProfile(builder, config, profile);
             }
             if (options.int8()) {
-                calibrator = calibrator(options, builder, config, network, profiles.get(profiles.size() - 1));
+                calibrator =
+                        calibrator(
+                                options,
+                                builder,
+                                config,
+                                network,
+                                profiles.get(profiles.size() - 1));
             }
             timingCache = loadTimingCache(config, options.timingCache());
             byte[] plan;
-            try (BuildProgress ignored = new BuildProgress("building " + options.onnx().getFileName(), progress)) {
+            try (BuildProgress ignored =
+                    new BuildProgress("building " + options.onnx().getFileName(), progress)) {
                 IHostMemory serialized = builder.buildSerializedNetwork(network, config);
                 if (calibrator != null && calibrator.failure() != null) {
                     throw new BackendException("INT8 calibration failed: " + calibrator.failure());
                 }
                 if (serialized == null || serialized.isNull()) {
-                    throw new BackendException("TensorRT could not build " + options.onnx()
-                            + "; the reason is in the TensorRT errors logged above.");
+                    throw new BackendException(
+                            "TensorRT could not build "
+                                    + options.onnx()
+                                    + "; the reason is in the TensorRT errors logged above.");
                 }
                 plan = copyOut(serialized);
                 NativeDelete.delete(serialized, IHostMemory::new);
@@ -132,21 +149,33 @@ public final class EngineBuilder {
             if (calibrator != null) {
                 calibrator.release();
             }
-            // IParser has no Java-side constructor, so its delete cannot be borrowed: a few KB of host memory per build.
+            // IParser has no Java-side constructor, so its delete cannot be borrowed: a few KB of
+            // host memory per build.
             NativeDelete.delete(network, INetworkDefinition::new);
             NativeDelete.delete(builder, IBuilder::new);
         }
     }
 
-    private static void parse(IParser parser, Path onnx, Consumer<String> progress) throws BackendException {
+    private static void parse(IParser parser, Path onnx, Consumer<String> progress)
+            throws BackendException {
         if (!Files.isRegularFile(onnx)) {
             throw new BackendException("ONNX model " + onnx + " does not exist or is not a file.");
         }
         Optional<Uint8Inputs.Rewritten> rewritten = rewriteUint8Inputs(onnx);
-        rewritten.ifPresent(r -> r.changes().forEach(change -> progress.accept("For TensorRT's uint8 rule: " + change)));
+        rewritten.ifPresent(
+                r ->
+                        r.changes()
+                                .forEach(
+                                        change ->
+                                                progress.accept(
+                                                        "For TensorRT's uint8 rule: " + change)));
         try (BytePointer model = rewritten.map(r -> new BytePointer(r.model())).orElse(null)) {
-            if (model == null ? parser.parseFromFile(onnx.toString(), ILogger.Severity.kWARNING.value)
-                    : parser.parse(model, model.capacity(), onnx.toString())) { // the path locates external weights
+            if (model == null
+                    ? parser.parseFromFile(onnx.toString(), ILogger.Severity.kWARNING.value)
+                    : parser.parse(
+                            model,
+                            model.capacity(),
+                            onnx.toString())) { // the path locates external weights
                 return;
             }
         }
@@ -160,22 +189,36 @@ public final class EngineBuilder {
             if (error.nodeOperator() != null && !error.nodeOperator().isEmpty()) {
                 message.append(" (").append(error.nodeOperator()).append(")");
             }
-            message.append(": ").append(error.desc()).append(" [").append(error.code().intern()).append(", ")
-                    .append(error.file()).append(":").append(error.line()).append("]");
+            message.append(": ")
+                    .append(error.desc())
+                    .append(" [")
+                    .append(error.code().intern())
+                    .append(", ")
+                    .append(error.file())
+                    .append(":")
+                    .append(error.line())
+                    .append("]");
         }
         throw new BackendException(message.toString());
     }
 
-    /** TensorRT takes uint8 only at a network's edges: models that move a uint8 frame before casting it are rewritten. */
-    private static Optional<Uint8Inputs.Rewritten> rewriteUint8Inputs(Path onnx) throws BackendException {
+    /**
+     * TensorRT takes uint8 only at a network's edges: models that move a uint8 frame before casting
+     * it are rewritten.
+     */
+    private static Optional<Uint8Inputs.Rewritten> rewriteUint8Inputs(Path onnx)
+            throws BackendException {
         try {
             return Uint8Inputs.forTensorRt(Files.readAllBytes(onnx));
         } catch (UnsupportedModelException e) {
-            throw new BackendException("TensorRT cannot build " + onnx + " with its uint8 input: " + e.getMessage(), e);
+            throw new BackendException(
+                    "TensorRT cannot build " + onnx + " with its uint8 input: " + e.getMessage(),
+                    e);
         } catch (IOException e) {
             throw new BackendException("ONNX model " + onnx + " is unreadable: " + e, e);
         } catch (IllegalArgumentException e) {
-            return Optional.empty(); // not a ModelProto: TensorRT's parser says what is wrong with it
+            return Optional
+                    .empty(); // not a ModelProto: TensorRT's parser says what is wrong with it
         }
     }
 
@@ -188,16 +231,27 @@ public final class EngineBuilder {
         return inputs;
     }
 
-    private static void addProfile(IBuilder builder, IBuilderConfig config, Map<String, ShapeRange> ranges)
+    private static void addProfile(
+            IBuilder builder, IBuilderConfig config, Map<String, ShapeRange> ranges)
             throws BackendException {
         IOptimizationProfile profile = builder.createOptimizationProfile(); // owned by the builder
         for (Map.Entry<String, ShapeRange> input : ranges.entrySet()) {
             ShapeRange r = input.getValue();
-            boolean ok = setDims(profile, input.getKey(), nvinfer.OptProfileSelector.kMIN, r.min())
-                    && setDims(profile, input.getKey(), nvinfer.OptProfileSelector.kOPT, r.opt())
-                    && setDims(profile, input.getKey(), nvinfer.OptProfileSelector.kMAX, r.max());
+            boolean ok =
+                    setDims(profile, input.getKey(), nvinfer.OptProfileSelector.kMIN, r.min())
+                            && setDims(
+                                    profile,
+                                    input.getKey(),
+                                    nvinfer.OptProfileSelector.kOPT,
+                                    r.opt())
+                            && setDims(
+                                    profile,
+                                    input.getKey(),
+                                    nvinfer.OptProfileSelector.kMAX,
+                                    r.max());
             if (!ok) {
-                throw new BackendException("TensorRT refused shapes " + r + " for input " + input.getKey());
+                throw new BackendException(
+                        "TensorRT refused shapes " + r + " for input " + input.getKey());
             }
         }
         if (config.addOptimizationProfile(profile) < 0) {
@@ -205,8 +259,11 @@ public final class EngineBuilder {
         }
     }
 
-    private static boolean setDims(IOptimizationProfile profile, String input, nvinfer.OptProfileSelector which,
-                                   long[] shape) {
+    private static boolean setDims(
+            IOptimizationProfile profile,
+            String input,
+            nvinfer.OptProfileSelector which,
+            long[] shape) {
         try (var dims = EngineIo.toDims(shape)) {
             return profile.setDimensions(input, which, dims);
         }
@@ -220,9 +277,15 @@ public final class EngineBuilder {
         return bits;
     }
 
-    /** Calibration runs at one fixed shape: the given profile's opt shape at the calibration batch. */
-    private static EntropyCalibrator calibrator(BuildOptions options, IBuilder builder, IBuilderConfig config,
-                                                INetworkDefinition network, Map<String, ShapeRange> profile)
+    /**
+     * Calibration runs at one fixed shape: the given profile's opt shape at the calibration batch.
+     */
+    private static EntropyCalibrator calibrator(
+            BuildOptions options,
+            IBuilder builder,
+            IBuilderConfig config,
+            INetworkDefinition network,
+            Map<String, ShapeRange> profile)
             throws BackendException {
         Map<String, Integer> sampleBytes = new LinkedHashMap<>();
         for (int i = 0; i < network.getNbInputs(); i++) {
@@ -232,16 +295,22 @@ public final class EngineBuilder {
             for (int d = 1; d < opt.length; d++) {
                 elements *= opt[d];
             }
-            sampleBytes.put(input.getName(),
-                    Math.toIntExact(elements * DataTypes.byteSize(TrtTypes.toWireOrThrow(input.getType(), input.getName()))));
+            sampleBytes.put(
+                    input.getName(),
+                    Math.toIntExact(
+                            elements
+                                    * DataTypes.byteSize(
+                                            TrtTypes.toWireOrThrow(
+                                                    input.getType(), input.getName()))));
         }
         CalibrationSamples samples = null;
         int batch = 1;
         try {
             if (!EntropyCalibrator.cacheExists(options.calibrationCache())) {
                 if (options.calibrationData() == null) {
-                    throw new BackendException("INT8 needs calibration data (a folder of raw tensors or an .avro file of"
-                            + " requests), or an existing calibration cache.");
+                    throw new BackendException(
+                            "INT8 needs calibration data (a folder of raw tensors or an .avro file of"
+                                    + " requests), or an existing calibration cache.");
                 }
                 samples = CalibrationSamples.read(options.calibrationData(), sampleBytes);
                 batch = Math.min(CALIBRATION_BATCH, samples.count());
@@ -258,16 +327,19 @@ public final class EngineBuilder {
             }
         }
         config.setFlag(nvinfer.BuilderFlag.kINT8);
-        EntropyCalibrator calibrator = new EntropyCalibrator(samples, sampleBytes, batch, options.calibrationCache());
+        EntropyCalibrator calibrator =
+                new EntropyCalibrator(samples, sampleBytes, batch, options.calibrationCache());
         config.setInt8Calibrator(calibrator);
         if (!config.setCalibrationProfile(calibration)) {
             calibrator.release();
-            throw new BackendException("TensorRT refused the calibration profile (batch " + batch + ")");
+            throw new BackendException(
+                    "TensorRT refused the calibration profile (batch " + batch + ")");
         }
         return calibrator;
     }
 
-    private static ITimingCache loadTimingCache(IBuilderConfig config, Path file) throws BackendException {
+    private static ITimingCache loadTimingCache(IBuilderConfig config, Path file)
+            throws BackendException {
         if (file == null) {
             return null;
         }
@@ -281,10 +353,13 @@ public final class EngineBuilder {
         }
         try (BytePointer blob = new BytePointer(bytes.length == 0 ? 1 : bytes.length)) {
             blob.put(bytes);
-            ITimingCache cache = config.createTimingCache(bytes.length == 0 ? null : blob, bytes.length);
+            ITimingCache cache =
+                    config.createTimingCache(bytes.length == 0 ? null : blob, bytes.length);
             if (cache == null || cache.isNull() || !config.setTimingCache(cache, false)) {
-                throw new BackendException("TensorRT refused timing cache " + file
-                        + " (built by another TensorRT version or GPU?); delete it to start a new one.");
+                throw new BackendException(
+                        "TensorRT refused timing cache "
+                                + file
+                                + " (built by another TensorRT version or GPU?); delete it to start a new one.");
             }
             return cache;
         }
@@ -310,18 +385,41 @@ public final class EngineBuilder {
         return bytes;
     }
 
-    private static Result write(BuildOptions options, GpuInfo gpu, byte[] plan, double seconds) throws BackendException {
+    private static Result write(BuildOptions options, GpuInfo gpu, byte[] plan, double seconds)
+            throws BackendException {
         PlanTensors tensors = describe(plan, options.versionCompatible());
-        String calibration = !options.int8() ? "" : "data=" + Objects.toString(options.calibrationData(), "")
-                + " cache=" + Objects.toString(options.calibrationCache(), "");
+        String calibration =
+                !options.int8()
+                        ? ""
+                        : "data="
+                                + Objects.toString(options.calibrationData(), "")
+                                + " cache="
+                                + Objects.toString(options.calibrationCache(), "");
         try {
-            PlanMetadata metadata = new PlanMetadata(PlanMetadata.FORMAT_VERSION, gpu.tensorRtVersion(),
-                    gpu.cudaRuntimeVersion(), gpu.name(), gpu.computeCapability(), ModelFiles.sha256(plan), plan.length,
-                    options.onnx().getFileName().toString(), ModelFiles.sha256(options.onnx()),
-                    new PlanMetadata.BuildFlags(options.fp16(), options.int8(), options.versionCompatible(),
-                            options.tacticSources(), options.workspaceMiB(), options.optimizationLevel(),
-                            options.batchBuckets(), calibration),
-                    tensors, Instant.now().toString(), Math.round(seconds * 100) / 100.0, List.of());
+            PlanMetadata metadata =
+                    new PlanMetadata(
+                            PlanMetadata.FORMAT_VERSION,
+                            gpu.tensorRtVersion(),
+                            gpu.cudaRuntimeVersion(),
+                            gpu.name(),
+                            gpu.computeCapability(),
+                            ModelFiles.sha256(plan),
+                            plan.length,
+                            options.onnx().getFileName().toString(),
+                            ModelFiles.sha256(options.onnx()),
+                            new PlanMetadata.BuildFlags(
+                                    options.fp16(),
+                                    options.int8(),
+                                    options.versionCompatible(),
+                                    options.tacticSources(),
+                                    options.workspaceMiB(),
+                                    options.optimizationLevel(),
+                                    options.batchBuckets(),
+                                    calibration),
+                            tensors,
+                            Instant.now().toString(),
+                            Math.round(seconds * 100) / 100.0,
+                            List.of());
             Path parent = options.plan().toAbsolutePath().getParent();
             Files.createDirectories(parent);
             Files.write(options.plan(), plan);
@@ -333,14 +431,16 @@ public final class EngineBuilder {
     }
 
     /** Deserializes the fresh plan once to record what the engine really takes and gives. */
-    private static PlanTensors describe(byte[] plan, boolean versionCompatible) throws BackendException {
+    private static PlanTensors describe(byte[] plan, boolean versionCompatible)
+            throws BackendException {
         IRuntime runtime = nvinfer.createInferRuntime(TrtLogger.INSTANCE);
         ICudaEngine engine = null;
         try (Pointer blob = new BytePointer(plan)) {
             runtime.setEngineHostCodeAllowed(versionCompatible);
             engine = runtime.deserializeCudaEngine(blob, plan.length);
             if (engine == null || engine.isNull()) {
-                throw new BackendException("TensorRT built a plan it cannot load back; see the TensorRT errors above.");
+                throw new BackendException(
+                        "TensorRT built a plan it cannot load back; see the TensorRT errors above.");
             }
             return EngineIo.describe(engine);
         } finally {

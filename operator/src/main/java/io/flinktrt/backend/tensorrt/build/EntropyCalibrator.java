@@ -2,6 +2,7 @@ package io.flinktrt.backend.tensorrt.build;
 
 import io.flinktrt.backend.BackendException;
 import io.flinktrt.backend.tensorrt.gpu.Cuda;
+
 import org.bytedeco.cuda.global.cudart;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.LongPointer;
@@ -21,9 +22,9 @@ import java.util.Map;
 /**
  * Feeds calibration samples to TensorRT's INT8 entropy calibrator, {@code batch} samples at a time,
  * and keeps the calibration cache: when the cache file exists TensorRT reads it and asks for no
- * data. TensorRT calls these methods from the building thread and they are noexcept, so a failure is
- * kept and reported after the build. The builder holds only a weak reference to this object: keep
- * it reachable until the build returns.
+ * data. TensorRT calls these methods from the building thread and they are noexcept, so a failure
+ * is kept and reported after the build. The builder holds only a weak reference to this object:
+ * keep it reachable until the build returns.
  */
 final class EntropyCalibrator extends IInt8EntropyCalibrator2 {
 
@@ -36,13 +37,21 @@ final class EntropyCalibrator extends IInt8EntropyCalibrator2 {
     private final Path cacheFile;
     private final List<Pointer> deviceBuffers = new ArrayList<>();
     private final BytePointer staging;
-    /** TensorRT may read the cache more than once; what it was given stays valid until the build ends. */
+
+    /**
+     * TensorRT may read the cache more than once; what it was given stays valid until the build
+     * ends.
+     */
     private final List<BytePointer> cachesHandedOut = new ArrayList<>();
+
     private int nextSample;
     private volatile String failure;
 
-    /** @param samples null when the cache file exists and holds the calibration */
-    EntropyCalibrator(CalibrationSamples samples, Map<String, Integer> sampleBytes, int batch, Path cacheFile)
+    /**
+     * @param samples null when the cache file exists and holds the calibration
+     */
+    EntropyCalibrator(
+            CalibrationSamples samples, Map<String, Integer> sampleBytes, int batch, Path cacheFile)
             throws BackendException {
         this.samples = samples;
         this.inputs = List.copyOf(sampleBytes.keySet());
@@ -52,7 +61,8 @@ final class EntropyCalibrator extends IInt8EntropyCalibrator2 {
         long largest = 0;
         for (int bytes : this.sampleBytes) {
             Pointer device = new Pointer();
-            Cuda.check(cudart.cudaMalloc(device, (long) bytes * batch), "cudaMalloc for calibration");
+            Cuda.check(
+                    cudart.cudaMalloc(device, (long) bytes * batch), "cudaMalloc for calibration");
             deviceBuffers.add(device);
             largest = Math.max(largest, (long) bytes * batch);
         }
@@ -78,11 +88,17 @@ final class EntropyCalibrator extends IInt8EntropyCalibrator2 {
             for (int i = 0; i < inputs.size(); i++) {
                 int size = sampleBytes.get(i);
                 for (int s = 0; s < batch; s++) {
-                    staging.position((long) s * size).put(samples.sample(inputs.get(i), nextSample + s));
+                    staging.position((long) s * size)
+                            .put(samples.sample(inputs.get(i), nextSample + s));
                 }
                 staging.position(0);
-                Cuda.check(cudart.cudaMemcpy(deviceBuffers.get(i), staging, (long) size * batch,
-                        cudart.cudaMemcpyHostToDevice), "cudaMemcpy of calibration data");
+                Cuda.check(
+                        cudart.cudaMemcpy(
+                                deviceBuffers.get(i),
+                                staging,
+                                (long) size * batch,
+                                cudart.cudaMemcpyHostToDevice),
+                        "cudaMemcpy of calibration data");
                 for (int n = 0; n < count; n++) {
                     if (inputs.get(i).equals(names.getString(n))) {
                         bindings.put(n, deviceBuffers.get(i));
@@ -103,7 +119,9 @@ final class EntropyCalibrator extends IInt8EntropyCalibrator2 {
         try {
             if (cacheFile != null && Files.isRegularFile(cacheFile)) {
                 byte[] bytes = Files.readAllBytes(cacheFile);
-                BytePointer cache = new BytePointer(bytes.length).put(bytes); // TensorRT reads it after we return
+                BytePointer cache =
+                        new BytePointer(bytes.length)
+                                .put(bytes); // TensorRT reads it after we return
                 cachesHandedOut.add(cache);
                 length.put(bytes.length);
                 LOG.info("INT8 calibration: reusing cache {} ({} bytes)", cacheFile, bytes.length);

@@ -1,8 +1,10 @@
 package io.flinktrt.backend.tensorrt.gpu;
 
 import io.flinktrt.backend.BackendException;
-import org.bytedeco.cuda.global.cudart;
+
 import org.apache.flink.annotation.Internal;
+
+import org.bytedeco.cuda.global.cudart;
 import org.slf4j.LoggerFactory;
 
 /** Checked CUDA runtime calls: a failing status becomes an exception that names the call. */

@@ -6,7 +6,8 @@ import org.apache.flink.annotation.Internal;
  * The GPU a plan runs on and the software around it, as TensorRT compatibility needs it.
  *
  * @param computeCapability e.g. {@code 9.0}
- * @param freeMemoryBytes free device memory when probed, -1 when not asked (it needs a CUDA context)
+ * @param freeMemoryBytes free device memory when probed, -1 when not asked (it needs a CUDA
+ *     context)
  * @param driverCudaVersion the newest CUDA version the installed driver supports, e.g. {@code 13.0}
  * @param cudaRuntimeVersion the CUDA runtime TensorRT runs on, e.g. {@code 12.6}
  * @param tensorRtVersion the loaded libnvinfer's version, e.g. {@code 10.6.0.26}
@@ -31,8 +32,20 @@ public record GpuInfo(
 
     /** One line for logs and {@code availability()}. */
     public String summary() {
-        return "TensorRT " + tensorRtVersion + " on GPU " + device + " " + name + " (compute " + computeCapability
-                + ", " + totalMemoryBytes / (1 << 20) + " MiB, driver CUDA " + driverCudaVersion + ", runtime CUDA "
-                + cudaRuntimeVersion + ")";
+        return "TensorRT "
+                + tensorRtVersion
+                + " on GPU "
+                + device
+                + " "
+                + name
+                + " (compute "
+                + computeCapability
+                + ", "
+                + totalMemoryBytes / (1 << 20)
+                + " MiB, driver CUDA "
+                + driverCudaVersion
+                + ", runtime CUDA "
+                + cudaRuntimeVersion
+                + ")";
     }
 }

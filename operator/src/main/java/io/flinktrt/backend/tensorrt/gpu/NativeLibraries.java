@@ -1,11 +1,13 @@
 package io.flinktrt.backend.tensorrt.gpu;
 
 import io.flinktrt.backend.BackendException;
-import org.bytedeco.javacpp.Loader;
+
+import org.apache.flink.annotation.Internal;
+
 import org.bytedeco.cuda.global.cudart;
+import org.bytedeco.javacpp.Loader;
 import org.bytedeco.tensorrt.global.nvinfer;
 import org.bytedeco.tensorrt.global.nvonnxparser;
-import org.apache.flink.annotation.Internal;
 
 import java.io.File;
 import java.nio.file.Files;
@@ -23,10 +25,10 @@ public final class NativeLibraries {
 
     static final String INSTALL_HINT =
             "Install TensorRT 10.6 and the CUDA 12 runtime (libnvinfer.so.10, libnvonnxparser.so.10, libcudart.so.12;"
-            + " the 1.5.11 presets also load libcublas.so.12, libcublasLt.so.12, libcudnn*.so.9 and libnvrtc.so.12)"
-            + " on LD_LIBRARY_PATH and run with -Dorg.bytedeco.javacpp.pathsFirst=true, or build with the Maven"
-            + " profile -Pgpu-redist so the jars carry them. -Dorg.bytedeco.javacpp.logger.debug=true lists every"
-            + " library tried.";
+                    + " the 1.5.11 presets also load libcublas.so.12, libcublasLt.so.12, libcudnn*.so.9 and libnvrtc.so.12)"
+                    + " on LD_LIBRARY_PATH and run with -Dorg.bytedeco.javacpp.pathsFirst=true, or build with the Maven"
+                    + " profile -Pgpu-redist so the jars carry them. -Dorg.bytedeco.javacpp.logger.debug=true lists every"
+                    + " library tried.";
 
     private static String runtimeError;
     private static boolean runtimeLoaded;
@@ -49,8 +51,13 @@ public final class NativeLibraries {
                 Loader.load(nvinfer.class);
                 runtimeLoaded = true;
                 return;
-            } catch (Throwable e) { // UnsatisfiedLinkError, or NoClassDefFoundError on a class that failed before
-                runtimeError = "The CUDA/TensorRT native libraries did not load (" + e + "). " + INSTALL_HINT;
+            } catch (Throwable e) { // UnsatisfiedLinkError, or NoClassDefFoundError on a class that
+                // failed before
+                runtimeError =
+                        "The CUDA/TensorRT native libraries did not load ("
+                                + e
+                                + "). "
+                                + INSTALL_HINT;
             }
         }
         throw new BackendException(runtimeError);
@@ -68,7 +75,11 @@ public final class NativeLibraries {
                 parserLoaded = true;
                 return;
             } catch (Throwable e) {
-                parserError = "TensorRT's ONNX parser (libnvonnxparser.so.10) did not load (" + e + "). " + INSTALL_HINT;
+                parserError =
+                        "TensorRT's ONNX parser (libnvonnxparser.so.10) did not load ("
+                                + e
+                                + "). "
+                                + INSTALL_HINT;
             }
         }
         throw new BackendException(parserError);
@@ -81,9 +92,12 @@ public final class NativeLibraries {
     public static String missingDriver() {
         String os = System.getProperty("os.name", "") + "/" + System.getProperty("os.arch", "");
         if (!os.startsWith("Linux") || !(os.endsWith("amd64") || os.endsWith("x86_64"))) {
-            return "The TensorRT backend runs on Linux x86_64 with an NVIDIA GPU; this is " + os + ".";
+            return "The TensorRT backend runs on Linux x86_64 with an NVIDIA GPU; this is "
+                    + os
+                    + ".";
         }
-        if (Files.exists(Path.of("/proc/driver/nvidia/version")) || Files.exists(Path.of("/dev/nvidiactl"))) {
+        if (Files.exists(Path.of("/proc/driver/nvidia/version"))
+                || Files.exists(Path.of("/dev/nvidiactl"))) {
             return null;
         }
         List<String> dirs = driverLibraryDirs();
@@ -93,13 +107,17 @@ public final class NativeLibraries {
             }
         }
         return "No NVIDIA GPU driver on this machine (no /proc/driver/nvidia, no /dev/nvidiactl, no libcuda.so.1 in "
-                + String.join(":", dirs) + "). The TensorRT backend needs an NVIDIA GPU with its driver;"
+                + String.join(":", dirs)
+                + "). The TensorRT backend needs an NVIDIA GPU with its driver;"
                 + " use the onnxruntime backend on the CPU.";
     }
 
     private static List<String> driverLibraryDirs() {
         List<String> dirs = new ArrayList<>();
-        for (String path : new String[] {System.getenv("LD_LIBRARY_PATH"), System.getProperty("java.library.path")}) {
+        for (String path :
+                new String[] {
+                    System.getenv("LD_LIBRARY_PATH"), System.getProperty("java.library.path")
+                }) {
             if (path != null) {
                 for (String dir : path.split(File.pathSeparator)) {
                     if (!dir.isBlank() && !dirs.contains(dir)) {
@@ -108,8 +126,14 @@ public final class NativeLibraries {
                 }
             }
         }
-        for (String dir : List.of("/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/lib", "/usr/local/nvidia/lib64",
-                "/usr/local/cuda/compat", "/usr/lib/wsl/lib")) {
+        for (String dir :
+                List.of(
+                        "/usr/lib/x86_64-linux-gnu",
+                        "/usr/lib64",
+                        "/usr/lib",
+                        "/usr/local/nvidia/lib64",
+                        "/usr/local/cuda/compat",
+                        "/usr/lib/wsl/lib")) {
             if (!dirs.contains(dir)) {
                 dirs.add(dir);
             }

@@ -1,9 +1,10 @@
 package io.flinktrt.backend.tensorrt.gpu;
 
+import org.apache.flink.annotation.Internal;
+
 import org.bytedeco.tensorrt.nvinfer.ILogger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.apache.flink.annotation.Internal;
 
 /**
  * TensorRT's log, forwarded to SLF4J (logger {@code io.flinktrt.tensorrt}). TensorRT keeps one
@@ -17,16 +18,26 @@ public final class TrtLogger extends ILogger {
 
     private static final Logger LOG = LoggerFactory.getLogger("io.flinktrt.tensorrt");
 
-    /** Severity values are compared by {@code .value}: enums that come back from native code are new objects. */
+    /**
+     * Severity values are compared by {@code .value}: enums that come back from native code are new
+     * objects.
+     */
     private static final int ERROR = Severity.kERROR.value;
+
     private static final int WARNING = Severity.kWARNING.value;
 
-    /** Messages above this level are dropped before they reach SLF4J (a build logs thousands of verbose lines). */
+    /**
+     * Messages above this level are dropped before they reach SLF4J (a build logs thousands of
+     * verbose lines).
+     */
     private volatile int threshold = WARNING;
 
     private TrtLogger() {}
 
-    /** {@code true} lets TensorRT's info and verbose messages through, at SLF4J level INFO (build-engine --verbose). */
+    /**
+     * {@code true} lets TensorRT's info and verbose messages through, at SLF4J level INFO
+     * (build-engine --verbose).
+     */
     public void verbose(boolean verbose) {
         threshold = verbose ? Severity.kVERBOSE.value : WARNING;
     }

@@ -2,10 +2,14 @@ package io.flinktrt.backend.tensorrt.gpu;
 
 import io.flinktrt.backend.BackendException;
 import io.flinktrt.schema.DataType;
-import org.bytedeco.tensorrt.global.nvinfer;
+
 import org.apache.flink.annotation.Internal;
 
-/** TensorRT data types against the wire format's; compared by value (native enums are new objects). */
+import org.bytedeco.tensorrt.global.nvinfer;
+
+/**
+ * TensorRT data types against the wire format's; compared by value (native enums are new objects).
+ */
 @Internal
 public final class TrtTypes {
 
@@ -25,7 +29,8 @@ public final class TrtTypes {
         return null;
     }
 
-    public static DataType toWireOrThrow(nvinfer.DataType type, String tensor) throws BackendException {
+    public static DataType toWireOrThrow(nvinfer.DataType type, String tensor)
+            throws BackendException {
         DataType wire = toWire(type);
         if (wire == null) {
             throw notOnTheWire(tensor, type.intern().name());
@@ -35,8 +40,12 @@ public final class TrtTypes {
 
     /** The error for a tensor whose TensorRT type requests and results cannot carry. */
     public static BackendException notOnTheWire(String tensor, String tensorRtType) {
-        return new BackendException("Tensor " + tensor + " has TensorRT type " + tensorRtType
-                + ", which the wire format does not carry; keep model inputs and outputs in FP32/FP16/INT types.");
+        return new BackendException(
+                "Tensor "
+                        + tensor
+                        + " has TensorRT type "
+                        + tensorRtType
+                        + ", which the wire format does not carry; keep model inputs and outputs in FP32/FP16/INT types.");
     }
 
     /** The name written in plan metadata. */

@@ -5,10 +5,11 @@ import io.flinktrt.backend.TensorSpec;
 import io.flinktrt.backend.tensorrt.gpu.TrtTypes;
 import io.flinktrt.backend.tensorrt.plan.PlanTensors.BatchRange;
 
+import org.apache.flink.annotation.Internal;
+
 import org.bytedeco.tensorrt.global.nvinfer;
 import org.bytedeco.tensorrt.nvinfer.Dims64;
 import org.bytedeco.tensorrt.nvinfer.ICudaEngine;
-import org.apache.flink.annotation.Internal;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -31,10 +32,15 @@ public final class EngineIo {
         List<BatchRange> batchRanges = new ArrayList<>();
         for (int i = 0; i < engine.getNbIOTensors(); i++) {
             String name = engine.getIOTensorName(i);
-            TensorSpec tensor = new TensorSpec(name, TrtTypes.toWireOrThrow(engine.getTensorDataType(name), name),
-                    sampleShape(name, dims(engine.getTensorShape(name))));
+            TensorSpec tensor =
+                    new TensorSpec(
+                            name,
+                            TrtTypes.toWireOrThrow(engine.getTensorDataType(name), name),
+                            sampleShape(name, dims(engine.getTensorShape(name))));
             if (engine.getTensorIOMode(name).value == nvinfer.TensorIOMode.kINPUT.value) {
-                long[] fixed = profileShapes(engine, name, batchRanges); // where the engine leaves it dynamic
+                long[] fixed =
+                        profileShapes(
+                                engine, name, batchRanges); // where the engine leaves it dynamic
                 inputs.add(fixed == null ? tensor : new TensorSpec(name, tensor.dtype(), fixed));
             } else {
                 outputs.add(tensor);
@@ -45,18 +51,22 @@ public final class EngineIo {
 
     private static long[] sampleShape(String name, long[] shape) throws BackendException {
         if (shape.length == 0) {
-            throw new BackendException("Tensor " + name + " is a scalar; the first dimension of every input and"
-                    + " output must be the batch.");
+            throw new BackendException(
+                    "Tensor "
+                            + name
+                            + " is a scalar; the first dimension of every input and"
+                            + " output must be the batch.");
         }
         return Arrays.copyOfRange(shape, 1, shape.length);
     }
 
     /**
      * Checks an input's shapes in every profile and returns its sample shape in profile 0 (null
-     * without profiles); adds each profile's batch range to {@code batchRanges} (the first input's),
-     * or checks it against them.
+     * without profiles); adds each profile's batch range to {@code batchRanges} (the first
+     * input's), or checks it against them.
      */
-    private static long[] profileShapes(ICudaEngine engine, String input, List<BatchRange> batchRanges)
+    private static long[] profileShapes(
+            ICudaEngine engine, String input, List<BatchRange> batchRanges)
             throws BackendException {
         long[] sample = null;
         for (int p = 0; p < engine.getNbOptimizationProfiles(); p++) {
@@ -65,9 +75,17 @@ public final class EngineIo {
             long[] max = dims(engine.getProfileShape(input, p, nvinfer.OptProfileSelector.kMAX));
             long[] maxSample = sampleShape(input, max);
             if (!Arrays.equals(sampleShape(input, min), maxSample)) {
-                throw new BackendException("Input " + input + " varies beyond its batch dimension in profile " + p
-                        + " (" + ShapeRange.format(min) + " to " + ShapeRange.format(max) + "); a runner needs fixed"
-                        + " sample shapes. Rebuild the plan with batch buckets and fixed sample dimensions.");
+                throw new BackendException(
+                        "Input "
+                                + input
+                                + " varies beyond its batch dimension in profile "
+                                + p
+                                + " ("
+                                + ShapeRange.format(min)
+                                + " to "
+                                + ShapeRange.format(max)
+                                + "); a runner needs fixed"
+                                + " sample shapes. Rebuild the plan with batch buckets and fixed sample dimensions.");
             }
             if (sample == null) {
                 sample = maxSample;
@@ -76,14 +94,25 @@ public final class EngineIo {
             if (batchRanges.size() == p) {
                 batchRanges.add(range);
             } else if (!batchRanges.get(p).equals(range)) {
-                throw new BackendException("The inputs of profile " + p + " disagree on the batch range: "
-                        + batchRanges.get(p) + " and " + range + " (" + input + ").");
+                throw new BackendException(
+                        "The inputs of profile "
+                                + p
+                                + " disagree on the batch range: "
+                                + batchRanges.get(p)
+                                + " and "
+                                + range
+                                + " ("
+                                + input
+                                + ").");
             }
         }
         return sample;
     }
 
-    /** Copies a returned Dims64 into Java and frees it (each by-value Dims64 is a native allocation). */
+    /**
+     * Copies a returned Dims64 into Java and frees it (each by-value Dims64 is a native
+     * allocation).
+     */
     public static long[] dims(Dims64 dims) {
         try {
             long[] out = new long[dims.nbDims()];

@@ -1,9 +1,10 @@
 package io.flinktrt.backend.tensorrt.plan;
 
+import org.apache.flink.annotation.PublicEvolving;
+
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import org.apache.flink.annotation.PublicEvolving;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -11,8 +12,8 @@ import java.util.List;
 
 /**
  * The sidecar written next to every plan ({@code model.plan.json}): what it was built with and for,
- * so a plan can be checked before TensorRT deserializes it (TensorRT itself only says "incompatible"
- * once it has tried, and a plan is tied to one TensorRT version and one GPU model).
+ * so a plan can be checked before TensorRT deserializes it (TensorRT itself only says
+ * "incompatible" once it has tried, and a plan is tied to one TensorRT version and one GPU model).
  *
  * @param formatVersion version of this file's layout
  * @param tensorRtVersion libnvinfer that built the plan, e.g. {@code 10.6.0.26}
@@ -27,8 +28,8 @@ import java.util.List;
  * @param tensors every input and output, and the batch range of each optimization profile
  * @param builtAt ISO-8601 instant
  * @param buildSeconds wall time of the build
- * @param pluginLibraries plugin libraries the plan needs loaded besides TensorRT's own
- *     ({@code nvinfer_plugin}); build-engine loads none, so it writes an empty list
+ * @param pluginLibraries plugin libraries the plan needs loaded besides TensorRT's own ({@code
+ *     nvinfer_plugin}); build-engine loads none, so it writes an empty list
  */
 @PublicEvolving
 public record PlanMetadata(
@@ -49,19 +50,26 @@ public record PlanMetadata(
 
     public static final int FORMAT_VERSION = 1;
 
-    private static final ObjectMapper JSON = new ObjectMapper()
-            .enable(SerializationFeature.INDENT_OUTPUT)
-            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+    private static final ObjectMapper JSON =
+            new ObjectMapper()
+                    .enable(SerializationFeature.INDENT_OUTPUT)
+                    .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
     /**
-     * @param versionCompatible built with kVERSION_COMPATIBLE: the plan carries its own runtime (host
-     *     code) that the loader must allow explicitly
+     * @param versionCompatible built with kVERSION_COMPATIBLE: the plan carries its own runtime
+     *     (host code) that the loader must allow explicitly
      * @param tacticSources TensorRT tactic source names that were enabled
      * @param batchBuckets the buckets asked for; empty when the profiles came from --shapes alone
      */
-    public record BuildFlags(boolean fp16, boolean int8, boolean versionCompatible, List<String> tacticSources,
-                             long workspaceMiB, int optimizationLevel, List<Integer> batchBuckets,
-                             String calibration) {
+    public record BuildFlags(
+            boolean fp16,
+            boolean int8,
+            boolean versionCompatible,
+            List<String> tacticSources,
+            long workspaceMiB,
+            int optimizationLevel,
+            List<Integer> batchBuckets,
+            String calibration) {
 
         public BuildFlags {
             tacticSources = List.copyOf(tacticSources);
@@ -70,7 +78,10 @@ public record PlanMetadata(
     }
 
     public PlanMetadata {
-        pluginLibraries = pluginLibraries == null ? List.of() : List.copyOf(pluginLibraries); // older metadata has none
+        pluginLibraries =
+                pluginLibraries == null
+                        ? List.of()
+                        : List.copyOf(pluginLibraries); // older metadata has none
     }
 
     /** {@code model.plan} has its metadata in {@code model.plan.json}. */

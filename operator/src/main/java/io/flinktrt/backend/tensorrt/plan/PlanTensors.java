@@ -2,9 +2,10 @@ package io.flinktrt.backend.tensorrt.plan;
 
 import io.flinktrt.backend.TensorSpec;
 
+import org.apache.flink.annotation.PublicEvolving;
+
 import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
 import com.fasterxml.jackson.databind.annotation.JsonSerialize;
-import org.apache.flink.annotation.PublicEvolving;
 
 import java.util.List;
 
@@ -18,7 +19,8 @@ import java.util.List;
 @PublicEvolving
 @JsonSerialize(using = PlanTensorsJson.Writer.class)
 @JsonDeserialize(using = PlanTensorsJson.Reader.class)
-public record PlanTensors(List<TensorSpec> inputs, List<TensorSpec> outputs, List<BatchRange> profiles) {
+public record PlanTensors(
+        List<TensorSpec> inputs, List<TensorSpec> outputs, List<BatchRange> profiles) {
 
     /** The batch sizes one optimization profile takes, and the one it is tuned for. */
     public record BatchRange(int min, int opt, int max) {

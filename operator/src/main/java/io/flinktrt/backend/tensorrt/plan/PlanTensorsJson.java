@@ -36,11 +36,19 @@ final class PlanTensorsJson {
 
     static final class Writer extends JsonSerializer<PlanTensors> {
         @Override
-        public void serialize(PlanTensors tensors, JsonGenerator out, SerializerProvider provider) throws IOException {
+        public void serialize(PlanTensors tensors, JsonGenerator out, SerializerProvider provider)
+                throws IOException {
             List<Map<String, Object>> entries = new ArrayList<>();
             for (TensorSpec input : tensors.inputs()) {
-                List<ShapeRange> ranges = tensors.profiles().stream().map(b -> new ShapeRange(input.batchShape(b.min()),
-                        input.batchShape(b.opt()), input.batchShape(b.max()))).toList();
+                List<ShapeRange> ranges =
+                        tensors.profiles().stream()
+                                .map(
+                                        b ->
+                                                new ShapeRange(
+                                                        input.batchShape(b.min()),
+                                                        input.batchShape(b.opt()),
+                                                        input.batchShape(b.max())))
+                                .toList();
                 entries.add(entry(input, INPUT, ranges));
             }
             for (TensorSpec output : tensors.outputs()) {
@@ -49,7 +57,8 @@ final class PlanTensorsJson {
             out.writeObject(entries);
         }
 
-        private static Map<String, Object> entry(TensorSpec tensor, String mode, List<ShapeRange> profiles) {
+        private static Map<String, Object> entry(
+                TensorSpec tensor, String mode, List<ShapeRange> profiles) {
             Map<String, Object> entry = new LinkedHashMap<>();
             entry.put("name", tensor.name());
             entry.put("mode", mode);
@@ -62,7 +71,8 @@ final class PlanTensorsJson {
 
     static final class Reader extends JsonDeserializer<PlanTensors> {
         @Override
-        public PlanTensors deserialize(JsonParser in, DeserializationContext context) throws IOException {
+        public PlanTensors deserialize(JsonParser in, DeserializationContext context)
+                throws IOException {
             List<TensorSpec> inputs = new ArrayList<>();
             List<TensorSpec> outputs = new ArrayList<>();
             List<BatchRange> batchRanges = null;
@@ -70,35 +80,60 @@ final class PlanTensorsJson {
             for (JsonNode entry : entries) {
                 String name = entry.path("name").asText();
                 long[] shape = in.getCodec().treeToValue(entry.path("shape"), long[].class);
-                List<ShapeRange> profiles = Arrays.asList(in.getCodec().treeToValue(entry.path("profiles"),
-                        ShapeRange[].class));
+                List<ShapeRange> profiles =
+                        Arrays.asList(
+                                in.getCodec()
+                                        .treeToValue(entry.path("profiles"), ShapeRange[].class));
                 if (shape.length == 0) {
-                    throw JsonMappingException.from(in, "Tensor " + name + " is a scalar; the first dimension of"
-                            + " every input and output must be the batch.");
+                    throw JsonMappingException.from(
+                            in,
+                            "Tensor "
+                                    + name
+                                    + " is a scalar; the first dimension of"
+                                    + " every input and output must be the batch.");
                 }
                 long[] sample = Arrays.copyOfRange(shape, 1, shape.length);
                 if (INPUT.equals(entry.path("mode").asText())) {
                     if (Arrays.stream(sample).anyMatch(d -> d < 0) && !profiles.isEmpty()) {
-                        long[] max = profiles.get(0).max(); // the engine left it dynamic, the profiles fix it
+                        long[] max =
+                                profiles.get(0)
+                                        .max(); // the engine left it dynamic, the profiles fix it
                         sample = Arrays.copyOfRange(max, 1, max.length);
                     }
-                    inputs.add(new TensorSpec(name, wireType(in, name, entry.path("dtype").asText()), sample));
+                    inputs.add(
+                            new TensorSpec(
+                                    name,
+                                    wireType(in, name, entry.path("dtype").asText()),
+                                    sample));
                     if (batchRanges == null) { // every input has the same batch range in a profile
-                        batchRanges = profiles.stream().map(r -> new BatchRange((int) r.min()[0], (int) r.opt()[0],
-                                (int) r.max()[0])).toList();
+                        batchRanges =
+                                profiles.stream()
+                                        .map(
+                                                r ->
+                                                        new BatchRange(
+                                                                (int) r.min()[0],
+                                                                (int) r.opt()[0],
+                                                                (int) r.max()[0]))
+                                        .toList();
                     }
                 } else {
-                    outputs.add(new TensorSpec(name, wireType(in, name, entry.path("dtype").asText()), sample));
+                    outputs.add(
+                            new TensorSpec(
+                                    name,
+                                    wireType(in, name, entry.path("dtype").asText()),
+                                    sample));
                 }
             }
             return new PlanTensors(inputs, outputs, batchRanges == null ? List.of() : batchRanges);
         }
 
-        private static DataType wireType(JsonParser in, String tensor, String dtype) throws JsonMappingException {
+        private static DataType wireType(JsonParser in, String tensor, String dtype)
+                throws JsonMappingException {
             try {
                 return DataType.valueOf(dtype);
             } catch (IllegalArgumentException e) {
-                throw JsonMappingException.from(in, TrtTypes.notOnTheWire(tensor, dtype).getMessage());
+                throw JsonMappingException.from(
+                        in, TrtTypes.notOnTheWire(tensor, dtype).getMessage());
             }
         }
     }

@@ -20,7 +20,8 @@ public record ShapeRange(long[] min, long[] opt, long[] max) {
         }
         for (int d = 0; d < min.length; d++) {
             if (min[d] < 1 || min[d] > opt[d] || opt[d] > max[d]) {
-                throw new IllegalArgumentException("Dimension " + d + " needs 1 <= min <= opt <= max: " + text);
+                throw new IllegalArgumentException(
+                        "Dimension " + d + " needs 1 <= min <= opt <= max: " + text);
             }
         }
     }
@@ -36,7 +37,8 @@ public record ShapeRange(long[] min, long[] opt, long[] max) {
             return fixed(parseDims(parts[0]));
         }
         if (parts.length != 3) {
-            throw new IllegalArgumentException("A shape range is min/opt/max (e.g. 1x16/8x16/32x16), not '" + text + "'");
+            throw new IllegalArgumentException(
+                    "A shape range is min/opt/max (e.g. 1x16/8x16/32x16), not '" + text + "'");
         }
         return new ShapeRange(parseDims(parts[0]), parseDims(parts[1]), parseDims(parts[2]));
     }
@@ -54,8 +56,11 @@ public record ShapeRange(long[] min, long[] opt, long[] max) {
                 }
                 int colon = one.lastIndexOf(':');
                 if (colon <= 0) {
-                    throw new IllegalArgumentException("A shape range is name:min/opt/max, e.g."
-                            + " input:1x3x224x224/64x3x224x224/128x3x224x224; got '" + one + "'");
+                    throw new IllegalArgumentException(
+                            "A shape range is name:min/opt/max, e.g."
+                                    + " input:1x3x224x224/64x3x224x224/128x3x224x224; got '"
+                                    + one
+                                    + "'");
                 }
                 String name = one.substring(0, colon).trim();
                 if (ranges.put(name, parse(one.substring(colon + 1))) != null) {
@@ -73,8 +78,10 @@ public record ShapeRange(long[] min, long[] opt, long[] max) {
             try {
                 dims[i] = Long.parseLong(parts[i].trim());
             } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("A shape is dimensions joined by 'x' (e.g. 64x3x224x224), not '"
-                        + text + "'");
+                throw new IllegalArgumentException(
+                        "A shape is dimensions joined by 'x' (e.g. 64x3x224x224), not '"
+                                + text
+                                + "'");
             }
         }
         return dims;
@@ -90,7 +97,9 @@ public record ShapeRange(long[] min, long[] opt, long[] max) {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof ShapeRange r && Arrays.equals(min, r.min) && Arrays.equals(opt, r.opt)
+        return o instanceof ShapeRange r
+                && Arrays.equals(min, r.min)
+                && Arrays.equals(opt, r.opt)
                 && Arrays.equals(max, r.max);
     }
 

@@ -14,8 +14,8 @@ import java.util.Map;
  * calls. With profiles built from batch buckets (opt = max), that is padding up to the bucket.
  *
  * <p>Once the runner has timed each bucket ({@link #useCosts}), a batch of fixed-shape buckets may
- * instead run as several chunks, run back to back on one stream, when that computes faster: 40
- * rows as 32 + 8 rather than padded to 128.
+ * instead run as several chunks, run back to back on one stream, when that computes faster: 40 rows
+ * as 32 + 8 rather than padded to 128.
  */
 @Internal
 public final class BatchProfiles {
@@ -31,10 +31,16 @@ public final class BatchProfiles {
 
     private final List<Profile> bySize;
     private final int limit;
-    /** Cheapest split per row count, indexed by rows; null until costs are known or where buckets are not fixed. */
+
+    /**
+     * Cheapest split per row count, indexed by rows; null until costs are known or where buckets
+     * are not fixed.
+     */
     private volatile Choice[] firstChunk;
 
-    /** @param limit the runner's max batch (its buffers' size); no batch computes more rows */
+    /**
+     * @param limit the runner's max batch (its buffers' size); no batch computes more rows
+     */
     BatchProfiles(List<Profile> profiles, int limit) {
         this.bySize = profiles.stream().sorted(Comparator.comparingInt(Profile::maxBatch)).toList();
         this.limit = limit;
@@ -46,14 +52,22 @@ public final class BatchProfiles {
         }
         for (Profile p : bySize) {
             if (p.maxBatch() >= rows && p.minBatch() <= limit) {
-                int executed = Math.min(Math.max(rows, Math.max(p.optBatch(), p.minBatch())), Math.min(limit, p.maxBatch()));
+                int executed =
+                        Math.min(
+                                Math.max(rows, Math.max(p.optBatch(), p.minBatch())),
+                                Math.min(limit, p.maxBatch()));
                 if (executed >= p.minBatch()) {
                     return new Choice(p.index(), executed);
                 }
             }
         }
-        throw new IllegalArgumentException("No optimization profile runs a batch of " + rows + " within a max batch of "
-                + limit + ": " + bySize);
+        throw new IllegalArgumentException(
+                "No optimization profile runs a batch of "
+                        + rows
+                        + " within a max batch of "
+                        + limit
+                        + ": "
+                        + bySize);
     }
 
     /**
@@ -79,14 +93,18 @@ public final class BatchProfiles {
     }
 
     /**
-     * Measured compute time per bucket, keyed by its executed rows (those of {@link #warmUpBatches}).
-     * Only buckets of a fixed shape (opt = max) are split, and only where there are several; otherwise
-     * every batch stays one chunk.
+     * Measured compute time per bucket, keyed by its executed rows (those of {@link
+     * #warmUpBatches}). Only buckets of a fixed shape (opt = max) are split, and only where there
+     * are several; otherwise every batch stays one chunk.
      */
     void useCosts(Map<Integer, Double> costByRows) {
-        boolean fixedBuckets = bySize.stream().filter(p -> p.minBatch() <= limit)
-                .allMatch(p -> p.optBatch() == Math.min(limit, p.maxBatch()));
-        if (!fixedBuckets || costByRows.size() < 2 || !costByRows.keySet().containsAll(warmUpBatches())) {
+        boolean fixedBuckets =
+                bySize.stream()
+                        .filter(p -> p.minBatch() <= limit)
+                        .allMatch(p -> p.optBatch() == Math.min(limit, p.maxBatch()));
+        if (!fixedBuckets
+                || costByRows.size() < 2
+                || !costByRows.keySet().containsAll(warmUpBatches())) {
             return;
         }
         // A larger bucket never computes faster than a smaller one; what a timing says otherwise is
@@ -115,7 +133,11 @@ public final class BatchProfiles {
     List<Integer> warmUpBatches() {
         return bySize.stream()
                 .filter(p -> p.minBatch() <= limit)
-                .map(p -> Math.min(Math.max(p.optBatch(), p.minBatch()), Math.min(limit, p.maxBatch())))
+                .map(
+                        p ->
+                                Math.min(
+                                        Math.max(p.optBatch(), p.minBatch()),
+                                        Math.min(limit, p.maxBatch())))
                 .distinct()
                 .toList();
     }

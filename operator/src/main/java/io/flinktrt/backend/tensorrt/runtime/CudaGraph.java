@@ -1,5 +1,6 @@
 package io.flinktrt.backend.tensorrt.runtime;
 
+import io.flinktrt.backend.BackendException;
 import io.flinktrt.backend.tensorrt.gpu.Cuda;
 
 import org.bytedeco.cuda.cudart.CUgraphExec_st;
@@ -8,7 +9,6 @@ import org.bytedeco.cuda.cudart.CUstream_st;
 import org.bytedeco.cuda.global.cudart;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import io.flinktrt.backend.BackendException;
 
 /**
  * The kernels of one {@code enqueueV3} recorded as a CUDA graph, replayed with a single launch: at
@@ -45,12 +45,15 @@ final class CudaGraph implements AutoCloseable {
         }
         boolean enqueued = enqueue.run();
         CUgraph_st graph = new CUgraph_st();
-        status = cudart.cudaStreamEndCapture(stream, graph); // always end, so the stream leaves capture mode
+        status =
+                cudart.cudaStreamEndCapture(
+                        stream, graph); // always end, so the stream leaves capture mode
         if (!enqueued || status != cudart.cudaSuccess || graph.isNull()) {
             if (!graph.isNull()) {
                 cudart.cudaGraphDestroy(graph);
             }
-            return failed(what, enqueued ? "cudaStreamEndCapture" : "enqueueV3 while capturing", status);
+            return failed(
+                    what, enqueued ? "cudaStreamEndCapture" : "enqueueV3 while capturing", status);
         }
         CUgraphExec_st executable = new CUgraphExec_st();
         status = cudart.cudaGraphInstantiate(executable, graph, 0L);
@@ -62,9 +65,13 @@ final class CudaGraph implements AutoCloseable {
     }
 
     private static CudaGraph failed(String what, String call, int status) {
-        cudart.cudaGetLastError(); // clears the failed capture's error, so the next plain enqueue is not blamed for it
-        LOG.warn("No CUDA graph for {}: {} failed ({}); batches of it run with plain enqueueV3.",
-                what, call, Cuda.errorName(status));
+        cudart.cudaGetLastError(); // clears the failed capture's error, so the next plain enqueue
+        // is not blamed for it
+        LOG.warn(
+                "No CUDA graph for {}: {} failed ({}); batches of it run with plain enqueueV3.",
+                what,
+                call,
+                Cuda.errorName(status));
         return null;
     }
 

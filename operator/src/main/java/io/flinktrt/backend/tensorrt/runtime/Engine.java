@@ -3,17 +3,19 @@ package io.flinktrt.backend.tensorrt.runtime;
 import io.flinktrt.backend.BackendException;
 import io.flinktrt.backend.TensorSpec;
 import io.flinktrt.backend.tensorrt.gpu.Cuda;
-import io.flinktrt.backend.tensorrt.gpu.TrtLogger;
-import io.flinktrt.backend.tensorrt.plan.PlanFile;
 import io.flinktrt.backend.tensorrt.gpu.NativeDelete;
+import io.flinktrt.backend.tensorrt.gpu.TrtLogger;
 import io.flinktrt.backend.tensorrt.plan.EngineIo;
 import io.flinktrt.backend.tensorrt.plan.PlanCompatibility;
+import io.flinktrt.backend.tensorrt.plan.PlanFile;
 import io.flinktrt.backend.tensorrt.plan.PlanTensors;
+
+import org.apache.flink.annotation.Internal;
+
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.tensorrt.global.nvinfer;
 import org.bytedeco.tensorrt.nvinfer.ICudaEngine;
 import org.bytedeco.tensorrt.nvinfer.IRuntime;
-import org.apache.flink.annotation.Internal;
 import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
@@ -37,8 +39,13 @@ public final class Engine implements AutoCloseable {
     final List<TensorSpec> outputs;
     final List<BatchProfiles.Profile> profiles;
 
-    private Engine(int device, IRuntime runtime, ICudaEngine engine, List<TensorSpec> inputs, List<TensorSpec> outputs,
-                   List<BatchProfiles.Profile> profiles) {
+    private Engine(
+            int device,
+            IRuntime runtime,
+            ICudaEngine engine,
+            List<TensorSpec> inputs,
+            List<TensorSpec> outputs,
+            List<BatchProfiles.Profile> profiles) {
         this.device = device;
         this.runtime = runtime;
         this.engine = engine;
@@ -47,30 +54,54 @@ public final class Engine implements AutoCloseable {
         this.profiles = profiles;
     }
 
-    public static Engine load(Key key, PlanFile plan, boolean allowHostCode) throws BackendException {
+    public static Engine load(Key key, PlanFile plan, boolean allowHostCode)
+            throws BackendException {
         Cuda.setDevice(key.device());
         IRuntime runtime = nvinfer.createInferRuntime(TrtLogger.INSTANCE);
         if (runtime == null || runtime.isNull()) {
-            throw new BackendException("TensorRT could not create a runtime; see the TensorRT errors logged above.");
+            throw new BackendException(
+                    "TensorRT could not create a runtime; see the TensorRT errors logged above.");
         }
         ICudaEngine engine = null;
         try (BytePointer blob = new BytePointer(plan.bytes())) { // TensorRT copies what it keeps
-            runtime.setEngineHostCodeAllowed(allowHostCode && plan.metadata().flags().versionCompatible());
+            runtime.setEngineHostCodeAllowed(
+                    allowHostCode && plan.metadata().flags().versionCompatible());
             engine = runtime.deserializeCudaEngine(blob, plan.bytes().length);
             if (engine == null || engine.isNull()) {
-                throw new BackendException("TensorRT could not deserialize " + plan.path() + " although its checksum and"
-                        + " metadata match (TensorRT " + plan.metadata().tensorRtVersion() + ", " + plan.metadata().gpuName()
-                        + "); the reason is in the TensorRT errors logged above. " + PlanCompatibility.REBUILD);
+                throw new BackendException(
+                        "TensorRT could not deserialize "
+                                + plan.path()
+                                + " although its checksum and"
+                                + " metadata match (TensorRT "
+                                + plan.metadata().tensorRtVersion()
+                                + ", "
+                                + plan.metadata().gpuName()
+                                + "); the reason is in the TensorRT errors logged above. "
+                                + PlanCompatibility.REBUILD);
             }
-            PlanTensors io = EngineIo.describe(engine); // fails here for an engine a runner cannot serve
+            PlanTensors io =
+                    EngineIo.describe(engine); // fails here for an engine a runner cannot serve
             List<BatchProfiles.Profile> profiles = new ArrayList<>();
             for (PlanTensors.BatchRange range : io.profiles()) {
-                profiles.add(new BatchProfiles.Profile(profiles.size(), range.min(), range.opt(), range.max()));
+                profiles.add(
+                        new BatchProfiles.Profile(
+                                profiles.size(), range.min(), range.opt(), range.max()));
             }
-            // Once per (plan, GPU) and JVM: the cluster step of scripts/gpu-bench.sh counts these lines.
-            LoggerFactory.getLogger(Engine.class).info("Deserialized the TensorRT engine of {} on GPU {} ({} bytes of plan)",
-                    plan.path(), key.device(), plan.bytes().length);
-            return new Engine(key.device(), runtime, engine, io.inputs(), io.outputs(), List.copyOf(profiles));
+            // Once per (plan, GPU) and JVM: the cluster step of scripts/gpu-bench.sh counts these
+            // lines.
+            LoggerFactory.getLogger(Engine.class)
+                    .info(
+                            "Deserialized the TensorRT engine of {} on GPU {} ({} bytes of plan)",
+                            plan.path(),
+                            key.device(),
+                            plan.bytes().length);
+            return new Engine(
+                    key.device(),
+                    runtime,
+                    engine,
+                    io.inputs(),
+                    io.outputs(),
+                    List.copyOf(profiles));
         } catch (BackendException | RuntimeException e) {
             NativeDelete.delete(engine, ICudaEngine::new);
             NativeDelete.delete(runtime, IRuntime::new);

@@ -5,6 +5,7 @@ import io.flinktrt.backend.BatchBuffers;
 import io.flinktrt.backend.BatchRun;
 import io.flinktrt.backend.TensorSpec;
 import io.flinktrt.backend.tensorrt.gpu.Cuda;
+
 import org.bytedeco.cuda.global.cudart;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.Pointer;
@@ -18,27 +19,33 @@ import java.util.function.BiFunction;
 import java.util.function.Consumer;
 
 /**
- * One batch's pinned host buffers, inputs and outputs, for the max batch. Apart from the
- * {@link Lane}s (contexts) on purpose: a batch is filled and its results are read while it holds
- * no context, so the contexts are busy only with GPU work, as in a plain {@code enqueueV3} loop.
+ * One batch's pinned host buffers, inputs and outputs, for the max batch. Apart from the {@link
+ * Lane}s (contexts) on purpose: a batch is filled and its results are read while it holds no
+ * context, so the contexts are busy only with GPU work, as in a plain {@code enqueueV3} loop.
  */
 final class HostBuffers implements BatchBuffers {
 
     /** The pinned memory, positioned at a chunk's first row for its copies. */
     final List<BytePointer> inputBytes = new ArrayList<>();
+
     final List<BytePointer> outputBytes = new ArrayList<>();
     private final List<ByteBuffer> inputs = new ArrayList<>();
     private final List<ByteBuffer> outputs = new ArrayList<>();
     private final BiFunction<HostBuffers, Integer, CompletableFuture<BatchRun>> runner;
     private final Consumer<HostBuffers> onRelease;
 
-    /** Allocates nothing; {@link #allocate} does, so a failure can free what was allocated so far. */
-    HostBuffers(BiFunction<HostBuffers, Integer, CompletableFuture<BatchRun>> runner, Consumer<HostBuffers> onRelease) {
+    /**
+     * Allocates nothing; {@link #allocate} does, so a failure can free what was allocated so far.
+     */
+    HostBuffers(
+            BiFunction<HostBuffers, Integer, CompletableFuture<BatchRun>> runner,
+            Consumer<HostBuffers> onRelease) {
         this.runner = runner;
         this.onRelease = onRelease;
     }
 
-    void allocate(List<TensorSpec> inputSpecs, List<TensorSpec> outputSpecs, int maxBatch) throws BackendException {
+    void allocate(List<TensorSpec> inputSpecs, List<TensorSpec> outputSpecs, int maxBatch)
+            throws BackendException {
         for (TensorSpec spec : inputSpecs) {
             inputs.add(pinned(spec, maxBatch, inputBytes));
         }
@@ -47,10 +54,13 @@ final class HostBuffers implements BatchBuffers {
         }
     }
 
-    private static ByteBuffer pinned(TensorSpec spec, int maxBatch, List<BytePointer> memory) throws BackendException {
+    private static ByteBuffer pinned(TensorSpec spec, int maxBatch, List<BytePointer> memory)
+            throws BackendException {
         long bytes = (long) maxBatch * spec.sampleBytes();
         Pointer p = new Pointer();
-        Cuda.check(cudart.cudaMallocHost(p, bytes), "cudaMallocHost(" + bytes + ") for " + spec.name());
+        Cuda.check(
+                cudart.cudaMallocHost(p, bytes),
+                "cudaMallocHost(" + bytes + ") for " + spec.name());
         BytePointer view = new BytePointer(p).capacity(bytes);
         memory.add(view);
         return view.asByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
@@ -78,8 +88,10 @@ final class HostBuffers implements BatchBuffers {
 
     /** After every batch on it has completed. */
     void free() {
-        inputBytes.forEach(p -> Cuda.checkQuietly(cudart.cudaFreeHost(p.position(0)), "cudaFreeHost"));
-        outputBytes.forEach(p -> Cuda.checkQuietly(cudart.cudaFreeHost(p.position(0)), "cudaFreeHost"));
+        inputBytes.forEach(
+                p -> Cuda.checkQuietly(cudart.cudaFreeHost(p.position(0)), "cudaFreeHost"));
+        outputBytes.forEach(
+                p -> Cuda.checkQuietly(cudart.cudaFreeHost(p.position(0)), "cudaFreeHost"));
         inputBytes.clear();
         outputBytes.clear();
         inputs.clear();

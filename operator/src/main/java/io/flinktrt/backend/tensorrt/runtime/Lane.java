@@ -7,6 +7,7 @@ import io.flinktrt.backend.tensorrt.gpu.Cuda;
 import io.flinktrt.backend.tensorrt.gpu.NativeDelete;
 import io.flinktrt.backend.tensorrt.plan.EngineIo;
 import io.flinktrt.backend.tensorrt.plan.ShapeRange;
+
 import org.bytedeco.cuda.cudart.CUevent_st;
 import org.bytedeco.cuda.cudart.CUstream_st;
 import org.bytedeco.cuda.global.cudart;
@@ -22,11 +23,11 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * What runs one batch at a time on the GPU: a non-blocking stream, a blocking-sync completion event,
- * device buffers for the max batch, and one execution context per optimization profile in use, all
- * sharing the lane's activation memory (they never run at once: the lane's stream serializes them).
- * A context per profile keeps its shapes fixed, so the CUDA graph captured for it stays valid.
- * Used by one thread at a time: whoever took it from the runner's idle lanes.
+ * What runs one batch at a time on the GPU: a non-blocking stream, a blocking-sync completion
+ * event, device buffers for the max batch, and one execution context per optimization profile in
+ * use, all sharing the lane's activation memory (they never run at once: the lane's stream
+ * serializes them). A context per profile keeps its shapes fixed, so the CUDA graph captured for it
+ * stays valid. Used by one thread at a time: whoever took it from the runner's idle lanes.
  */
 final class Lane implements AutoCloseable {
 
@@ -47,7 +48,10 @@ final class Lane implements AutoCloseable {
     private boolean streamCreated;
     private boolean eventCreated;
 
-    /** A context bound to one profile, with the shape it is set to and the graph captured at that shape. */
+    /**
+     * A context bound to one profile, with the shape it is set to and the graph captured at that
+     * shape.
+     */
     private static final class ProfileContext {
         final IExecutionContext context;
         final int profile;
@@ -61,9 +65,19 @@ final class Lane implements AutoCloseable {
         }
     }
 
-    /** Creates the stream, event and activation memory; {@link #allocate} adds the I/O buffers once shapes are known. */
-    Lane(ICudaEngine engine, int device, String name, BatchProfiles profiles, List<TensorSpec> inputSpecs,
-         List<TensorSpec> outputSpecs, boolean cudaGraphs) throws BackendException {
+    /**
+     * Creates the stream, event and activation memory; {@link #allocate} adds the I/O buffers once
+     * shapes are known.
+     */
+    Lane(
+            ICudaEngine engine,
+            int device,
+            String name,
+            BatchProfiles profiles,
+            List<TensorSpec> inputSpecs,
+            List<TensorSpec> outputSpecs,
+            boolean cudaGraphs)
+            throws BackendException {
         this.engine = engine;
         this.device = device;
         this.name = name;
@@ -73,13 +87,19 @@ final class Lane implements AutoCloseable {
         this.cudaGraphs = cudaGraphs;
         this.scratchBytes = engine.getDeviceMemorySizeV2();
         try {
-            Cuda.check(cudart.cudaStreamCreateWithFlags(stream, cudart.cudaStreamNonBlocking), "cudaStreamCreateWithFlags");
+            Cuda.check(
+                    cudart.cudaStreamCreateWithFlags(stream, cudart.cudaStreamNonBlocking),
+                    "cudaStreamCreateWithFlags");
             streamCreated = true;
-            Cuda.check(cudart.cudaEventCreateWithFlags(done, cudart.cudaEventDisableTiming | cudart.cudaEventBlockingSync),
+            Cuda.check(
+                    cudart.cudaEventCreateWithFlags(
+                            done, cudart.cudaEventDisableTiming | cudart.cudaEventBlockingSync),
                     "cudaEventCreateWithFlags");
             eventCreated = true;
             if (scratchBytes > 0) {
-                Cuda.check(cudart.cudaMalloc(scratch, scratchBytes), "cudaMalloc(" + scratchBytes + ") for activations");
+                Cuda.check(
+                        cudart.cudaMalloc(scratch, scratchBytes),
+                        "cudaMalloc(" + scratchBytes + ") for activations");
             }
         } catch (BackendException e) {
             close();
@@ -97,8 +117,12 @@ final class Lane implements AutoCloseable {
         }
     }
 
-    /** Zeroed: rows past a batch's real ones are computed too (padding), and must never hold garbage indices. */
-    private static void deviceBuffer(TensorSpec spec, int maxBatch, List<Pointer> buffers) throws BackendException {
+    /**
+     * Zeroed: rows past a batch's real ones are computed too (padding), and must never hold garbage
+     * indices.
+     */
+    private static void deviceBuffer(TensorSpec spec, int maxBatch, List<Pointer> buffers)
+            throws BackendException {
         long bytes = (long) maxBatch * spec.sampleBytes();
         Pointer d = new Pointer();
         Cuda.check(cudart.cudaMalloc(d, bytes), "cudaMalloc(" + bytes + ") for " + spec.name());
@@ -117,16 +141,30 @@ final class Lane implements AutoCloseable {
         int offset = 0;
         for (BatchProfiles.Chunk chunk : profiles.plan(rows)) {
             ProfileContext pc = prepare(chunk.choice());
-            for (int i = 0; i < inputSpecs.size(); i++) { // only the real rows: padding rows keep earlier rows or zeros
+            for (int i = 0;
+                    i < inputSpecs.size();
+                    i++) { // only the real rows: padding rows keep earlier rows or zeros
                 long sample = inputSpecs.get(i).sampleBytes();
-                Cuda.check(cudart.cudaMemcpyAsync(deviceInputs.get(i), host.inputBytes.get(i).position(offset * sample),
-                        chunk.rows() * sample, cudart.cudaMemcpyHostToDevice, stream), "cudaMemcpyAsync to the GPU");
+                Cuda.check(
+                        cudart.cudaMemcpyAsync(
+                                deviceInputs.get(i),
+                                host.inputBytes.get(i).position(offset * sample),
+                                chunk.rows() * sample,
+                                cudart.cudaMemcpyHostToDevice,
+                                stream),
+                        "cudaMemcpyAsync to the GPU");
             }
             launch(pc, chunk.choice());
             for (int i = 0; i < outputSpecs.size(); i++) {
                 long sample = outputSpecs.get(i).sampleBytes();
-                Cuda.check(cudart.cudaMemcpyAsync(host.outputBytes.get(i).position(offset * sample), deviceOutputs.get(i),
-                        chunk.rows() * sample, cudart.cudaMemcpyDeviceToHost, stream), "cudaMemcpyAsync from the GPU");
+                Cuda.check(
+                        cudart.cudaMemcpyAsync(
+                                host.outputBytes.get(i).position(offset * sample),
+                                deviceOutputs.get(i),
+                                chunk.rows() * sample,
+                                cudart.cudaMemcpyDeviceToHost,
+                                stream),
+                        "cudaMemcpyAsync from the GPU");
             }
             offset += chunk.rows();
             executed += chunk.choice().executedRows();
@@ -149,8 +187,8 @@ final class Lane implements AutoCloseable {
     }
 
     /**
-     * Runs batches of {@code rows} on what is already on the device, without copies, until
-     * {@code deadline} (System.nanoTime); returns how many ran. On the calling thread.
+     * Runs batches of {@code rows} on what is already on the device, without copies, until {@code
+     * deadline} (System.nanoTime); returns how many ran. On the calling thread.
      */
     long computeOnly(int rows, long deadline) throws BackendException {
         BatchProfiles.Choice choice = profiles.choose(rows);
@@ -165,8 +203,9 @@ final class Lane implements AutoCloseable {
     }
 
     /**
-     * Warm-up of one batch size: a plain run (TensorRT finishes its lazy set-up in the first enqueue
-     * after a shape change, which must not be captured), then the graph capture and a run of it.
+     * Warm-up of one batch size: a plain run (TensorRT finishes its lazy set-up in the first
+     * enqueue after a shape change, which must not be captured), then the graph capture and a run
+     * of it.
      */
     void warmUp(HostBuffers host, int rows) throws BackendException {
         execute(host, rows);
@@ -174,8 +213,15 @@ final class Lane implements AutoCloseable {
             BatchProfiles.Choice choice = profiles.choose(rows);
             ProfileContext pc = prepare(choice);
             if (pc.graph == null) {
-                pc.graph = CudaGraph.capture(stream, () -> pc.context.enqueueV3(stream),
-                        name + " profile " + pc.profile + " batch " + choice.executedRows());
+                pc.graph =
+                        CudaGraph.capture(
+                                stream,
+                                () -> pc.context.enqueueV3(stream),
+                                name
+                                        + " profile "
+                                        + pc.profile
+                                        + " batch "
+                                        + choice.executedRows());
                 if (pc.graph != null) {
                     execute(host, rows);
                 }
@@ -185,15 +231,20 @@ final class Lane implements AutoCloseable {
 
     /** Profiles with a captured graph, for the log. */
     List<Integer> graphBatches() {
-        return contexts.values().stream().filter(pc -> pc.graph != null).map(pc -> pc.rows).toList();
+        return contexts.values().stream()
+                .filter(pc -> pc.graph != null)
+                .map(pc -> pc.rows)
+                .toList();
     }
 
     private void launch(ProfileContext pc, BatchProfiles.Choice choice) throws BackendException {
         if (pc.graph != null) {
             pc.graph.launch(stream);
         } else if (!pc.context.enqueueV3(stream)) {
-            throw new BackendException("TensorRT enqueueV3 failed for a batch of " + choice.executedRows()
-                    + " rows; see the TensorRT errors logged above.");
+            throw new BackendException(
+                    "TensorRT enqueueV3 failed for a batch of "
+                            + choice.executedRows()
+                            + " rows; see the TensorRT errors logged above.");
         }
     }
 
@@ -206,7 +257,9 @@ final class Lane implements AutoCloseable {
             pc.bound = true;
         }
         if (choice.executedRows() != pc.rows) {
-            if (pc.graph != null) { // captured at another shape: replaying it would compute the wrong batch
+            if (pc.graph
+                    != null) { // captured at another shape: replaying it would compute the wrong
+                // batch
                 pc.graph.close();
                 pc.graph = null;
             }
@@ -220,10 +273,12 @@ final class Lane implements AutoCloseable {
         if (existing != null) {
             return existing;
         }
-        IExecutionContext created = engine.createExecutionContext(ExecutionContextAllocationStrategy.kUSER_MANAGED);
+        IExecutionContext created =
+                engine.createExecutionContext(ExecutionContextAllocationStrategy.kUSER_MANAGED);
         if (created == null || created.isNull()) {
-            throw new BackendException("TensorRT could not create an execution context (out of GPU memory?); see the"
-                    + " TensorRT errors logged above.");
+            throw new BackendException(
+                    "TensorRT could not create an execution context (out of GPU memory?); see the"
+                            + " TensorRT errors logged above.");
         }
         ProfileContext pc = new ProfileContext(created, profile);
         contexts.put(profile, pc); // from here on close() deletes it
@@ -234,7 +289,10 @@ final class Lane implements AutoCloseable {
         return pc;
     }
 
-    /** Every input and output must be bound before an enqueue: a missing one fails only inside enqueueV3. */
+    /**
+     * Every input and output must be bound before an enqueue: a missing one fails only inside
+     * enqueueV3.
+     */
     private void bindAddresses(IExecutionContext context) throws BackendException {
         for (int i = 0; i < inputSpecs.size(); i++) {
             bind(context, inputSpecs.get(i).name(), deviceInputs.get(i));
@@ -244,7 +302,8 @@ final class Lane implements AutoCloseable {
         }
     }
 
-    private static void bind(IExecutionContext context, String name, Pointer address) throws BackendException {
+    private static void bind(IExecutionContext context, String name, Pointer address)
+            throws BackendException {
         if (!context.setTensorAddress(name, address)) {
             throw new BackendException("TensorRT refused the address of tensor " + name);
         }
@@ -255,8 +314,15 @@ final class Lane implements AutoCloseable {
         for (TensorSpec spec : outputSpecs) {
             long[] shape = EngineIo.dims(pc.context.getTensorShape(spec.name()));
             if (shape.length == 0 || shape[0] != rows) {
-                throw new BackendException("Output " + spec.name() + " has shape " + ShapeRange.format(shape) + " for a batch"
-                        + " of " + rows + "; every output's first dimension must be the batch.");
+                throw new BackendException(
+                        "Output "
+                                + spec.name()
+                                + " has shape "
+                                + ShapeRange.format(shape)
+                                + " for a batch"
+                                + " of "
+                                + rows
+                                + "; every output's first dimension must be the batch.");
             }
         }
     }
@@ -265,15 +331,23 @@ final class Lane implements AutoCloseable {
         for (TensorSpec spec : inputSpecs) {
             try (Dims64 dims = EngineIo.toDims(spec.batchShape(rows))) {
                 if (!pc.context.setInputShape(spec.name(), dims)) {
-                    throw new BackendException("TensorRT refused shape " + ShapeRange.format(spec.batchShape(rows))
-                            + " for input " + spec.name() + " in profile " + pc.profile);
+                    throw new BackendException(
+                            "TensorRT refused shape "
+                                    + ShapeRange.format(spec.batchShape(rows))
+                                    + " for input "
+                                    + spec.name()
+                                    + " in profile "
+                                    + pc.profile);
                 }
             }
         }
         pc.rows = rows;
     }
 
-    /** The shape of {@code output} for {@code choice} (to size outputs the engine leaves dynamic); before {@link #allocate}. */
+    /**
+     * The shape of {@code output} for {@code choice} (to size outputs the engine leaves dynamic);
+     * before {@link #allocate}.
+     */
     long[] outputShape(BatchProfiles.Choice choice, String output) throws BackendException {
         Cuda.setDevice(device);
         ProfileContext pc = context(choice.profile());
@@ -281,7 +355,10 @@ final class Lane implements AutoCloseable {
         return EngineIo.dims(pc.context.getTensorShape(output));
     }
 
-    /** Waits for the stream, then frees in reverse order: graphs, contexts, buffers, activations, event, stream. */
+    /**
+     * Waits for the stream, then frees in reverse order: graphs, contexts, buffers, activations,
+     * event, stream.
+     */
     @Override
     public void close() {
         if (streamCreated) {
@@ -312,7 +389,10 @@ final class Lane implements AutoCloseable {
         }
     }
 
-    /** Records the event after the stream's work and sleeps until it fires (blocking-sync event: no spinning). */
+    /**
+     * Records the event after the stream's work and sleeps until it fires (blocking-sync event: no
+     * spinning).
+     */
     private void waitForStream() throws BackendException {
         Cuda.check(cudart.cudaEventRecord(done, stream), "cudaEventRecord");
         Cuda.check(cudart.cudaEventSynchronize(done), "the batch on the GPU");

@@ -10,15 +10,16 @@ import io.flinktrt.backend.SharedRegistry;
 import io.flinktrt.backend.TensorSpec;
 import io.flinktrt.backend.tensorrt.gpu.Cuda;
 import io.flinktrt.backend.tensorrt.gpu.GpuProbe;
+
+import org.apache.flink.annotation.Internal;
+
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.apache.flink.annotation.Internal;
 
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
@@ -32,12 +33,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A TensorRT engine opened for one task slot, on the engine shared by the slots on the same GPU.
- * Two kinds of resources, kept apart (as Triton keeps the engine apart from its instances):
- * {@link HostBuffers} sets ({@code buffersInFlight}: batches being filled, on the GPU, or being read)
- * and {@link Lane}s ({@code tensorrt.contexts}: contexts, stream, device buffers), which a batch holds
- * only for its copies and kernels. Everything is
- * allocated, every batch bucket warmed up and its CUDA graph captured in the constructor;
- * {@link #close} frees it all in reverse order.
+ * Two kinds of resources, kept apart (as Triton keeps the engine apart from its instances): {@link
+ * HostBuffers} sets ({@code buffersInFlight}: batches being filled, on the GPU, or being read) and
+ * {@link Lane}s ({@code tensorrt.contexts}: contexts, stream, device buffers), which a batch holds
+ * only for its copies and kernels. Everything is allocated, every batch bucket warmed up and its
+ * CUDA graph captured in the constructor; {@link #close} frees it all in reverse order.
  */
 @Internal
 public final class TensorRtRunner implements ModelRunner {
@@ -55,23 +55,36 @@ public final class TensorRtRunner implements ModelRunner {
     private final BlockingQueue<Lane> idleLanes;
     private final BlockingQueue<HostBuffers> freeHostSets;
     private final ExecutorService gpuThreads;
+
     /** See {@link #concurrentBatches}; measured in the warm-up. */
     private int batchesAtOnce = 1;
+
     private boolean closed;
 
     /**
      * @param contexts lanes to create (at most one per buffer set)
      * @param cudaGraphs whether to capture each bucket as a CUDA graph
      */
-    public TensorRtRunner(SharedRegistry<Engine.Key, Engine>.Lease lease, ModelConfig config, int contexts,
-                          boolean cudaGraphs, String modelName, String checksum) throws BackendException {
+    public TensorRtRunner(
+            SharedRegistry<Engine.Key, Engine>.Lease lease,
+            ModelConfig config,
+            int contexts,
+            boolean cudaGraphs,
+            String modelName,
+            String checksum)
+            throws BackendException {
         this.lease = lease;
         this.engine = lease.get();
         int largest = BatchProfiles.largest(engine.profiles);
         if (config.maxBatchSize() > largest) {
-            throw new BackendException("Max batch size " + config.maxBatchSize() + " is above the plan's largest profile ("
-                    + largest + "); lower it or rebuild the plan with batch buckets or shape ranges up to "
-                    + config.maxBatchSize() + ".");
+            throw new BackendException(
+                    "Max batch size "
+                            + config.maxBatchSize()
+                            + " is above the plan's largest profile ("
+                            + largest
+                            + "); lower it or rebuild the plan with batch buckets or shape ranges up to "
+                            + config.maxBatchSize()
+                            + ".");
         }
         int maxBatch = config.maxBatchSize() > 0 ? config.maxBatchSize() : largest;
         BatchProfiles profiles = new BatchProfiles(engine.profiles, maxBatch);
@@ -79,21 +92,46 @@ public final class TensorRtRunner implements ModelRunner {
         this.idleLanes = new ArrayBlockingQueue<>(contexts, true);
         this.freeHostSets = new ArrayBlockingQueue<>(sets);
         AtomicInteger threadIndex = new AtomicInteger();
-        this.gpuThreads = Executors.newFixedThreadPool(sets, r -> {
-            Thread t = new Thread(r, "tensorrt-" + modelName + "-gpu" + engine.device + "-" + threadIndex.getAndIncrement());
-            t.setDaemon(true);
-            return t;
-        });
+        this.gpuThreads =
+                Executors.newFixedThreadPool(
+                        sets,
+                        r -> {
+                            Thread t =
+                                    new Thread(
+                                            r,
+                                            "tensorrt-"
+                                                    + modelName
+                                                    + "-gpu"
+                                                    + engine.device
+                                                    + "-"
+                                                    + threadIndex.getAndIncrement());
+                            t.setDaemon(true);
+                            return t;
+                        });
         try {
             Cuda.setDevice(engine.device);
             List<TensorSpec> inputs = engine.inputs;
-            long inputBytes = inputs.stream().mapToLong(spec -> (long) spec.sampleBytes() * maxBatch).sum();
-            GpuMemoryBudget.check(modelName, engine.device, contexts, engine.engine.getDeviceMemorySizeV2(), inputBytes,
+            long inputBytes =
+                    inputs.stream().mapToLong(spec -> (long) spec.sampleBytes() * maxBatch).sum();
+            GpuMemoryBudget.check(
+                    modelName,
+                    engine.device,
+                    contexts,
+                    engine.engine.getDeviceMemorySizeV2(),
+                    inputBytes,
                     GpuProbe.freeMemory(engine.device));
-            List<TensorSpec> outputs = new ArrayList<>(); // filled below: lane 0 infers dynamic output shapes
+            List<TensorSpec> outputs =
+                    new ArrayList<>(); // filled below: lane 0 infers dynamic output shapes
             for (int i = 0; i < contexts; i++) {
-                lanes.add(new Lane(engine.engine, engine.device, modelName + " lane " + i, profiles, inputs, outputs,
-                        cudaGraphs));
+                lanes.add(
+                        new Lane(
+                                engine.engine,
+                                engine.device,
+                                modelName + " lane " + i,
+                                profiles,
+                                inputs,
+                                outputs,
+                                cudaGraphs));
             }
             outputs.addAll(outputSpecs(lanes.get(0), profiles));
             this.signature = new ModelSignature(modelName, checksum, inputs, outputs, maxBatch);
@@ -114,14 +152,21 @@ public final class TensorRtRunner implements ModelRunner {
         }
     }
 
-    /** Output sample shapes: the engine's, or where it leaves them dynamic, what a context infers. */
-    private List<TensorSpec> outputSpecs(Lane lane, BatchProfiles profiles) throws BackendException {
+    /**
+     * Output sample shapes: the engine's, or where it leaves them dynamic, what a context infers.
+     */
+    private List<TensorSpec> outputSpecs(Lane lane, BatchProfiles profiles)
+            throws BackendException {
         List<TensorSpec> specs = new ArrayList<>();
         BatchProfiles.Choice choice = profiles.choose(1);
         for (TensorSpec output : engine.outputs) {
             if (Arrays.stream(output.sampleShape()).anyMatch(d -> d < 0)) {
                 long[] inferred = lane.outputShape(choice, output.name());
-                output = new TensorSpec(output.name(), output.dtype(), Arrays.copyOfRange(inferred, 1, inferred.length));
+                output =
+                        new TensorSpec(
+                                output.name(),
+                                output.dtype(),
+                                Arrays.copyOfRange(inferred, 1, inferred.length));
             }
             specs.add(output);
         }
@@ -152,19 +197,30 @@ public final class TensorRtRunner implements ModelRunner {
         }
         double copyMs = Math.max(0, withCopies / 1e6 / runs - costs.get(largest));
         batchesAtOnce = batchesAtOnce(lanes.size(), copyMs, costs.get(largest));
-        LOG.info("TensorRT {}: {} context(s), {} host buffer set(s); warmed up at batches {} in {} ms;"
+        LOG.info(
+                "TensorRT {}: {} context(s), {} host buffer set(s); warmed up at batches {} in {} ms;"
                         + " CUDA graphs for batches {}; ms per bucket {}; copies of batch {}: {} ms, so {} batch(es)"
-                        + " on the device at once", signature.modelName(), lanes.size(), hostSets.size(),
-                profiles.warmUpBatches(), (System.nanoTime() - start) / 1_000_000, graphBatches(),
-                costs.entrySet().stream().map(e -> String.format("%d: %.3f", e.getKey(), e.getValue())).toList(),
-                largest, String.format("%.3f", copyMs), batchesAtOnce);
+                        + " on the device at once",
+                signature.modelName(),
+                lanes.size(),
+                hostSets.size(),
+                profiles.warmUpBatches(),
+                (System.nanoTime() - start) / 1_000_000,
+                graphBatches(),
+                costs.entrySet().stream()
+                        .map(e -> String.format("%d: %.3f", e.getKey(), e.getValue()))
+                        .toList(),
+                largest,
+                String.format("%.3f", copyMs),
+                batchesAtOnce);
     }
 
     /**
-     * Batches the device works on at once: one computing, plus as many as their copies keep the copy
-     * engines busy beside it (a batch's copies take {@code copyMs}, its kernels {@code computeMs});
-     * at most one per lane. Kernels of two lanes do not run faster side by side (about 10% at batch
-     * 128 on the H200), so a model with small rows (token ids) has 1, one with images 2.
+     * Batches the device works on at once: one computing, plus as many as their copies keep the
+     * copy engines busy beside it (a batch's copies take {@code copyMs}, its kernels {@code
+     * computeMs}); at most one per lane. Kernels of two lanes do not run faster side by side (about
+     * 10% at batch 128 on the H200), so a model with small rows (token ids) has 1, one with images
+     * 2.
      */
     static int batchesAtOnce(int lanes, double copyMs, double computeMs) {
         return (int) Math.max(1, Math.min(lanes, 1 + Math.round(copyMs / computeMs)));
@@ -175,23 +231,32 @@ public final class TensorRtRunner implements ModelRunner {
      * reading one batch's results on its thread never keeps another batch from a lane.
      */
     private CompletableFuture<BatchRun> submit(HostBuffers host, int rows) {
-        return CompletableFuture.supplyAsync(() -> {
-            Lane lane;
-            try {
-                lane = idleLanes.take(); // fair queue: batches get lanes in the order they were submitted
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new CompletionException(new BackendException("Interrupted while waiting for a TensorRT lane", e));
-            }
-            try {
-                return lane.execute(host, rows);
-            } catch (BackendException | RuntimeException e) {
-                throw new CompletionException(e instanceof BackendException ? e
-                        : new BackendException("TensorRT batch of " + rows + " rows failed: " + e, e));
-            } finally {
-                idleLanes.add(lane);
-            }
-        }, gpuThreads);
+        return CompletableFuture.supplyAsync(
+                () -> {
+                    Lane lane;
+                    try {
+                        lane = idleLanes.take(); // fair queue: batches get lanes in the order they
+                        // were submitted
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new CompletionException(
+                                new BackendException(
+                                        "Interrupted while waiting for a TensorRT lane", e));
+                    }
+                    try {
+                        return lane.execute(host, rows);
+                    } catch (BackendException | RuntimeException e) {
+                        throw new CompletionException(
+                                e instanceof BackendException
+                                        ? e
+                                        : new BackendException(
+                                                "TensorRT batch of " + rows + " rows failed: " + e,
+                                                e));
+                    } finally {
+                        idleLanes.add(lane);
+                    }
+                },
+                gpuThreads);
     }
 
     /** Batch sizes with a CUDA graph (on the first lane; all lanes capture the same). */
@@ -233,13 +298,20 @@ public final class TensorRtRunner implements ModelRunner {
             }
             long start = System.nanoTime();
             long deadline = start + duration.toNanos();
-            List<CompletableFuture<Long>> runs = taken.stream().map(lane -> CompletableFuture.supplyAsync(() -> {
-                try {
-                    return lane.computeOnly(rows, deadline);
-                } catch (BackendException e) {
-                    throw new CompletionException(e);
-                }
-            }, gpuThreads)).toList();
+            List<CompletableFuture<Long>> runs =
+                    taken.stream()
+                            .map(
+                                    lane ->
+                                            CompletableFuture.supplyAsync(
+                                                    () -> {
+                                                        try {
+                                                            return lane.computeOnly(rows, deadline);
+                                                        } catch (BackendException e) {
+                                                            throw new CompletionException(e);
+                                                        }
+                                                    },
+                                                    gpuThreads))
+                            .toList();
             long batches = 0;
             for (CompletableFuture<Long> run : runs) {
                 batches += run.get();
@@ -249,7 +321,8 @@ public final class TensorRtRunner implements ModelRunner {
             Thread.currentThread().interrupt();
             throw new BackendException("Interrupted while measuring", e);
         } catch (ExecutionException e) {
-            throw new BackendException("Compute-only loop failed: " + e.getCause().getMessage(), e.getCause());
+            throw new BackendException(
+                    "Compute-only loop failed: " + e.getCause().getMessage(), e.getCause());
         } finally {
             idleLanes.addAll(taken);
         }
@@ -267,7 +340,8 @@ public final class TensorRtRunner implements ModelRunner {
         }
         closed = true;
         gpuThreads.shutdown();
-        // Also when the closing thread is interrupted (Flink interrupts a cancelled task): freeing a
+        // Also when the closing thread is interrupted (Flink interrupts a cancelled task): freeing
+        // a
         // lane while its batch still runs would free memory the GPU is writing.
         boolean interrupted = awaitBatchesUninterruptibly(Duration.ofMinutes(1));
         try {
@@ -289,14 +363,20 @@ public final class TensorRtRunner implements ModelRunner {
         }
     }
 
-    /** Waits for the GPU threads to finish their batches; returns whether the caller was interrupted meanwhile. */
+    /**
+     * Waits for the GPU threads to finish their batches; returns whether the caller was interrupted
+     * meanwhile.
+     */
     private boolean awaitBatchesUninterruptibly(Duration limit) {
         boolean interrupted = Thread.interrupted();
         long deadline = System.nanoTime() + limit.toNanos();
         while (true) {
             try {
-                if (!gpuThreads.awaitTermination(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
-                    LOG.warn("Closing TensorRT runner: a batch still runs after {}; freeing anyway", limit);
+                if (!gpuThreads.awaitTermination(
+                        Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+                    LOG.warn(
+                            "Closing TensorRT runner: a batch still runs after {}; freeing anyway",
+                            limit);
                 }
                 return interrupted;
             } catch (InterruptedException e) {

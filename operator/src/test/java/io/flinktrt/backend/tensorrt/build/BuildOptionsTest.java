@@ -22,7 +22,8 @@ class BuildOptionsTest {
         assertThat(options.int8()).isFalse();
         assertThat(options.workspaceMiB()).isEqualTo(BuildOptions.DEFAULT_WORKSPACE_MIB);
         assertThat(options.optimizationLevel()).isEqualTo(BuildOptions.DEFAULT_OPTIMIZATION_LEVEL);
-        assertThat(options.tacticSources()).containsExactly("EDGE_MASK_CONVOLUTIONS", "JIT_CONVOLUTIONS");
+        assertThat(options.tacticSources())
+                .containsExactly("EDGE_MASK_CONVOLUTIONS", "JIT_CONVOLUTIONS");
         assertThat(options.batchBuckets()).isEmpty();
         assertThat(options.shapes()).isEmpty();
         assertThat(options.device()).isZero();
@@ -30,12 +31,14 @@ class BuildOptionsTest {
 
     @Test
     void thePlanPathIsNeeded() {
-        assertThatThrownBy(() -> BuildOptions.builder(ONNX, null).build()).hasMessageContaining("No path for the plan");
+        assertThatThrownBy(() -> BuildOptions.builder(ONNX, null).build())
+                .hasMessageContaining("No path for the plan");
     }
 
     @Test
     void theModelIsNeeded() {
-        assertThatThrownBy(() -> BuildOptions.builder(null, PLAN).build()).hasMessageContaining("No ONNX model");
+        assertThatThrownBy(() -> BuildOptions.builder(null, PLAN).build())
+                .hasMessageContaining("No ONNX model");
     }
 
     @Test
@@ -58,13 +61,21 @@ class BuildOptionsTest {
 
     @Test
     void tacticSourcesAreTensorRtsOwn() {
-        assertThatThrownBy(() -> BuildOptions.builder(ONNX, PLAN).setTacticSources(List.of("CUTLASS")).build())
+        assertThatThrownBy(
+                        () ->
+                                BuildOptions.builder(ONNX, PLAN)
+                                        .setTacticSources(List.of("CUTLASS"))
+                                        .build())
                 .hasMessageContaining("Unknown tactic source 'CUTLASS'");
     }
 
     @Test
     void calibrationNeedsInt8() {
-        assertThatThrownBy(() -> BuildOptions.builder(ONNX, PLAN).setInt8(false, Path.of("calib"), null).build())
+        assertThatThrownBy(
+                        () ->
+                                BuildOptions.builder(ONNX, PLAN)
+                                        .setInt8(false, Path.of("calib"), null)
+                                        .build())
                 .hasMessageContaining("only used for INT8");
     }
 }

@@ -3,6 +3,7 @@ package io.flinktrt.backend.tensorrt.build;
 import io.flinktrt.schema.DataType;
 import io.flinktrt.schema.InferenceRequest;
 import io.flinktrt.schema.Tensor;
+
 import org.apache.avro.file.DataFileWriter;
 import org.apache.avro.specific.SpecificDatumWriter;
 import org.junit.jupiter.api.Test;
@@ -12,18 +13,17 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Arrays;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class CalibrationSamplesTest {
 
-    @TempDir
-    Path dir;
+    @TempDir Path dir;
 
     @Test
     void readsRawTensorFilesOfSeveralSamples() throws IOException {
@@ -44,12 +44,14 @@ class CalibrationSamplesTest {
         Map<String, Integer> inputs = new LinkedHashMap<>();
         inputs.put("ids", 16);
         inputs.put("mask", 16);
-        assertThatThrownBy(() -> CalibrationSamples.read(dir, inputs)).hasMessageContaining("needs a subfolder ids");
+        assertThatThrownBy(() -> CalibrationSamples.read(dir, inputs))
+                .hasMessageContaining("needs a subfolder ids");
         Files.createDirectories(dir.resolve("ids"));
         Files.createDirectories(dir.resolve("mask"));
         Files.write(dir.resolve("ids/a.raw"), bytes(32, 1));
         Files.write(dir.resolve("mask/a.raw"), bytes(16, 2));
-        assertThatThrownBy(() -> CalibrationSamples.read(dir, inputs)).hasMessageContaining("every input needs the same");
+        assertThatThrownBy(() -> CalibrationSamples.read(dir, inputs))
+                .hasMessageContaining("every input needs the same");
         Files.write(dir.resolve("mask/b.raw"), bytes(16, 3));
         assertThat(CalibrationSamples.read(dir, inputs).count()).isEqualTo(2);
     }
@@ -58,12 +60,21 @@ class CalibrationSamplesTest {
     void readsAnAvroFileOfRequests() throws IOException {
         Path avro = dir.resolve("requests.avro");
         try (DataFileWriter<InferenceRequest> writer =
-                     new DataFileWriter<>(new SpecificDatumWriter<>(InferenceRequest.class))) {
+                new DataFileWriter<>(new SpecificDatumWriter<>(InferenceRequest.class))) {
             writer.create(InferenceRequest.getClassSchema(), avro.toFile());
             for (int i = 0; i < 5; i++) {
-                writer.append(InferenceRequest.newBuilder().setId("r" + i).setTensors(List.of(
-                        Tensor.newBuilder().setName("x").setDtype(DataType.FLOAT32).setShape(List.of(2L))
-                                .setData(ByteBuffer.wrap(bytes(8, i))).build())).build());
+                writer.append(
+                        InferenceRequest.newBuilder()
+                                .setId("r" + i)
+                                .setTensors(
+                                        List.of(
+                                                Tensor.newBuilder()
+                                                        .setName("x")
+                                                        .setDtype(DataType.FLOAT32)
+                                                        .setShape(List.of(2L))
+                                                        .setData(ByteBuffer.wrap(bytes(8, i)))
+                                                        .build()))
+                                .build());
             }
         }
         CalibrationSamples samples = CalibrationSamples.read(avro, Map.of("x", 8));

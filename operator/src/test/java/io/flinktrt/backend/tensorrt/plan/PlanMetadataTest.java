@@ -25,11 +25,23 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class PlanMetadataTest {
 
-    private static final GpuInfo H100 = new GpuInfo(0, 1, "NVIDIA H100 80GB HBM3", "9.0", 80L << 30, -1, 132, 3,
-            "13.0", "12.6", "10.6.0.26", true, true);
+    private static final GpuInfo H100 =
+            new GpuInfo(
+                    0,
+                    1,
+                    "NVIDIA H100 80GB HBM3",
+                    "9.0",
+                    80L << 30,
+                    -1,
+                    132,
+                    3,
+                    "13.0",
+                    "12.6",
+                    "10.6.0.26",
+                    true,
+                    true);
 
-    @TempDir
-    Path dir;
+    @TempDir Path dir;
 
     @Test
     void roundTripsThroughJson() throws Exception {
@@ -42,36 +54,93 @@ class PlanMetadataTest {
         read.write(again);
         assertThat(Files.readString(again)).isEqualTo(Files.readString(file));
         for (JsonNode tensor : new ObjectMapper().readTree(file.toFile()).get("tensors")) {
-            assertThat(tensor.fieldNames()).as("the first format's fields, so earlier readers read it")
-                    .toIterable().containsExactly("name", "mode", "dtype", "shape", "profiles");
+            assertThat(tensor.fieldNames())
+                    .as("the first format's fields, so earlier readers read it")
+                    .toIterable()
+                    .containsExactly("name", "mode", "dtype", "shape", "profiles");
         }
-        assertThat(Files.readString(file)).contains("\"shape\" : [ -1, 16 ]", "\"max\" : [ 8, 16 ]");
-        assertThat(Files.readString(file)).contains("\"planSha256\" : \"abc\"", "\"tensorRtVersion\" : \"10.6.0.26\"");
+        assertThat(Files.readString(file))
+                .contains("\"shape\" : [ -1, 16 ]", "\"max\" : [ 8, 16 ]");
+        assertThat(Files.readString(file))
+                .contains("\"planSha256\" : \"abc\"", "\"tensorRtVersion\" : \"10.6.0.26\"");
         assertThat(PlanMetadata.sidecarOf(dir.resolve("m.plan"))).isEqualTo(file);
     }
 
     @Test
     void acceptsAPlanBuiltHere() {
-        assertThatCode(() -> PlanCompatibility.check(metadata("abc", 1, false), H100, false, "m.plan"))
+        assertThatCode(
+                        () ->
+                                PlanCompatibility.check(
+                                        metadata("abc", 1, false), H100, false, "m.plan"))
                 .doesNotThrowAnyException();
     }
 
     @Test
     void namesBothSidesOfAMismatch() {
-        GpuInfo otherTrt = new GpuInfo(0, 1, "NVIDIA H100 80GB HBM3", "9.0", 0, -1, 132, 3, "13.0", "12.6",
-                "10.7.0.23", true, true);
-        assertThatThrownBy(() -> PlanCompatibility.check(metadata("abc", 1, false), otherTrt, false, "m.plan"))
-                .hasMessageContaining("built with TensorRT 10.6.0.26, this JVM loads TensorRT 10.7.0.23")
+        GpuInfo otherTrt =
+                new GpuInfo(
+                        0,
+                        1,
+                        "NVIDIA H100 80GB HBM3",
+                        "9.0",
+                        0,
+                        -1,
+                        132,
+                        3,
+                        "13.0",
+                        "12.6",
+                        "10.7.0.23",
+                        true,
+                        true);
+        assertThatThrownBy(
+                        () ->
+                                PlanCompatibility.check(
+                                        metadata("abc", 1, false), otherTrt, false, "m.plan"))
+                .hasMessageContaining(
+                        "built with TensorRT 10.6.0.26, this JVM loads TensorRT 10.7.0.23")
                 .hasMessageContaining("Rebuild with build-engine");
-        GpuInfo a100 = new GpuInfo(0, 1, "NVIDIA A100-SXM4-80GB", "8.0", 0, -1, 108, 3, "13.0", "12.6", "10.6.0.26",
-                true, true);
-        assertThatThrownBy(() -> PlanCompatibility.check(metadata("abc", 1, false), a100, false, "m.plan"))
+        GpuInfo a100 =
+                new GpuInfo(
+                        0,
+                        1,
+                        "NVIDIA A100-SXM4-80GB",
+                        "8.0",
+                        0,
+                        -1,
+                        108,
+                        3,
+                        "13.0",
+                        "12.6",
+                        "10.6.0.26",
+                        true,
+                        true);
+        assertThatThrownBy(
+                        () ->
+                                PlanCompatibility.check(
+                                        metadata("abc", 1, false), a100, false, "m.plan"))
                 .hasMessageContaining("compute capability 9.0 (NVIDIA H100 80GB HBM3)")
                 .hasMessageContaining("8.0 (NVIDIA A100-SXM4-80GB)");
-        GpuInfo h100Pcie = new GpuInfo(0, 1, "NVIDIA H100 PCIe", "9.0", 0, -1, 114, 3, "13.0", "12.6", "10.6.0.26",
-                true, true);
-        assertThatThrownBy(() -> PlanCompatibility.check(metadata("abc", 1, false), h100Pcie, false, "m.plan"))
-                .hasMessageContaining("tuned on NVIDIA H100 80GB HBM3, GPU 0 here is NVIDIA H100 PCIe");
+        GpuInfo h100Pcie =
+                new GpuInfo(
+                        0,
+                        1,
+                        "NVIDIA H100 PCIe",
+                        "9.0",
+                        0,
+                        -1,
+                        114,
+                        3,
+                        "13.0",
+                        "12.6",
+                        "10.6.0.26",
+                        true,
+                        true);
+        assertThatThrownBy(
+                        () ->
+                                PlanCompatibility.check(
+                                        metadata("abc", 1, false), h100Pcie, false, "m.plan"))
+                .hasMessageContaining(
+                        "tuned on NVIDIA H100 80GB HBM3, GPU 0 here is NVIDIA H100 PCIe");
     }
 
     @Test
@@ -79,17 +148,29 @@ class PlanMetadataTest {
         PlanMetadata portable = metadata("abc", 1, true);
         assertThatThrownBy(() -> PlanCompatibility.check(portable, H100, false, "m.plan"))
                 .hasMessageContaining("tensorrt.allow-host-code=true");
-        assertThatCode(() -> PlanCompatibility.check(portable, H100, true, "m.plan")).doesNotThrowAnyException();
+        assertThatCode(() -> PlanCompatibility.check(portable, H100, true, "m.plan"))
+                .doesNotThrowAnyException();
     }
 
     @Test
     void refusesPlansThatNeedPluginLibrariesNotShipped() {
-        assertThatThrownBy(() -> PlanCompatibility.check(metadata("abc", 10, false, List.of("my_custom_plugins")),
-                H100, false, "m.plan"))
+        assertThatThrownBy(
+                        () ->
+                                PlanCompatibility.check(
+                                        metadata("abc", 10, false, List.of("my_custom_plugins")),
+                                        H100,
+                                        false,
+                                        "m.plan"))
                 .hasMessageContaining("needs plugin libraries [my_custom_plugins]")
                 .hasMessageContaining("not shipped");
-        assertThatCode(() -> PlanCompatibility.check(metadata("abc", 10, false, List.of("nvinfer_plugin")),
-                H100, false, "m.plan")).doesNotThrowAnyException();
+        assertThatCode(
+                        () ->
+                                PlanCompatibility.check(
+                                        metadata("abc", 10, false, List.of("nvinfer_plugin")),
+                                        H100,
+                                        false,
+                                        "m.plan"))
+                .doesNotThrowAnyException();
     }
 
     @Test
@@ -102,47 +183,69 @@ class PlanMetadataTest {
         assertThat(PlanFile.read(file).sha256()).isEqualTo(ModelFiles.sha256(plan));
 
         Files.write(file, Arrays.copyOf(plan, 600));
-        assertThatThrownBy(() -> PlanFile.read(file)).isInstanceOf(BackendException.class)
+        assertThatThrownBy(() -> PlanFile.read(file))
+                .isInstanceOf(BackendException.class)
                 .hasMessageContaining("is 600 bytes, its metadata says 1000 (truncated)")
                 .hasMessageContaining("Rebuild with build-engine");
 
         plan[10] = 8;
         Files.write(file, plan);
-        assertThatThrownBy(() -> PlanFile.read(file)).hasMessageContaining("corrupt")
+        assertThatThrownBy(() -> PlanFile.read(file))
+                .hasMessageContaining("corrupt")
                 .hasMessageContaining(ModelFiles.sha256(plan));
 
         Files.delete(PlanMetadata.sidecarOf(file));
-        assertThatThrownBy(() -> PlanFile.read(file)).hasMessageContaining("has no metadata file m.plan.json");
+        assertThatThrownBy(() -> PlanFile.read(file))
+                .hasMessageContaining("has no metadata file m.plan.json");
     }
 
-    /** Plans built before a change of this record must still load: the metadata the bench left in docs. */
+    /**
+     * Plans built before a change of this record must still load: the metadata the bench left in
+     * docs.
+     */
     @Test
     void metadataWrittenByEarlierBuildsStillReads() throws Exception {
         Path docs = repoDir().resolve("docs").resolve("bench");
         List<Path> sidecars;
         try (Stream<Path> files = Files.walk(docs)) {
-            sidecars = files.filter(f -> f.getFileName().toString().endsWith(".plan.json")).toList();
+            sidecars =
+                    files.filter(f -> f.getFileName().toString().endsWith(".plan.json")).toList();
         }
         assertThat(sidecars).isNotEmpty();
         for (Path sidecar : sidecars) {
             PlanMetadata metadata = PlanMetadata.read(sidecar);
-            assertThat(metadata.formatVersion()).as(sidecar.toString()).isEqualTo(PlanMetadata.FORMAT_VERSION);
+            assertThat(metadata.formatVersion())
+                    .as(sidecar.toString())
+                    .isEqualTo(PlanMetadata.FORMAT_VERSION);
             assertThat(metadata.tensors().inputs()).as(sidecar.toString()).isNotEmpty();
             assertThat(metadata.tensors().profiles()).as(sidecar.toString()).isNotEmpty();
             for (TensorSpec tensor : metadata.tensors().inputs()) {
-                assertThat(Arrays.stream(tensor.sampleShape()).allMatch(d -> d > 0)).as(sidecar + " " + tensor).isTrue();
+                assertThat(Arrays.stream(tensor.sampleShape()).allMatch(d -> d > 0))
+                        .as(sidecar + " " + tensor)
+                        .isTrue();
             }
             Path rewritten = dir.resolve(sidecar.getFileName());
             metadata.write(rewritten);
-            assertThat(PlanMetadata.read(rewritten)).as("written again, it reads the same")
-                    .usingRecursiveComparison().isEqualTo(metadata);
+            assertThat(PlanMetadata.read(rewritten))
+                    .as("written again, it reads the same")
+                    .usingRecursiveComparison()
+                    .isEqualTo(metadata);
         }
-        PlanTensors resnet = PlanMetadata.read(docs.resolve("h200-2026-11-29").resolve("resnet50-fp16.plan.json"))
-                .tensors();
-        assertThat(resnet.inputs()).containsExactly(new TensorSpec("input", DataType.FLOAT32, new long[] {3, 224, 224}));
-        assertThat(resnet.outputs()).containsExactly(new TensorSpec("logits", DataType.FLOAT32, new long[] {1000}));
-        assertThat(resnet.profiles()).containsExactly(new BatchRange(1, 1, 1), new BatchRange(2, 8, 8),
-                new BatchRange(9, 32, 32), new BatchRange(33, 128, 128));
+        PlanTensors resnet =
+                PlanMetadata.read(
+                                docs.resolve("h200-2026-11-29").resolve("resnet50-fp16.plan.json"))
+                        .tensors();
+        assertThat(resnet.inputs())
+                .containsExactly(
+                        new TensorSpec("input", DataType.FLOAT32, new long[] {3, 224, 224}));
+        assertThat(resnet.outputs())
+                .containsExactly(new TensorSpec("logits", DataType.FLOAT32, new long[] {1000}));
+        assertThat(resnet.profiles())
+                .containsExactly(
+                        new BatchRange(1, 1, 1),
+                        new BatchRange(2, 8, 8),
+                        new BatchRange(9, 32, 32),
+                        new BatchRange(33, 128, 128));
     }
 
     /**
@@ -156,10 +259,14 @@ class PlanMetadataTest {
 
         PlanTensors tensors = PlanMetadata.read(file).tensors();
 
-        assertThat(tensors.inputs()).containsExactly(new TensorSpec("ids", DataType.INT64, new long[] {128}),
-                new TensorSpec("mask", DataType.INT64, new long[] {128}));
-        assertThat(tensors.outputs()).containsExactly(new TensorSpec("logits", DataType.FLOAT32, new long[] {2}));
-        assertThat(tensors.profiles()).containsExactly(new BatchRange(1, 1, 1), new BatchRange(2, 8, 8));
+        assertThat(tensors.inputs())
+                .containsExactly(
+                        new TensorSpec("ids", DataType.INT64, new long[] {128}),
+                        new TensorSpec("mask", DataType.INT64, new long[] {128}));
+        assertThat(tensors.outputs())
+                .containsExactly(new TensorSpec("logits", DataType.FLOAT32, new long[] {2}));
+        assertThat(tensors.profiles())
+                .containsExactly(new BatchRange(1, 1, 1), new BatchRange(2, 8, 8));
         assertThat(tensors.maxBatch()).isEqualTo(8);
     }
 
@@ -172,7 +279,8 @@ class PlanMetadataTest {
                 .hasMessageContaining("TensorRT type FP8, which the wire format does not carry");
     }
 
-    private static final String FIRST_FORMAT = """
+    private static final String FIRST_FORMAT =
+            """
             {
               "formatVersion" : 1, "tensorRtVersion" : "10.6.0.26", "cudaRuntimeVersion" : "12.6",
               "gpuName" : "NVIDIA H200", "computeCapability" : "9.0", "planSha256" : "abc", "planBytes" : 3,
@@ -200,20 +308,41 @@ class PlanMetadataTest {
                 return dir;
             }
         }
-        throw new IllegalStateException("docs/bench not found above " + Path.of("").toAbsolutePath());
+        throw new IllegalStateException(
+                "docs/bench not found above " + Path.of("").toAbsolutePath());
     }
 
     static PlanMetadata metadata(String sha, long bytes, boolean versionCompatible) {
         return metadata(sha, bytes, versionCompatible, List.of());
     }
 
-    static PlanMetadata metadata(String sha, long bytes, boolean versionCompatible, List<String> plugins) {
-        return new PlanMetadata(PlanMetadata.FORMAT_VERSION, "10.6.0.26", "12.6", "NVIDIA H100 80GB HBM3", "9.0", sha,
-                bytes, "m.onnx", "def", new PlanMetadata.BuildFlags(true, false, versionCompatible,
-                BuildOptions.parseTacticSources(BuildOptions.DEFAULT_TACTIC_SOURCES), 4096, 3, List.of(1, 8), ""),
-                new PlanTensors(List.of(new TensorSpec("x", DataType.FLOAT32, new long[] {16})),
+    static PlanMetadata metadata(
+            String sha, long bytes, boolean versionCompatible, List<String> plugins) {
+        return new PlanMetadata(
+                PlanMetadata.FORMAT_VERSION,
+                "10.6.0.26",
+                "12.6",
+                "NVIDIA H100 80GB HBM3",
+                "9.0",
+                sha,
+                bytes,
+                "m.onnx",
+                "def",
+                new PlanMetadata.BuildFlags(
+                        true,
+                        false,
+                        versionCompatible,
+                        BuildOptions.parseTacticSources(BuildOptions.DEFAULT_TACTIC_SOURCES),
+                        4096,
+                        3,
+                        List.of(1, 8),
+                        ""),
+                new PlanTensors(
+                        List.of(new TensorSpec("x", DataType.FLOAT32, new long[] {16})),
                         List.of(new TensorSpec("probs", DataType.FLOAT32, new long[] {10})),
                         List.of(new BatchRange(1, 1, 1), new BatchRange(2, 8, 8))),
-                "2026-11-24T07:00:00Z", 1.5, plugins);
+                "2026-11-24T07:00:00Z",
+                1.5,
+                plugins);
     }
 }

@@ -13,9 +13,14 @@ class BatchProfilesTest {
 
     @Test
     void batchesArePaddedUpToTheirBucket() {
-        BatchProfiles profiles = new BatchProfiles(List.of(
-                new BatchProfiles.Profile(0, 1, 1, 1), new BatchProfiles.Profile(1, 2, 8, 8),
-                new BatchProfiles.Profile(2, 9, 32, 32), new BatchProfiles.Profile(3, 33, 128, 128)), 128);
+        BatchProfiles profiles =
+                new BatchProfiles(
+                        List.of(
+                                new BatchProfiles.Profile(0, 1, 1, 1),
+                                        new BatchProfiles.Profile(1, 2, 8, 8),
+                                new BatchProfiles.Profile(2, 9, 32, 32),
+                                        new BatchProfiles.Profile(3, 33, 128, 128)),
+                        128);
         assertThat(profiles.choose(1)).isEqualTo(new BatchProfiles.Choice(0, 1));
         assertThat(profiles.choose(2)).isEqualTo(new BatchProfiles.Choice(1, 8));
         assertThat(profiles.choose(9)).isEqualTo(new BatchProfiles.Choice(2, 32));
@@ -27,44 +32,69 @@ class BatchProfilesTest {
     /** Bucket times as measured for the BERT-like encoder on the H100 (ms), rounded. */
     @Test
     void onceBucketsAreTimedABatchRunsAsTheCheapestChunks() {
-        BatchProfiles profiles = new BatchProfiles(List.of(
-                new BatchProfiles.Profile(0, 1, 1, 1), new BatchProfiles.Profile(1, 2, 8, 8),
-                new BatchProfiles.Profile(2, 9, 32, 32), new BatchProfiles.Profile(3, 33, 128, 128)), 128);
-        assertThat(profiles.plan(40)).containsExactly(new BatchProfiles.Chunk(40, new BatchProfiles.Choice(3, 128)));
+        BatchProfiles profiles =
+                new BatchProfiles(
+                        List.of(
+                                new BatchProfiles.Profile(0, 1, 1, 1),
+                                        new BatchProfiles.Profile(1, 2, 8, 8),
+                                new BatchProfiles.Profile(2, 9, 32, 32),
+                                        new BatchProfiles.Profile(3, 33, 128, 128)),
+                        128);
+        assertThat(profiles.plan(40))
+                .containsExactly(new BatchProfiles.Chunk(40, new BatchProfiles.Choice(3, 128)));
         profiles.useCosts(Map.of(1, 0.31, 8, 0.73, 32, 2.06, 128, 7.4));
-        assertThat(profiles.plan(40)).containsExactlyInAnyOrder(
-                new BatchProfiles.Chunk(32, new BatchProfiles.Choice(2, 32)), new BatchProfiles.Chunk(8, new BatchProfiles.Choice(1, 8)));
-        assertThat(profiles.plan(128)).containsExactly(new BatchProfiles.Chunk(128, new BatchProfiles.Choice(3, 128)));
-        assertThat(profiles.plan(110)).containsExactly(new BatchProfiles.Chunk(110, new BatchProfiles.Choice(3, 128)));
-        assertThat(profiles.plan(3)).containsExactly(new BatchProfiles.Chunk(3, new BatchProfiles.Choice(1, 8)));
-        assertThat(profiles.plan(65)).extracting(BatchProfiles.Chunk::rows).containsExactlyInAnyOrder(32, 32, 1);
+        assertThat(profiles.plan(40))
+                .containsExactlyInAnyOrder(
+                        new BatchProfiles.Chunk(32, new BatchProfiles.Choice(2, 32)),
+                        new BatchProfiles.Chunk(8, new BatchProfiles.Choice(1, 8)));
+        assertThat(profiles.plan(128))
+                .containsExactly(new BatchProfiles.Chunk(128, new BatchProfiles.Choice(3, 128)));
+        assertThat(profiles.plan(110))
+                .containsExactly(new BatchProfiles.Chunk(110, new BatchProfiles.Choice(3, 128)));
+        assertThat(profiles.plan(3))
+                .containsExactly(new BatchProfiles.Chunk(3, new BatchProfiles.Choice(1, 8)));
+        assertThat(profiles.plan(65))
+                .extracting(BatchProfiles.Chunk::rows)
+                .containsExactlyInAnyOrder(32, 32, 1);
     }
 
     /** A tiny model: every bucket takes about as long, and the timings are noise. */
     @Test
     void bucketsTimedAlikeDoNotPadSmallBatchesToTheLargest() {
-        BatchProfiles profiles = new BatchProfiles(List.of(
-                new BatchProfiles.Profile(0, 1, 1, 1), new BatchProfiles.Profile(1, 2, 8, 8),
-                new BatchProfiles.Profile(2, 9, 32, 32)), 32);
+        BatchProfiles profiles =
+                new BatchProfiles(
+                        List.of(
+                                new BatchProfiles.Profile(0, 1, 1, 1),
+                                new BatchProfiles.Profile(1, 2, 8, 8),
+                                new BatchProfiles.Profile(2, 9, 32, 32)),
+                        32);
         profiles.useCosts(Map.of(1, 0.021, 8, 0.022, 32, 0.020));
-        assertThat(profiles.plan(3)).containsExactly(new BatchProfiles.Chunk(3, new BatchProfiles.Choice(1, 8)));
-        assertThat(profiles.plan(20)).containsExactly(new BatchProfiles.Chunk(20, new BatchProfiles.Choice(2, 32)));
+        assertThat(profiles.plan(3))
+                .containsExactly(new BatchProfiles.Chunk(3, new BatchProfiles.Choice(1, 8)));
+        assertThat(profiles.plan(20))
+                .containsExactly(new BatchProfiles.Chunk(20, new BatchProfiles.Choice(2, 32)));
     }
 
     @Test
     void profilesWithRoomAboveOptAreNeverSplit() {
-        BatchProfiles profiles = new BatchProfiles(List.of(new BatchProfiles.Profile(0, 1, 32, 128)), 128);
+        BatchProfiles profiles =
+                new BatchProfiles(List.of(new BatchProfiles.Profile(0, 1, 32, 128)), 128);
         profiles.useCosts(Map.of(32, 1.0));
-        assertThat(profiles.plan(100)).containsExactly(new BatchProfiles.Chunk(100, new BatchProfiles.Choice(0, 100)));
+        assertThat(profiles.plan(100))
+                .containsExactly(new BatchProfiles.Chunk(100, new BatchProfiles.Choice(0, 100)));
     }
 
     @Test
     void paddingStaysWithinTheRunnersMaxBatch() {
-        BatchProfiles profiles = new BatchProfiles(List.of(new BatchProfiles.Profile(0, 1, 32, 128)), 20);
-        assertThat(profiles.choose(5)).isEqualTo(new BatchProfiles.Choice(0, 20)); // opt 32 is above the limit
+        BatchProfiles profiles =
+                new BatchProfiles(List.of(new BatchProfiles.Profile(0, 1, 32, 128)), 20);
+        assertThat(profiles.choose(5))
+                .isEqualTo(new BatchProfiles.Choice(0, 20)); // opt 32 is above the limit
         assertThat(profiles.warmUpBatches()).containsExactly(20);
-        BatchProfiles wide = new BatchProfiles(List.of(new BatchProfiles.Profile(0, 1, 32, 128)), 128);
+        BatchProfiles wide =
+                new BatchProfiles(List.of(new BatchProfiles.Profile(0, 1, 32, 128)), 128);
         assertThat(wide.choose(5)).isEqualTo(new BatchProfiles.Choice(0, 32));
-        assertThat(wide.choose(50)).isEqualTo(new BatchProfiles.Choice(0, 50)); // above opt: run as it is
+        assertThat(wide.choose(50))
+                .isEqualTo(new BatchProfiles.Choice(0, 50)); // above opt: run as it is
     }
 }

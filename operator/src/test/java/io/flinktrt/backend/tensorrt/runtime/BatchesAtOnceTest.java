@@ -4,10 +4,16 @@ import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** How many batches the TensorRT runner tells the scheduler the GPU works on at once (no GPU needed). */
+/**
+ * How many batches the TensorRT runner tells the scheduler the GPU works on at once (no GPU
+ * needed).
+ */
 class BatchesAtOnceTest {
 
-    /** bert_like on the H200: 128 rows of token ids copy in well under a ms, the kernels take 7.86 ms. */
+    /**
+     * bert_like on the H200: 128 rows of token ids copy in well under a ms, the kernels take 7.86
+     * ms.
+     */
     @Test
     void smallRowsKeepOneBatchOnTheDeviceWhateverTheLanes() {
         assertThat(TensorRtRunner.batchesAtOnce(2, 0.02, 7.86)).isEqualTo(1);

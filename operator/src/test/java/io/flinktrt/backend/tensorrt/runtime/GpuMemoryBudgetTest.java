@@ -13,13 +13,19 @@ class GpuMemoryBudgetTest {
 
     @Test
     void aLayoutThatFitsPasses() {
-        assertThatCode(() -> GpuMemoryBudget.check("resnet50", 0, 2, 400 * MIB, 77 * MIB, 2000 * MIB))
+        assertThatCode(
+                        () ->
+                                GpuMemoryBudget.check(
+                                        "resnet50", 0, 2, 400 * MIB, 77 * MIB, 2000 * MIB))
                 .doesNotThrowAnyException();
     }
 
     @Test
     void aLayoutThatDoesNotFitIsRefusedWithTheNumbers() {
-        assertThatThrownBy(() -> GpuMemoryBudget.check("resnet50", 1, 4, 400 * MIB, 77 * MIB, 1000 * MIB))
+        assertThatThrownBy(
+                        () ->
+                                GpuMemoryBudget.check(
+                                        "resnet50", 1, 4, 400 * MIB, 77 * MIB, 1000 * MIB))
                 .isInstanceOf(BackendException.class)
                 .hasMessageContaining("does not fit on GPU 1")
                 .hasMessageContaining("4 lane(s) need at least 1908 MiB")

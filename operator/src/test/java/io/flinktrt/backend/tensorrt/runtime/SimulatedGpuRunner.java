@@ -23,11 +23,11 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * A GPU simulated in real time, shaped like {@link TensorRtRunner}: buffer sets (direct memory the
- * scheduler really copies rows into), lanes taken from a fair idle queue by a thread per buffer set,
- * and the batch plan of the real {@link BatchProfiles} from measured bucket costs. The device is
- * three FIFO timelines shared by all lanes: host-to-device copies, kernels, device-to-host copies
- * (an H200 has separate copy engines). Kernels of different lanes do not run in parallel; a kernel
- * queued right behind another one runs {@code overlapFactor} of its time (the small gain two
+ * scheduler really copies rows into), lanes taken from a fair idle queue by a thread per buffer
+ * set, and the batch plan of the real {@link BatchProfiles} from measured bucket costs. The device
+ * is three FIFO timelines shared by all lanes: host-to-device copies, kernels, device-to-host
+ * copies (an H200 has separate copy engines). Kernels of different lanes do not run in parallel; a
+ * kernel queued right behind another one runs {@code overlapFactor} of its time (the small gain two
  * contexts show on the H200: compute-only 18,113/s at batch 128 against 7.86 ms alone).
  *
  * <p>For the latency simulation only ({@code SimulatedGpuLatencyTest}); it computes nothing.
@@ -37,12 +37,18 @@ public final class SimulatedGpuRunner implements ModelRunner {
     /**
      * What the simulated GPU costs.
      *
-     * @param bucketMs kernel time per bucket (executed rows), one lane alone, as the runner's warm-up logs it
+     * @param bucketMs kernel time per bucket (executed rows), one lane alone, as the runner's
+     *     warm-up logs it
      * @param overlapFactor share of a kernel's time when it queues right behind another lane's
      * @param copyBytesPerSecond pinned-memory copy rate, each direction
-     * @param slowdown every device time is multiplied by it (to simulate large rows on a small host)
+     * @param slowdown every device time is multiplied by it (to simulate large rows on a small
+     *     host)
      */
-    public record Gpu(Map<Integer, Double> bucketMs, double overlapFactor, double copyBytesPerSecond, double slowdown) {}
+    public record Gpu(
+            Map<Integer, Double> bucketMs,
+            double overlapFactor,
+            double copyBytesPerSecond,
+            double slowdown) {}
 
     private final ModelSignature signature;
     private final Gpu gpu;
@@ -56,7 +62,8 @@ public final class SimulatedGpuRunner implements ModelRunner {
     private final Timeline kernels = new Timeline();
     private final Timeline toHost = new Timeline();
 
-    public SimulatedGpuRunner(ModelSignature signature, Gpu gpu, int lanes, int bufferSets, boolean reportsDevice) {
+    public SimulatedGpuRunner(
+            ModelSignature signature, Gpu gpu, int lanes, int bufferSets, boolean reportsDevice) {
         this.signature = signature;
         this.gpu = gpu;
         this.lanes = lanes;
@@ -78,11 +85,14 @@ public final class SimulatedGpuRunner implements ModelRunner {
         for (int i = 0; i < bufferSets; i++) {
             freeSets.add(new Sets(maxBatch));
         }
-        this.gpuThreads = Executors.newFixedThreadPool(bufferSets, r -> {
-            Thread thread = new Thread(r, "simulated-gpu");
-            thread.setDaemon(true);
-            return thread;
-        });
+        this.gpuThreads =
+                Executors.newFixedThreadPool(
+                        bufferSets,
+                        r -> {
+                            Thread thread = new Thread(r, "simulated-gpu");
+                            thread.setDaemon(true);
+                            return thread;
+                        });
     }
 
     @Override
@@ -101,8 +111,8 @@ public final class SimulatedGpuRunner implements ModelRunner {
     }
 
     /**
-     * As TensorRtRunner decides it, from the largest bucket's copies and kernels; or, with
-     * {@code reportsDevice} false, no bound (the scheduler cuts batches as it did before).
+     * As TensorRtRunner decides it, from the largest bucket's copies and kernels; or, with {@code
+     * reportsDevice} false, no bound (the scheduler cuts batches as it did before).
      */
     @Override
     public int concurrentBatches() {
@@ -110,13 +120,19 @@ public final class SimulatedGpuRunner implements ModelRunner {
             return Integer.MAX_VALUE;
         }
         int largest = signature.maxBatchSize();
-        long bytes = signature.inputs().stream().mapToLong(TensorSpec::sampleBytes).sum()
-                + signature.outputs().stream().mapToLong(TensorSpec::sampleBytes).sum();
-        return TensorRtRunner.batchesAtOnce(lanes, copyNanos(largest * bytes) / 1e6 / gpu.slowdown(),
+        long bytes =
+                signature.inputs().stream().mapToLong(TensorSpec::sampleBytes).sum()
+                        + signature.outputs().stream().mapToLong(TensorSpec::sampleBytes).sum();
+        return TensorRtRunner.batchesAtOnce(
+                lanes,
+                copyNanos(largest * bytes) / 1e6 / gpu.slowdown(),
                 gpu.bucketMs().get(largest));
     }
 
-    /** Records per second of batches of {@code rows} on every lane back to back, with copies, for {@code seconds}. */
+    /**
+     * Records per second of batches of {@code rows} on every lane back to back, with copies, for
+     * {@code seconds}.
+     */
     public double rawRecordsPerSecond(int rows, double seconds) throws InterruptedException {
         long start = System.nanoTime();
         long deadline = start + (long) (seconds * 1e9);
@@ -124,13 +140,16 @@ public final class SimulatedGpuRunner implements ModelRunner {
         List<Thread> loops = new ArrayList<>();
         for (int i = freeSets.size(); i > 0; i--) {
             BatchBuffers buffers = acquire();
-            Thread loop = new Thread(() -> {
-                while (System.nanoTime() < deadline) {
-                    buffers.run(rows).join();
-                    batches.incrementAndGet();
-                }
-                buffers.release();
-            }, "simulated-raw-loop");
+            Thread loop =
+                    new Thread(
+                            () -> {
+                                while (System.nanoTime() < deadline) {
+                                    buffers.run(rows).join();
+                                    batches.incrementAndGet();
+                                }
+                                buffers.release();
+                            },
+                            "simulated-raw-loop");
             loop.start();
             loops.add(loop);
         }
@@ -147,7 +166,8 @@ public final class SimulatedGpuRunner implements ModelRunner {
         long outBytes = signature.outputs().stream().mapToLong(TensorSpec::sampleBytes).sum();
         for (BatchProfiles.Chunk chunk : profiles.plan(rows)) {
             toDevice.occupy(copyNanos(chunk.rows() * inBytes), 1);
-            kernels.occupy(nanos(gpu.bucketMs().get(chunk.choice().executedRows())), gpu.overlapFactor());
+            kernels.occupy(
+                    nanos(gpu.bucketMs().get(chunk.choice().executedRows())), gpu.overlapFactor());
             toHost.occupy(copyNanos(chunk.rows() * outBytes), 1);
             executed += chunk.choice().executedRows();
         }
@@ -172,7 +192,9 @@ public final class SimulatedGpuRunner implements ModelRunner {
         }
     }
 
-    /** One device engine: work queues in order; a caller waits (parks) until its own work is done. */
+    /**
+     * One device engine: work queues in order; a caller waits (parks) until its own work is done.
+     */
     private static final class Timeline {
         private long freeAt;
 
@@ -190,7 +212,10 @@ public final class SimulatedGpuRunner implements ModelRunner {
         }
     }
 
-    /** One buffer set: direct memory for the max batch, run on a lane by a GPU thread, like HostBuffers. */
+    /**
+     * One buffer set: direct memory for the max batch, run on a lane by a GPU thread, like
+     * HostBuffers.
+     */
     private final class Sets implements BatchBuffers {
         private final List<ByteBuffer> inputs = new ArrayList<>();
         private final List<ByteBuffer> outputs = new ArrayList<>();
@@ -201,7 +226,8 @@ public final class SimulatedGpuRunner implements ModelRunner {
         }
 
         private static ByteBuffer direct(TensorSpec spec, int maxBatch) {
-            return ByteBuffer.allocateDirect(maxBatch * spec.sampleBytes()).order(ByteOrder.LITTLE_ENDIAN);
+            return ByteBuffer.allocateDirect(maxBatch * spec.sampleBytes())
+                    .order(ByteOrder.LITTLE_ENDIAN);
         }
 
         @Override
@@ -211,20 +237,22 @@ public final class SimulatedGpuRunner implements ModelRunner {
 
         @Override
         public CompletableFuture<BatchRun> run(int rows) {
-            return CompletableFuture.supplyAsync(() -> {
-                Integer lane;
-                try {
-                    lane = idleLanes.take();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new CompletionException(e);
-                }
-                try {
-                    return execute(rows);
-                } finally {
-                    idleLanes.add(lane);
-                }
-            }, gpuThreads);
+            return CompletableFuture.supplyAsync(
+                    () -> {
+                        Integer lane;
+                        try {
+                            lane = idleLanes.take();
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                            throw new CompletionException(e);
+                        }
+                        try {
+                            return execute(rows);
+                        } finally {
+                            idleLanes.add(lane);
+                        }
+                    },
+                    gpuThreads);
         }
 
         @Override
