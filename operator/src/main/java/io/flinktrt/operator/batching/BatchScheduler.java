@@ -26,10 +26,11 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>One thread, the batcher, waits for a free buffer set, then copies each waiting record into the
  * next row as it comes (large rows are copied while the batch waits, not once it is due), until the
- * batch is due; records taken at once that are over {@value #PARALLEL_COPY_BYTES} bytes are copied
- * by the scheduler's copy threads too. Outputs are read on the backend's thread that completes the
- * run. {@link #submit} never blocks: a slow backend pushes back through the caller's own bound on
- * records in flight (Flink's async capacity).
+ * batch is due; records joining with over {@value #COPY_THREAD_BYTES} bytes are copied by the
+ * scheduler's copy threads while the batcher goes on (the run waits for those copies), and a range
+ * over {@value #PARALLEL_COPY_BYTES} bytes reloaded for a retry is copied by them too. Outputs are
+ * read on the backend's thread that completes the run. {@link #submit} never blocks: a slow backend
+ * pushes back through the caller's own bound on records in flight (Flink's async capacity).
  *
  * <p>A batch the backend fails is split in halves and the halves retried, depth first, so that only
  * the records the backend fails on alone fail ({@link RowFailedException}); the retries are bounded
@@ -43,6 +44,12 @@ public final class BatchScheduler<P, OUT> implements AutoCloseable {
 
     /** Batches with more input bytes than this are copied into the buffers by several threads. */
     public static final long PARALLEL_COPY_BYTES = 4L << 20;
+
+    /**
+     * Records joining a batch with more input bytes than this are copied into its rows on the copy
+     * threads while the batcher goes on taking records.
+     */
+    public static final long COPY_THREAD_BYTES = 128L << 10;
 
     final String name;
     final RowCodec<P, OUT> codec;
@@ -246,6 +253,22 @@ public final class BatchScheduler<P, OUT> implements AutoCloseable {
         }
         copy.run(0, (int) ((long) rows / chunks));
         CompletableFuture.allOf(others).join();
+    }
+
+    /**
+     * Starts {@code copy} over rows {@code 0..rows} on the copy threads, in up to one chunk per
+     * thread; the future completes when every chunk is copied.
+     */
+    CompletableFuture<Void> copyOnCopyThreads(int rows, RowRangeTask copy) {
+        int chunks = Math.min(rows, copyThreads);
+        CompletableFuture<?>[] parts = new CompletableFuture<?>[chunks];
+        ExecutorService pool = copyPool();
+        for (int c = 0; c < chunks; c++) {
+            int from = (int) ((long) rows * c / chunks);
+            int to = (int) ((long) rows * (c + 1) / chunks);
+            parts[c] = CompletableFuture.runAsync(() -> copy.run(from, to), pool);
+        }
+        return CompletableFuture.allOf(parts);
     }
 
     /** Rows {@code from} (inclusive) to {@code to} (exclusive). */

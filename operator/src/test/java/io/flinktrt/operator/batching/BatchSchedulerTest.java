@@ -296,6 +296,45 @@ class BatchSchedulerTest {
         }
     }
 
+    /**
+     * Images joining one at a time are copied on the copy threads, not the batcher's: one thread
+     * copying every image as it comes falls behind a fast stream (ResNet-50 at 18,000 images/s is
+     * 11 GB/s of copies), and every record then waits for it.
+     */
+    @Test
+    void largeRowsJoiningOneByOneAreCopiedOnTheCopyThreadsIntoTheRightRows() throws Exception {
+        int rows = 4;
+        try (ControlledRunner runner =
+                new ControlledRunner(TestModels.path(TestModels.IMAGE_MEAN), rows, 1)) {
+            FloatCodec codec = new FloatCodec(runner);
+            int sampleFloats = runner.signature().inputs().get(0).sampleBytes() / Float.BYTES;
+            assertThat((long) sampleFloats * Float.BYTES)
+                    .isGreaterThanOrEqualTo(BatchScheduler.COPY_THREAD_BYTES);
+            List<CompletableFuture<Output>> futures = new ArrayList<>();
+            try (BatchScheduler<float[], Output> scheduler =
+                    scheduler(runner, codec, rows, NEVER)) {
+                for (int i = 0; i < rows; i++) {
+                    float[] image = new float[sampleFloats];
+                    Arrays.fill(image, i + 1);
+                    futures.add(scheduler.submit(image));
+                    while (codec.written.size() <= i) { // joined (and copied) before the next comes
+                        Thread.onSpinWait();
+                    }
+                }
+                for (int i = 0; i < rows; i++) {
+                    Output output = futures.get(i).get(30, TimeUnit.SECONDS);
+                    assertThat(output.batchRows()).isEqualTo(rows);
+                    for (float channelMean : output.values()) {
+                        assertThat(channelMean).as("row %d", i).isCloseTo(i + 1, within(1e-4f));
+                    }
+                }
+            }
+            assertThat(codec.threads)
+                    .isNotEmpty()
+                    .allMatch(name -> name.startsWith("inference-copy-test"));
+        }
+    }
+
     @Test
     void aMaxBatchAboveTheRunnersIsRefused() throws Exception {
         try (ControlledRunner runner =
@@ -364,9 +403,8 @@ class BatchSchedulerTest {
                         @Override
                         public void putRow(float[] record, BatchBuffers buffers, int row) {
                             copying.countDown();
-                            boolean interrupted =
-                                    false; // a copy (a memcpy) does not stop when close()
-                            // interrupts the batcher
+                            // a copy (a memcpy) does not stop when close() interrupts the batcher
+                            boolean interrupted = false;
                             while (finishCopy.getCount() > 0) {
                                 try {
                                     finishCopy.await();
@@ -405,7 +443,9 @@ class BatchSchedulerTest {
             assertThat(interruptedAfterClose.get(30, TimeUnit.SECONDS))
                     .as("interrupt kept")
                     .isTrue();
-            assertThat(result.get(30, TimeUnit.SECONDS).batchRows()).isEqualTo(1);
+            // a batch not started when the scheduler closed is not run: its records stay open, and
+            // Flink replays them from its checkpoint
+            assertThat(result).isNotDone();
         }
     }
 
