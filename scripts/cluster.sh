@@ -88,9 +88,9 @@ start_flink() { # $1 name (its log and pid file), $2 GET_JM_RESOURCE_PARAMS | GE
 
 start_jobmanager() { start_flink jobmanager GET_JM_RESOURCE_PARAMS org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint; }
 
-start_taskmanager() { # $1: 1-based number; its resource id is taskmanager-N
+start_taskmanager() { # $1: 1-based number; $2: its resource id, taskmanager-N by default
   start_flink "taskmanager-$1" GET_TM_RESOURCE_PARAMS org.apache.flink.runtime.taskexecutor.TaskManagerRunner \
-    -D taskmanager.resource-id="taskmanager-$1"
+    -D taskmanager.resource-id="${2:-taskmanager-$1}"
 }
 
 start_kafka() {
@@ -292,7 +292,10 @@ case $cmd in
       -cp "$flink/lib/*" org.apache.flink.client.cli.CliFrontend "$@" ;;
   topics) load_env; create_topics "$@" ;;
   kill-taskmanager) load_env; stop "taskmanager-${1:?N}" KILL ;;
-  start-taskmanager) load_env; start_taskmanager "${1:?N}" ;;
+  # A TaskManager started again (after kill-taskmanager) gets a resource id of its own: under the killed
+  # one's id, the H200 run saw the new process dropped by the ResourceManager 13 s after it registered,
+  # when the loss of the killed one was handled, and the job failed over a second time.
+  start-taskmanager) load_env; start_taskmanager "${1:?N}" "taskmanager-$1-restarted-$(date +%s)" ;;
   stop-kafka) load_env; stop kafka TERM ;;
   start-kafka) load_env; start_kafka; wait_for 60 "Kafka ($BOOTSTRAP_SERVERS)" kafka_topics --list ;;
   *) sed -n 2,23p "$0"; [ "$cmd" = --help ] || [ "$cmd" = -h ]; exit $? ;;
