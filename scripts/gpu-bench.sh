@@ -281,14 +281,14 @@ cluster() { # RESULTS/cluster-*.log: the job jar on scripts/cluster.sh with 1, 2
         echo "GPU memory used, job running again with $slots slot(s) in the new TaskManager JVM: $(gpu_mem)"
         echo "engine deserializations in the TaskManager log (both JVMs, appended):"
         grep -c 'Deserialized the TensorRT engine' "$tmlog"
-        echo "job failovers (its exception history): $(bash "$here/cluster.sh" rest "/jobs/$job/exceptions" | grep -o '"exceptionName"' | wc -l)"
+        echo "task failures in the job's exception history (one per subtask of a failover): $(bash "$here/cluster.sh" rest "/jobs/$job/exceptions" | grep -o '"exceptionName"' | wc -l)"
       fi
       bash "$here/cluster.sh" flink cancel "$job" > /dev/null 2>&1
       bash "$here/cluster.sh" down
       sleep 2; echo "GPU memory used, cluster down: $(gpu_mem)"
       cp "$tmlog" "$out/cluster-$run-slots-taskmanager.log"
       echo "done after $SECONDS s"; } > "$log" 2>&1
-    grep -E 'Read [0-9]+ results|GPU memory|recovered|failovers|done after|exit' "$log"
+    grep -E 'Read [0-9]+ results|GPU memory|recovered|exception history|done after|exit' "$log"
   done
 }
 
