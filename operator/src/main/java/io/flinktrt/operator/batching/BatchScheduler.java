@@ -164,7 +164,7 @@ public final class BatchScheduler<P, OUT> implements AutoCloseable {
                 try {
                     fill(batch);
                 } catch (InterruptedException e) {
-                    buffers.release();
+                    batch.abandon();
                     throw e;
                 }
                 batch.start();

@@ -96,6 +96,15 @@ final class RunningBatch<P, OUT> {
         fillNanos += System.nanoTime() - begin;
     }
 
+    /**
+     * Gives the buffers back without running (the scheduler closes), once the copies into them have
+     * ended: the runner may free the buffers next. Its records stay open (Flink replays them).
+     */
+    void abandon() {
+        pendingCopies.forEach(copy -> copy.handle((done, error) -> null).join());
+        buffers.release();
+    }
+
     /** Starts the run of every record appended, once its copy is done; on the batcher thread. */
     void start() {
         pendingCopies.forEach(CompletableFuture::join);

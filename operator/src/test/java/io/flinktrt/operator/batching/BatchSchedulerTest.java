@@ -335,6 +335,30 @@ class BatchSchedulerTest {
         }
     }
 
+    /**
+     * A batch abandoned at close while an image is still being copied into it on a copy thread
+     * gives its buffers back only once that copy ended: the caller frees the buffers next.
+     */
+    @Test
+    void closeWaitsForCopiesStillRunningIntoAnAbandonedBatch() throws Exception {
+        try (ControlledRunner runner =
+                new ControlledRunner(TestModels.path(TestModels.IMAGE_MEAN), 4, 1)) {
+            StalledCopyCodec codec = new StalledCopyCodec(runner);
+            int sampleFloats = runner.signature().inputs().get(0).sampleBytes() / Float.BYTES;
+            BatchScheduler<float[], Output> scheduler = scheduler(runner, codec, 4, NEVER);
+            scheduler.submit(new float[sampleFloats]);
+            assertThat(codec.copying.await(30, TimeUnit.SECONDS)).isTrue();
+            Thread closer = new Thread(scheduler::close);
+            closer.start();
+            assertThat(waitingOrEnded(closer))
+                    .as("close waits while the copy runs")
+                    .isEqualTo(Thread.State.TIMED_WAITING);
+            codec.finishCopy.countDown();
+            closer.join(30_000);
+            assertThat(closer.isAlive()).isFalse();
+        }
+    }
+
     @Test
     void aMaxBatchAboveTheRunnersIsRefused() throws Exception {
         try (ControlledRunner runner =
@@ -396,31 +420,10 @@ class BatchSchedulerTest {
     void closeFromAnInterruptedThreadWaitsForTheBatcherAndKeepsTheInterrupt() throws Exception {
         try (ControlledRunner runner =
                 new ControlledRunner(TestModels.path(TestModels.MLP), 8, 1)) {
-            CountDownLatch copying = new CountDownLatch(1);
-            CountDownLatch finishCopy = new CountDownLatch(1);
-            FloatCodec codec =
-                    new FloatCodec(runner) {
-                        @Override
-                        public void putRow(float[] record, BatchBuffers buffers, int row) {
-                            copying.countDown();
-                            // a copy (a memcpy) does not stop when close() interrupts the batcher
-                            boolean interrupted = false;
-                            while (finishCopy.getCount() > 0) {
-                                try {
-                                    finishCopy.await();
-                                } catch (InterruptedException e) {
-                                    interrupted = true;
-                                }
-                            }
-                            if (interrupted) {
-                                Thread.currentThread().interrupt();
-                            }
-                            super.putRow(record, buffers, row);
-                        }
-                    };
+            StalledCopyCodec codec = new StalledCopyCodec(runner);
             BatchScheduler<float[], Output> scheduler = scheduler(runner, codec, 8, Duration.ZERO);
             CompletableFuture<Output> result = scheduler.submit(sample(0));
-            assertThat(copying.await(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(codec.copying.await(30, TimeUnit.SECONDS)).isTrue();
             CompletableFuture<Boolean> interruptedAfterClose = new CompletableFuture<>();
             Thread closer =
                     new Thread(
@@ -431,15 +434,11 @@ class BatchSchedulerTest {
                                         Thread.currentThread().isInterrupted());
                             });
             closer.start();
-            while (closer.getState() != Thread.State.TIMED_WAITING
-                    && closer.getState() != Thread.State.TERMINATED) {
-                Thread.onSpinWait();
-            }
-            assertThat(closer.getState())
+            assertThat(waitingOrEnded(closer))
                     .as("the closer waits for the batcher's copy")
                     .isEqualTo(Thread.State.TIMED_WAITING);
             assertThat(interruptedAfterClose).isNotDone();
-            finishCopy.countDown();
+            codec.finishCopy.countDown();
             assertThat(interruptedAfterClose.get(30, TimeUnit.SECONDS))
                     .as("interrupt kept")
                     .isTrue();
@@ -478,6 +477,43 @@ class BatchSchedulerTest {
     /**
      * Single float input, single float output; notes which records it wrote and on which threads.
      */
+    /** The thread's state once it waits with a timeout (a join) or has ended. */
+    private static Thread.State waitingOrEnded(Thread thread) {
+        Thread.State state = thread.getState();
+        while (state != Thread.State.TIMED_WAITING && state != Thread.State.TERMINATED) {
+            Thread.onSpinWait();
+            state = thread.getState();
+        }
+        return state;
+    }
+
+    /** Holds every row copy until {@link #finishCopy}; a copy (a memcpy) ignores interrupts. */
+    static class StalledCopyCodec extends FloatCodec {
+        final CountDownLatch copying = new CountDownLatch(1);
+        final CountDownLatch finishCopy = new CountDownLatch(1);
+
+        StalledCopyCodec(ModelRunner runner) {
+            super(runner);
+        }
+
+        @Override
+        public void putRow(float[] record, BatchBuffers buffers, int row) {
+            copying.countDown();
+            boolean interrupted = false;
+            while (finishCopy.getCount() > 0) {
+                try {
+                    finishCopy.await();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+            super.putRow(record, buffers, row);
+        }
+    }
+
     static class FloatCodec implements RowCodec<float[], Output> {
         final Set<float[]> written = ConcurrentHashMap.newKeySet();
         final Set<String> threads = ConcurrentHashMap.newKeySet();
