@@ -293,7 +293,7 @@ case $cmd in
   topics) load_env; create_topics "$@" ;;
   kill-taskmanager) load_env; stop "taskmanager-${1:?N}" KILL ;;
   # A TaskManager started again (after kill-taskmanager) gets a resource id of its own: under the killed
-  # one's id, the H200 run saw the new process dropped by the ResourceManager 13 s after it registered,
+  # one's id, the H200 run saw the new process dropped by the ResourceManager 11 s after it started,
   # when the loss of the killed one was handled, and the job failed over a second time.
   start-taskmanager) load_env; start_taskmanager "${1:?N}" "taskmanager-$1-restarted-$(date +%s)" ;;
   stop-kafka) load_env; stop kafka TERM ;;
