@@ -1,6 +1,5 @@
 package io.flinktrt.operator;
 
-import io.flinktrt.backend.Backends;
 import io.flinktrt.backend.ModelRunner;
 import io.flinktrt.backend.ModelSignature;
 import io.flinktrt.operator.batching.BatchScheduler;
@@ -19,7 +18,6 @@ import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.nio.file.Path;
 import java.util.Collections;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -55,7 +53,7 @@ public final class InferenceFunction<IN, OUT> extends RichAsyncFunction<IN, OUT>
      */
     private final InferenceTranslator<IN, Object, OUT> translator;
 
-    private transient GpuAssignment.Claim device;
+    private transient SlotModel model;
     private transient ModelRunner runner;
     private transient ModelSignature signature;
     private transient BatchScheduler<Object, OUT> scheduler;
@@ -101,20 +99,23 @@ public final class InferenceFunction<IN, OUT> extends RichAsyncFunction<IN, OUT>
     @Override
     public void open(OpenContext openContext) throws Exception {
         int subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
-        Backends.Selection selection = Backends.select(config.backend(), Path.of(config.model()));
-        device =
-                GpuAssignment.claim(
-                        getRuntimeContext().getExternalResourceInfos("gpu"), config.device());
-        runner = selection.backend().open(config.modelConfig(device.deviceIndex()));
+        model =
+                SlotModel.open(
+                        config.backend(),
+                        config.model(),
+                        getRuntimeContext().getExternalResourceInfos("gpu"),
+                        config.device(),
+                        config::modelConfig);
+        runner = model.runner();
         signature = runner.signature();
         LOG.info(
                 "Subtask {} runs {} on {} (device {} from {}); {}; max batch {}, max delay {}",
                 subtask,
                 signature.modelName(),
                 runner.backendName(),
-                device.deviceIndex(),
-                device.source(),
-                selection.reason(),
+                model.deviceIndex(),
+                model.deviceSource(),
+                model.backendChoice(),
                 signature.maxBatchSize(),
                 config.maxDelay());
         if (config.capacity() == 0
@@ -228,31 +229,18 @@ public final class InferenceFunction<IN, OUT> extends RichAsyncFunction<IN, OUT>
 
     @Override
     public void close() throws Exception {
-        // Each step runs even when an earlier one throws (Flink interrupts a cancelled task's
-        // thread,
-        // and the scheduler's join then throws): a runner left open keeps its GPU memory until the
-        // JVM ends.
-        try {
-            if (scheduler != null) {
-                scheduler.close();
-            }
-        } finally {
-            try {
-                if (metrics != null) {
-                    LOG.info(
-                            "Closing {} on {}: {}",
-                            signature.modelName(),
-                            runner.backendName(),
-                            metrics.summary());
-                }
-                if (runner != null) {
-                    runner.close();
-                }
-            } finally {
-                if (device != null) {
-                    device.close();
-                }
-            }
+        if (scheduler != null) {
+            scheduler.close();
+        }
+        if (metrics != null) {
+            LOG.info(
+                    "Closing {} on {}: {}",
+                    signature.modelName(),
+                    runner.backendName(),
+                    metrics.summary());
+        }
+        if (model != null) {
+            model.close();
         }
     }
 }

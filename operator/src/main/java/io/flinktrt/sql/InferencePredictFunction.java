@@ -1,9 +1,8 @@
 package io.flinktrt.sql;
 
-import io.flinktrt.backend.Backends;
 import io.flinktrt.backend.ModelRunner;
 import io.flinktrt.backend.ModelSignature;
-import io.flinktrt.operator.GpuAssignment;
+import io.flinktrt.operator.SlotModel;
 import io.flinktrt.operator.batching.BatchScheduler;
 import io.flinktrt.operator.batching.BatchingConfig;
 
@@ -15,7 +14,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.ByteBuffer;
-import java.nio.file.Path;
 import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -41,7 +39,7 @@ public final class InferencePredictFunction extends AsyncPredictFunction {
     private final PredictSettings settings;
     private final RowTensorCodec codec;
 
-    private transient GpuAssignment.Claim device;
+    private transient SlotModel model;
     private transient ModelRunner runner;
     private transient BatchScheduler<ByteBuffer[], RowData> scheduler;
     private transient PredictMetrics metrics;
@@ -56,13 +54,14 @@ public final class InferencePredictFunction extends AsyncPredictFunction {
     public void open(FunctionContext context) throws Exception {
         super.open(context);
         int subtask = context.getTaskInfo().getIndexOfThisSubtask();
-        Backends.Selection selection =
-                Backends.select(settings.backend(), Path.of(settings.model()));
-        device =
-                GpuAssignment.claim(
+        model =
+                SlotModel.open(
+                        settings.backend(),
+                        settings.model(),
                         context.getExternalResourceInfos(settings.gpuResource()),
-                        settings.device());
-        runner = selection.backend().open(settings.modelConfig(device.deviceIndex()));
+                        settings.device(),
+                        settings::modelConfig);
+        runner = model.runner();
         checkSameModel(runner.signature());
         metrics = new PredictMetrics(context.getMetricGroup());
         scheduler =
@@ -80,9 +79,9 @@ public final class InferencePredictFunction extends AsyncPredictFunction {
                 modelName,
                 settings.model(),
                 runner.backendName(),
-                device.deviceIndex(),
-                device.source(),
-                selection.reason(),
+                model.deviceIndex(),
+                model.deviceSource(),
+                model.backendChoice(),
                 runner.signature().maxBatchSize(),
                 settings.maxDelay());
     }
@@ -176,13 +175,10 @@ public final class InferencePredictFunction extends AsyncPredictFunction {
             if (scheduler != null) {
                 scheduler.close();
             }
+            if (model != null) {
+                model.close();
+            }
         } finally {
-            if (runner != null) {
-                runner.close();
-            }
-            if (device != null) {
-                device.close();
-            }
             super.close();
         }
     }

@@ -1,0 +1,84 @@
+package io.flinktrt.operator;
+
+import io.flinktrt.backend.Backends;
+import io.flinktrt.backend.ModelConfig;
+import io.flinktrt.backend.ModelRunner;
+
+import org.apache.flink.annotation.Internal;
+import org.apache.flink.api.common.externalresource.ExternalResourceInfo;
+
+import java.nio.file.Path;
+import java.util.Collection;
+import java.util.function.IntFunction;
+
+/**
+ * What one task slot holds to run a model: the GPU it claimed and the backend's runner on it. The
+ * DataStream function and ML_PREDICT's open and close it the same way; closed after the slot's
+ * scheduler, it frees the runner even when that throws, then gives the GPU claim back.
+ */
+@Internal
+public final class SlotModel implements AutoCloseable {
+
+    private final GpuAssignment.Claim device;
+    private final ModelRunner runner;
+    private final String backendChoice;
+
+    private SlotModel(GpuAssignment.Claim device, ModelRunner runner, String backendChoice) {
+        this.device = device;
+        this.runner = runner;
+        this.backendChoice = backendChoice;
+    }
+
+    /**
+     * Picks the backend for {@code model}, claims a GPU (Flink's {@code gpus} of the slot, else
+     * {@code configuredDevice}) and opens the runner with the config for that device.
+     */
+    public static SlotModel open(
+            String backend,
+            String model,
+            Collection<ExternalResourceInfo> gpus,
+            int configuredDevice,
+            IntFunction<ModelConfig> config)
+            throws Exception {
+        Backends.Selection selection = Backends.select(backend, Path.of(model));
+        GpuAssignment.Claim device = GpuAssignment.claim(gpus, configuredDevice);
+        try {
+            return new SlotModel(
+                    device,
+                    selection.backend().open(config.apply(device.deviceIndex())),
+                    selection.reason());
+        } catch (Exception | Error e) {
+            device.close();
+            throw e;
+        }
+    }
+
+    public ModelRunner runner() {
+        return runner;
+    }
+
+    public int deviceIndex() {
+        return device.deviceIndex();
+    }
+
+    /**
+     * Where the device index came from (Flink's gpu resource or the configuration), for the log.
+     */
+    public String deviceSource() {
+        return device.source();
+    }
+
+    /** Why this backend runs the model, for the log. */
+    public String backendChoice() {
+        return backendChoice;
+    }
+
+    @Override
+    public void close() {
+        try {
+            runner.close();
+        } finally {
+            device.close();
+        }
+    }
+}
