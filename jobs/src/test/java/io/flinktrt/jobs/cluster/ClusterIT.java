@@ -144,18 +144,7 @@ class ClusterIT {
         String job = run.job();
         awaitTrue("the job's first checkpoint", 180, () -> checkpoints(job) >= 1);
         long before = checkpoints(job);
-        CompletableFuture<Void> producing =
-                CompletableFuture.runAsync(
-                        () ->
-                                produce(
-                                        topics,
-                                        "--input",
-                                        "x=" + run.input(),
-                                        "--id-prefix",
-                                        "kill-",
-                                        "--rate",
-                                        "100"),
-                        BACKGROUND);
+        CompletableFuture<Void> producing = run.produceInBackground("kill-", 100);
         CompletableFuture<Path> consuming =
                 CompletableFuture.supplyAsync(() -> consume(topics, rows, "kill-out"), BACKGROUND);
         awaitTrue(
@@ -239,18 +228,7 @@ class ClusterIT {
         String job = run.job();
         awaitTrue("the job's first checkpoint", 180, () -> checkpoints(job) >= 1);
         long before = checkpoints(job);
-        CompletableFuture<Void> producing =
-                CompletableFuture.runAsync(
-                        () ->
-                                produce(
-                                        topics,
-                                        "--input",
-                                        "x=" + run.input(),
-                                        "--id-prefix",
-                                        "broker-",
-                                        "--rate",
-                                        "100"),
-                        BACKGROUND);
+        CompletableFuture<Void> producing = run.produceInBackground("broker-", 100);
         awaitTrue(
                 "2 checkpoints while requests stream in",
                 120,
@@ -321,6 +299,21 @@ class ClusterIT {
      * parallelism}.
      */
     private record Run(Topics topics, Path input, String job) {
+
+        /** Sends the samples, ids {@code prefix}N, at {@code perSecond} in the background. */
+        CompletableFuture<Void> produceInBackground(String prefix, int perSecond) {
+            return CompletableFuture.runAsync(
+                    () ->
+                            produce(
+                                    topics,
+                                    "--input",
+                                    "x=" + input,
+                                    "--id-prefix",
+                                    prefix,
+                                    "--rate",
+                                    String.valueOf(perSecond)),
+                    BACKGROUND);
+        }
 
         static Run start(String name, int rows, int parallelism) throws Exception {
             Topics topics = Topics.create(name, 2);
