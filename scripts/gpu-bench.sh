@@ -30,8 +30,10 @@
 #                 (AT_LEAST_ONCE, CLUSTER_REQUESTS each): records/s and GPU memory per slot count, engine
 #                 deserializations per TaskManager JVM (its log); then a kill run (2 slots, EXACTLY_ONCE): a
 #                 TaskManager SIGKILL, recovery, GPU memory of the job running again; cluster-*.log in RESULTS.
-#                 CLUSTER_MODEL / CLUSTER_BACKEND / CLUSTER_REQUESTS / CLUSTER_RUNS (e.g. "1 kill") choose another
-#                 run (an ONNX model with onnxruntime runs it without a GPU: that is how the step was tried)
+#                 On 2 GPUs (issue 7): CLUSTER_RUNS="1 tm-per-gpu tm-two-gpus" (one GPU; two TaskManagers with a
+#                 GPU and a slot each; one TaskManager with two GPUs and a slot on each).
+#                 CLUSTER_MODEL / CLUSTER_BACKEND / CLUSTER_REQUESTS / CLUSTER_MAX_BATCH (32) / CLUSTER_RUNS choose
+#                 another run (an ONNX model with onnxruntime runs it without a GPU: that is how the step was tried)
 #       tests     every test tagged gpu (operator and jobs) with the JUnit console: $OUT/gpu-tests.log and
 #                 $OUT/gpu-tests-summary.txt (uses /tmp/large/resnet50-fp16.plan for the cycles when present;
 #                 TESTS_JAVA_OPTS adds JVM flags, TESTS_TIMEOUT_S limits the run, default 540 s)
@@ -220,46 +222,66 @@ cluster() { # RESULTS/cluster-*.log: the job jar on scripts/cluster.sh with 1, 2
   local trt_lib=/tmp/cluster-flink-lib; rm -rf "$trt_lib"; mkdir -p "$trt_lib"
   while read -r jar; do ln -s "$here/lib/$jar" "$trt_lib/"; done < "$here/flink-lib.txt"
   chmod +x "$here"/flink-dist/plugins/external-resource-gpu/*.sh
-  local extra=/tmp/cluster-gpu.yaml; : > "$extra"
-  if command -v nvidia-smi > /dev/null; then # the GPU as docker-compose.yml configures it
-    printf '%s\n' 'external-resources: gpu' 'external-resource.gpu.amount: 1' \
+  local extra=/tmp/cluster-gpu.yaml
+  gpu_conf() { # GPUS per TaskManager: Flink's gpu external resource as docker-compose.yml configures it
+    : > "$extra"
+    command -v nvidia-smi > /dev/null || return 0
+    printf '%s\n' 'external-resources: gpu' "external-resource.gpu.amount: $1" \
       'external-resource.gpu.driver-factory.class: org.apache.flink.externalresource.gpu.GPUDriverFactory' \
       'external-resource.gpu.param.discovery-script.args: --enable-coordination-mode' \
       'taskmanager.memory.task.off-heap.size: 2g' > "$extra"
-  fi
+  }
+  # CUDA numbers GPUs fastest first unless told otherwise; Flink's discovery script gives nvidia-smi's
+  # (PCI order) indices, so the TaskManagers get PCI order too
+  export CUDA_DEVICE_ORDER=PCI_BUS_ID
+  command -v nvidia-smi > /dev/null && nvidia-smi --query-gpu=index,pci.bus_id,name --format=csv,noheader > "$out/cluster-gpus.txt"
   checkpoints() { bash "$here/cluster.sh" rest "/jobs/$1/checkpoints" | grep -o '"completed":[0-9][0-9]*' | head -1 | cut -d: -f2; }
-  gpu_mem() { command -v nvidia-smi > /dev/null && nvidia-smi --query-gpu=memory.used --format=csv,noheader | head -1 || echo "n/a (no GPU)"; }
+  gpu_mem() { # per GPU: "GPU 0: 949 MiB"
+    command -v nvidia-smi > /dev/null || { echo "n/a (no GPU)"; return; }
+    nvidia-smi --query-gpu=index,memory.used --format=csv,noheader | sed 's/^\([0-9]*\), /GPU \1: /' | paste -sd';' | sed 's/;/; /g'
+  }
   # Throughput runs at AT_LEAST_ONCE: under EXACTLY_ONCE results become visible only at checkpoints, so a
   # reader sees them in bursts and cannot time them (the first H200 run read 10,000 in under a second).
   # The kill run is EXACTLY_ONCE, on 2 slots.
+  # Runs: a slot count (one TaskManager, one GPU), kill, and for hosts with 2 GPUs (issue 7) tm-per-gpu (two
+  # TaskManagers with a GPU and a slot each) and tm-two-gpus (one TaskManager with two GPUs and two slots).
   for run in ${CLUSTER_RUNS:-1 2 4 kill}; do
-    local slots=$run guarantee=${CLUSTER_GUARANTEE:-AT_LEAST_ONCE} count=$requests
-    [ "$run" = kill ] && { slots=2; guarantee=EXACTLY_ONCE; count=${CLUSTER_KILL_REQUESTS:-20000}; }
+    local slots=$run tms=1 gpus=1 guarantee=${CLUSTER_GUARANTEE:-AT_LEAST_ONCE} count=$requests
+    case $run in
+      kill) slots=2; guarantee=EXACTLY_ONCE; count=${CLUSTER_KILL_REQUESTS:-20000} ;;
+      tm-per-gpu) slots=1; tms=2 ;;
+      tm-two-gpus) slots=2; gpus=2 ;;
+    esac
+    local parallelism=$((tms * slots)); gpu_conf "$gpus"
     local log="$out/cluster-$run-slots.log" home=/tmp/cluster-$run
-    export CLUSTER_HOME=$home TASK_MANAGERS=1 TASK_SLOTS=$slots TM_PROCESS_SIZE=${CLUSTER_TM_SIZE:-16g} \
+    export CLUSTER_HOME=$home TASK_MANAGERS=$tms TASK_SLOTS=$slots TM_PROCESS_SIZE=${CLUSTER_TM_SIZE:-16g} \
       FLINK_DIST_LIB=$here/flink-dist/lib FLINK_TRT_LIB=$trt_lib KAFKA_LIBS=$here/lib FLINK_CONF_EXTRA=$extra \
       FLINK_PLUGINS=$here/flink-dist/plugins ORT_NATIVE_DIR=$here/flink-dist/native/onnxruntime \
-      JOB_JAR=$here/flink-tensorrt-job.jar TOPICS="inference-requests inference-results inference-dead-letter"
+      JOB_JAR=$here/flink-tensorrt-job.jar TOPICS="inference-requests inference-results inference-dead-letter" \
+      PARTITIONS=$((parallelism > 2 ? parallelism : 2)) # a partition per source subtask: with fewer, some get no records
     { SECONDS=0; date -u
-      echo "\$ scripts/cluster.sh up   # TASK_MANAGERS=1 TASK_SLOTS=$slots, GPU resource: $([ -s "$extra" ] && echo yes || echo no)"
+      echo "\$ scripts/cluster.sh up   # TASK_MANAGERS=$tms TASK_SLOTS=$slots PARTITIONS=$PARTITIONS, GPU resource: $([ -s "$extra" ] && echo "$gpus GPU(s) per TaskManager" || echo no)"
       bash "$here/cluster.sh" up || { echo "exit $?"; bash "$here/cluster.sh" down; continue; }
       source "$home/cluster.env"
       local tmlog="$home/flink/log/taskmanager-1.log"
       echo "GPU memory used, cluster up, no job: $(gpu_mem)"
       echo "\$ ft produce --count $count (before the job starts: it reads the backlog)"
       ft produce --bootstrap-servers "$BOOTSTRAP_SERVERS" --model "$model" --count "$count" --int-range "$range" 2>&1 | tail -1
-      local jobargs=(--bootstrap-servers "$BOOTSTRAP_SERVERS" --model "$model" --backend "$backend" --max-batch 32
+      local jobargs=(--bootstrap-servers "$BOOTSTRAP_SERVERS" --model "$model" --backend "$backend" --max-batch "${CLUSTER_MAX_BATCH:-32}"
         --delivery-guarantee "$guarantee" --checkpoint-interval-ms 2000)
-      echo "\$ scripts/cluster.sh flink run -d -p $slots flink-tensorrt-job.jar ${jobargs[*]}"
-      bash "$here/cluster.sh" flink run -d -p "$slots" "$here/flink-tensorrt-job.jar" "${jobargs[@]}"
+      echo "\$ scripts/cluster.sh flink run -d -p $parallelism flink-tensorrt-job.jar ${jobargs[*]}"
+      bash "$here/cluster.sh" flink run -d -p "$parallelism" "$here/flink-tensorrt-job.jar" "${jobargs[@]}"
       local job; job=$(bash "$here/cluster.sh" rest /jobs/overview | grep -o '"jid":"[0-9a-f]*"' | cut -d'"' -f4 | head -1)
       echo "\$ ft consume --count $count   (records/s: 'Read ... over ... s (N/s)', first to last result)"
       ft consume --bootstrap-servers "$BOOTSTRAP_SERVERS" --from-beginning --count "$count" --idle-s 120 \
         --output "$home/results" 2>&1 | grep -v '^ *\[\|^  /'
-      echo "GPU memory used, job running with $slots slot(s): $(gpu_mem)"
-      echo "engine deserializations in the TaskManager JVM (its log):"
-      grep -E 'Deserialized the TensorRT engine|TensorRT .*context' "$tmlog" | cut -c1-300
-      grep -c 'Subtask .* runs ' "$tmlog" | sed 's/^/operator subtasks opened: /'
+      echo "GPU memory used, job running with $parallelism slot(s): $(gpu_mem)"
+      local n; for n in $(seq "$tms"); do
+        echo "taskmanager-$n: engine deserializations, the device each subtask took, contexts (its log):"
+        grep -E 'Deserialized the TensorRT engine|TensorRT .*context' "$home/flink/log/taskmanager-$n.log" | cut -c1-300
+        grep -o 'Subtask [0-9]* runs .* (device [0-9]* from [^)]*)' "$home/flink/log/taskmanager-$n.log"
+      done
+      cat "$home"/flink/log/taskmanager-*.log | grep -c 'Subtask .* runs ' | sed 's/^/operator subtasks opened: /'
       if [ "$run" = kill ]; then
         echo "\$ scripts/cluster.sh kill-taskmanager 1   (SIGKILL, while requests stream in)"
         ft produce --bootstrap-servers "$BOOTSTRAP_SERVERS" --model "$model" --count "$count" --int-range "$range" \
@@ -282,13 +304,21 @@ cluster() { # RESULTS/cluster-*.log: the job jar on scripts/cluster.sh with 1, 2
         echo "engine deserializations in the TaskManager log (both JVMs, appended):"
         grep -c 'Deserialized the TensorRT engine' "$tmlog"
         echo "task failures in the job's exception history (one per subtask of a failover): $(bash "$here/cluster.sh" rest "/jobs/$job/exceptions" | grep -o '"exceptionName"' | wc -l)"
+        # exactly once: everything committed, read until the topic is idle, and each request id counted
+        echo "\$ ft consume --from-beginning --idle-s 15 (no count: all that was committed)"
+        ft consume --bootstrap-servers "$BOOTSTRAP_SERVERS" --from-beginning --idle-s 15 \
+          --output "$home/results-all" 2>&1 | grep -E '^Read '
+        echo "ids sent $((2 * count)); distinct ids read $(sort -u "$home/results-all/ids.txt" | wc -l);" \
+          "ids read more than once $(sort "$home/results-all/ids.txt" | uniq -d | wc -l)"
       fi
       bash "$here/cluster.sh" flink cancel "$job" > /dev/null 2>&1
       bash "$here/cluster.sh" down
       sleep 2; echo "GPU memory used, cluster down: $(gpu_mem)"
-      cp "$tmlog" "$out/cluster-$run-slots-taskmanager.log"
+      for n in $(seq "$tms"); do
+        cp "$home/flink/log/taskmanager-$n.log" "$out/cluster-$run-slots-taskmanager$([ "$tms" = 1 ] || echo "-$n").log"
+      done
       echo "done after $SECONDS s"; } > "$log" 2>&1
-    grep -E 'Read [0-9]+ results|GPU memory|recovered|exception history|done after|exit' "$log"
+    grep -E 'Read [0-9]+ results|GPU memory|recovered|exception history|ids sent|done after|exit' "$log"
   done
 }
 

@@ -76,10 +76,11 @@ public final class DoctorCommand implements Callable<Integer> {
         try {
             GpuInfo gpu = GpuProbe.probe(device, true);
             out.printf(
-                    "GPU %d of %d: %s, compute capability %s, %d SMs, %d copy engines%n",
+                    "GPU %d of %d: %s (PCI %s), compute capability %s, %d SMs, %d copy engines%n",
                     gpu.device(),
                     gpu.deviceCount(),
                     gpu.name(),
+                    gpu.pciBusId(),
                     gpu.computeCapability(),
                     gpu.multiProcessors(),
                     gpu.copyEngines());

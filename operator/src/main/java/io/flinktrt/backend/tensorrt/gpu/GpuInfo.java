@@ -5,6 +5,9 @@ import org.apache.flink.annotation.Internal;
 /**
  * The GPU a plan runs on and the software around it, as TensorRT compatibility needs it.
  *
+ * @param pciBusId the GPU's PCI address as nvidia-smi prints it, e.g. {@code 00000000:00:06.0}:
+ *     CUDA's device index is nvidia-smi's (and Flink's discovery script's) only with {@code
+ *     CUDA_DEVICE_ORDER=PCI_BUS_ID}
  * @param computeCapability e.g. {@code 9.0}
  * @param freeMemoryBytes free device memory when probed, -1 when not asked (it needs a CUDA
  *     context)
@@ -19,6 +22,7 @@ public record GpuInfo(
         int device,
         int deviceCount,
         String name,
+        String pciBusId,
         String computeCapability,
         long totalMemoryBytes,
         long freeMemoryBytes,
@@ -38,7 +42,9 @@ public record GpuInfo(
                 + device
                 + " "
                 + name
-                + " (compute "
+                + " (PCI "
+                + pciBusId
+                + ", compute "
                 + computeCapability
                 + ", "
                 + totalMemoryBytes / (1 << 20)

@@ -69,6 +69,9 @@ public final class GpuProbe {
                     device,
                     count[0],
                     props.name().getString(),
+                    String.format(
+                            "%08X:%02X:%02X.0",
+                            props.pciDomainID(), props.pciBusID(), props.pciDeviceID()),
                     major + "." + minor,
                     props.totalGlobalMem(),
                     free,

@@ -3,6 +3,7 @@ package io.flinktrt.backend.tensorrt.runtime;
 import io.flinktrt.backend.BackendException;
 import io.flinktrt.backend.TensorSpec;
 import io.flinktrt.backend.tensorrt.gpu.Cuda;
+import io.flinktrt.backend.tensorrt.gpu.GpuProbe;
 import io.flinktrt.backend.tensorrt.gpu.NativeDelete;
 import io.flinktrt.backend.tensorrt.gpu.TrtLogger;
 import io.flinktrt.backend.tensorrt.plan.EngineIo;
@@ -91,9 +92,10 @@ public final class Engine implements AutoCloseable {
             // lines.
             LoggerFactory.getLogger(Engine.class)
                     .info(
-                            "Deserialized the TensorRT engine of {} on GPU {} ({} bytes of plan)",
+                            "Deserialized the TensorRT engine of {} on GPU {} (PCI {}; {} bytes of plan)",
                             plan.path(),
                             key.device(),
+                            GpuProbe.probe(key.device(), false).pciBusId(),
                             plan.bytes().length);
             return new Engine(
                     key.device(),
