@@ -34,13 +34,18 @@ public record GpuInfo(
         boolean fastFp16,
         boolean fastInt8) {
 
-    /** One line for logs and {@code availability()}. */
+    /**
+     * One line for logs and {@code availability()}: the machine's GPU count first, as a slot may
+     * run on another GPU than the one probed.
+     */
     public String summary() {
         return "TensorRT "
                 + tensorRtVersion
-                + " on GPU "
+                + ", "
+                + deviceCount
+                + " GPU(s); GPU "
                 + device
-                + " "
+                + ": "
                 + name
                 + " (PCI "
                 + pciBusId

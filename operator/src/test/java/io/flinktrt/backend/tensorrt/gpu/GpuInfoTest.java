@@ -1,0 +1,33 @@
+package io.flinktrt.backend.tensorrt.gpu;
+
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class GpuInfoTest {
+
+    @Test
+    void summaryNamesTheGpuCountAndTheProbedGpuByItsPciAddress() {
+        GpuInfo gpu =
+                new GpuInfo(
+                        0,
+                        2,
+                        "NVIDIA H200",
+                        "00000000:00:06.0",
+                        "9.0",
+                        143155L << 20,
+                        -1,
+                        132,
+                        3,
+                        "13.0",
+                        "12.6",
+                        "10.6.0.26",
+                        true,
+                        true);
+
+        assertThat(gpu.summary())
+                .isEqualTo(
+                        "TensorRT 10.6.0.26, 2 GPU(s); GPU 0: NVIDIA H200 (PCI 00000000:00:06.0,"
+                                + " compute 9.0, 143155 MiB, driver CUDA 13.0, runtime CUDA 12.6)");
+    }
+}
