@@ -8,22 +8,7 @@ class GpuInfoTest {
 
     @Test
     void summaryNamesTheGpuCountAndTheProbedGpuByItsPciAddress() {
-        GpuInfo gpu =
-                new GpuInfo(
-                        0,
-                        2,
-                        "NVIDIA H200",
-                        "00000000:00:06.0",
-                        "9.0",
-                        143155L << 20,
-                        -1,
-                        132,
-                        3,
-                        "13.0",
-                        "12.6",
-                        "10.6.0.26",
-                        true,
-                        true);
+        GpuInfo gpu = TestGpus.gpu(2, "NVIDIA H200", "9.0", 143155L << 20, "10.6.0.26");
 
         assertThat(gpu.summary())
                 .isEqualTo(

@@ -5,6 +5,7 @@ import io.flinktrt.backend.ModelFiles;
 import io.flinktrt.backend.TensorSpec;
 import io.flinktrt.backend.tensorrt.build.BuildOptions;
 import io.flinktrt.backend.tensorrt.gpu.GpuInfo;
+import io.flinktrt.backend.tensorrt.gpu.TestGpus;
 import io.flinktrt.backend.tensorrt.plan.PlanTensors.BatchRange;
 import io.flinktrt.schema.DataType;
 
@@ -26,21 +27,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class PlanMetadataTest {
 
     private static final GpuInfo H100 =
-            new GpuInfo(
-                    0,
-                    1,
-                    "NVIDIA H100 80GB HBM3",
-                    "00000000:00:06.0",
-                    "9.0",
-                    80L << 30,
-                    -1,
-                    132,
-                    3,
-                    "13.0",
-                    "12.6",
-                    "10.6.0.26",
-                    true,
-                    true);
+            TestGpus.gpu(1, "NVIDIA H100 80GB HBM3", "9.0", 80L << 30, "10.6.0.26");
 
     @TempDir Path dir;
 
@@ -78,22 +65,7 @@ class PlanMetadataTest {
 
     @Test
     void namesBothSidesOfAMismatch() {
-        GpuInfo otherTrt =
-                new GpuInfo(
-                        0,
-                        1,
-                        "NVIDIA H100 80GB HBM3",
-                        "00000000:00:06.0",
-                        "9.0",
-                        0,
-                        -1,
-                        132,
-                        3,
-                        "13.0",
-                        "12.6",
-                        "10.7.0.23",
-                        true,
-                        true);
+        GpuInfo otherTrt = TestGpus.gpu(1, "NVIDIA H100 80GB HBM3", "9.0", 0, "10.7.0.23");
         assertThatThrownBy(
                         () ->
                                 PlanCompatibility.check(
@@ -101,44 +73,14 @@ class PlanMetadataTest {
                 .hasMessageContaining(
                         "built with TensorRT 10.6.0.26, this JVM loads TensorRT 10.7.0.23")
                 .hasMessageContaining("Rebuild with build-engine");
-        GpuInfo a100 =
-                new GpuInfo(
-                        0,
-                        1,
-                        "NVIDIA A100-SXM4-80GB",
-                        "00000000:00:06.0",
-                        "8.0",
-                        0,
-                        -1,
-                        108,
-                        3,
-                        "13.0",
-                        "12.6",
-                        "10.6.0.26",
-                        true,
-                        true);
+        GpuInfo a100 = TestGpus.gpu(1, "NVIDIA A100-SXM4-80GB", "8.0", 0, "10.6.0.26");
         assertThatThrownBy(
                         () ->
                                 PlanCompatibility.check(
                                         metadata("abc", 1, false), a100, false, "m.plan"))
                 .hasMessageContaining("compute capability 9.0 (NVIDIA H100 80GB HBM3)")
                 .hasMessageContaining("8.0 (NVIDIA A100-SXM4-80GB)");
-        GpuInfo h100Pcie =
-                new GpuInfo(
-                        0,
-                        1,
-                        "NVIDIA H100 PCIe",
-                        "00000000:00:06.0",
-                        "9.0",
-                        0,
-                        -1,
-                        114,
-                        3,
-                        "13.0",
-                        "12.6",
-                        "10.6.0.26",
-                        true,
-                        true);
+        GpuInfo h100Pcie = TestGpus.gpu(1, "NVIDIA H100 PCIe", "9.0", 0, "10.6.0.26");
         assertThatThrownBy(
                         () ->
                                 PlanCompatibility.check(
