@@ -5,6 +5,7 @@ import io.flinktrt.jobs.local.RequestProducer;
 import io.flinktrt.operator.InferenceFunction;
 import io.flinktrt.schema.ErrorCode;
 import io.flinktrt.schema.InferenceRequest;
+import io.flinktrt.testing.MiniClusters;
 import io.flinktrt.testing.TestModels;
 import io.flinktrt.wire.RandomRequests;
 

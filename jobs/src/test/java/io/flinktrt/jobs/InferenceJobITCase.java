@@ -11,6 +11,7 @@ import io.flinktrt.schema.InferenceFailure;
 import io.flinktrt.schema.InferenceRequest;
 import io.flinktrt.schema.InferenceResult;
 import io.flinktrt.schema.Tensor;
+import io.flinktrt.testing.MiniClusters;
 import io.flinktrt.testing.OnnxReference;
 import io.flinktrt.testing.TestModels;
 import io.flinktrt.wire.AvroCodec;

@@ -10,6 +10,7 @@ import io.flinktrt.schema.InferenceFailure;
 import io.flinktrt.schema.InferenceRequest;
 import io.flinktrt.schema.SourcePosition;
 import io.flinktrt.schema.Tensor;
+import io.flinktrt.testing.MiniClusters;
 import io.flinktrt.testing.TestModels;
 import io.flinktrt.wire.AvroCodec;
 import io.flinktrt.wire.RandomRequests;
@@ -267,6 +268,12 @@ class PoisonedRecordsITCase {
     private static final int POISON_KINDS = 12;
 
     /** Poisoned record number {@code kind}: one of each kind, then again from the first. */
+    /** {@code request} with its tensor x labelled INT32 (its bytes unchanged). */
+    private static InferenceRequest asInt32(InferenceRequest request) {
+        Tensor x = request.getTensors().get(0);
+        return withTensor(request, new Tensor("x", DataType.INT32, x.getShape(), x.getData()));
+    }
+
     private Poison nextPoison(KafkaJobHarness run, RandomRequests random, int kind) {
         String name = "poison-" + kind;
         InferenceRequest good = random.next(name);
@@ -274,35 +281,9 @@ class PoisonedRecordsITCase {
         return switch (kind % POISON_KINDS) {
             // the failure echoes the request: larger than the dead-letter topic takes
             case 0 ->
-                    send(
-                            run,
-                            name,
-                            padded(
-                                    withTensor(
-                                            good,
-                                            new Tensor(
-                                                    "x",
-                                                    DataType.INT32,
-                                                    x.getShape(),
-                                                    x.getData())),
-                                    1_048_500),
-                            ErrorCode.WRONG_DTYPE,
-                            name);
+                    send(run, name, padded(asInt32(good), 1_048_500), ErrorCode.WRONG_DTYPE, name);
             case 1 ->
-                    send(
-                            run,
-                            name,
-                            padded(
-                                    withTensor(
-                                            good,
-                                            new Tensor(
-                                                    "x",
-                                                    DataType.INT32,
-                                                    x.getShape(),
-                                                    x.getData())),
-                                    1_500_000),
-                            ErrorCode.WRONG_DTYPE,
-                            name);
+                    send(run, name, padded(asInt32(good), 1_500_000), ErrorCode.WRONG_DTYPE, name);
             case 2 -> {
                 String id = "i".repeat(600_000);
                 yield send(

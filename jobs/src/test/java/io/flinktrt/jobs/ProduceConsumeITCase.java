@@ -7,6 +7,7 @@ import io.flinktrt.operator.InferenceFunction;
 import io.flinktrt.schema.DataType;
 import io.flinktrt.schema.InferenceRequest;
 import io.flinktrt.schema.Tensor;
+import io.flinktrt.testing.MiniClusters;
 import io.flinktrt.testing.OnnxReference;
 import io.flinktrt.testing.TestModels;
 

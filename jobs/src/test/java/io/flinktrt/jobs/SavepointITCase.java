@@ -4,6 +4,7 @@ import io.flinktrt.jobs.local.OutcomeReader;
 import io.flinktrt.jobs.local.RequestProducer;
 import io.flinktrt.operator.InferenceFunction;
 import io.flinktrt.testing.GatedBackend;
+import io.flinktrt.testing.MiniClusters;
 import io.flinktrt.testing.TestModels;
 import io.flinktrt.wire.RandomRequests;
 

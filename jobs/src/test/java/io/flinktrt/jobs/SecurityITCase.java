@@ -4,6 +4,7 @@ import io.flinktrt.jobs.kafka.EmbeddedKafka;
 import io.flinktrt.jobs.kafka.KafkaClientProperties;
 import io.flinktrt.jobs.local.OutcomeReader;
 import io.flinktrt.operator.InferenceFunction;
+import io.flinktrt.testing.MiniClusters;
 import io.flinktrt.testing.TestModels;
 import io.flinktrt.wire.RandomRequests;
 

@@ -5,6 +5,7 @@ import io.flinktrt.operator.InferenceFunction;
 import io.flinktrt.operator.InferenceOptions;
 import io.flinktrt.schema.ErrorCode;
 import io.flinktrt.testing.GatedBackend;
+import io.flinktrt.testing.MiniClusters;
 import io.flinktrt.testing.TestModels;
 import io.flinktrt.wire.RandomRequests;
 

@@ -2,6 +2,7 @@ package io.flinktrt.operator;
 
 import io.flinktrt.schema.InferenceRequest;
 import io.flinktrt.testing.GatedBackend;
+import io.flinktrt.testing.MiniClusters;
 import io.flinktrt.testing.TestModels;
 import io.flinktrt.wire.AvroCodec;
 import io.flinktrt.wire.RandomRequests;
@@ -13,7 +14,6 @@ import org.apache.flink.metrics.Gauge;
 import org.apache.flink.metrics.Histogram;
 import org.apache.flink.metrics.Metric;
 import org.apache.flink.runtime.testutils.InMemoryReporter;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
@@ -41,11 +41,8 @@ class InferenceMetricsITCase {
     @RegisterExtension
     static final MiniClusterExtension FLINK =
             new MiniClusterExtension(
-                    new MiniClusterResourceConfiguration.Builder()
-                            .setConfiguration(REPORTER.addToConfiguration(new Configuration()))
-                            .setNumberTaskManagers(1)
-                            .setNumberSlotsPerTaskManager(1)
-                            .build());
+                    MiniClusters.configuration(
+                            1, REPORTER.addToConfiguration(new Configuration())));
 
     @Test
     void countsRequestsBatchesAndFailuresAndTimesEachStep() throws Exception {

@@ -142,16 +142,9 @@ class ClusterIT {
         Run run = Run.start("kill", rows, 1);
         Topics topics = run.topics();
         String job = run.job();
-        awaitTrue("the job's first checkpoint", 180, () -> checkpoints(job) >= 1);
-        long before = checkpoints(job);
-        CompletableFuture<Void> producing = run.produceInBackground("kill-", 100);
+        CompletableFuture<Void> producing = run.streamPast(3, "the TaskManager is killed");
         CompletableFuture<Path> consuming =
                 CompletableFuture.supplyAsync(() -> consume(topics, rows, "kill-out"), BACKGROUND);
-        awaitTrue(
-                "3 checkpoints while requests stream in",
-                120,
-                () -> checkpoints(job) >= before + 3);
-        assertThat(producing).as("still sending when the TaskManager is killed").isNotDone();
 
         String victim = cluster.taskManagersOf(job, "").iterator().next();
         long killed = System.nanoTime();
@@ -226,14 +219,7 @@ class ClusterIT {
         Run run = Run.start("broker", rows, 1);
         Topics topics = run.topics();
         String job = run.job();
-        awaitTrue("the job's first checkpoint", 180, () -> checkpoints(job) >= 1);
-        long before = checkpoints(job);
-        CompletableFuture<Void> producing = run.produceInBackground("broker-", 100);
-        awaitTrue(
-                "2 checkpoints while requests stream in",
-                120,
-                () -> checkpoints(job) >= before + 2);
-        assertThat(producing).as("still sending when the broker stops").isNotDone();
+        CompletableFuture<Void> producing = run.streamPast(2, "the broker stops");
 
         long stopped = System.nanoTime();
         cluster.stopKafka();
@@ -300,19 +286,32 @@ class ClusterIT {
      */
     private record Run(Topics topics, Path input, String job) {
 
-        /** Sends the samples, ids {@code prefix}N, at {@code perSecond} in the background. */
-        CompletableFuture<Void> produceInBackground(String prefix, int perSecond) {
-            return CompletableFuture.runAsync(
-                    () ->
-                            produce(
-                                    topics,
-                                    "--input",
-                                    "x=" + input,
-                                    "--id-prefix",
-                                    prefix,
-                                    "--rate",
-                                    String.valueOf(perSecond)),
-                    BACKGROUND);
+        /**
+         * Once the job has checkpointed, sends the samples (ids {@code <run name>-N}, 100/s) in the
+         * background and returns while they still stream, after {@code checkpoints} more
+         * checkpoints.
+         */
+        CompletableFuture<Void> streamPast(int checkpoints, String beforeWhat) throws Exception {
+            awaitTrue("the job's first checkpoint", 180, () -> checkpoints(job) >= 1);
+            long before = checkpoints(job);
+            CompletableFuture<Void> producing =
+                    CompletableFuture.runAsync(
+                            () ->
+                                    produce(
+                                            topics,
+                                            "--input",
+                                            "x=" + input,
+                                            "--id-prefix",
+                                            topics.group() + "-",
+                                            "--rate",
+                                            "100"),
+                            BACKGROUND);
+            awaitTrue(
+                    checkpoints + " checkpoints while requests stream in",
+                    120,
+                    () -> checkpoints(job) >= before + checkpoints);
+            assertThat(producing).as("still sending when " + beforeWhat).isNotDone();
+            return producing;
         }
 
         static Run start(String name, int rows, int parallelism) throws Exception {

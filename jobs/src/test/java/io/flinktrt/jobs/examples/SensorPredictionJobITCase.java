@@ -1,9 +1,9 @@
 package io.flinktrt.jobs.examples;
 
-import io.flinktrt.jobs.MiniClusters;
 import io.flinktrt.schema.DataType;
 import io.flinktrt.schema.InferenceRequest;
 import io.flinktrt.schema.Tensor;
+import io.flinktrt.testing.MiniClusters;
 import io.flinktrt.testing.OnnxReference;
 import io.flinktrt.testing.TestModels;
 

@@ -1,10 +1,10 @@
 package io.flinktrt.jobs.sql;
 
 import io.flinktrt.jobs.KafkaBroker;
-import io.flinktrt.jobs.MiniClusters;
 import io.flinktrt.schema.DataType;
 import io.flinktrt.schema.InferenceRequest;
 import io.flinktrt.schema.Tensor;
+import io.flinktrt.testing.MiniClusters;
 import io.flinktrt.testing.OnnxReference;
 import io.flinktrt.testing.TestModels;
 

@@ -97,7 +97,7 @@ public final class TensorRtBackend implements InferenceBackend {
             throw new BackendException("Plan " + planPath + " is unreadable: " + e, e);
         }
         SharedRegistry<Engine.Key, Engine>.Lease lease =
-                ENGINES.acquire(key, k -> Engine.load(k, plan, allowHostCode));
+                ENGINES.acquire(key, k -> Engine.load(k, plan, gpu, allowHostCode));
         try {
             // a lane without a batch to run would idle
             int contexts =

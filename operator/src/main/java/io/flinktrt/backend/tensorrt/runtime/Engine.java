@@ -3,7 +3,7 @@ package io.flinktrt.backend.tensorrt.runtime;
 import io.flinktrt.backend.BackendException;
 import io.flinktrt.backend.TensorSpec;
 import io.flinktrt.backend.tensorrt.gpu.Cuda;
-import io.flinktrt.backend.tensorrt.gpu.GpuProbe;
+import io.flinktrt.backend.tensorrt.gpu.GpuInfo;
 import io.flinktrt.backend.tensorrt.gpu.NativeDelete;
 import io.flinktrt.backend.tensorrt.gpu.TrtLogger;
 import io.flinktrt.backend.tensorrt.plan.EngineIo;
@@ -55,7 +55,7 @@ public final class Engine implements AutoCloseable {
         this.profiles = profiles;
     }
 
-    public static Engine load(Key key, PlanFile plan, boolean allowHostCode)
+    public static Engine load(Key key, PlanFile plan, GpuInfo gpu, boolean allowHostCode)
             throws BackendException {
         Cuda.setDevice(key.device());
         IRuntime runtime = nvinfer.createInferRuntime(TrtLogger.INSTANCE);
@@ -95,7 +95,7 @@ public final class Engine implements AutoCloseable {
                             "Deserialized the TensorRT engine of {} on GPU {} (PCI {}; {} bytes of plan)",
                             plan.path(),
                             key.device(),
-                            GpuProbe.probe(key.device(), false).pciBusId(),
+                            gpu.pciBusId(),
                             plan.bytes().length);
             return new Engine(
                     key.device(),

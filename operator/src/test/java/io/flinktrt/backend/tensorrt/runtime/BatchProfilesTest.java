@@ -13,14 +13,7 @@ class BatchProfilesTest {
 
     @Test
     void batchesArePaddedUpToTheirBucket() {
-        BatchProfiles profiles =
-                new BatchProfiles(
-                        List.of(
-                                new BatchProfiles.Profile(0, 1, 1, 1),
-                                        new BatchProfiles.Profile(1, 2, 8, 8),
-                                new BatchProfiles.Profile(2, 9, 32, 32),
-                                        new BatchProfiles.Profile(3, 33, 128, 128)),
-                        128);
+        BatchProfiles profiles = buckets1To128();
         assertThat(profiles.choose(1)).isEqualTo(new BatchProfiles.Choice(0, 1));
         assertThat(profiles.choose(2)).isEqualTo(new BatchProfiles.Choice(1, 8));
         assertThat(profiles.choose(9)).isEqualTo(new BatchProfiles.Choice(2, 32));
@@ -32,14 +25,7 @@ class BatchProfilesTest {
     /** Bucket times as measured for the BERT-like encoder on the H100 (ms), rounded. */
     @Test
     void onceBucketsAreTimedABatchRunsAsTheCheapestChunks() {
-        BatchProfiles profiles =
-                new BatchProfiles(
-                        List.of(
-                                new BatchProfiles.Profile(0, 1, 1, 1),
-                                        new BatchProfiles.Profile(1, 2, 8, 8),
-                                new BatchProfiles.Profile(2, 9, 32, 32),
-                                        new BatchProfiles.Profile(3, 33, 128, 128)),
-                        128);
+        BatchProfiles profiles = buckets1To128();
         assertThat(profiles.plan(40))
                 .containsExactly(new BatchProfiles.Chunk(40, new BatchProfiles.Choice(3, 128)));
         profiles.useCosts(Map.of(1, 0.31, 8, 0.73, 32, 2.06, 128, 7.4));
@@ -96,5 +82,16 @@ class BatchProfilesTest {
         assertThat(wide.choose(5)).isEqualTo(new BatchProfiles.Choice(0, 32));
         assertThat(wide.choose(50))
                 .isEqualTo(new BatchProfiles.Choice(0, 50)); // above opt: run as it is
+    }
+
+    /** The bench's plans: buckets 1, 8, 32 and 128, each profile's opt at its max. */
+    private static BatchProfiles buckets1To128() {
+        return new BatchProfiles(
+                List.of(
+                        new BatchProfiles.Profile(0, 1, 1, 1),
+                        new BatchProfiles.Profile(1, 2, 8, 8),
+                        new BatchProfiles.Profile(2, 9, 32, 32),
+                        new BatchProfiles.Profile(3, 33, 128, 128)),
+                128);
     }
 }

@@ -1,4 +1,4 @@
-package io.flinktrt.jobs;
+package io.flinktrt.testing;
 
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
