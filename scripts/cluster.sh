@@ -5,7 +5,7 @@
 #   scripts/cluster.sh up                 builds what is missing, starts Kafka (KRaft), a JobManager and
 #                                         $TASK_MANAGERS TaskManagers, creates the topics, prints the addresses
 #   scripts/cluster.sh flink ARGS...      Flink's CLI (CliFrontend) against this cluster, e.g.
-#       scripts/cluster.sh flink run -d -p 2 jobs/target/flink-tensorrt-job.jar \
+#       scripts/cluster.sh flink run -d -p 2 jobs/job/target/flink-tensorrt-job.jar \
 #           --bootstrap-servers localhost:PORT --model models/mlp_classifier.onnx
 #       scripts/cluster.sh flink list | stop --savepointPath DIR JOB_ID | cancel JOB_ID | run -s SAVEPOINT ...
 #   scripts/cluster.sh env                BOOTSTRAP_SERVERS=... and REST_URL=... of the running cluster
@@ -24,10 +24,10 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 home=${CLUSTER_HOME:-$root/target/cluster}
-dist_lib=${FLINK_DIST_LIB:-$root/cluster/target/flink-dist/lib}
-trt_lib=${FLINK_TRT_LIB:-$root/jobs/target/flink-lib}
-kafka_libs=${KAFKA_LIBS:-$root/jobs/target/lib}
-job_jar=${JOB_JAR:-$root/jobs/target/flink-tensorrt-job.jar}
+dist_lib=${FLINK_DIST_LIB:-$root/jobs/flink-dist/target/flink-dist/lib}
+trt_lib=${FLINK_TRT_LIB:-$root/jobs/job/target/flink-lib}
+kafka_libs=${KAFKA_LIBS:-$root/jobs/tools/target/lib}
+job_jar=${JOB_JAR:-$root/jobs/job/target/flink-tensorrt-job.jar}
 flink=$home/flink
 kafka=$home/kafka
 # Where Flink's daemons look for plugins/ (the GPU driver's discovery script path is relative to FLINK_HOME).

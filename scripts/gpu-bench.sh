@@ -46,11 +46,11 @@ kit() {
   cd "$root"
   [ -n "${KIT_NO_BUILD:-}" ] || mvn -q -B package -DskipTests   # KIT_NO_BUILD=1: the last build's outputs as they are
   local k=target/gpu-app; rm -rf "$k"; mkdir -p "$k/lib" "$k/models" "$k/test/lib" "$k/flink-dist/native/onnxruntime"
-  cp jobs/target/lib/*.jar jobs/target/flink-tensorrt-jobs.jar "$k/lib/"
+  cp jobs/tools/target/lib/*.jar jobs/tools/target/flink-tensorrt-tools.jar "$k/lib/"
   # the cluster step: Flink's lib/ and the GPU plugin (cluster module), the job jar, which of lib/ go into
-  # Flink's lib/ (the jars of jobs/target/flink-lib, linked from lib/ there), ONNX Runtime's natives unpacked,
+  # Flink's lib/ (the jars of jobs/job/target/flink-lib, linked from lib/ there), ONNX Runtime's natives unpacked,
   # the harness; the Kafka broker runs from lib/ (the launcher's classpath has kafka_2.13 and kafka-tools)
-  cp -r cluster/target/flink-dist/lib "$k/flink-dist/"
+  cp -r jobs/flink-dist/target/flink-dist/lib "$k/flink-dist/"
   # Flink's GPU driver with its discovery scripts, laid out as the distribution's plugins/external-resource-gpu/
   # (Central has it for 2.0.0 and 2.3.0 only, without its parent pom: fetched alone; its API predates 2.2)
   local gpu=org/apache/flink/flink-external-resource-gpu/2.0.0/flink-external-resource-gpu-2.0.0.jar
@@ -58,26 +58,27 @@ kit() {
   mkdir -p "$k/flink-dist/plugins/external-resource-gpu"
   cp ~/.m2/repository/$gpu "$k/flink-dist/plugins/external-resource-gpu/"
   unzip -qo ~/.m2/repository/$gpu '*.sh' -d "$k/flink-dist/plugins/external-resource-gpu"
-  cp jobs/target/flink-tensorrt-job.jar scripts/cluster.sh "$k/"
-  (cd jobs/target/flink-lib && ls *.jar) > "$k/flink-lib.txt"
-  unzip -qjo jobs/target/flink-lib/onnxruntime-*.jar 'ai/onnxruntime/native/linux-x64/*' -d "$k/flink-dist/native/onnxruntime"
+  cp jobs/job/target/flink-tensorrt-job.jar scripts/cluster.sh "$k/"
+  (cd jobs/job/target/flink-lib && ls *.jar) > "$k/flink-lib.txt"
+  unzip -qjo jobs/job/target/flink-lib/onnxruntime-*.jar 'ai/onnxruntime/native/linux-x64/*' -d "$k/flink-dist/native/onnxruntime"
   # ONNX Runtime without the natives of other platforms (139 MB -> ~25 MB)
   local ort; ort=$(ls "$k"/lib/onnxruntime-*.jar); local slim; slim=$(mktemp -d)
   (cd "$slim" && unzip -q "$root/$ort" -x 'ai/onnxruntime/native/osx-*' 'ai/onnxruntime/native/win-*' \
       'ai/onnxruntime/native/linux-aarch64/*' && rm "$root/$ort" && zip -q -r "$root/$ort" .)
   rm -rf "$slim"
   cp models/*.onnx models/generate.py "$k/models/"
-  # the GPU tests: test classes of both modules, AssertJ (its Assertions need no byte-buddy) and the JUnit
+  # the GPU tests: the test classes of every module, AssertJ (its Assertions need no byte-buddy) and the JUnit
   # console, which brings JUnit itself; the classes tagged gpu, found in the sources (listed, not scanned:
   # scanning would load ITCases whose test-only dependencies stay here)
-  cp -r operator/target/test-classes "$k/test/operator-classes"
-  cp -r jobs/target/test-classes "$k/test/jobs-classes"
-  rm -rf "$k/test/jobs-classes/npy"
+  for m in operator/runtime operator/engine-builder operator/flink jobs/job jobs/tools; do
+    cp -r "$m/target/test-classes" "$k/test/$(basename "$m")-classes"
+  done
+  rm -rf "$k/test/tools-classes/npy"
   # (the console is no dependency of the build, so a fresh machine has to fetch it)
   mvn -q -B dependency:copy -Dartifact=org.junit.platform:junit-platform-console-standalone:1.13.4 \
       -DoutputDirectory="$k/test/lib"
   cp ~/.m2/repository/org/assertj/assertj-core/3.27.3/assertj-core-3.27.3.jar "$k/test/lib/"
-  grep -rl '@Tag("gpu")' operator/src/test/java jobs/src/test/java | sed 's#.*/src/test/java/##; s#\.java$##; s#/#.#g' \
+  grep -rl '@Tag("gpu")' operator/*/src/test/java jobs/*/src/test/java | sed 's#.*/src/test/java/##; s#\.java$##; s#/#.#g' \
     | sort > "$k/test/gpu-tests.txt"
   cat "$k/test/gpu-tests.txt"
   # the tests' log: the project at INFO, Flink's per-restart task failures (50 stack traces) left out
@@ -104,7 +105,7 @@ ft() { # the launcher, as bin/flink-tensorrt runs it
   java --add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/java.util=ALL-UNNAMED \
     --add-opens=java.base/java.nio=ALL-UNNAMED --add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED \
     -Xmx24g -Dorg.bytedeco.javacpp.maxPhysicalBytes=0 -Dlog4j2.configurationFile=classpath:log4j2-cli.properties \
-    -cp "$here/lib/*" io.flinktrt.jobs.cli.Cli "$@"
+    -cp "$here/lib/*" io.flinktrt.tools.cli.Cli "$@"
 }
 
 step() {
@@ -135,11 +136,11 @@ step() {
         ft bench --model /tmp/large/$m-fp16.plan --seconds "${BENCH_SECONDS:-5}" --out "$out/bench"; echo "exit $?"
         nvidia-smi --query-gpu=memory.used,memory.total --format=csv; } > "$out/bench-$m.log" 2>&1 ;;
     sql-bert)
-      { echo "\$ java io.flinktrt.jobs.bench.SqlVsDataStream /tmp/large/bert_like-fp16.plan ${SQL_ROWS:-20000}"
+      { echo "\$ java io.flinktrt.tools.bench.SqlVsDataStream /tmp/large/bert_like-fp16.plan ${SQL_ROWS:-20000}"
         java --add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/java.util=ALL-UNNAMED \
           --add-opens=java.base/java.nio=ALL-UNNAMED --add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED \
           -Xmx24g -Dorg.bytedeco.javacpp.maxPhysicalBytes=0 -Dlog4j2.configurationFile=classpath:log4j2-cli.properties \
-          -cp "$here/lib/*" io.flinktrt.jobs.bench.SqlVsDataStream /tmp/large/bert_like-fp16.plan "${SQL_ROWS:-20000}"
+          -cp "$here/lib/*" io.flinktrt.tools.bench.SqlVsDataStream /tmp/large/bert_like-fp16.plan "${SQL_ROWS:-20000}"
         echo "exit $?"; } > "$out/sql-bert.log" 2>&1
       grep -E '^(model|from memory|from Kafka)' "$out/sql-bert.log" ;;
     graphs-off)
@@ -333,7 +334,7 @@ tests() { # OUT: every gpu-tagged test class, one JVM, the JUnit console's tree 
     --add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED --add-opens=java.base/java.util.concurrent.locks=ALL-UNNAMED
     --add-opens=java.base/java.nio=ALL-UNNAMED -Xmx16g -XX:ErrorFile="$out/hs_err_pid%p.log" -Dorg.bytedeco.javacpp.maxPhysicalBytes=0
     -Dlog4j2.configurationFile=test/log4j2-gpu-tests.properties "${cycle[@]}" "${extra[@]}"
-    -cp "test/lib/*:test/jobs-classes:test/operator-classes:lib/*"
+    -cp "test/lib/*:test/tools-classes:test/job-classes:test/flink-classes:test/engine-builder-classes:test/runtime-classes:lib/*"
     org.junit.platform.console.ConsoleLauncher execute --include-tag gpu --details=tree --details-theme=ascii
     --disable-banner --disable-ansi-colors "${select[@]}")
   SECONDS=0

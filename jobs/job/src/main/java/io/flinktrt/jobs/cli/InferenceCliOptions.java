@@ -1,0 +1,115 @@
+package io.flinktrt.jobs.cli;
+
+import io.flinktrt.operator.InferenceOptions;
+
+import org.apache.flink.configuration.Configuration;
+
+import picocli.CommandLine.Option;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Command-line flags of the inference operator; each maps to an {@link InferenceOptions} key. */
+public final class InferenceCliOptions {
+
+    @Option(names = "--model", description = "ONNX file, or TensorRT plan from build-engine.")
+    public String model;
+
+    @Option(
+            names = "--backend",
+            description = "tensorrt, onnxruntime or auto (default: ${DEFAULT-VALUE}).")
+    public String backend;
+
+    @Option(
+            names = "--device",
+            description = "GPU index when Flink has no gpu resource (default: ${DEFAULT-VALUE}).")
+    public int device;
+
+    @Option(
+            names = "--max-batch",
+            description =
+                    "Most requests per batch; 0 = the model's limit (default: ${DEFAULT-VALUE}).")
+    public int maxBatch;
+
+    @Option(
+            names = "--max-delay-ms",
+            description = "Longest wait of a batch's oldest request (default: ${DEFAULT-VALUE}).")
+    public long maxDelayMs;
+
+    @Option(
+            names = "--buffers-in-flight",
+            description = "Batches per slot in flight at once (default: ${DEFAULT-VALUE}).")
+    public int buffersInFlight;
+
+    @Option(
+            names = "--capacity",
+            description =
+                    "Requests in flight in the async operator; 0 = automatic (default: ${DEFAULT-VALUE}).")
+    public int capacity;
+
+    @Option(
+            names = "--timeout-ms",
+            description =
+                    "Request timeout; late requests go to the dead-letter topic (default: ${DEFAULT-VALUE}).")
+    public long timeoutMs;
+
+    @Option(names = "--ordered", description = "Emit results in input order.")
+    public boolean ordered;
+
+    @Option(
+            names = "--reject-non-finite",
+            description =
+                    "Send requests with NaN/Inf inputs to the dead-letter topic (default: let them through).")
+    public boolean rejectNonFinite;
+
+    @Option(
+            names = "--set",
+            paramLabel = "KEY=VALUE",
+            description =
+                    "Any other option, e.g. --set inference.max-request-bytes=1048576; the backend options are listed below.")
+    public List<String> settings = new ArrayList<>();
+
+    /**
+     * These flags as Flink configuration ({@code inference.*} keys). A {@code --set} of the same
+     * key has the last word.
+     */
+    public Configuration toConfiguration() {
+        Configuration config = new Configuration();
+        config.set(InferenceOptions.MODEL, model);
+        config.set(InferenceOptions.BACKEND, backend);
+        config.set(InferenceOptions.DEVICE, device);
+        config.set(InferenceOptions.MAX_BATCH_SIZE, maxBatch);
+        config.set(InferenceOptions.MAX_DELAY, Duration.ofMillis(maxDelayMs));
+        config.set(InferenceOptions.BUFFERS_IN_FLIGHT, buffersInFlight);
+        config.set(InferenceOptions.CAPACITY, capacity);
+        config.set(InferenceOptions.TIMEOUT, Duration.ofMillis(timeoutMs));
+        config.set(InferenceOptions.ORDERED, ordered);
+        config.set(InferenceOptions.REJECT_NON_FINITE, rejectNonFinite);
+        for (String setting : settings) {
+            int eq = setting.indexOf('=');
+            if (eq <= 0) {
+                throw new IllegalArgumentException("--set takes KEY=VALUE, got '" + setting + "'");
+            }
+            config.setString(setting.substring(0, eq).trim(), setting.substring(eq + 1).trim());
+        }
+        return config;
+    }
+
+    /**
+     * Settings under {@code tensorrt.} or {@code onnxruntime.}: passed to the backend as they are.
+     */
+    public Map<String, String> backendOptions() {
+        Map<String, String> options = new HashMap<>();
+        for (String setting : settings) {
+            int eq = setting.indexOf('=');
+            String key = setting.substring(0, eq).trim();
+            if (key.startsWith("tensorrt.") || key.startsWith("onnxruntime.")) {
+                options.put(key, setting.substring(eq + 1).trim());
+            }
+        }
+        return options;
+    }
+}

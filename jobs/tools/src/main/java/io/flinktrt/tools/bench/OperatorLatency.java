@@ -1,0 +1,217 @@
+package io.flinktrt.tools.bench;
+
+import io.flinktrt.backend.ModelSignature;
+import io.flinktrt.operator.InferenceFunction;
+import io.flinktrt.operator.InferenceFunctionBuilder;
+import io.flinktrt.operator.RequestRecord;
+import io.flinktrt.operator.RequestRecordTypeInfo;
+import io.flinktrt.schema.InferenceOutcome;
+import io.flinktrt.schema.InferenceRequest;
+import io.flinktrt.schema.InferenceResult;
+import io.flinktrt.tools.local.LatencyStats;
+import io.flinktrt.wire.AvroCodec;
+import io.flinktrt.wire.RandomRequests;
+
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.functions.MapFunction;
+import org.apache.flink.api.connector.source.SourceReaderContext;
+import org.apache.flink.api.connector.source.lib.NumberSequenceSource;
+import org.apache.flink.api.connector.source.util.ratelimit.RateLimiter;
+import org.apache.flink.api.connector.source.util.ratelimit.RateLimiterStrategy;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.connector.datagen.source.DataGeneratorSource;
+import org.apache.flink.connector.datagen.source.GeneratorFunction;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
+
+import java.time.Duration;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
+
+/**
+ * Latency of the inference operator alone, under an open-loop load: a rate-limited source in the
+ * local Flink emits pre-encoded requests at a fixed rate (the task thread never sleeps in the
+ * limiter, so results are emitted while the source waits), the operator, and a sink that takes each
+ * result's latency from the source's emit time (System.nanoTime, same JVM). No Kafka: this is what
+ * the operator adds, the figure the target {@code max-delay + 2 x batch compute} is about.
+ */
+final class OperatorLatency {
+
+    /** Distinct random samples the request slots are drawn from. */
+    private static final int DISTINCT_SAMPLES = 16;
+
+    private static final String ID_PREFIX = "oplat-";
+
+    // Flink instantiates the source and the sink itself; in the local cluster they share this JVM.
+    private static volatile AtomicLongArray emittedAt;
+    private static volatile ArrayBlockingQueue<Integer> freeSlots;
+    private static volatile LatencyStats stats;
+    private static final AtomicLong FIRST_EMIT = new AtomicLong();
+    private static final AtomicLong FIRST_RESULT = new AtomicLong();
+    private static final AtomicLong LAST_RESULT = new AtomicLong();
+    private static final AtomicLong RESULTS = new AtomicLong();
+    private static volatile long warmUpNanos;
+    private static final ScheduledExecutorService TIMER =
+            Executors.newSingleThreadScheduledExecutor(
+                    r -> {
+                        Thread thread = new Thread(r, "bench-rate-timer");
+                        thread.setDaemon(true);
+                        return thread;
+                    });
+
+    /** Latencies after the warm-up and the rate the results came at. */
+    record Figure(LatencyStats latency, double resultsPerSecond) {}
+
+    private OperatorLatency() {}
+
+    /**
+     * Runs the operator for about {@code duration} at {@code ratePerSecond}; the first quarter (at
+     * most 1 s) is warm-up and not counted.
+     */
+    static Figure run(
+            ModelSignature signature,
+            InferenceFunctionBuilder inference,
+            int ratePerSecond,
+            Duration duration)
+            throws Exception {
+        InferenceFunction<RequestRecord, InferenceOutcome> function = inference.build();
+        // Each request in flight has its own slot (and id), so a result names its emit time.
+        // In-flight
+        // requests are bounded by the operator's capacity, plus the one the source holds while
+        // blocked.
+        int slots = function.capacity() + 64;
+        emittedAt = new AtomicLongArray(slots);
+        freeSlots = new ArrayBlockingQueue<>(slots);
+        for (int i = 0; i < slots; i++) {
+            freeSlots.add(i);
+        }
+        stats = new LatencyStats();
+        FIRST_EMIT.set(0);
+        FIRST_RESULT.set(0);
+        LAST_RESULT.set(0);
+        RESULTS.set(0);
+        warmUpNanos = Math.min(1_000_000_000L, duration.toNanos() / 4);
+        long records = Math.max(1, (long) ratePerSecond * duration.toSeconds());
+
+        StreamExecutionEnvironment env =
+                StreamExecutionEnvironment.createLocalEnvironment(1, new Configuration());
+        env.getConfig().enableObjectReuse(); // as the job does
+        DataGeneratorSource<RequestRecord> source =
+                new DataGeneratorSource<>(
+                        new PacedRequests(signature, slots),
+                        records,
+                        fixedRate(ratePerSecond),
+                        RequestRecordTypeInfo.INSTANCE);
+        function.applyTo(env.fromSource(source, WatermarkStrategy.noWatermarks(), "paced-requests"))
+                .map(new RecordLatency())
+                .sinkTo(new DiscardingSink<>());
+        env.execute("flink-tensorrt bench: operator latency");
+        if (RESULTS.get() != records) {
+            throw new IllegalStateException(
+                    "Only " + RESULTS.get() + " of " + records + " requests got a result");
+        }
+        double seconds = (LAST_RESULT.get() - FIRST_RESULT.get()) / 1e9;
+        return new Figure(stats, seconds > 0 ? (records - 1) / seconds : 0);
+    }
+
+    /**
+     * Record i is due at start + i / rate. Flink's own per-second limiter hands every permit over a
+     * thread (tens of thousands per second at most); this one completes at once when the record is
+     * due and otherwise on a timer thread, so the task thread never waits in it.
+     */
+    private static RateLimiterStrategy<NumberSequenceSource.NumberSequenceSplit> fixedRate(
+            int ratePerSecond) {
+        long intervalNanos = 1_000_000_000L / ratePerSecond;
+        return parallelism ->
+                new RateLimiter<>() {
+                    private long next;
+
+                    @Override
+                    public CompletionStage<Void> acquire(int permits) {
+                        long now = System.nanoTime();
+                        if (next == 0) {
+                            next = now;
+                        }
+                        long due = next;
+                        next += permits * intervalNanos;
+                        if (due <= now) {
+                            return CompletableFuture.completedFuture(null);
+                        }
+                        CompletableFuture<Void> ready = new CompletableFuture<>();
+                        TIMER.schedule(() -> ready.complete(null), due - now, TimeUnit.NANOSECONDS);
+                        return ready;
+                    }
+                };
+    }
+
+    /** Hands out pre-encoded requests, one slot per request in flight, and notes when each left. */
+    private static final class PacedRequests implements GeneratorFunction<Long, RequestRecord> {
+        private final ModelSignature signature;
+        private final int slots;
+        private transient RequestRecord[] payloads;
+
+        PacedRequests(ModelSignature signature, int slots) {
+            this.signature = signature;
+            this.slots = slots;
+        }
+
+        @Override
+        public void open(SourceReaderContext context) {
+            RandomRequests random = new RandomRequests(signature, 100, 7);
+            InferenceRequest[] samples = new InferenceRequest[DISTINCT_SAMPLES];
+            for (int i = 0; i < samples.length; i++) {
+                samples[i] = random.next("sample-" + i);
+            }
+            AvroCodec<InferenceRequest> codec = new AvroCodec<>(InferenceRequest.class);
+            payloads = new RequestRecord[slots];
+            for (int i = 0; i < slots; i++) {
+                InferenceRequest request = samples[i % samples.length];
+                request.setId(ID_PREFIX + i);
+                payloads[i] = RequestRecord.of(codec.encode(request));
+            }
+        }
+
+        @Override
+        public RequestRecord map(Long index) {
+            // Never wait here: the task thread also emits the results that free the slots.
+            Integer slot = freeSlots.poll();
+            if (slot == null) {
+                throw new IllegalStateException(
+                        "More than "
+                                + slots
+                                + " requests in flight: the operator's capacity"
+                                + " is larger than the bench assumed");
+            }
+            long now = System.nanoTime();
+            FIRST_EMIT.compareAndSet(0, now);
+            emittedAt.set(slot, now);
+            return payloads[slot];
+        }
+    }
+
+    private static final class RecordLatency implements MapFunction<InferenceOutcome, Boolean> {
+        @Override
+        public Boolean map(InferenceOutcome outcome) {
+            long now = System.nanoTime();
+            if (!(outcome.getOutcome() instanceof InferenceResult result)) {
+                throw new IllegalStateException("A bench request failed: " + outcome.getOutcome());
+            }
+            int slot = Integer.parseInt(result.getId().substring(ID_PREFIX.length()));
+            long emitted = emittedAt.get(slot);
+            freeSlots.add(slot);
+            if (emitted - FIRST_EMIT.get() >= warmUpNanos) {
+                stats.add((now - emitted) / 1000);
+            }
+            FIRST_RESULT.compareAndSet(0, now);
+            LAST_RESULT.set(now);
+            RESULTS.incrementAndGet();
+            return Boolean.TRUE;
+        }
+    }
+}

@@ -1,0 +1,256 @@
+package io.flinktrt.tools;
+
+import io.flinktrt.jobs.kafka.KafkaBroker;
+import io.flinktrt.jobs.kafka.KafkaJobHarness;
+import io.flinktrt.operator.InferenceFunction;
+import io.flinktrt.schema.DataType;
+import io.flinktrt.schema.InferenceRequest;
+import io.flinktrt.schema.Tensor;
+import io.flinktrt.testing.MiniClusters;
+import io.flinktrt.testing.OnnxReference;
+import io.flinktrt.testing.TestModels;
+import io.flinktrt.tools.cli.Cli;
+import io.flinktrt.tools.files.Npy;
+import io.flinktrt.tools.files.TensorFile;
+
+import org.apache.flink.test.junit5.MiniClusterExtension;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+/** The produce and consume commands around the real job: .npy in, Kafka, Flink, Kafka, .npy out. */
+@Timeout(240)
+class ProduceConsumeITCase {
+
+    @RegisterExtension static final MiniClusterExtension FLINK = MiniClusters.withSlots(1);
+
+    @RegisterExtension static final KafkaBroker KAFKA = new KafkaBroker();
+
+    private static final int ROWS = 24;
+    private static final int FEATURES =
+            16; // mlp_classifier: x float32 [N,16] -> probs float32 [N,10]
+
+    @Test
+    void requestsFromANpyFileComeBackAsRowsOfTheModelsPrediction(@TempDir Path dir)
+            throws Exception {
+        Path model = TestModels.path(TestModels.MLP);
+        float[][] x = new float[ROWS][FEATURES];
+        for (int row = 0; row < ROWS; row++) {
+            for (int k = 0; k < FEATURES; k++) {
+                x[row][k] = (row - k) * 0.1f;
+            }
+        }
+        Path input = dir.resolve("x.npy");
+        writeNpy(input, x);
+        Path saved = dir.resolve("out");
+
+        try (KafkaJobHarness run =
+                new KafkaJobHarness(
+                        KAFKA,
+                        "tools",
+                        1,
+                        InferenceFunction.builder().setModel(model.toString()).setMaxBatchSize(8),
+                        job -> job)) {
+            String[] topics = {
+                "--bootstrap-servers",
+                KAFKA.bootstrapServers(),
+                "--input-topic",
+                run.input,
+                "--output-topic",
+                run.output,
+                "--dead-letter-topic",
+                run.deadLetter
+            };
+            assertThat(
+                            Cli.execute(
+                                    concat(
+                                            topics,
+                                            "produce",
+                                            "--input",
+                                            "x=" + input,
+                                            "--rate",
+                                            "200")))
+                    .isZero();
+            assertThat(
+                            Cli.execute(
+                                    concat(
+                                            topics,
+                                            "consume",
+                                            "--from-beginning",
+                                            "--count",
+                                            String.valueOf(ROWS),
+                                            "--idle-s",
+                                            "60",
+                                            "--output",
+                                            saved.toString())))
+                    .isZero();
+            assertThat(
+                            Cli.execute(
+                                    concat(
+                                            topics,
+                                            "produce",
+                                            "--model",
+                                            model.toString(),
+                                            "--count",
+                                            "5",
+                                            "--id-prefix",
+                                            "random-")))
+                    .isZero();
+            Path raw = dir.resolve("x.f32"); // the same samples as x.npy, without a header
+            Files.write(raw, littleEndian(x));
+            assertThat(
+                            Cli.execute(
+                                    concat(
+                                            topics,
+                                            "produce",
+                                            "--raw",
+                                            "x=" + raw,
+                                            "--dtype",
+                                            "FLOAT32",
+                                            "--shape",
+                                            "16",
+                                            "--count",
+                                            "3",
+                                            "--id-prefix",
+                                            "raw-")))
+                    .isZero();
+            String jsonl =
+                    stdoutOf(
+                            () ->
+                                    Cli.execute(
+                                            concat(
+                                                    topics,
+                                                    "consume",
+                                                    "--from-beginning",
+                                                    "--jsonl",
+                                                    "--count",
+                                                    String.valueOf(ROWS + 8),
+                                                    "--idle-s",
+                                                    "60")));
+            assertThat(jsonl.lines())
+                    .hasSize(ROWS + 8)
+                    .allMatch(
+                            line ->
+                                    line.contains("\"backend\":\"onnxruntime\"")
+                                            && line.contains(
+                                                    "\"probs\":{\"dtype\":\"FLOAT32\",\"shape\":[1, 10],\"data\":["));
+            assertThat(jsonl.lines().filter(line -> line.startsWith("{\"id\":\"random-")))
+                    .hasSize(5);
+            assertThat(probsOf(jsonl, "raw-2"))
+                    .containsExactly(probsOf(jsonl, "req-2"), within(1e-5f));
+        }
+
+        List<String> ids = Files.readAllLines(saved.resolve("ids.txt"));
+        assertThat(ids).hasSize(ROWS).doesNotHaveDuplicates();
+        assertThat(Files.readString(saved.resolve("failures.jsonl"))).isEmpty();
+        try (TensorFile probs = TensorFile.npy("probs", saved.resolve("probs.npy"));
+                OnnxReference reference = new OnnxReference(model)) {
+            assertThat(probs.rows()).isEqualTo(ROWS);
+            for (int i = 0; i < ROWS; i++) {
+                int row = Integer.parseInt(ids.get(i).substring("req-".length()));
+                float[] want = reference.run(request(x[row])).get("probs");
+                float[] got = OnnxReference.floats(probs.row(i));
+                assertThat(got).hasSameSizeAs(want);
+                for (int k = 0; k < want.length; k++) {
+                    assertThat(got[k])
+                            .as("row %d (request %s), class %d", i, ids.get(i), k)
+                            .isCloseTo(want[k], within(1e-5f));
+                }
+            }
+        }
+    }
+
+    /** The probs values of request {@code id} in JSON lines. */
+    private static float[] probsOf(String jsonl, String id) {
+        String line =
+                jsonl.lines()
+                        .filter(l -> l.startsWith("{\"id\":\"" + id + "\""))
+                        .findFirst()
+                        .orElseThrow();
+        int start = line.indexOf("[", line.indexOf("\"data\":"));
+        String[] values = line.substring(start + 1, line.indexOf(']', start)).split(", ");
+        float[] probs = new float[values.length];
+        for (int i = 0; i < values.length; i++) {
+            probs[i] = Float.parseFloat(values[i]);
+        }
+        return probs;
+    }
+
+    private static InferenceRequest request(float[] features) {
+        ByteBuffer data =
+                ByteBuffer.allocate(features.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        for (float f : features) {
+            data.putFloat(f);
+        }
+        return new InferenceRequest(
+                "reference",
+                Map.of(),
+                List.of(
+                        new Tensor(
+                                "x",
+                                DataType.FLOAT32,
+                                List.of(1L, (long) features.length),
+                                data.flip())));
+    }
+
+    /** What np.save writes for a float32 array. */
+    private static void writeNpy(Path file, float[][] rows) throws Exception {
+        byte[] header = Npy.header(DataType.FLOAT32, new long[] {rows.length, rows[0].length});
+        Files.write(file, concat(header, littleEndian(rows)));
+    }
+
+    private static byte[] littleEndian(float[][] rows) {
+        ByteBuffer data =
+                ByteBuffer.allocate(rows.length * rows[0].length * Float.BYTES)
+                        .order(ByteOrder.LITTLE_ENDIAN);
+        for (float[] row : rows) {
+            for (float f : row) {
+                data.putFloat(f);
+            }
+        }
+        return data.array();
+    }
+
+    private static String stdoutOf(Callable<Integer> command) throws Exception {
+        PrintStream stdout = System.out;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
+        try {
+            assertThat(command.call()).isZero();
+        } finally {
+            System.setOut(stdout);
+        }
+        return captured.toString(StandardCharsets.UTF_8);
+    }
+
+    private static String[] concat(String[] kafkaFlags, String command, String... flags) {
+        String[] args = new String[1 + kafkaFlags.length + flags.length];
+        args[0] = command;
+        System.arraycopy(kafkaFlags, 0, args, 1, kafkaFlags.length);
+        System.arraycopy(flags, 0, args, 1 + kafkaFlags.length, flags.length);
+        return args;
+    }
+
+    private static byte[] concat(byte[] a, byte[] b) {
+        byte[] both = new byte[a.length + b.length];
+        System.arraycopy(a, 0, both, 0, a.length);
+        System.arraycopy(b, 0, both, a.length, b.length);
+        return both;
+    }
+}

@@ -1,0 +1,60 @@
+package io.flinktrt.tools.cli;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import picocli.CommandLine;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Usage through the launcher's own command tree: --help of every command, and bad flags. */
+class CliUsageTest {
+
+    @ParameterizedTest
+    @CsvSource({
+        "produce, --input, --rate",
+        "consume, --output, --jsonl",
+        "local,   --model, --requests",
+        "run,     --model, --job-name"
+    })
+    void helpPrintsTheCommandsUsage(String command, String option, String otherOption) {
+        StringWriter out = new StringWriter();
+        int exit =
+                new CommandLine(new Cli()).setOut(new PrintWriter(out)).execute(command, "--help");
+
+        assertThat(exit).isZero();
+        assertThat(out.toString())
+                .startsWith("Usage: flink-tensorrt " + command)
+                .contains(option, otherOption, "--bootstrap-servers", "--kafka-property");
+    }
+
+    /**
+     * Each is refused with exit code 2 before any Kafka client is made (the broker address is
+     * unused).
+     */
+    @ParameterizedTest
+    @CsvSource(
+            delimiter = ';',
+            value = {
+                "produce --input x=a.npy;                                                   --bootstrap-servers is required",
+                "produce --bootstrap-servers nowhere:9;                                     not both and not neither",
+                "produce --bootstrap-servers nowhere:9 --input x=a.npy --model m.onnx;      not both and not neither",
+                "produce --bootstrap-servers nowhere:9 --raw x=a.bin --shape 16;            one --dtype and one --shape",
+                "produce --bootstrap-servers nowhere:9 --raw x=a.bin --dtype INT8 --shape 0; --shape takes positive dimensions",
+                "produce --bootstrap-servers nowhere:9 --input a.npy;                       --input takes NAME=FILE",
+                "consume --count 3;                                                         --bootstrap-servers is required",
+                "run --bootstrap-servers nowhere:9 --model m.onnx --parallelism 2;          goes before the jar: flink run -d -p 2"
+            })
+    void badFlagsAreUsageErrors(String commandLine, String message) {
+        StringWriter err = new StringWriter();
+        int exit =
+                new CommandLine(new Cli())
+                        .setErr(new PrintWriter(err))
+                        .execute(commandLine.trim().split(" +"));
+
+        assertThat(exit).isEqualTo(2);
+        assertThat(err.toString()).contains(message);
+    }
+}

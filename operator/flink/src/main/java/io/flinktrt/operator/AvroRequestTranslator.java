@@ -1,0 +1,87 @@
+package io.flinktrt.operator;
+
+import io.flinktrt.backend.BatchBuffers;
+import io.flinktrt.backend.ModelSignature;
+import io.flinktrt.batching.BatchInfo;
+import io.flinktrt.schema.ErrorCode;
+import io.flinktrt.schema.InferenceOutcome;
+
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
+
+import java.nio.ByteBuffer;
+
+/**
+ * Our Kafka wire format: serialized {@code InferenceRequest}s in, {@code InferenceOutcome}s out (a
+ * result, or a failure for the dead-letter topic carrying the request's bytes and where it was
+ * read). Tensor bytes are read in place from the record and copied once, into the batch. Every
+ * outcome fits the limits the sink takes.
+ */
+public final class AvroRequestTranslator
+        implements InferenceTranslator<RequestRecord, PendingRequest, InferenceOutcome> {
+
+    private static final long serialVersionUID = 1L;
+
+    private final RequestLimits limits;
+    private transient ModelSignature signature;
+    private transient RequestDecoder decoder;
+    private transient ResultEncoder encoder;
+    private transient Outcomes failures;
+
+    public AvroRequestTranslator(RequestLimits limits) {
+        this.limits = limits;
+    }
+
+    @Override
+    public void open(ModelSignature signature, String backendName) {
+        this.signature = signature;
+        this.encoder = new ResultEncoder(signature, backendName);
+        this.decoder = new RequestDecoder(signature, limits, encoder);
+        this.failures = new Outcomes(signature.modelName(), limits.maxFailureBytes());
+    }
+
+    @Override
+    public PendingRequest prepare(RequestRecord record, long arrivalNanos)
+            throws RequestRejectedException {
+        return new PendingRequest(decoder.decode(record.payload()), arrivalNanos);
+    }
+
+    @Override
+    public void putRow(PendingRequest pending, BatchBuffers buffers, int row) {
+        putRow(signature, pending.request(), buffers, row);
+    }
+
+    /** Copies one request's inputs into row {@code row} of the batch's input buffers. */
+    static void putRow(
+            ModelSignature signature, DecodedRequest request, BatchBuffers buffers, int row) {
+        ByteBuffer[] inputs = request.inputs();
+        for (int i = 0; i < inputs.length; i++) {
+            int bytes = signature.inputs().get(i).sampleBytes();
+            buffers.input(i).put(row * bytes, inputs[i], inputs[i].position(), bytes);
+        }
+    }
+
+    @Override
+    public InferenceOutcome readRow(
+            PendingRequest pending, BatchBuffers buffers, int row, BatchInfo batch) {
+        return encoder.encode(
+                pending, row, buffers, batch.run(), batch.startNanos(), batch.doneNanos());
+    }
+
+    @Override
+    public InferenceOutcome rejected(RequestRecord record, RequestRejectedException rejection) {
+        return failures.failure(
+                rejection.requestId(), rejection.code(), rejection.getMessage(), record);
+    }
+
+    @Override
+    public InferenceOutcome failed(
+            RequestRecord record, PendingRequest pending, ErrorCode code, String message) {
+        return failures.failure(pending.request().id(), code, message, record);
+    }
+
+    @Override
+    public TypeInformation<InferenceOutcome> getProducedType() {
+        return new AvroTypeInfo<>(InferenceOutcome.class);
+    }
+}

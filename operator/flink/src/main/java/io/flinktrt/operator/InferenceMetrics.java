@@ -1,0 +1,121 @@
+package io.flinktrt.operator;
+
+import io.flinktrt.backend.BatchRun;
+import io.flinktrt.batching.BatchListener;
+import io.flinktrt.schema.ErrorCode;
+
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Histogram;
+import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
+
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntSupplier;
+
+/**
+ * The operator's metrics, in group {@code inference}, named after Triton's where the meaning is the
+ * same ({@code inference_count} = requests, {@code inference_exec_count} = batches).
+ */
+final class InferenceMetrics implements BatchListener {
+
+    static final String GROUP = "inference";
+    private static final int HISTOGRAM_WINDOW = 10_000;
+
+    private final Counter inferences;
+    private final Counter executions;
+    private final Map<ErrorCode, Counter> failures = new EnumMap<>(ErrorCode.class);
+    private final Histogram batchSize;
+    private final Histogram queueMicros;
+    private final Histogram inputMicros;
+    private final Histogram computeMicros;
+    private final Histogram outputMicros;
+    private final Histogram requestMicros;
+    private final AtomicLong executedRows = new AtomicLong();
+    private final AtomicLong paddedRows = new AtomicLong();
+
+    InferenceMetrics(MetricGroup parent, IntSupplier pendingRequests) {
+        MetricGroup group = parent.addGroup(GROUP);
+        inferences = group.counter("inference_count");
+        executions = group.counter("inference_exec_count");
+        for (ErrorCode code : ErrorCode.values()) {
+            failures.put(
+                    code, group.addGroup("code", code.name()).counter("inference_request_failure"));
+        }
+        batchSize =
+                group.histogram("batch_size", new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
+        queueMicros =
+                group.histogram(
+                        "queue_duration_us", new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
+        inputMicros =
+                group.histogram(
+                        "compute_input_duration_us",
+                        new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
+        computeMicros =
+                group.histogram(
+                        "compute_infer_duration_us",
+                        new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
+        outputMicros =
+                group.histogram(
+                        "compute_output_duration_us",
+                        new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
+        requestMicros =
+                group.histogram(
+                        "request_duration_us",
+                        new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
+        group.gauge("pending_requests", pendingRequests::getAsInt);
+        group.gauge("padding_waste", this::paddingWaste);
+    }
+
+    void failed(ErrorCode code) {
+        failures.get(code).inc();
+    }
+
+    @Override
+    public void batchFilled(long micros) {
+        inputMicros.update(micros);
+    }
+
+    @Override
+    public void batchAnswered(long micros) {
+        outputMicros.update(micros);
+    }
+
+    @Override
+    public void batchDone(BatchRun run) {
+        executions.inc();
+        batchSize.update(run.rows());
+        computeMicros.update(run.computeNanos() / 1000);
+        executedRows.addAndGet(run.executedRows());
+        paddedRows.addAndGet(run.executedRows() - run.rows());
+    }
+
+    @Override
+    public void recordDone(long queueMicros, long totalMicros) {
+        inferences.inc();
+        this.queueMicros.update(queueMicros);
+        requestMicros.update(totalMicros);
+    }
+
+    /** Means over the histograms' recent window, for the log when the operator closes. */
+    String summary() {
+        return String.format(
+                "%d batches, %d requests; recent means: batch %.1f rows, queue %.2f ms, fill %.2f ms,"
+                        + " on the backend %.2f ms, results %.2f ms; padding %.1f%%",
+                executions.getCount(),
+                inferences.getCount(),
+                batchSize.getStatistics().getMean(),
+                queueMicros.getStatistics().getMean() / 1000,
+                inputMicros.getStatistics().getMean() / 1000,
+                computeMicros.getStatistics().getMean() / 1000,
+                outputMicros.getStatistics().getMean() / 1000,
+                paddingWaste() * 100);
+    }
+
+    /** Fraction of the rows computed so far that were padding. */
+    double paddingWaste() {
+        long executed = executedRows.get();
+        return executed == 0 ? 0 : (double) paddedRows.get() / executed;
+    }
+}

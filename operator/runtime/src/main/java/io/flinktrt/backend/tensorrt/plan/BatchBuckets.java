@@ -1,0 +1,44 @@
+package io.flinktrt.backend.tensorrt.plan;
+
+import org.apache.flink.annotation.Internal;
+
+import java.util.List;
+import java.util.TreeSet;
+
+/**
+ * The batch sizes a plan has an optimization profile for: the builder makes the profiles, the
+ * runtime's options name them for plans built on a TaskManager.
+ */
+@Internal
+public final class BatchBuckets {
+
+    /** Buckets used when a dynamic-batch model comes with no --shapes and no --batch-buckets. */
+    public static final List<Integer> DEFAULTS = List.of(1, 8, 32, 64);
+
+    private BatchBuckets() {}
+
+    /** {@code 1,8,32,128}: ascending, distinct, positive. */
+    public static List<Integer> parse(String text) {
+        TreeSet<Integer> buckets = new TreeSet<>();
+        for (String part : text.split(",")) {
+            if (!part.isBlank()) {
+                int bucket;
+                try {
+                    bucket = Integer.parseInt(part.trim());
+                } catch (NumberFormatException e) {
+                    throw new IllegalArgumentException(
+                            "Batch buckets are batch sizes like 1,8,32,128; got '" + text + "'");
+                }
+                if (bucket < 1) {
+                    throw new IllegalArgumentException(
+                            "Batch buckets must be positive; got " + bucket);
+                }
+                buckets.add(bucket);
+            }
+        }
+        if (buckets.isEmpty()) {
+            throw new IllegalArgumentException("Batch buckets need at least one batch size");
+        }
+        return List.copyOf(buckets);
+    }
+}

@@ -1,0 +1,28 @@
+package io.flinktrt.batching;
+
+import io.flinktrt.backend.BatchBuffers;
+
+/**
+ * Writes one prepared record into its row of a batch and reads its outputs back (the buffer half of
+ * DJL's {@code Translator}). Called by a {@link BatchScheduler} from its own threads: the methods
+ * must be safe to call for different rows at once, and must not keep the buffers.
+ *
+ * @param <P> a record checked and ready to run (its inputs match the model's, sample by sample)
+ * @param <OUT> what one record's outputs become
+ */
+public interface RowCodec<P, OUT> {
+
+    /**
+     * Copies the record's inputs into row {@code row}: input {@code i} at byte {@code row *
+     * signature.inputs().get(i).sampleBytes()} of {@code buffers.input(i)}, written with absolute
+     * puts. Throwing fails this record only.
+     */
+    void putRow(P record, BatchBuffers buffers, int row);
+
+    /**
+     * Reads the record's outputs from row {@code row} of {@code buffers}, after its batch ran. The
+     * buffers are reused once this returns, so the result must not point into them. Throwing fails
+     * this record only.
+     */
+    OUT readRow(P record, BatchBuffers buffers, int row, BatchInfo batch);
+}
