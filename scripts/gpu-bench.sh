@@ -12,6 +12,8 @@
 #       local     the local run (embedded Kafka, Flink, TensorRT) on the BERT-like plan (ResNet-50's goes
 #                 through Kafka in bench-resnet's job stage)
 #       bench-resnet / bench-bert   the bench command for one model
+#       bench-128 raw and operator rows at batch 128 for both plans; with the kit's base/ (BASE_JARS at kit
+#                 time: an earlier build's project jars) alternating base/new runs on the same host
 #       sql-bert  the BERT-like plan through ML_PREDICT and through the DataStream operator in one run, fed
 #                 from memory and from Kafka; prints rows/s of each and the SQL/DataStream ratios (issue 13)
 #       graphs-off  the backend and operator stages of both models with tensorrt.cuda-graphs=false
@@ -97,6 +99,8 @@ logger.kafka.name = org.apache.kafka
 logger.kafka.level = ERROR
 PROPS
   cp scripts/gpu-bench.sh "$k/"
+  # BASE_JARS: the project jars of an earlier build, for bench-128's before/after on one host
+  if [ -n "${BASE_JARS:-}" ]; then mkdir -p "$k/base" && cp "$BASE_JARS"/*.jar "$k/base/"; fi
   if [ -d .gpu-cache/timing-caches ]; then cp -r .gpu-cache/timing-caches "$k/"; fi
   du -sh "$k"
 }
@@ -106,6 +110,15 @@ ft() { # the launcher, as bin/flink-tensorrt runs it
     --add-opens=java.base/java.nio=ALL-UNNAMED --add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED \
     -Xmx24g -Dorg.bytedeco.javacpp.maxPhysicalBytes=0 -Dlog4j2.configurationFile=classpath:log4j2-cli.properties \
     -cp "$here/lib/*" io.flinktrt.tools.cli.Cli "$@"
+}
+
+ft_base() { # the launcher with an earlier build's project jars (kit's base/) and this kit's other jars
+  local tp=/tmp/base-classpath; mkdir -p "$tp"
+  for j in "$here"/lib/*.jar; do case $(basename "$j") in flink-tensorrt-*) ;; *) ln -sf "$j" "$tp/";; esac; done
+  java --add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/java.util=ALL-UNNAMED \
+    --add-opens=java.base/java.nio=ALL-UNNAMED --add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED \
+    -Xmx24g -Dorg.bytedeco.javacpp.maxPhysicalBytes=0 -Dlog4j2.configurationFile=classpath:log4j2-cli.properties \
+    -cp "$here/base/*:$tp/*" "${BASE_MAIN:-io.flinktrt.jobs.cli.Cli}" "$@"
 }
 
 step() {
@@ -135,6 +148,22 @@ step() {
       { echo "\$ flink-tensorrt bench --model /tmp/large/$m-fp16.plan --seconds ${BENCH_SECONDS:-5} --out \$OUT/bench"
         ft bench --model /tmp/large/$m-fp16.plan --seconds "${BENCH_SECONDS:-5}" --out "$out/bench"; echo "exit $?"
         nvidia-smi --query-gpu=memory.used,memory.total --format=csv; } > "$out/bench-$m.log" 2>&1 ;;
+    bench-128)
+      # raw and operator rows at batch 128 for both models: this build, and (when the kit has base/, the
+      # project jars of an earlier build, `BASE_JARS=DIR scripts/gpu-bench.sh kit`) that build on the same
+      # host, alternating, so that a change's figures compare with the code before it
+      local runs=(new); [ -d "$here/base" ] && runs=(base new base new)
+      for m in ${ENGINE_MODELS:-resnet50 bert_like}; do
+        for build in "${runs[@]}"; do
+          { echo "\$ [$build] flink-tensorrt bench --model /tmp/large/$m-fp16.plan --stages raw,operator --batch-sizes 128 --seconds ${BENCH_SECONDS:-5}"
+            if [ "$build" = base ]; then ft_base bench --model /tmp/large/$m-fp16.plan --stages raw,operator \
+                --batch-sizes 128 --seconds "${BENCH_SECONDS:-5}" --out "$out/bench-128-$build"
+            else ft bench --model /tmp/large/$m-fp16.plan --stages raw,operator --batch-sizes 128 \
+                --seconds "${BENCH_SECONDS:-5}" --out "$out/bench-128-$build"; fi
+            echo "exit $?"; } >> "$out/bench-128-$m.log" 2>&1
+        done
+        grep -E '^\$|batch|records/s|raw|operator' "$out/bench-128-$m.log" | tail -40
+      done ;;
     sql-bert)
       { echo "\$ java io.flinktrt.tools.bench.SqlVsDataStream /tmp/large/bert_like-fp16.plan ${SQL_ROWS:-20000}"
         java --add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/java.util=ALL-UNNAMED \

@@ -7,6 +7,7 @@ import io.flinktrt.operator.InferenceFunctionBuilder;
 import io.flinktrt.operator.RequestRecord;
 import io.flinktrt.schema.InferenceOutcome;
 
+import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
@@ -28,6 +29,7 @@ import java.util.Properties;
  * The streaming job: Kafka requests → batched inference → results to the output topic and failures
  * to the dead-letter topic, through one Kafka sink.
  */
+@PublicEvolving
 public final class InferenceJob {
 
     /** The broker's default {@code transaction.max.timeout.ms}. */

@@ -3,6 +3,7 @@ package io.flinktrt.jobs;
 import io.flinktrt.jobs.kafka.KafkaClientProperties;
 import io.flinktrt.operator.InferenceFunctionBuilder;
 
+import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.configuration.ReadableConfig;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 
@@ -14,6 +15,7 @@ import static org.apache.flink.util.Preconditions.checkNotNull;
 import static org.apache.flink.util.Preconditions.checkState;
 
 /** Builds an {@link InferenceJob}; every check is in {@link #sanityCheck()}. */
+@PublicEvolving
 public final class InferenceJobBuilder {
 
     String bootstrapServers;

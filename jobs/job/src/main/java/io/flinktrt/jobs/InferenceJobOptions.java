@@ -1,5 +1,6 @@
 package io.flinktrt.jobs;
 
+import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
 import org.apache.flink.connector.base.DeliveryGuarantee;
@@ -7,6 +8,7 @@ import org.apache.flink.connector.base.DeliveryGuarantee;
 import java.time.Duration;
 
 /** Settings of the Kafka → inference → Kafka job, as Flink {@link ConfigOption}s. */
+@PublicEvolving
 public final class InferenceJobOptions {
 
     private InferenceJobOptions() {}

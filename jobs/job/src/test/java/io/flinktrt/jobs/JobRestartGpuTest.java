@@ -104,9 +104,8 @@ class JobRestartGpuTest {
             model =
                     GpuTestSupport.buildPlan(
                             model, dir.resolve("mlp_classifier.plan"), List.of(1, 32, MAX_BATCH));
-            // One open/close outside the job first, so one-time costs (CUDA context, TensorRT's own
-            // kernels)
-            // are in the baseline; it also shows what one open runner holds.
+            // One open/close outside the job first, so one-time costs (CUDA context, TensorRT's
+            // own kernels) are in the baseline; it also shows what one open runner holds.
             long free = GpuTestSupport.freeBytes(DEVICE);
             try (ModelRunner runner =
                     new TensorRtBackend()

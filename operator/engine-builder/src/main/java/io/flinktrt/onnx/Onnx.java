@@ -1,9 +1,12 @@
 package io.flinktrt.onnx;
 
+import org.apache.flink.annotation.Internal;
+
 import java.util.List;
 import java.util.Map;
 
 /** The few ONNX field numbers and data types this package reads and writes (onnx/onnx.proto). */
+@Internal
 public final class Onnx {
 
     public static final int MODEL_GRAPH = 7;

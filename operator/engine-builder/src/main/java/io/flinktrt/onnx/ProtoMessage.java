@@ -1,5 +1,7 @@
 package io.flinktrt.onnx;
 
+import org.apache.flink.annotation.Internal;
+
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -11,6 +13,7 @@ import java.util.Optional;
  * does not know about; length-delimited fields are slices of the parsed bytes (a 100 MB initializer
  * is not copied until the message is written).
  */
+@Internal
 public final class ProtoMessage {
 
     static final int VARINT = 0;

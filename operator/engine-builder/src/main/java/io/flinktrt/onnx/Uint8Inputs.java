@@ -1,5 +1,7 @@
 package io.flinktrt.onnx;
 
+import org.apache.flink.annotation.Internal;
+
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -26,6 +28,7 @@ import static io.flinktrt.onnx.Onnx.UINT8;
  * Anything else on the uint8 path (arithmetic, a lossy cast, a Cast to uint8 mid-graph, control
  * flow) is refused with what to change in the export.
  */
+@Internal
 public final class Uint8Inputs {
 
     /** The rewritten model and what was changed, one line each. */

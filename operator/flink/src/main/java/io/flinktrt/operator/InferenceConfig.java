@@ -1,8 +1,8 @@
 package io.flinktrt.operator;
 
 import io.flinktrt.backend.ModelConfig;
+import io.flinktrt.slot.SlotSettings;
 
-import java.io.Serializable;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -18,10 +18,19 @@ record InferenceConfig(
         int capacity,
         Duration timeout,
         boolean ordered,
-        Map<String, String> backendOptions)
-        implements Serializable {
+        Map<String, String> backendOptions,
+        String uid,
+        String name)
+        implements SlotSettings {
 
-    ModelConfig modelConfig(int deviceIndex) {
+    /** Flink's external resource name for GPUs (docs/operations.md). */
+    @Override
+    public String gpuResource() {
+        return "gpu";
+    }
+
+    @Override
+    public ModelConfig modelConfig(int deviceIndex) {
         return new ModelConfig(
                 Path.of(model), deviceIndex, maxBatchSize, buffersInFlight, backendOptions);
     }

@@ -1,13 +1,13 @@
 package io.flinktrt.operator;
 
-import io.flinktrt.backend.ModelRunner;
 import io.flinktrt.backend.ModelSignature;
 import io.flinktrt.batching.BatchScheduler;
-import io.flinktrt.batching.BatchingConfig;
 import io.flinktrt.batching.RowFailedException;
 import io.flinktrt.batching.ScheduledRecord;
 import io.flinktrt.schema.ErrorCode;
+import io.flinktrt.slot.InferenceSlot;
 
+import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.streaming.api.datastream.AsyncDataStream;
 import org.apache.flink.streaming.api.datastream.DataStream;
@@ -37,6 +37,7 @@ import java.util.concurrent.TimeUnit;
  * @param <IN> records in (serialized requests for {@link #builder()}'s default translator)
  * @param <OUT> records out, results and failures alike
  */
+@PublicEvolving
 public final class InferenceFunction<IN, OUT> extends RichAsyncFunction<IN, OUT> {
 
     private static final long serialVersionUID = 1L;
@@ -53,11 +54,7 @@ public final class InferenceFunction<IN, OUT> extends RichAsyncFunction<IN, OUT>
      */
     private final InferenceTranslator<IN, Object, OUT> translator;
 
-    private transient SlotModel model;
-    private transient ModelRunner runner;
-    private transient ModelSignature signature;
-    private transient BatchScheduler<Object, OUT> scheduler;
-    private transient InferenceMetrics metrics;
+    private transient InferenceSlot<Object, OUT> slot;
 
     /** Records submitted and not yet emitted, by their Flink future (a timeout completes them). */
     private transient Map<ResultFuture<OUT>, InFlight> inFlight;
@@ -93,31 +90,25 @@ public final class InferenceFunction<IN, OUT> extends RichAsyncFunction<IN, OUT>
                                 input, this, timeoutMs, TimeUnit.MILLISECONDS, capacity)
                         : AsyncDataStream.unorderedWait(
                                 input, this, timeoutMs, TimeUnit.MILLISECONDS, capacity);
-        return outputs.returns(translator.getProducedType()).name("inference").uid("inference");
+        return outputs.returns(translator.getProducedType()).name(config.name()).uid(config.uid());
     }
 
     @Override
     public void open(OpenContext openContext) throws Exception {
-        int subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
-        model =
-                SlotModel.open(
-                        config.backend(),
-                        config.model(),
-                        getRuntimeContext().getExternalResourceInfos("gpu"),
-                        config.device(),
-                        config::modelConfig);
-        runner = model.runner();
-        signature = runner.signature();
-        LOG.info(
-                "Subtask {} runs {} on {} (device {} from {}); {}; max batch {}, max delay {}",
-                subtask,
-                signature.modelName(),
-                runner.backendName(),
-                model.deviceIndex(),
-                model.deviceSource(),
-                model.backendChoice(),
-                signature.maxBatchSize(),
-                config.maxDelay());
+        inFlight = new ConcurrentHashMap<>();
+        slot =
+                InferenceSlot.open(
+                        config,
+                        null,
+                        getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(),
+                        getRuntimeContext().getExternalResourceInfos(config.gpuResource()),
+                        getRuntimeContext().getMetricGroup(),
+                        () -> inFlight.size(),
+                        (signature, backendName) -> {
+                            translator.open(signature, backendName);
+                            return translator;
+                        });
+        ModelSignature signature = slot.signature();
         if (config.capacity() == 0
                 && config.maxBatchSize() == 0
                 && DEFAULT_CAPACITY < 2 * signature.maxBatchSize()) {
@@ -129,18 +120,6 @@ public final class InferenceFunction<IN, OUT> extends RichAsyncFunction<IN, OUT>
                     InferenceOptions.MAX_BATCH_SIZE.key(),
                     InferenceOptions.CAPACITY.key());
         }
-        translator.open(signature, runner.backendName());
-        inFlight = new ConcurrentHashMap<>();
-        metrics = new InferenceMetrics(getRuntimeContext().getMetricGroup(), () -> inFlight.size());
-        scheduler =
-                new BatchScheduler<>(
-                        runner,
-                        translator,
-                        new BatchingConfig(
-                                signature.modelName() + "-" + subtask,
-                                signature.maxBatchSize(),
-                                config.maxDelay()),
-                        metrics);
     }
 
     @Override
@@ -163,7 +142,7 @@ public final class InferenceFunction<IN, OUT> extends RichAsyncFunction<IN, OUT>
         }
         InFlight record = new InFlight(input, prepared, result, arrival);
         inFlight.put(result, record);
-        scheduler.submit(record);
+        slot.submit(record);
     }
 
     @Override
@@ -179,7 +158,7 @@ public final class InferenceFunction<IN, OUT> extends RichAsyncFunction<IN, OUT>
     }
 
     private void reject(IN input, ResultFuture<OUT> result, RequestRejectedException rejection) {
-        metrics.failed(rejection.code());
+        slot.failed(rejection.code());
         result.complete(Collections.singletonList(translator.rejected(input, rejection)));
     }
 
@@ -208,7 +187,7 @@ public final class InferenceFunction<IN, OUT> extends RichAsyncFunction<IN, OUT>
             inFlight.remove(result);
             ErrorCode code =
                     error instanceof TimedOut ? ErrorCode.TIMEOUT : ErrorCode.BACKEND_ERROR;
-            metrics.failed(code);
+            slot.failed(code);
             String message =
                     error instanceof TimedOut || error instanceof RowFailedException
                             ? error.getMessage()
@@ -229,18 +208,8 @@ public final class InferenceFunction<IN, OUT> extends RichAsyncFunction<IN, OUT>
 
     @Override
     public void close() throws Exception {
-        if (scheduler != null) {
-            scheduler.close();
-        }
-        if (metrics != null) {
-            LOG.info(
-                    "Closing {} on {}: {}",
-                    signature.modelName(),
-                    runner.backendName(),
-                    metrics.summary());
-        }
-        if (model != null) {
-            model.close();
+        if (slot != null) {
+            slot.close();
         }
     }
 }

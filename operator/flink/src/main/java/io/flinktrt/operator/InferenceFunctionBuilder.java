@@ -2,7 +2,11 @@ package io.flinktrt.operator;
 
 import io.flinktrt.backend.Backends;
 import io.flinktrt.schema.InferenceOutcome;
+import io.flinktrt.wire.AvroRequestTranslator;
+import io.flinktrt.wire.Outcomes;
+import io.flinktrt.wire.RequestLimits;
 
+import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.ReadableConfig;
@@ -20,6 +24,7 @@ import static org.apache.flink.util.Preconditions.checkState;
  * Builds an {@link InferenceFunction}: {@code
  * InferenceFunction.builder().setModel(path)...build()}.
  */
+@PublicEvolving
 public final class InferenceFunctionBuilder {
 
     private final Configuration options = new Configuration();
@@ -29,28 +34,19 @@ public final class InferenceFunctionBuilder {
 
     InferenceFunctionBuilder() {}
 
-    /** Takes every {@code inference.*} option set in {@code config}. */
+    /**
+     * Takes every {@code inference.*} option set in {@code config}, and every backend setting
+     * ({@code tensorrt.*}, {@code onnxruntime.*}: a backend's name and a dot).
+     */
     public InferenceFunctionBuilder fromConfiguration(ReadableConfig config) {
-        for (var option :
-                new ConfigOption<?>[] {
-                    InferenceOptions.MODEL,
-                    InferenceOptions.BACKEND,
-                    InferenceOptions.DEVICE,
-                    InferenceOptions.MAX_BATCH_SIZE,
-                    InferenceOptions.MAX_DELAY,
-                    InferenceOptions.BUFFERS_IN_FLIGHT,
-                    InferenceOptions.CAPACITY,
-                    InferenceOptions.TIMEOUT,
-                    InferenceOptions.ORDERED,
-                    InferenceOptions.MAX_REQUEST_BYTES,
-                    InferenceOptions.MAX_TENSORS,
-                    InferenceOptions.MAX_TENSOR_ELEMENTS,
-                    InferenceOptions.REJECT_NON_FINITE,
-                    InferenceOptions.MAX_RESULT_BYTES,
-                    InferenceOptions.MAX_FAILURE_BYTES
-                }) {
-            copy(config, option);
-        }
+        InferenceOptions.ALL.forEach(option -> copy(config, option));
+        config.toMap()
+                .forEach(
+                        (key, value) -> {
+                            if (Backends.isBackendOption(key)) {
+                                backendOptions.put(key, value);
+                            }
+                        });
         return this;
     }
 
@@ -129,6 +125,23 @@ public final class InferenceFunctionBuilder {
         return this;
     }
 
+    /**
+     * The async operator's uid (default {@code inference}, as before this option existed): give
+     * each inference operator of a job its own, and keep it across upgrades so savepoints restore.
+     */
+    public InferenceFunctionBuilder setUid(String uid) {
+        options.set(InferenceOptions.UID, uid);
+        return this;
+    }
+
+    /**
+     * The async operator's name in the web UI, logs and metric scopes (default {@code inference}).
+     */
+    public InferenceFunctionBuilder setName(String name) {
+        options.set(InferenceOptions.NAME, name);
+        return this;
+    }
+
     public InferenceFunctionBuilder setRejectNonFinite(boolean reject) {
         options.set(InferenceOptions.REJECT_NON_FINITE, reject);
         return this;
@@ -183,7 +196,9 @@ public final class InferenceFunctionBuilder {
                         options.get(InferenceOptions.CAPACITY),
                         options.get(InferenceOptions.TIMEOUT),
                         options.get(InferenceOptions.ORDERED),
-                        Map.copyOf(backendOptions)),
+                        Map.copyOf(backendOptions),
+                        options.get(InferenceOptions.UID),
+                        options.get(InferenceOptions.NAME)),
                 translator);
     }
 
@@ -197,6 +212,10 @@ public final class InferenceFunctionBuilder {
                 !checkModelExists || Files.isRegularFile(Path.of(model)),
                 "Model file %s does not exist; give the path of an ONNX file or a TensorRT plan.",
                 model);
+        checkArgument(
+                !options.get(InferenceOptions.UID).isBlank(),
+                "%s must not be empty.",
+                InferenceOptions.UID.key());
         String backend = options.get(InferenceOptions.BACKEND);
         checkArgument(
                 Backends.AUTO.equals(backend)

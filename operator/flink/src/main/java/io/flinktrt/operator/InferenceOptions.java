@@ -2,12 +2,15 @@ package io.flinktrt.operator;
 
 import io.flinktrt.backend.Backends;
 
+import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
 
 import java.time.Duration;
+import java.util.List;
 
 /** Settings of the inference operator, as Flink {@link ConfigOption}s. */
+@PublicEvolving
 public final class InferenceOptions {
 
     private InferenceOptions() {}
@@ -128,4 +131,41 @@ public final class InferenceOptions {
                             "Send requests with NaN or Inf in a floating-point input to the dead-letter"
                                     + " topic (NON_FINITE_INPUT) instead of running them. Off by default, as in Triton:"
                                     + " the check reads every input value once (about 0.1 ms for a 600 KB image).");
+
+    public static final ConfigOption<String> UID =
+            ConfigOptions.key("inference.uid")
+                    .stringType()
+                    .defaultValue("inference")
+                    .withDescription(
+                            "The async operator's uid: what a savepoint keys its state by. Give each"
+                                    + " inference operator of a job its own, and never change it once a"
+                                    + " savepoint exists.");
+
+    public static final ConfigOption<String> NAME =
+            ConfigOptions.key("inference.name")
+                    .stringType()
+                    .defaultValue("inference")
+                    .withDescription(
+                            "The async operator's name in Flink's web UI, logs and metric scopes.");
+
+    /** Every option above, in the order the documentation lists them. */
+    public static final List<ConfigOption<?>> ALL =
+            List.of(
+                    MODEL,
+                    BACKEND,
+                    DEVICE,
+                    MAX_BATCH_SIZE,
+                    MAX_DELAY,
+                    BUFFERS_IN_FLIGHT,
+                    CAPACITY,
+                    TIMEOUT,
+                    ORDERED,
+                    MAX_REQUEST_BYTES,
+                    MAX_RESULT_BYTES,
+                    MAX_FAILURE_BYTES,
+                    MAX_TENSORS,
+                    MAX_TENSOR_ELEMENTS,
+                    REJECT_NON_FINITE,
+                    UID,
+                    NAME);
 }

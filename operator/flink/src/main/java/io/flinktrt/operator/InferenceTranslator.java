@@ -3,7 +3,9 @@ package io.flinktrt.operator;
 import io.flinktrt.backend.ModelSignature;
 import io.flinktrt.batching.RowCodec;
 import io.flinktrt.schema.ErrorCode;
+import io.flinktrt.wire.AvroRequestTranslator;
 
+import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.api.java.typeutils.ResultTypeQueryable;
 
 import java.io.Serializable;
@@ -22,6 +24,7 @@ import java.io.Serializable;
  * @param <P> one record checked and ready to run (what {@link #putRow} copies from)
  * @param <OUT> the records the operator emits, results and failures alike
  */
+@PublicEvolving
 public interface InferenceTranslator<IN, P, OUT>
         extends RowCodec<P, OUT>, ResultTypeQueryable<OUT>, Serializable {
 

@@ -2,6 +2,8 @@ package io.flinktrt.operator;
 
 import io.flinktrt.schema.SourcePosition;
 
+import org.apache.flink.annotation.PublicEvolving;
+
 /**
  * A serialized {@code InferenceRequest} as the operator takes it, with where it was read, so that
  * its failure can point back to it even when the failure cannot carry all of it. Nothing changes a
@@ -9,6 +11,7 @@ import io.flinktrt.schema.SourcePosition;
  *
  * @param topic the topic it was read from, or null when its source has no positions
  */
+@PublicEvolving
 public record RequestRecord(byte[] payload, String topic, int partition, long offset) {
 
     /** A request from a source without positions: a collection, a generator. */
@@ -17,7 +20,7 @@ public record RequestRecord(byte[] payload, String topic, int partition, long of
     }
 
     /** Where it was read, for the failure record; null when unknown. */
-    SourcePosition source() {
+    public SourcePosition source() {
         return topic == null ? null : new SourcePosition(topic, partition, offset);
     }
 }

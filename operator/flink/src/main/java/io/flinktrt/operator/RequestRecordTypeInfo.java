@@ -1,5 +1,6 @@
 package io.flinktrt.operator;
 
+import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.api.common.serialization.SerializerConfig;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeutils.SimpleTypeSerializerSnapshot;
@@ -16,6 +17,7 @@ import java.io.IOException;
  * changes once made. Declaring them immutable lets Flink hand them between chained operators
  * without copying: for a 600 KB image that copy cost more than the GPU's share of the work.
  */
+@PublicEvolving
 public final class RequestRecordTypeInfo extends TypeInformation<RequestRecord> {
 
     private static final long serialVersionUID = 1L;

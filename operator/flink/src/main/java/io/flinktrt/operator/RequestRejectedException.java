@@ -2,7 +2,10 @@ package io.flinktrt.operator;
 
 import io.flinktrt.schema.ErrorCode;
 
+import org.apache.flink.annotation.PublicEvolving;
+
 /** A request that cannot run; it goes to the dead-letter topic with {@link #code()}. */
+@PublicEvolving
 public final class RequestRejectedException extends Exception {
 
     private final ErrorCode code;
@@ -19,7 +22,7 @@ public final class RequestRejectedException extends Exception {
     }
 
     /** The same rejection, naming the request it is about. */
-    RequestRejectedException withRequestId(String id) {
+    public RequestRejectedException withRequestId(String id) {
         return new RequestRejectedException(code, getMessage(), id);
     }
 

@@ -3,8 +3,6 @@ package io.flinktrt.sql;
 import io.flinktrt.backend.Backends;
 import io.flinktrt.backend.InferenceBackend;
 import io.flinktrt.backend.ModelSignature;
-import io.flinktrt.backend.onnxruntime.OnnxRuntimeBackend;
-import io.flinktrt.backend.tensorrt.TensorRtBackend;
 
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ReadableConfig;
@@ -16,10 +14,10 @@ import org.apache.flink.table.factories.ModelProviderFactory;
 import org.apache.flink.table.ml.ModelProvider;
 
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * {@code CREATE MODEL ... WITH ('provider' = '<backend>', 'model' = '...')}: a model run in the
@@ -62,11 +60,13 @@ abstract class InferenceModelProviderFactory implements ModelProviderFactory {
     public ModelProvider createModelProvider(Context context) {
         FactoryUtil.ModelProviderFactoryHelper helper =
                 FactoryUtil.createModelProviderFactoryHelper(this, context);
-        helper.validateExcept(ModelProviderOptions.BACKEND_OPTION_PREFIXES);
+        helper.validateExcept(
+                Backends.all().stream().map(b -> b.name() + ".").toArray(String[]::new));
         ReadableConfig options = helper.getOptions();
         PredictSettings settings = settings(options, context.getCatalogModel());
         sanityCheck(settings);
-        ModelSignature signature = PlannedSignature.read(Path.of(settings.model()));
+        ModelSignature signature =
+                PlannedSignature.read(settings.backend(), Path.of(settings.model()));
         ModelBinding binding =
                 ModelBinding.of(
                         context.getCatalogModel().getResolvedInputSchema(),
@@ -90,8 +90,7 @@ abstract class InferenceModelProviderFactory implements ModelProviderFactory {
         model.getOptions()
                 .forEach(
                         (key, value) -> {
-                            if (Arrays.stream(ModelProviderOptions.BACKEND_OPTION_PREFIXES)
-                                    .anyMatch(key::startsWith)) {
+                            if (Backends.isBackendOption(key)) {
                                 backendOptions.put(key, value);
                             }
                         });
@@ -143,11 +142,13 @@ abstract class InferenceModelProviderFactory implements ModelProviderFactory {
                                                             + " is not on the classpath; the job jar must contain flink-tensorrt's operator."));
             check(
                     backend.accepts(model),
-                    "Provider '%s' cannot open %s; give an ONNX file%s, or use provider"
-                            + " 'auto'.",
+                    "Provider '%s' cannot open %s; providers that can: %s.",
                     settings.backend(),
                     model.getFileName(),
-                    TensorRtBackend.NAME.equals(settings.backend()) ? " or a TensorRT plan" : "");
+                    Backends.all().stream()
+                            .filter(b -> b.accepts(model))
+                            .map(b -> "'" + b.name() + "'")
+                            .collect(Collectors.joining(", ", "", ", 'auto'")));
         }
     }
 
@@ -163,14 +164,14 @@ abstract class InferenceModelProviderFactory implements ModelProviderFactory {
      */
     public static final class TensorRt extends InferenceModelProviderFactory {
         public TensorRt() {
-            super(TensorRtBackend.NAME);
+            super("tensorrt");
         }
     }
 
     /** {@code 'provider' = 'onnxruntime'}: ONNX Runtime on the CPU. */
     public static final class OnnxRuntime extends InferenceModelProviderFactory {
         public OnnxRuntime() {
-            super(OnnxRuntimeBackend.NAME);
+            super("onnxruntime");
         }
     }
 

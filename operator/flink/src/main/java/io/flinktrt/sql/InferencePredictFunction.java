@@ -1,11 +1,12 @@
 package io.flinktrt.sql;
 
-import io.flinktrt.backend.ModelRunner;
 import io.flinktrt.backend.ModelSignature;
 import io.flinktrt.batching.BatchScheduler;
-import io.flinktrt.batching.BatchingConfig;
-import io.flinktrt.operator.SlotModel;
+import io.flinktrt.schema.ErrorCode;
+import io.flinktrt.slot.InferenceSlot;
 
+import org.apache.flink.annotation.Internal;
+import org.apache.flink.metrics.Counter;
 import org.apache.flink.table.data.RowData;
 import org.apache.flink.table.functions.AsyncPredictFunction;
 import org.apache.flink.table.functions.FunctionContext;
@@ -20,6 +21,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * ML_PREDICT on one subtask: each row's future completes when its batch completes, through the same
@@ -27,6 +29,7 @@ import java.util.concurrent.TimeoutException;
  * async operator queue, so a checkpoint stores it and a restore replays it. Public: the planner's
  * generated code refers to it.
  */
+@Internal
 public final class InferencePredictFunction extends AsyncPredictFunction {
 
     private static final long serialVersionUID = 1L;
@@ -39,10 +42,9 @@ public final class InferencePredictFunction extends AsyncPredictFunction {
     private final PredictSettings settings;
     private final RowTensorCodec codec;
 
-    private transient SlotModel model;
-    private transient ModelRunner runner;
-    private transient BatchScheduler<ByteBuffer[], RowData> scheduler;
-    private transient PredictMetrics metrics;
+    private transient InferenceSlot<ByteBuffer[], RowData> slot;
+    private transient AtomicInteger pendingRows;
+    private transient Counter badRows;
 
     InferencePredictFunction(String modelName, PredictSettings settings, RowTensorCodec codec) {
         this.modelName = modelName;
@@ -53,37 +55,21 @@ public final class InferencePredictFunction extends AsyncPredictFunction {
     @Override
     public void open(FunctionContext context) throws Exception {
         super.open(context);
-        int subtask = context.getTaskInfo().getIndexOfThisSubtask();
-        model =
-                SlotModel.open(
-                        settings.backend(),
-                        settings.model(),
+        pendingRows = new AtomicInteger();
+        slot =
+                InferenceSlot.open(
+                        settings,
+                        modelName,
+                        context.getTaskInfo().getIndexOfThisSubtask(),
                         context.getExternalResourceInfos(settings.gpuResource()),
-                        settings.device(),
-                        settings::modelConfig);
-        runner = model.runner();
-        checkSameModel(runner.signature());
-        metrics = new PredictMetrics(context.getMetricGroup());
-        scheduler =
-                new BatchScheduler<>(
-                        runner,
-                        codec,
-                        new BatchingConfig(
-                                modelName + "-" + subtask,
-                                runner.signature().maxBatchSize(),
-                                settings.maxDelay()),
-                        metrics);
-        LOG.info(
-                "Subtask {} runs model {} ({}) on {} (device {} from {}); {}; max batch {}, max delay {}",
-                subtask,
-                modelName,
-                settings.model(),
-                runner.backendName(),
-                model.deviceIndex(),
-                model.deviceSource(),
-                model.backendChoice(),
-                runner.signature().maxBatchSize(),
-                settings.maxDelay());
+                        context.getMetricGroup(),
+                        pendingRows::get,
+                        (signature, backendName) -> {
+                            checkSameModel(signature);
+                            return codec;
+                        });
+        // rows emitted with null outputs and the reason (ErrorHandlingStrategy.IGNORE)
+        badRows = context.getMetricGroup().addGroup(InferenceSlot.METRIC_GROUP).counter("bad_rows");
     }
 
     /** The model file here must have the tensors the statement was planned with. */
@@ -114,14 +100,23 @@ public final class InferencePredictFunction extends AsyncPredictFunction {
         } catch (BadRowException e) {
             return CompletableFuture.completedFuture(badRow(e.getMessage(), e));
         }
-        return scheduler
-                .submit(samples)
+        pendingRows.incrementAndGet();
+        return slot.submit(samples)
                 .orTimeout(
                         settings.rowTimeout().toMillis(),
                         TimeUnit.MILLISECONDS) // drops it from its queue
                 .handle(
-                        (output, error) ->
-                                error == null ? List.of(output) : badRow(reason(error), error));
+                        (output, error) -> {
+                            pendingRows.decrementAndGet();
+                            if (error == null) {
+                                return List.of(output);
+                            }
+                            slot.failed(
+                                    rootCause(error) instanceof TimeoutException
+                                            ? ErrorCode.TIMEOUT
+                                            : ErrorCode.BACKEND_ERROR);
+                            return badRow(reason(error), error);
+                        });
     }
 
     /**
@@ -129,7 +124,8 @@ public final class InferencePredictFunction extends AsyncPredictFunction {
      * failure.
      */
     private Collection<RowData> badRow(String reason, Throwable cause) {
-        long count = metrics.badRow();
+        badRows.inc();
+        long count = badRows.getCount();
         if (settings.errorHandling() == ErrorHandlingStrategy.FAILOVER) {
             throw new CompletionException(
                     new IllegalArgumentException(
@@ -154,11 +150,14 @@ public final class InferencePredictFunction extends AsyncPredictFunction {
         return List.of(codec.failedRow(reason));
     }
 
+    private static Throwable rootCause(Throwable error) {
+        return error instanceof CompletionException && error.getCause() != null
+                ? error.getCause()
+                : error;
+    }
+
     private String reason(Throwable error) {
-        Throwable cause =
-                error instanceof CompletionException && error.getCause() != null
-                        ? error.getCause()
-                        : error;
+        Throwable cause = rootCause(error);
         if (cause instanceof TimeoutException) {
             return "no result within "
                     + settings.rowTimeout()
@@ -172,11 +171,8 @@ public final class InferencePredictFunction extends AsyncPredictFunction {
     @Override
     public void close() throws Exception {
         try {
-            if (scheduler != null) {
-                scheduler.close();
-            }
-            if (model != null) {
-                model.close();
+            if (slot != null) {
+                slot.close();
             }
         } finally {
             super.close();

@@ -2,6 +2,7 @@ package io.flinktrt.sql;
 
 import io.flinktrt.operator.InferenceOptions;
 
+import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
 
@@ -13,12 +14,10 @@ import java.time.Duration;
  * keys. Backend settings pass through with their own prefixes ({@code tensorrt.*}, {@code
  * onnxruntime.*}).
  */
+@PublicEvolving
 public final class ModelProviderOptions {
 
     private ModelProviderOptions() {}
-
-    /** Prefixes of the backends' own options, passed to the backend as they are. */
-    static final String[] BACKEND_OPTION_PREFIXES = {"tensorrt.", "onnxruntime."};
 
     public static final ConfigOption<String> MODEL =
             ConfigOptions.key("model")

@@ -1,8 +1,8 @@
 package io.flinktrt.sql;
 
 import io.flinktrt.backend.ModelConfig;
+import io.flinktrt.slot.SlotSettings;
 
-import java.io.Serializable;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -19,9 +19,10 @@ record PredictSettings(
         Duration rowTimeout,
         ErrorHandlingStrategy errorHandling,
         Map<String, String> backendOptions)
-        implements Serializable {
+        implements SlotSettings {
 
-    ModelConfig modelConfig(int deviceIndex) {
+    @Override
+    public ModelConfig modelConfig(int deviceIndex) {
         return new ModelConfig(Path.of(model), deviceIndex, maxBatch, buffers, backendOptions);
     }
 }

@@ -1,5 +1,7 @@
 package io.flinktrt.wire;
 
+import org.apache.flink.annotation.PublicEvolving;
+
 import org.apache.avro.io.BinaryDecoder;
 import org.apache.avro.io.BinaryEncoder;
 import org.apache.avro.io.DecoderFactory;
@@ -16,6 +18,7 @@ import java.io.UncheckedIOException;
  * Plain Avro binary (no registry header) for one record type, reusing its encoder and decoder. Not
  * thread-safe: one per thread.
  */
+@PublicEvolving
 public final class AvroCodec<T extends SpecificRecord> {
 
     private final SpecificDatumWriter<T> writer;

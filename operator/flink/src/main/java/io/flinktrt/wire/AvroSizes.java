@@ -1,8 +1,11 @@
 package io.flinktrt.wire;
 
+import org.apache.flink.annotation.Internal;
+
 import java.util.Map;
 
 /** Sizes of values in Avro binary, computed without encoding them. */
+@Internal
 public final class AvroSizes {
 
     private AvroSizes() {}

@@ -3,18 +3,19 @@ package io.flinktrt.operator;
 import io.flinktrt.backend.ModelConfig;
 import io.flinktrt.backend.ModelSignature;
 import io.flinktrt.backend.onnxruntime.OnnxRuntimeBackend;
+import io.flinktrt.backend.onnxruntime.OnnxRuntimeOptions;
 import io.flinktrt.schema.ErrorCode;
 import io.flinktrt.schema.InferenceFailure;
 import io.flinktrt.schema.InferenceOutcome;
 import io.flinktrt.schema.InferenceRequest;
 import io.flinktrt.schema.InferenceResult;
-import io.flinktrt.schema.Tensor;
 import io.flinktrt.testing.GatedBackend;
 import io.flinktrt.testing.OnnxReference;
 import io.flinktrt.testing.TestModels;
 import io.flinktrt.wire.AvroCodec;
 import io.flinktrt.wire.RandomRequests;
 
+import org.apache.flink.configuration.Configuration;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.streaming.api.datastream.AsyncDataStream.OutputMode;
 import org.apache.flink.streaming.api.operators.async.AsyncWaitOperatorFactory;
@@ -36,7 +37,7 @@ import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.within;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The function inside Flink's real AsyncWaitOperator, driven through the operator test harness. */
 @Timeout(120)
@@ -80,15 +81,7 @@ class InferenceFunctionTest {
                 assertThat(result.getId()).isEqualTo(sent.get(i).getId());
                 assertThat(result.getBackend()).isEqualTo(OnnxRuntimeBackend.NAME);
                 assertThat(result.getBatchSize()).isEqualTo(5);
-                Map<String, float[]> expected = reference.run(sent.get(i));
-                for (Tensor output : result.getOutputs()) {
-                    float[] want = expected.get(output.getName());
-                    float[] got = OnnxReference.floats(output);
-                    assertThat(got).hasSameSizeAs(want);
-                    for (int k = 0; k < want.length; k++) {
-                        assertThat(got[k]).isCloseTo(want[k], within(1e-5f));
-                    }
-                }
+                reference.assertAnswers(sent.get(i), result.getOutputs(), 1e-5f);
             }
         }
     }
@@ -337,6 +330,22 @@ class InferenceFunctionTest {
                             .toList();
             assertThat(batchSizes).containsExactly(1, 7, 7, 7, 7, 7, 7, 7);
             assertThat(GatedBackend.batchesStarted()).isEqualTo(2);
+        }
+    }
+
+    /** fromConfiguration takes the backend's settings too: a wrong one stops the slot's open. */
+    @Test
+    void backendSettingsInTheConfigurationReachTheBackend() throws Exception {
+        Configuration config = new Configuration();
+        config.set(InferenceOptions.MODEL, MODEL.toString());
+        config.set(InferenceOptions.BACKEND, OnnxRuntimeBackend.NAME);
+        config.setString(OnnxRuntimeOptions.INTRA_OP_THREADS.key(), "many");
+        InferenceFunction<RequestRecord, InferenceOutcome> function =
+                InferenceFunction.builder().fromConfiguration(config).build();
+        try (var harness = harness(function, OutputMode.ORDERED)) {
+            assertThatThrownBy(harness::open)
+                    .hasStackTraceContaining(OnnxRuntimeOptions.INTRA_OP_THREADS.key())
+                    .hasStackTraceContaining("must be a whole number");
         }
     }
 

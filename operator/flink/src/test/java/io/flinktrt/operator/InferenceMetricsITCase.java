@@ -3,16 +3,14 @@ package io.flinktrt.operator;
 import io.flinktrt.schema.InferenceRequest;
 import io.flinktrt.testing.GatedBackend;
 import io.flinktrt.testing.MiniClusters;
+import io.flinktrt.testing.ReportedMetrics;
 import io.flinktrt.testing.TestModels;
 import io.flinktrt.wire.AvroCodec;
 import io.flinktrt.wire.RandomRequests;
 
 import org.apache.flink.api.common.JobID;
 import org.apache.flink.configuration.Configuration;
-import org.apache.flink.metrics.Counter;
-import org.apache.flink.metrics.Gauge;
 import org.apache.flink.metrics.Histogram;
-import org.apache.flink.metrics.Metric;
 import org.apache.flink.runtime.testutils.InMemoryReporter;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -26,7 +24,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
@@ -74,27 +71,27 @@ class InferenceMetricsITCase {
                 .sinkTo(new DiscardingSink<>());
         JobID job = env.execute("metrics").getJobID();
 
-        Map<String, Metric> metrics = REPORTER.getMetricsByIdentifiers(job);
-        assertThat(counter(metrics, "inference_count")).isEqualTo(good);
-        assertThat(counter(metrics, "inference_exec_count")).isEqualTo(3);
-        assertThat(counter(metrics, "code.UNDECODABLE.inference_request_failure")).isEqualTo(1);
+        ReportedMetrics metrics = new ReportedMetrics(REPORTER.getMetricsByIdentifiers(job));
+        assertThat(metrics.counter("inference_count")).isEqualTo(good);
+        assertThat(metrics.counter("inference_exec_count")).isEqualTo(3);
+        assertThat(metrics.counter("code.UNDECODABLE.inference_request_failure")).isEqualTo(1);
 
-        Histogram batchSize = histogram(metrics, "batch_size");
+        Histogram batchSize = metrics.histogram("batch_size");
         assertThat(batchSize.getCount()).isEqualTo(3);
         assertThat(batchSize.getStatistics().getMin()).isEqualTo(2);
         assertThat(batchSize.getStatistics().getMax()).isEqualTo(maxBatch);
-        assertThat(histogram(metrics, "compute_input_duration_us").getCount()).isEqualTo(3);
-        assertThat(histogram(metrics, "compute_infer_duration_us").getCount()).isEqualTo(3);
-        assertThat(histogram(metrics, "compute_output_duration_us").getCount()).isEqualTo(3);
-        assertThat(histogram(metrics, "queue_duration_us").getCount()).isEqualTo(good);
-        Histogram requestMicros = histogram(metrics, "request_duration_us");
+        assertThat(metrics.histogram("compute_input_duration_us").getCount()).isEqualTo(3);
+        assertThat(metrics.histogram("compute_infer_duration_us").getCount()).isEqualTo(3);
+        assertThat(metrics.histogram("compute_output_duration_us").getCount()).isEqualTo(3);
+        assertThat(metrics.histogram("queue_duration_us").getCount()).isEqualTo(good);
+        Histogram requestMicros = metrics.histogram("request_duration_us");
         assertThat(requestMicros.getCount()).isEqualTo(good);
         // The last two requests waited for max delay before their batch left.
         assertThat(requestMicros.getStatistics().getMax())
                 .isGreaterThanOrEqualTo(maxDelay.toNanos() / 1000);
 
-        assertThat(gauge(metrics, "pending_requests")).isEqualTo(0);
-        assertThat((Double) gauge(metrics, "padding_waste")).isCloseTo(2.0 / 12, within(1e-9));
+        assertThat(metrics.gauge("pending_requests")).isEqualTo(0);
+        assertThat((Double) metrics.gauge("padding_waste")).isCloseTo(2.0 / 12, within(1e-9));
     }
 
     @Test
@@ -121,40 +118,13 @@ class InferenceMetricsITCase {
                 .sinkTo(new DiscardingSink<>());
         try {
             JobID job = env.execute("timeouts").getJobID();
-            Map<String, Metric> metrics = REPORTER.getMetricsByIdentifiers(job);
-            assertThat(counter(metrics, "code.TIMEOUT.inference_request_failure"))
+            ReportedMetrics metrics = new ReportedMetrics(REPORTER.getMetricsByIdentifiers(job));
+            assertThat(metrics.counter("code.TIMEOUT.inference_request_failure"))
                     .isEqualTo(requests);
-            assertThat(counter(metrics, "inference_count")).isZero();
-            assertThat(gauge(metrics, "pending_requests")).isEqualTo(0);
+            assertThat(metrics.counter("inference_count")).isZero();
+            assertThat(metrics.gauge("pending_requests")).isEqualTo(0);
         } finally {
             GatedBackend.openGate();
         }
-    }
-
-    /**
-     * The one metric of the operator's {@code inference} group whose identifier ends with {@code
-     * name}.
-     */
-    private static Metric metric(Map<String, Metric> metrics, String name) {
-        String suffix = "." + InferenceMetrics.GROUP + "." + name;
-        List<Metric> found =
-                metrics.entrySet().stream()
-                        .filter(e -> e.getKey().endsWith(suffix))
-                        .map(Map.Entry::getValue)
-                        .toList();
-        assertThat(found).as("metrics ending in %s among %s", suffix, metrics.keySet()).hasSize(1);
-        return found.get(0);
-    }
-
-    private static long counter(Map<String, Metric> metrics, String name) {
-        return ((Counter) metric(metrics, name)).getCount();
-    }
-
-    private static Histogram histogram(Map<String, Metric> metrics, String name) {
-        return (Histogram) metric(metrics, name);
-    }
-
-    private static Object gauge(Map<String, Metric> metrics, String name) {
-        return ((Gauge<?>) metric(metrics, name)).getValue();
     }
 }

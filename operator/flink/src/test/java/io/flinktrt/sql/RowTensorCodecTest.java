@@ -1,5 +1,6 @@
 package io.flinktrt.sql;
 
+import io.flinktrt.backend.Backends;
 import io.flinktrt.backend.BatchBuffers;
 import io.flinktrt.backend.ModelConfig;
 import io.flinktrt.backend.ModelRunner;
@@ -44,7 +45,7 @@ class RowTensorCodecTest {
                 ModelBinding.of(
                         input,
                         output,
-                        PlannedSignature.read(MODEL),
+                        PlannedSignature.read(Backends.AUTO, MODEL),
                         "error",
                         ErrorHandlingStrategy.EMIT),
                 rejectNonFinite);

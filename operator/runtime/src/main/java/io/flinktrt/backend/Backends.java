@@ -2,10 +2,12 @@ package io.flinktrt.backend;
 
 import org.apache.flink.annotation.PublicEvolving;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
 import java.util.ServiceLoader;
 
 /** Finds the backends on the classpath and picks the one to run a model with. */
@@ -28,24 +30,21 @@ public final class Backends {
         return backends;
     }
 
+    /**
+     * Whether {@code key} is a backend's setting: it starts with a backend's name and a dot ({@code
+     * tensorrt.contexts}, {@code onnxruntime.intra-op-threads}).
+     */
+    public static boolean isBackendOption(String key) {
+        return all().stream().anyMatch(backend -> key.startsWith(backend.name() + "."));
+    }
+
     /** The backend chosen for a model, and why, in a sentence a user can read. */
     public record Selection(InferenceBackend backend, String reason) {}
 
     public static Selection select(String requested, Path model) throws BackendException {
         List<InferenceBackend> backends = all();
         if (!AUTO.equals(requested)) {
-            InferenceBackend backend =
-                    backends.stream()
-                            .filter(b -> b.name().equals(requested))
-                            .findFirst()
-                            .orElseThrow(
-                                    () ->
-                                            new BackendException(
-                                                    "Unknown backend '"
-                                                            + requested
-                                                            + "'; use one of "
-                                                            + names(backends)
-                                                            + " or auto."));
+            InferenceBackend backend = named(backends, requested);
             Availability availability = backend.availability();
             if (!availability.available()) {
                 throw new BackendException(
@@ -85,6 +84,48 @@ public final class Backends {
                     .append("; ");
         }
         throw new BackendException("No backend can run " + model + ": " + passedOver);
+    }
+
+    /**
+     * What {@code model} takes and gives, without opening it ({@link InferenceBackend#describe}):
+     * told by the requested backend (for {@code auto}, the most preferred that reads the file);
+     * where that one knows it only once built (TensorRT from ONNX), by the next that reads the
+     * file, since both see the same tensors.
+     */
+    public static ModelSignature describe(String requested, Path model) throws BackendException {
+        if (!Files.isRegularFile(model)) {
+            throw new BackendException(
+                    "Model file " + model.toAbsolutePath() + " does not exist or is not a file.");
+        }
+        List<InferenceBackend> backends = new ArrayList<>(all());
+        if (!AUTO.equals(requested)) {
+            InferenceBackend chosen = named(backends, requested);
+            backends.remove(chosen);
+            backends.add(0, chosen);
+        }
+        for (InferenceBackend backend : backends) {
+            if (backend.accepts(model)) {
+                Optional<ModelSignature> signature = backend.describe(model);
+                if (signature.isPresent()) {
+                    return signature.get();
+                }
+            }
+        }
+        throw new BackendException(
+                "No backend reads the inputs and outputs of "
+                        + model.getFileName()
+                        + "; give an ONNX file or a plan built by build-engine.");
+    }
+
+    private static InferenceBackend named(List<InferenceBackend> backends, String name)
+            throws BackendException {
+        for (InferenceBackend backend : backends) {
+            if (backend.name().equals(name)) {
+                return backend;
+            }
+        }
+        throw new BackendException(
+                "Unknown backend '" + name + "'; use one of " + names(backends) + " or auto.");
     }
 
     private static List<String> names(List<InferenceBackend> backends) {

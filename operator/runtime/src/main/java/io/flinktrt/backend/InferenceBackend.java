@@ -3,6 +3,7 @@ package io.flinktrt.backend;
 import org.apache.flink.annotation.PublicEvolving;
 
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.ServiceLoader;
 
 /**
@@ -23,6 +24,15 @@ public interface InferenceBackend {
 
     /** Whether this backend can open the given model file (by its format). */
     boolean accepts(Path model);
+
+    /**
+     * What {@code model} takes and gives, read from its file alone (Triton's model configuration,
+     * read without an instance): no runner, no engine deserialized, no GPU touched, nothing warmed,
+     * so planners and clients without a GPU can call it. Empty where this backend knows the
+     * signature only once it has built the model; {@link Backends#describe} then asks another
+     * backend that reads the file.
+     */
+    Optional<ModelSignature> describe(Path model) throws BackendException;
 
     /**
      * Opens the model for one task slot. What is shared per device (weights, engine) is shared by

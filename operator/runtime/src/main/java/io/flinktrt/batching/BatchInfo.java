@@ -2,6 +2,8 @@ package io.flinktrt.batching;
 
 import io.flinktrt.backend.BatchRun;
 
+import org.apache.flink.annotation.PublicEvolving;
+
 /**
  * The batch a record ran in, for the timings a result reports.
  *
@@ -10,4 +12,5 @@ import io.flinktrt.backend.BatchRun;
  *     this minus its arrival
  * @param doneNanos when its outputs could be read
  */
+@PublicEvolving
 public record BatchInfo(BatchRun run, long startNanos, long doneNanos) {}

@@ -2,10 +2,13 @@ package io.flinktrt.batching;
 
 import io.flinktrt.backend.BatchRun;
 
+import org.apache.flink.annotation.Internal;
+
 /**
  * What a {@link BatchScheduler} reports as batches go through it, for metrics. Called from its
  * threads.
  */
+@Internal
 public interface BatchListener {
 
     BatchListener NONE = new BatchListener() {};

@@ -4,6 +4,8 @@ import io.flinktrt.backend.BatchBuffers;
 import io.flinktrt.backend.ModelRunner;
 import io.flinktrt.backend.TensorSpec;
 
+import org.apache.flink.annotation.Internal;
+
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,6 +40,7 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>The caller opens and closes the runner; close this scheduler first.
  */
+@Internal
 public final class BatchScheduler<P, OUT> implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(BatchScheduler.class);
@@ -170,8 +173,7 @@ public final class BatchScheduler<P, OUT> implements AutoCloseable {
                 batch.start();
             }
         } catch (InterruptedException e) {
-            // closed; records still waiting are the caller's (Flink replays them from its
-            // checkpoint)
+            // closed; records still waiting are the caller's (Flink replays them)
         } catch (RuntimeException | Error e) {
             LOG.error("Batch scheduler {} stopped: records wait until they time out", name, e);
         }

@@ -1,5 +1,7 @@
 package io.flinktrt.batching;
 
+import org.apache.flink.annotation.Internal;
+
 import java.time.Duration;
 
 /**
@@ -10,6 +12,7 @@ import java.time.Duration;
  * @param maxDelay longest time the oldest waiting record waits for more to join it, once a buffer
  *     set is free; zero runs whatever waits as soon as a buffer set is free
  */
+@Internal
 public record BatchingConfig(String name, int maxBatchSize, Duration maxDelay) {
 
     public BatchingConfig {

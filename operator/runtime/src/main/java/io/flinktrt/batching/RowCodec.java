@@ -2,6 +2,8 @@ package io.flinktrt.batching;
 
 import io.flinktrt.backend.BatchBuffers;
 
+import org.apache.flink.annotation.PublicEvolving;
+
 /**
  * Writes one prepared record into its row of a batch and reads its outputs back (the buffer half of
  * DJL's {@code Translator}). Called by a {@link BatchScheduler} from its own threads: the methods
@@ -10,6 +12,7 @@ import io.flinktrt.backend.BatchBuffers;
  * @param <P> a record checked and ready to run (its inputs match the model's, sample by sample)
  * @param <OUT> what one record's outputs become
  */
+@PublicEvolving
 public interface RowCodec<P, OUT> {
 
     /**

@@ -1,5 +1,7 @@
 package io.flinktrt.batching;
 
+import org.apache.flink.annotation.Internal;
+
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
@@ -11,6 +13,7 @@ import java.lang.invoke.VarHandle;
  * subclasses it, so a record costs one object here; {@link BatchScheduler#submit(Object)} gives a
  * {@code CompletableFuture} instead.
  */
+@Internal
 public abstract class ScheduledRecord<P, OUT> {
 
     private static final VarHandle DONE;

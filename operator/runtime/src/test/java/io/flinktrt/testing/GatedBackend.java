@@ -13,6 +13,7 @@ import io.flinktrt.backend.onnxruntime.OnnxRuntimeBackend;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
@@ -146,6 +147,11 @@ public final class GatedBackend implements InferenceBackend {
     @Override
     public boolean accepts(Path model) {
         return delegate.accepts(model);
+    }
+
+    @Override
+    public Optional<ModelSignature> describe(Path model) throws BackendException {
+        return delegate.describe(model);
     }
 
     @Override

@@ -14,7 +14,11 @@ import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 /**
  * Runs one request through ONNX Runtime directly, batch of one, with none of the project's code on
@@ -67,6 +71,21 @@ public final class OnnxReference implements AutoCloseable {
             return outputs;
         } finally {
             inputs.values().forEach(OnnxTensor::close);
+        }
+    }
+
+    /**
+     * Asserts that {@code outputs} are what ONNX Runtime computes for {@code request}, each value
+     * within {@code tolerance}.
+     */
+    public void assertAnswers(InferenceRequest request, List<Tensor> outputs, float tolerance)
+            throws Exception {
+        Map<String, float[]> expected = run(request);
+        assertThat(outputs).hasSize(expected.size());
+        for (Tensor output : outputs) {
+            assertThat(floats(output))
+                    .as("%s of %s", output.getName(), request.getId())
+                    .containsExactly(expected.get(output.getName()), within(tolerance));
         }
     }
 

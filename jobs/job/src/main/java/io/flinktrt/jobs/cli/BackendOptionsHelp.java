@@ -3,6 +3,7 @@ package io.flinktrt.jobs.cli;
 import io.flinktrt.backend.onnxruntime.OnnxRuntimeOptions;
 import io.flinktrt.backend.tensorrt.TensorRtOptions;
 
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.description.BlockElement;
 import org.apache.flink.configuration.description.TextElement;
@@ -16,6 +17,7 @@ import java.util.stream.Stream;
  * The help's list of backend options ({@code --set KEY=VALUE}), made from {@link TensorRtOptions}
  * and {@link OnnxRuntimeOptions}: picocli reads a command's footer from this resource bundle.
  */
+@Internal
 public final class BackendOptionsHelp extends ListResourceBundle {
 
     @Override
@@ -36,7 +38,7 @@ public final class BackendOptionsHelp extends ListResourceBundle {
     }
 
     /** The option's description as plain text (the options here give theirs as plain strings). */
-    private static String text(ConfigOption<?> option) {
+    static String text(ConfigOption<?> option) {
         StringBuilder text = new StringBuilder();
         for (BlockElement block : option.description().getBlocks()) {
             if (block instanceof TextElement element) {

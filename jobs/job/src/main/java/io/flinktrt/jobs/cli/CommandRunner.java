@@ -1,5 +1,7 @@
 package io.flinktrt.jobs.cli;
 
+import org.apache.flink.annotation.Internal;
+
 import picocli.CommandLine;
 
 import java.io.PrintWriter;
@@ -13,6 +15,7 @@ import java.util.Set;
  * that a wrapper such as Flink's "Failed to execute job" does not hide what went wrong. The stack
  * trace follows with {@code -Dflinktrt.stacktrace=true}. Exit code 1.
  */
+@Internal
 public final class CommandRunner implements CommandLine.IExecutionExceptionHandler {
 
     private CommandRunner() {}

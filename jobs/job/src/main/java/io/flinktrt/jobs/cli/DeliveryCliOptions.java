@@ -2,6 +2,7 @@ package io.flinktrt.jobs.cli;
 
 import io.flinktrt.jobs.InferenceJobOptions;
 
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 
@@ -10,6 +11,7 @@ import picocli.CommandLine.Option;
 import java.time.Duration;
 
 /** Command-line flags of the job alone (not of produce/consume): how results are delivered. */
+@Internal
 public final class DeliveryCliOptions {
 
     @Option(

@@ -2,17 +2,17 @@ package io.flinktrt.jobs.cli;
 
 import io.flinktrt.operator.InferenceOptions;
 
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.configuration.Configuration;
 
 import picocli.CommandLine.Option;
 
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 /** Command-line flags of the inference operator; each maps to an {@link InferenceOptions} key. */
+@Internal
 public final class InferenceCliOptions {
 
     @Option(names = "--model", description = "ONNX file, or TensorRT plan from build-engine.")
@@ -96,20 +96,5 @@ public final class InferenceCliOptions {
             config.setString(setting.substring(0, eq).trim(), setting.substring(eq + 1).trim());
         }
         return config;
-    }
-
-    /**
-     * Settings under {@code tensorrt.} or {@code onnxruntime.}: passed to the backend as they are.
-     */
-    public Map<String, String> backendOptions() {
-        Map<String, String> options = new HashMap<>();
-        for (String setting : settings) {
-            int eq = setting.indexOf('=');
-            String key = setting.substring(0, eq).trim();
-            if (key.startsWith("tensorrt.") || key.startsWith("onnxruntime.")) {
-                options.put(key, setting.substring(eq + 1).trim());
-            }
-        }
-        return options;
     }
 }

@@ -2,30 +2,26 @@ package io.flinktrt.jobs.cli;
 
 import io.flinktrt.operator.InferenceOptions;
 
+import org.apache.flink.annotation.Internal;
+
 import picocli.CommandLine.IDefaultValueProvider;
 import picocli.CommandLine.Model.ArgSpec;
 import picocli.CommandLine.Model.OptionSpec;
 
 import java.util.Map;
+import java.util.stream.Collectors;
 
 /**
- * The defaults of the operator's flags, taken from {@link InferenceOptions} so that help and
- * behaviour follow the options (picocli shows them as {@code ${DEFAULT-VALUE}}).
+ * The defaults of the operator's flags, taken from their {@link InferenceOptions} ({@link Knobs})
+ * so that help and behaviour follow the options (picocli shows them as {@code ${DEFAULT-VALUE}}).
  */
+@Internal
 public final class InferenceDefaults implements IDefaultValueProvider {
 
     private static final Map<String, String> DEFAULTS =
-            Map.of(
-                    "--backend", InferenceOptions.BACKEND.defaultValue(),
-                    "--device", String.valueOf(InferenceOptions.DEVICE.defaultValue()),
-                    "--max-batch", String.valueOf(InferenceOptions.MAX_BATCH_SIZE.defaultValue()),
-                    "--max-delay-ms",
-                            String.valueOf(InferenceOptions.MAX_DELAY.defaultValue().toMillis()),
-                    "--buffers-in-flight",
-                            String.valueOf(InferenceOptions.BUFFERS_IN_FLIGHT.defaultValue()),
-                    "--capacity", String.valueOf(InferenceOptions.CAPACITY.defaultValue()),
-                    "--timeout-ms",
-                            String.valueOf(InferenceOptions.TIMEOUT.defaultValue().toMillis()));
+            Knobs.ALL.stream()
+                    .filter(knob -> knob.flag() != null && knob.flagDefault() != null)
+                    .collect(Collectors.toMap(Knobs.Knob::flag, Knobs.Knob::flagDefault));
 
     @Override
     public String defaultValue(ArgSpec argSpec) {

@@ -4,12 +4,14 @@ import io.flinktrt.jobs.InferenceJob;
 import io.flinktrt.operator.InferenceFunction;
 import io.flinktrt.operator.InferenceFunctionBuilder;
 
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.configuration.Configuration;
 
 import java.io.IOException;
 import java.util.Properties;
 
 /** The job as the command-line flags describe it. */
+@Internal
 public final class JobFactory {
 
     private JobFactory() {}
@@ -26,7 +28,6 @@ public final class JobFactory {
                 InferenceFunction.builder()
                         .fromConfiguration(inference.toConfiguration())
                         .setCheckModelExists(checkModelExists);
-        inference.backendOptions().forEach(function::setBackendOption);
         Configuration job = kafka.toConfiguration(servers);
         delivery.addTo(job);
         return InferenceJob.builder()

@@ -3,6 +3,7 @@ package io.flinktrt.jobs.cli;
 import io.flinktrt.jobs.InferenceJobOptions;
 import io.flinktrt.jobs.kafka.KafkaClientProperties;
 
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.configuration.Configuration;
 
 import picocli.CommandLine.Option;
@@ -17,6 +18,7 @@ import java.util.Properties;
  * Command-line flags for Kafka, shared by the job and the tools: brokers, topics, any client
  * property (TLS, SASL).
  */
+@Internal
 public final class KafkaCliOptions {
 
     @Option(names = "--bootstrap-servers", description = "Kafka brokers, host:port[,...].")

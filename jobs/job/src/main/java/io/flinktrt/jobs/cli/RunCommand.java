@@ -1,5 +1,6 @@
 package io.flinktrt.jobs.cli;
 
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 import picocli.CommandLine.Command;
@@ -20,6 +21,7 @@ import java.util.concurrent.Callable;
         description =
                 "Run the Kafka -> inference -> Kafka job on the Flink cluster this is submitted to"
                         + " (flink run -d -p 2 jobs/job/target/flink-tensorrt-job.jar --bootstrap-servers ... --model ...).")
+@Internal
 public final class RunCommand implements Callable<Integer> {
 
     @Spec CommandSpec spec;

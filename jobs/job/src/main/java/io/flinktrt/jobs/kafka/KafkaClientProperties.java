@@ -1,5 +1,7 @@
 package io.flinktrt.jobs.kafka;
 
+import org.apache.flink.annotation.Internal;
+
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.file.Files;
@@ -14,6 +16,7 @@ import java.util.regex.Pattern;
  * Kafka client settings a user passes through (TLS, SASL, tuning): a properties file, then repeated
  * {@code key=value} overrides. The same set goes to the source, the sink and the tools.
  */
+@Internal
 public final class KafkaClientProperties {
 
     /** Keys whose values are secrets: never logged, never put in Flink's configuration. */

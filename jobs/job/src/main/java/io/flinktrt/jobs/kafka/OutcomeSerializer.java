@@ -5,6 +5,7 @@ import io.flinktrt.schema.InferenceOutcome;
 import io.flinktrt.schema.InferenceResult;
 import io.flinktrt.wire.AvroCodec;
 
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -17,6 +18,7 @@ import java.nio.charset.StandardCharsets;
  * every value within its topic's limit; a record whose key (the id, also in the value) would take
  * it over goes without a key, as a record the broker refused would fail the job.
  */
+@Internal
 public final class OutcomeSerializer implements KafkaRecordSerializationSchema<InferenceOutcome> {
 
     private final String outputTopic;

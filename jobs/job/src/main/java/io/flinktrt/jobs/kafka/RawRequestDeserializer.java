@@ -3,6 +3,7 @@ package io.flinktrt.jobs.kafka;
 import io.flinktrt.operator.RequestRecord;
 import io.flinktrt.operator.RequestRecordTypeInfo;
 
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
 import org.apache.flink.util.Collector;
@@ -14,6 +15,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
  * record. Decoding happens in the inference operator, so that a record that does not decode becomes
  * a dead-letter record instead of failing the source.
  */
+@Internal
 public final class RawRequestDeserializer
         implements KafkaRecordDeserializationSchema<RequestRecord> {
 

@@ -1,5 +1,7 @@
 package io.flinktrt.jobs.kafka;
 
+import org.apache.flink.annotation.Internal;
+
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.DescribeConfigsOptions;
@@ -28,6 +30,7 @@ import java.util.Properties;
  * client where the job may (DescribeConfigs), else the configured fallback; for the topics the job
  * writes, also no more than the producer's {@code max.request.size}.
  */
+@Internal
 public final class RecordSizeLimits implements Serializable {
 
     private static final long serialVersionUID = 1L;

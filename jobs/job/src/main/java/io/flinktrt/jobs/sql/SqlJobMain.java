@@ -1,5 +1,6 @@
 package io.flinktrt.jobs.sql;
 
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.table.api.EnvironmentSettings;
 import org.apache.flink.table.api.TableEnvironment;
 
@@ -23,6 +24,7 @@ import java.util.concurrent.Callable;
         description =
                 "Run a SQL script (CREATE MODEL ... WITH ('provider' = 'tensorrt' ...), ML_PREDICT, INSERT)"
                         + " on the Flink cluster this jar is submitted to.")
+@Internal
 public final class SqlJobMain implements Callable<Integer> {
 
     @Mixin SqlScriptOptions script;

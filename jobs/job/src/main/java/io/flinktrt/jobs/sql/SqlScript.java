@@ -1,5 +1,7 @@
 package io.flinktrt.jobs.sql;
 
+import org.apache.flink.annotation.Internal;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,6 +18,7 @@ import java.util.regex.Pattern;
  * statement. {@code ${name}} is replaced by a variable's value, so one script runs against the
  * embedded Kafka locally and against a real one on a cluster.
  */
+@Internal
 public final class SqlScript {
 
     private static final Pattern VARIABLE = Pattern.compile("\\$\\{([A-Za-z0-9_.-]+)}");

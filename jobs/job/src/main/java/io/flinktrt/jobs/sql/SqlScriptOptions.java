@@ -1,5 +1,7 @@
 package io.flinktrt.jobs.sql;
 
+import org.apache.flink.annotation.Internal;
+
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
@@ -12,6 +14,7 @@ import java.util.Map;
  * The flags that name a SQL script and its variables, for the local command and the cluster entry
  * point.
  */
+@Internal
 public final class SqlScriptOptions {
 
     @Option(

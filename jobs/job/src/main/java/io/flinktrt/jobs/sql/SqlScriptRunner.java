@@ -1,5 +1,6 @@
 package io.flinktrt.jobs.sql;
 
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.table.api.ResultKind;
 import org.apache.flink.table.api.TableEnvironment;
@@ -23,6 +24,7 @@ import java.util.stream.IntStream;
  * LIMIT), and an INSERT or statement set is submitted as a job that keeps running ({@code SET
  * 'table.dml-sync' = 'true'} waits for it instead).
  */
+@Internal
 public final class SqlScriptRunner {
 
     /** {@code SET 'key' = 'value'}. */

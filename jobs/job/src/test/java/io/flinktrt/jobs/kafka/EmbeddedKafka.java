@@ -46,9 +46,8 @@ public final class EmbeddedKafka implements AutoCloseable {
                         .setConfigProp("group.initial.rebalance.delay.ms", "0")
                         .setConfigProp("message.max.bytes", String.valueOf(64 << 20))
                         // The OS's TCP buffer autotuning instead of the fixed 100 KB defaults,
-                        // which cap the
-                        // window for multi-MB produce requests and fetch responses of image
-                        // records.
+                        // which cap the window for multi-MB produce requests and fetch
+                        // responses of image records.
                         .setConfigProp("socket.receive.buffer.bytes", "-1")
                         .setConfigProp("socket.send.buffer.bytes", "-1")
                         .setDeleteOnClose(true);

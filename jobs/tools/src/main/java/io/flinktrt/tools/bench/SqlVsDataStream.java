@@ -1,8 +1,6 @@
 package io.flinktrt.tools.bench;
 
 import io.flinktrt.backend.Backends;
-import io.flinktrt.backend.ModelConfig;
-import io.flinktrt.backend.ModelRunner;
 import io.flinktrt.backend.ModelSignature;
 import io.flinktrt.backend.TensorSpec;
 import io.flinktrt.jobs.kafka.EmbeddedKafka;
@@ -27,7 +25,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
@@ -61,12 +58,8 @@ public final class SqlVsDataStream {
         int rows = args.length > 1 ? Integer.parseInt(args[1]) : 20_000;
         int requestedBatch = args.length > 2 ? Integer.parseInt(args[2]) : 0;
         Backends.Selection selection = Backends.select(Backends.AUTO, model);
-        ModelSignature signature;
-        try (ModelRunner runner =
-                selection.backend().open(new ModelConfig(model, 0, requestedBatch, 1, Map.of()))) {
-            signature = runner.signature();
-        }
-        int maxBatch = signature.maxBatchSize();
+        ModelSignature signature = Backends.describe(selection.backend().name(), model);
+        int maxBatch = requestedBatch > 0 ? requestedBatch : signature.maxBatchSize();
         System.out.printf(
                 "model %s on %s, %d rows, max batch %d, max delay 5 ms, %d buffers%n",
                 signature.modelName(), selection.backend().name(), rows, maxBatch, BUFFERS);

@@ -1,8 +1,6 @@
 package io.flinktrt.tools.cli;
 
 import io.flinktrt.backend.Backends;
-import io.flinktrt.backend.ModelConfig;
-import io.flinktrt.backend.ModelRunner;
 import io.flinktrt.backend.ModelSignature;
 import io.flinktrt.jobs.cli.InferenceDefaults;
 import io.flinktrt.tools.bench.Benchmark;
@@ -134,11 +132,7 @@ public final class BenchCommand implements Callable<Integer> {
         Backends.Selection selection = Backends.select(backend, model);
         System.out.println(
                 "Backend: " + selection.backend().name() + " (" + selection.reason() + ")");
-        ModelSignature signature;
-        try (ModelRunner runner =
-                selection.backend().open(new ModelConfig(model, device, 0, 1, options))) {
-            signature = runner.signature();
-        }
+        ModelSignature signature = Backends.describe(selection.backend().name(), model);
         List<Integer> sizes = new ArrayList<>();
         for (String size : batchSizes) {
             int value =

@@ -1,8 +1,6 @@
 package io.flinktrt.tools.cli;
 
 import io.flinktrt.backend.Backends;
-import io.flinktrt.backend.ModelConfig;
-import io.flinktrt.backend.ModelRunner;
 import io.flinktrt.backend.ModelSignature;
 import io.flinktrt.jobs.cli.DeliveryCliOptions;
 import io.flinktrt.jobs.cli.InferenceCliOptions;
@@ -103,19 +101,7 @@ public final class LocalCommand implements Callable<Integer> {
         Backends.Selection selection = Backends.select(inference.backend, model);
         System.out.println(
                 "Backend: " + selection.backend().name() + " (" + selection.reason() + ")");
-        ModelSignature signature;
-        try (ModelRunner runner =
-                selection
-                        .backend()
-                        .open(
-                                new ModelConfig(
-                                        model,
-                                        inference.device,
-                                        inference.maxBatch,
-                                        1,
-                                        inference.backendOptions()))) {
-            signature = runner.signature();
-        }
+        ModelSignature signature = Backends.describe(selection.backend().name(), model);
         System.out.println(
                 "Model: "
                         + signature.modelName()
@@ -124,7 +110,7 @@ public final class LocalCommand implements Callable<Integer> {
                         + " outputs "
                         + signature.outputs()
                         + ", max batch "
-                        + signature.maxBatchSize());
+                        + (inference.maxBatch > 0 ? inference.maxBatch : signature.maxBatchSize()));
         inference.backend =
                 selection.backend().name(); // the operator uses what was chosen and printed here
 

@@ -1,8 +1,6 @@
 package io.flinktrt.tools.cli;
 
 import io.flinktrt.backend.Backends;
-import io.flinktrt.backend.ModelConfig;
-import io.flinktrt.backend.ModelRunner;
 import io.flinktrt.backend.ModelSignature;
 import io.flinktrt.jobs.cli.KafkaCliOptions;
 import io.flinktrt.jobs.kafka.KafkaClientProperties;
@@ -304,10 +302,6 @@ public final class ProduceCommand implements Callable<Integer> {
     }
 
     private ModelSignature signature() throws Exception {
-        Backends.Selection selection = Backends.select(backend, model);
-        try (ModelRunner runner =
-                selection.backend().open(new ModelConfig(model, 0, 0, 1, Map.of()))) {
-            return runner.signature();
-        }
+        return Backends.describe(backend, model);
     }
 }

@@ -5,9 +5,10 @@ import io.flinktrt.backend.BackendException;
 import io.flinktrt.backend.InferenceBackend;
 import io.flinktrt.backend.ModelConfig;
 import io.flinktrt.backend.ModelRunner;
+import io.flinktrt.backend.ModelSignature;
 import io.flinktrt.backend.SharedRegistry;
 
-import org.apache.flink.annotation.PublicEvolving;
+import org.apache.flink.annotation.Internal;
 
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
@@ -15,12 +16,13 @@ import ai.onnxruntime.OrtSession;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 
 /**
  * ONNX Runtime on the CPU: the reference backend. It runs the same ONNX file a user gives TensorRT,
  * where no GPU is, and is the accuracy reference for TensorRT.
  */
-@PublicEvolving
+@Internal
 public final class OnnxRuntimeBackend implements InferenceBackend {
 
     public static final String NAME = "onnxruntime";
@@ -57,12 +59,20 @@ public final class OnnxRuntimeBackend implements InferenceBackend {
         return model.getFileName().toString().endsWith(".onnx");
     }
 
+    /** The session's inputs and outputs, with the max batch a runner gets when none is set. */
+    @Override
+    public Optional<ModelSignature> describe(Path model) throws BackendException {
+        OnnxModel loaded = OnnxModel.load(existing(model), 1);
+        try {
+            return Optional.of(OnnxRuntimeRunner.signature(loaded, 0));
+        } finally {
+            closeQuietly(loaded);
+        }
+    }
+
     @Override
     public ModelRunner open(ModelConfig config) throws BackendException {
-        Path path = config.modelPath().toAbsolutePath().normalize();
-        if (!Files.isRegularFile(path)) {
-            throw new BackendException("Model file " + path + " does not exist or is not a file.");
-        }
+        Path path = existing(config.modelPath());
         int intraOpThreads;
         try {
             intraOpThreads =
@@ -79,6 +89,14 @@ public final class OnnxRuntimeBackend implements InferenceBackend {
             closeQuietly(lease);
             throw e;
         }
+    }
+
+    private static Path existing(Path model) throws BackendException {
+        Path path = model.toAbsolutePath().normalize();
+        if (!Files.isRegularFile(path)) {
+            throw new BackendException("Model file " + path + " does not exist or is not a file.");
+        }
+        return path;
     }
 
     static void closeQuietly(AutoCloseable closeable) {

@@ -46,10 +46,8 @@ final class OnnxRuntimeRunner implements ModelRunner {
             throws BackendException {
         this.lease = lease;
         this.model = lease.get();
-        int maxBatch = maxBatch(model, config.maxBatchSize());
-        this.signature =
-                new ModelSignature(
-                        model.name, model.checksum, model.inputs, model.outputs, maxBatch);
+        this.signature = signature(model, config.maxBatchSize());
+        int maxBatch = signature.maxBatchSize();
         int sets = Math.max(1, config.buffersInFlight());
         this.free = new ArrayBlockingQueue<>(sets);
         for (int i = 0; i < sets; i++) {
@@ -62,6 +60,16 @@ final class OnnxRuntimeRunner implements ModelRunner {
                             t.setDaemon(true);
                             return t;
                         });
+    }
+
+    static ModelSignature signature(OnnxModel model, int configuredMaxBatch)
+            throws BackendException {
+        return new ModelSignature(
+                model.name,
+                model.checksum,
+                model.inputs,
+                model.outputs,
+                maxBatch(model, configuredMaxBatch));
     }
 
     private static int maxBatch(OnnxModel model, int configured) throws BackendException {

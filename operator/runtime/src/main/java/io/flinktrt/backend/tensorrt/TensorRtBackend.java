@@ -6,15 +6,18 @@ import io.flinktrt.backend.InferenceBackend;
 import io.flinktrt.backend.ModelConfig;
 import io.flinktrt.backend.ModelFiles;
 import io.flinktrt.backend.ModelRunner;
+import io.flinktrt.backend.ModelSignature;
 import io.flinktrt.backend.SharedRegistry;
 import io.flinktrt.backend.tensorrt.gpu.GpuInfo;
 import io.flinktrt.backend.tensorrt.gpu.GpuProbe;
 import io.flinktrt.backend.tensorrt.plan.PlanCompatibility;
 import io.flinktrt.backend.tensorrt.plan.PlanFile;
+import io.flinktrt.backend.tensorrt.plan.PlanMetadata;
+import io.flinktrt.backend.tensorrt.plan.PlanTensors;
 import io.flinktrt.backend.tensorrt.runtime.Engine;
 import io.flinktrt.backend.tensorrt.runtime.TensorRtRunner;
 
-import org.apache.flink.annotation.PublicEvolving;
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.configuration.Configuration;
 
 import java.io.IOException;
@@ -28,7 +31,7 @@ import java.util.Optional;
  * defaults and cached by the engine builder's {@link OnnxPlanBuilder}). One engine per plan and GPU
  * per JVM, shared by the slots.
  */
-@PublicEvolving
+@Internal
 public final class TensorRtBackend implements InferenceBackend {
 
     public static final String NAME = TensorRtRunner.BACKEND_NAME;
@@ -69,10 +72,48 @@ public final class TensorRtBackend implements InferenceBackend {
 
     @Override
     public boolean accepts(Path model) {
+        return isPlan(model)
+                || (model.getFileName().toString().endsWith(".onnx") && PLAN_BUILDER.isPresent());
+    }
+
+    /**
+     * A plan's tensors and batch range from its build-engine metadata; empty for an ONNX model,
+     * whose plan (and so its batch range) exists only once a TaskManager has built it.
+     */
+    @Override
+    public Optional<ModelSignature> describe(Path model) throws BackendException {
+        if (!isPlan(model)) {
+            return Optional.empty();
+        }
+        Path sidecar = PlanMetadata.sidecarOf(model);
+        if (!Files.isRegularFile(sidecar)) {
+            throw new BackendException(
+                    "The metadata of plan "
+                            + model
+                            + " ("
+                            + sidecar.getFileName()
+                            + ") is missing; build the plan with build-engine, which writes it"
+                            + " next to the plan.");
+        }
+        PlanMetadata metadata;
+        try {
+            metadata = PlanMetadata.read(sidecar);
+        } catch (IOException e) {
+            throw new BackendException("Plan metadata " + sidecar + " is unreadable: " + e, e);
+        }
+        PlanTensors tensors = metadata.tensors();
+        return Optional.of(
+                new ModelSignature(
+                        ModelFiles.modelName(model),
+                        metadata.planSha256(),
+                        tensors.inputs(),
+                        tensors.outputs(),
+                        tensors.maxBatch()));
+    }
+
+    private static boolean isPlan(Path model) {
         String name = model.getFileName().toString();
-        return name.endsWith(".plan")
-                || name.endsWith(".engine")
-                || (name.endsWith(".onnx") && PLAN_BUILDER.isPresent());
+        return name.endsWith(".plan") || name.endsWith(".engine");
     }
 
     private static OnnxPlanBuilder planBuilder() throws BackendException {

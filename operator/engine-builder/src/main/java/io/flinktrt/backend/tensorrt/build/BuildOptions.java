@@ -2,6 +2,7 @@ package io.flinktrt.backend.tensorrt.build;
 
 import io.flinktrt.backend.tensorrt.plan.ShapeRange;
 
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.annotation.PublicEvolving;
 
 import java.nio.file.Path;
@@ -14,7 +15,7 @@ import java.util.Map;
  * How to build a plan from an ONNX model (build-engine's flags). Made with {@link #builder}; every
  * setting but the model and the plan has a default.
  */
-@PublicEvolving
+@Internal
 public final class BuildOptions {
 
     /**

@@ -17,7 +17,7 @@ import io.flinktrt.backend.tensorrt.plan.ShapeRange;
 import io.flinktrt.onnx.Uint8Inputs;
 import io.flinktrt.onnx.UnsupportedModelException;
 
-import org.apache.flink.annotation.PublicEvolving;
+import org.apache.flink.annotation.Internal;
 
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.Pointer;
@@ -53,7 +53,7 @@ import java.util.function.Consumer;
  * sources, timing cache), build, then deserialize the result once to record its real inputs and
  * outputs. Builder objects are deleted in TensorRT's order: parser, config, network, builder.
  */
-@PublicEvolving
+@Internal
 public final class EngineBuilder {
 
     /** Calibration runs at this batch, or fewer when fewer samples are given. */

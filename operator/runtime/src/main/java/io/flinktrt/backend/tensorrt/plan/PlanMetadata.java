@@ -1,6 +1,6 @@
 package io.flinktrt.backend.tensorrt.plan;
 
-import org.apache.flink.annotation.PublicEvolving;
+import org.apache.flink.annotation.Internal;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -31,7 +31,7 @@ import java.util.List;
  * @param pluginLibraries plugin libraries the plan needs loaded besides TensorRT's own ({@code
  *     nvinfer_plugin}); build-engine loads none, so it writes an empty list
  */
-@PublicEvolving
+@Internal
 public record PlanMetadata(
         int formatVersion,
         String tensorRtVersion,

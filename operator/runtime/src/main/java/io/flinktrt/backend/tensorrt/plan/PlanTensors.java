@@ -2,6 +2,7 @@ package io.flinktrt.backend.tensorrt.plan;
 
 import io.flinktrt.backend.TensorSpec;
 
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.annotation.PublicEvolving;
 
 import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
@@ -19,6 +20,7 @@ import java.util.List;
 @PublicEvolving
 @JsonSerialize(using = PlanTensorsJson.Writer.class)
 @JsonDeserialize(using = PlanTensorsJson.Reader.class)
+@Internal
 public record PlanTensors(
         List<TensorSpec> inputs, List<TensorSpec> outputs, List<BatchRange> profiles) {
 

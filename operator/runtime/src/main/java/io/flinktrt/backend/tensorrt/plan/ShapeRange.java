@@ -1,6 +1,6 @@
 package io.flinktrt.backend.tensorrt.plan;
 
-import org.apache.flink.annotation.PublicEvolving;
+import org.apache.flink.annotation.Internal;
 
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -10,7 +10,7 @@ import java.util.Map;
  * The shapes one input may take in an optimization profile (trtexec's min/opt/max shapes). Written
  * {@code 1x3x224x224/64x3x224x224/128x3x224x224}, or one shape for all three.
  */
-@PublicEvolving
+@Internal
 public record ShapeRange(long[] min, long[] opt, long[] max) {
 
     public ShapeRange {

@@ -88,8 +88,7 @@ public final class Engine implements AutoCloseable {
                         new BatchProfiles.Profile(
                                 profiles.size(), range.min(), range.opt(), range.max()));
             }
-            // Once per (plan, GPU) and JVM: the cluster step of scripts/gpu-bench.sh counts these
-            // lines.
+            // Once per (plan, GPU) and JVM: scripts/gpu-bench.sh's cluster step counts these lines.
             LoggerFactory.getLogger(Engine.class)
                     .info(
                             "Deserialized the TensorRT engine of {} on GPU {} (PCI {}; {} bytes of plan)",

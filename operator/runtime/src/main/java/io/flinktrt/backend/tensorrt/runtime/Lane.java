@@ -257,9 +257,8 @@ final class Lane implements AutoCloseable {
             pc.bound = true;
         }
         if (choice.executedRows() != pc.rows) {
-            if (pc.graph
-                    != null) { // captured at another shape: replaying it would compute the wrong
-                // batch
+            if (pc.graph != null) {
+                // captured at another shape: replaying it would compute the wrong batch
                 pc.graph.close();
                 pc.graph = null;
             }

@@ -340,9 +340,8 @@ public final class TensorRtRunner implements ModelRunner {
         }
         closed = true;
         gpuThreads.shutdown();
-        // Also when the closing thread is interrupted (Flink interrupts a cancelled task): freeing
-        // a
-        // lane while its batch still runs would free memory the GPU is writing.
+        // Also when the closing thread is interrupted (Flink interrupts a cancelled task):
+        // freeing a lane while its batch still runs would free memory the GPU is writing.
         boolean interrupted = awaitBatchesUninterruptibly(Duration.ofMinutes(1));
         try {
             Cuda.setDevice(engine.device);

@@ -1,4 +1,4 @@
-package io.flinktrt.operator;
+package io.flinktrt.slot;
 
 import io.flinktrt.backend.Backends;
 import io.flinktrt.backend.ModelConfig;

@@ -1,4 +1,4 @@
-package io.flinktrt.operator;
+package io.flinktrt.wire;
 
 import java.nio.ByteBuffer;
 import java.util.Map;

@@ -1,10 +1,11 @@
-package io.flinktrt.operator;
+package io.flinktrt.wire;
 
+import io.flinktrt.operator.RequestRecord;
 import io.flinktrt.schema.ErrorCode;
 import io.flinktrt.schema.InferenceFailure;
 import io.flinktrt.schema.InferenceOutcome;
-import io.flinktrt.wire.AvroCodec;
-import io.flinktrt.wire.AvroSizes;
+
+import org.apache.flink.annotation.Internal;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -16,7 +17,8 @@ import java.util.Objects;
  * that cannot write a record fails the job. Thread-safe: failures come from the task thread
  * (rejections, timeouts) and the batch threads (backend errors).
  */
-final class Outcomes {
+@Internal
+public final class Outcomes {
 
     /**
      * Messages name tensors from the request: cut, so that a hostile name cannot fill the record.
@@ -26,7 +28,7 @@ final class Outcomes {
     /**
      * Room for everything but the id and payload: code, a cut message, model name, source topic.
      */
-    static final int MIN_FAILURE_BYTES = 16 << 10;
+    public static final int MIN_FAILURE_BYTES = 16 << 10;
 
     private final String model;
     private final int maxFailureBytes;

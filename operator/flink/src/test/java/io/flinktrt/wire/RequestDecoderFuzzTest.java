@@ -1,9 +1,8 @@
-package io.flinktrt.operator;
+package io.flinktrt.wire;
 
+import io.flinktrt.operator.RequestRejectedException;
 import io.flinktrt.schema.ErrorCode;
 import io.flinktrt.schema.InferenceRequest;
-import io.flinktrt.wire.AvroCodec;
-import io.flinktrt.wire.RandomRequests;
 
 import com.sun.management.ThreadMXBean;
 import org.junit.jupiter.api.BeforeEach;

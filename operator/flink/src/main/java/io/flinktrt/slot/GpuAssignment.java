@@ -1,5 +1,6 @@
-package io.flinktrt.operator;
+package io.flinktrt.slot;
 
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.api.common.externalresource.ExternalResourceInfo;
 
 import java.util.Collection;
@@ -13,6 +14,7 @@ import java.util.Map;
  * this JVM share them out here, each taking the GPU the fewest slots use now. Without that
  * resource, the configured device index is used.
  */
+@Internal
 public final class GpuAssignment {
 
     /** Slots of this JVM (this class loader, if the jar is not in Flink's lib/) on each device. */

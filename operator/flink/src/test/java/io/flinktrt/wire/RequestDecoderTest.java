@@ -1,15 +1,14 @@
-package io.flinktrt.operator;
+package io.flinktrt.wire;
 
 import io.flinktrt.backend.ModelSignature;
 import io.flinktrt.backend.TensorSpec;
+import io.flinktrt.operator.RequestRejectedException;
 import io.flinktrt.schema.DataType;
 import io.flinktrt.schema.ErrorCode;
 import io.flinktrt.schema.InferenceRequest;
 import io.flinktrt.schema.InferenceResult;
 import io.flinktrt.schema.Tensor;
 import io.flinktrt.schema.Timings;
-import io.flinktrt.wire.AvroCodec;
-import io.flinktrt.wire.RandomRequests;
 
 import org.junit.jupiter.api.Test;
 
@@ -101,14 +100,11 @@ class RequestDecoderTest {
         };
         byte[] withData =
                 Arrays.copyOf(blocked, blocked.length + 32 + 1); // 32 zero bytes, end of tensors
+        // parsed; only 'x' is missing
         assertThatThrownBy(() -> decoder.decode(withData))
                 .isInstanceOfSatisfying(
                         RequestRejectedException.class,
-                        e ->
-                                assertThat(e.code())
-                                        .isEqualTo(
-                                                ErrorCode.MISSING_TENSOR)); // parsed; only 'x' is
-        // missing
+                        e -> assertThat(e.code()).isEqualTo(ErrorCode.MISSING_TENSOR));
     }
 
     @Test

@@ -1,11 +1,11 @@
-package io.flinktrt.operator;
+package io.flinktrt.wire;
 
 import io.flinktrt.backend.BatchRun;
+import io.flinktrt.operator.RequestRecord;
 import io.flinktrt.schema.ErrorCode;
 import io.flinktrt.schema.InferenceFailure;
 import io.flinktrt.schema.InferenceOutcome;
 import io.flinktrt.schema.InferenceResult;
-import io.flinktrt.wire.AvroCodec;
 
 import org.junit.jupiter.api.Test;
 

@@ -1,5 +1,6 @@
-package io.flinktrt.operator;
+package io.flinktrt.wire;
 
+import io.flinktrt.operator.RequestRejectedException;
 import io.flinktrt.schema.DataType;
 import io.flinktrt.schema.ErrorCode;
 import io.flinktrt.schema.InferenceRequest;

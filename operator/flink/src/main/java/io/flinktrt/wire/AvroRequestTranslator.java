@@ -1,11 +1,15 @@
-package io.flinktrt.operator;
+package io.flinktrt.wire;
 
 import io.flinktrt.backend.BatchBuffers;
 import io.flinktrt.backend.ModelSignature;
 import io.flinktrt.batching.BatchInfo;
+import io.flinktrt.operator.InferenceTranslator;
+import io.flinktrt.operator.RequestRecord;
+import io.flinktrt.operator.RequestRejectedException;
 import io.flinktrt.schema.ErrorCode;
 import io.flinktrt.schema.InferenceOutcome;
 
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 
@@ -17,6 +21,7 @@ import java.nio.ByteBuffer;
  * read). Tensor bytes are read in place from the record and copied once, into the batch. Every
  * outcome fits the limits the sink takes.
  */
+@Internal
 public final class AvroRequestTranslator
         implements InferenceTranslator<RequestRecord, PendingRequest, InferenceOutcome> {
 

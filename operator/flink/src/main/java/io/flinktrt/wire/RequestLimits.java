@@ -1,4 +1,6 @@
-package io.flinktrt.operator;
+package io.flinktrt.wire;
+
+import org.apache.flink.annotation.Internal;
 
 import java.io.Serializable;
 
@@ -12,6 +14,7 @@ import java.io.Serializable;
  * @param maxFailureBytes largest encoded failure: a failure that would be larger carries only the
  *     first bytes of its request
  */
+@Internal
 public record RequestLimits(
         int maxRequestBytes,
         int maxTensors,
@@ -22,5 +25,5 @@ public record RequestLimits(
         implements Serializable {
 
     /** No bound on outcomes: for sinks without a record size limit. */
-    static final int UNLIMITED = Integer.MAX_VALUE;
+    public static final int UNLIMITED = Integer.MAX_VALUE;
 }

@@ -1,9 +1,12 @@
-package io.flinktrt.operator;
+package io.flinktrt.wire;
 
 import io.flinktrt.backend.DataTypes;
 import io.flinktrt.backend.ModelSignature;
 import io.flinktrt.backend.TensorSpec;
+import io.flinktrt.operator.RequestRejectedException;
 import io.flinktrt.schema.ErrorCode;
+
+import org.apache.flink.annotation.Internal;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -14,6 +17,7 @@ import java.util.List;
  * Turns the bytes of a Kafka record into a {@link DecodedRequest} for a model, or says exactly why
  * not. Not thread-safe: one per task.
  */
+@Internal
 public final class RequestDecoder {
 
     /** More dimensions than any model has (TensorRT allows 8): the request is malformed. */

@@ -1,15 +1,14 @@
-package io.flinktrt.operator;
+package io.flinktrt.wire;
 
 import io.flinktrt.backend.BatchBuffers;
 import io.flinktrt.backend.BatchRun;
 import io.flinktrt.backend.ModelSignature;
 import io.flinktrt.backend.TensorSpec;
+import io.flinktrt.operator.RequestRejectedException;
 import io.flinktrt.schema.DataType;
 import io.flinktrt.schema.InferenceOutcome;
 import io.flinktrt.schema.InferenceRequest;
 import io.flinktrt.schema.InferenceResult;
-import io.flinktrt.wire.AvroCodec;
-import io.flinktrt.wire.RandomRequests;
 
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;

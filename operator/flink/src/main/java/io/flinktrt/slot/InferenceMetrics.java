@@ -1,4 +1,4 @@
-package io.flinktrt.operator;
+package io.flinktrt.slot;
 
 import io.flinktrt.backend.BatchRun;
 import io.flinktrt.batching.BatchListener;

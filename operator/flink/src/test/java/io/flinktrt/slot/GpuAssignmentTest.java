@@ -1,4 +1,4 @@
-package io.flinktrt.operator;
+package io.flinktrt.slot;
 
 import org.apache.flink.api.common.externalresource.ExternalResourceInfo;
 

@@ -1,4 +1,4 @@
-package io.flinktrt.operator;
+package io.flinktrt.wire;
 
 import io.flinktrt.backend.BatchBuffers;
 import io.flinktrt.backend.BatchRun;
@@ -8,8 +8,6 @@ import io.flinktrt.schema.InferenceOutcome;
 import io.flinktrt.schema.InferenceResult;
 import io.flinktrt.schema.Tensor;
 import io.flinktrt.schema.Timings;
-import io.flinktrt.wire.AvroCodec;
-import io.flinktrt.wire.AvroSizes;
 
 import java.nio.ByteBuffer;
 import java.util.ArrayList;

@@ -1,5 +1,6 @@
-package io.flinktrt.operator;
+package io.flinktrt.wire;
 
+import io.flinktrt.operator.RequestRejectedException;
 import io.flinktrt.schema.DataType;
 import io.flinktrt.schema.ErrorCode;
 
@@ -58,8 +59,8 @@ final class RequestParser {
                 if (count < maxTensors) {
                     tensors.add(readTensor());
                 } else {
-                    skipTensor(); // read to the end all the same: only a whole record is known to
-                    // decode
+                    // read to the end all the same: only a whole record is known to decode
+                    skipTensor();
                 }
             }
         }

@@ -1,13 +1,13 @@
-package io.flinktrt.operator;
+package io.flinktrt.wire;
 
 import io.flinktrt.backend.DataTypes;
 import io.flinktrt.backend.ModelSignature;
 import io.flinktrt.backend.TensorSpec;
+import io.flinktrt.operator.RequestRejectedException;
 import io.flinktrt.schema.DataType;
 import io.flinktrt.schema.ErrorCode;
 import io.flinktrt.schema.InferenceRequest;
 import io.flinktrt.schema.Tensor;
-import io.flinktrt.wire.AvroCodec;
 
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;

@@ -1,0 +1,123 @@
+package io.flinktrt.jobs.cli;
+
+import io.flinktrt.operator.InferenceOptions;
+import io.flinktrt.sql.ModelProviderOptions;
+
+import org.apache.flink.annotation.Internal;
+import org.apache.flink.configuration.ConfigOption;
+
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * The one table of the operator's knobs and their names at each door: the Flink configuration key
+ * of the DataStream builder and the job ({@link InferenceOptions}), the {@code WITH} key of
+ * ML_PREDICT's {@code CREATE MODEL} ({@link ModelProviderOptions}), and the command-line flag. The
+ * names predate this table and stay as they are (savepoints, scripts and statements use them); the
+ * table says which belong together, gives the flags their defaults ({@link InferenceDefaults}), and
+ * docs/options.md is generated from it (KnobsTest fails when they differ).
+ */
+@Internal
+public final class Knobs {
+
+    /**
+     * One knob.
+     *
+     * @param option its configuration option; null for an ML_PREDICT-only knob
+     * @param sql its ML_PREDICT option; null where ML_PREDICT has none (or Flink's own, see notes)
+     * @param flag its command-line flag; null where the flag is {@code --set KEY=VALUE}
+     * @param flagInMillis whether the flag takes milliseconds for a duration option
+     * @param note what the table adds, e.g. the Flink option ML_PREDICT uses instead
+     */
+    public record Knob(
+            ConfigOption<?> option,
+            ConfigOption<?> sql,
+            String flag,
+            boolean flagInMillis,
+            String note) {
+
+        /** The flag's default, from the option's; null where the option has none. */
+        String flagDefault() {
+            if (option == null || !option.hasDefaultValue()) {
+                return null;
+            }
+            Object value = option.defaultValue();
+            return flagInMillis ? String.valueOf(((Duration) value).toMillis()) : value.toString();
+        }
+    }
+
+    public static final List<Knob> ALL =
+            List.of(
+                    new Knob(
+                            InferenceOptions.MODEL,
+                            ModelProviderOptions.MODEL,
+                            "--model",
+                            false,
+                            ""),
+                    new Knob(
+                            InferenceOptions.BACKEND,
+                            null,
+                            "--backend",
+                            false,
+                            "ML_PREDICT: CREATE MODEL's 'provider' (tensorrt, onnxruntime, auto)"),
+                    new Knob(
+                            InferenceOptions.DEVICE,
+                            ModelProviderOptions.DEVICE,
+                            "--device",
+                            false,
+                            ""),
+                    new Knob(
+                            InferenceOptions.MAX_BATCH_SIZE,
+                            ModelProviderOptions.MAX_BATCH,
+                            "--max-batch",
+                            false,
+                            ""),
+                    new Knob(
+                            InferenceOptions.MAX_DELAY,
+                            ModelProviderOptions.MAX_DELAY,
+                            "--max-delay-ms",
+                            true,
+                            ""),
+                    new Knob(
+                            InferenceOptions.BUFFERS_IN_FLIGHT,
+                            ModelProviderOptions.BUFFERS,
+                            "--buffers-in-flight",
+                            false,
+                            ""),
+                    new Knob(
+                            InferenceOptions.CAPACITY,
+                            null,
+                            "--capacity",
+                            false,
+                            "ML_PREDICT: Flink's 'max-concurrent-operations'"),
+                    new Knob(
+                            InferenceOptions.TIMEOUT,
+                            ModelProviderOptions.ROW_TIMEOUT,
+                            "--timeout-ms",
+                            true,
+                            ""),
+                    new Knob(
+                            InferenceOptions.ORDERED,
+                            null,
+                            "--ordered",
+                            false,
+                            "ML_PREDICT: Flink's 'output-mode'"),
+                    new Knob(InferenceOptions.MAX_REQUEST_BYTES, null, null, false, ""),
+                    new Knob(InferenceOptions.MAX_RESULT_BYTES, null, null, false, ""),
+                    new Knob(InferenceOptions.MAX_FAILURE_BYTES, null, null, false, ""),
+                    new Knob(InferenceOptions.MAX_TENSORS, null, null, false, ""),
+                    new Knob(InferenceOptions.MAX_TENSOR_ELEMENTS, null, null, false, ""),
+                    new Knob(
+                            InferenceOptions.REJECT_NON_FINITE,
+                            ModelProviderOptions.REJECT_NON_FINITE,
+                            "--reject-non-finite",
+                            false,
+                            ""),
+                    new Knob(InferenceOptions.UID, null, null, false, ""),
+                    new Knob(InferenceOptions.NAME, null, null, false, ""),
+                    new Knob(null, ModelProviderOptions.GPU_RESOURCE, null, false, ""),
+                    new Knob(null, ModelProviderOptions.ERROR_HANDLING_STRATEGY, null, false, ""),
+                    new Knob(null, ModelProviderOptions.ERROR_COLUMN, null, false, ""));
+
+    private Knobs() {}
+}

@@ -1,0 +1,172 @@
+package io.flinktrt.jobs;
+
+import io.flinktrt.backend.Backends;
+import io.flinktrt.backend.tensorrt.GpuTestSupport;
+import io.flinktrt.backend.tensorrt.TensorRtBackend;
+import io.flinktrt.jobs.kafka.KafkaBroker;
+import io.flinktrt.jobs.kafka.KafkaJobHarness;
+import io.flinktrt.jobs.kafka.OutcomeReader;
+import io.flinktrt.operator.InferenceFunction;
+import io.flinktrt.operator.RequestRecord;
+import io.flinktrt.operator.RequestRecordTypeInfo;
+import io.flinktrt.schema.InferenceOutcome;
+import io.flinktrt.schema.InferenceRequest;
+import io.flinktrt.schema.InferenceResult;
+import io.flinktrt.schema.Tensor;
+import io.flinktrt.testing.OnnxReference;
+import io.flinktrt.testing.TestModels;
+import io.flinktrt.wire.AvroCodec;
+import io.flinktrt.wire.RandomRequests;
+
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * TensorRT's answers against ONNX Runtime's, row by row, on the paths users run: the DataStream
+ * operator in a local Flink (its own MiniCluster), and the Kafka job (request in, result out). FP32
+ * plans; TensorRT may use TF32 for FP32 layers, hence a tolerance of 1e-3 absolute plus 1e-3
+ * relative. GPU tag; see docs/gpu.md.
+ */
+@Tag("gpu")
+@Timeout(300)
+class TensorRtAgreementGpuTest {
+
+    @RegisterExtension static final KafkaBroker KAFKA = new KafkaBroker();
+
+    private static final int REQUESTS = 300;
+    private static final List<Integer> BUCKETS = List.of(1, 8, 32);
+    private static final float ABSOLUTE = 1e-3f;
+    private static final float RELATIVE = 1e-3f;
+
+    @TempDir static Path dir;
+
+    @BeforeAll
+    static void tensorRt() {
+        System.out.println(GpuTestSupport.requireTensorRt());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {TestModels.MLP, TestModels.TWO_IN_TWO_OUT, TestModels.TOKENS})
+    void theOperatorAnswersAsOnnxRuntime(String model) throws Exception {
+        Map<String, InferenceRequest> sent = requests(model);
+        AvroCodec<InferenceRequest> codec = new AvroCodec<>(InferenceRequest.class);
+        List<RequestRecord> records = new ArrayList<>();
+        sent.values().forEach(request -> records.add(RequestRecord.of(codec.encode(request))));
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.setParallelism(1);
+        List<InferenceOutcome> outcomes = new ArrayList<>();
+        InferenceFunction.builder()
+                .setModel(plan(model).toString())
+                .setBackend(TensorRtBackend.NAME)
+                .setMaxBatchSize(32)
+                .setMaxDelay(Duration.ofMillis(5))
+                .build()
+                .applyTo(env.fromData(records, RequestRecordTypeInfo.INSTANCE))
+                .executeAndCollect()
+                .forEachRemaining(outcomes::add);
+
+        List<InferenceResult> results = new ArrayList<>();
+        for (InferenceOutcome outcome : outcomes) {
+            assertThat(outcome.getOutcome()).isInstanceOf(InferenceResult.class);
+            results.add((InferenceResult) outcome.getOutcome());
+        }
+        assertAgree(model, sent, results, "operator");
+    }
+
+    @Test
+    void theKafkaJobAnswersAsOnnxRuntime() throws Exception {
+        String model = TestModels.MLP;
+        Map<String, InferenceRequest> sent = requests(model);
+        List<InferenceResult> results = new ArrayList<>();
+        try (KafkaJobHarness run =
+                new KafkaJobHarness(
+                        KAFKA,
+                        "agreement",
+                        1,
+                        InferenceFunction.builder()
+                                .setModel(plan(model).toString())
+                                .setBackend(TensorRtBackend.NAME)
+                                .setMaxBatchSize(32)
+                                .setMaxDelay(Duration.ofMillis(5)),
+                        job -> job)) {
+            sent.values().forEach(run.producer::send);
+            for (OutcomeReader.Outcome outcome :
+                    run.readOutcomes(REQUESTS, Duration.ofSeconds(120)).values()) {
+                assertThat(outcome.failure()).isNull();
+                results.add(outcome.result());
+            }
+        }
+        assertAgree(model, sent, results, "Kafka job");
+    }
+
+    private static void assertAgree(
+            String model,
+            Map<String, InferenceRequest> sent,
+            List<InferenceResult> results,
+            String path)
+            throws Exception {
+        assertThat(results).hasSize(sent.size());
+        double worst = 0;
+        try (OnnxReference reference = new OnnxReference(TestModels.path(model))) {
+            for (InferenceResult result : results) {
+                assertThat(result.getBackend()).isEqualTo(TensorRtBackend.NAME);
+                InferenceRequest request = sent.get(result.getId());
+                Map<String, float[]> expected = reference.run(request);
+                assertThat(result.getOutputs()).hasSize(expected.size());
+                for (Tensor output : result.getOutputs()) {
+                    float[] got = OnnxReference.floats(output);
+                    float[] want = expected.get(output.getName());
+                    assertThat(got)
+                            .as("%s of %s", output.getName(), request.getId())
+                            .hasSameSizeAs(want);
+                    for (int k = 0; k < want.length; k++) {
+                        double diff = Math.abs(got[k] - want[k]);
+                        worst = Math.max(worst, diff);
+                        assertThat(diff)
+                                .as(
+                                        "%s[%d] of %s: %s vs %s",
+                                        output.getName(), k, request.getId(), got[k], want[k])
+                                .isLessThanOrEqualTo(ABSOLUTE + RELATIVE * Math.abs(want[k]));
+                    }
+                }
+            }
+        }
+        System.out.printf(
+                "agreement %s %s: %d rows, max |TensorRT - ONNX Runtime| %.3g%n",
+                path, model, results.size(), worst);
+    }
+
+    private static Map<String, InferenceRequest> requests(String model) throws Exception {
+        RandomRequests random =
+                new RandomRequests(
+                        Backends.describe(Backends.AUTO, TestModels.path(model)), 100, 11);
+        Map<String, InferenceRequest> sent = new LinkedHashMap<>();
+        for (int i = 0; i < REQUESTS; i++) {
+            InferenceRequest request = random.next(model + "-" + i);
+            sent.put(request.getId(), request);
+        }
+        return sent;
+    }
+
+    private static Path plan(String model) throws Exception {
+        return GpuTestSupport.buildPlan(
+                TestModels.path(model), dir.resolve(model + ".plan"), BUCKETS);
+    }
+}
