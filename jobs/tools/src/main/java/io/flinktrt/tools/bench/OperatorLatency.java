@@ -23,6 +23,7 @@ import org.apache.flink.connector.datagen.source.DataGeneratorSource;
 import org.apache.flink.connector.datagen.source.GeneratorFunction;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
+import org.apache.flink.util.concurrent.ExecutorThreadFactory;
 
 import java.time.Duration;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -71,11 +72,7 @@ final class OperatorLatency {
     private static volatile long warmUpNanos;
     private static final ScheduledExecutorService TIMER =
             Executors.newSingleThreadScheduledExecutor(
-                    r -> {
-                        Thread thread = new Thread(r, "bench-rate-timer");
-                        thread.setDaemon(true);
-                        return thread;
-                    });
+                    new ExecutorThreadFactory("bench-rate-timer"));
 
     /** Latencies after the warm-up and the rate the results came at. */
     record Figure(LatencyStats latency, double resultsPerSecond) {}
