@@ -4,6 +4,7 @@ import io.flinktrt.backend.ModelConfig;
 import io.flinktrt.backend.ModelRunner;
 import io.flinktrt.backend.ModelSignature;
 import io.flinktrt.backend.onnxruntime.OnnxRuntimeBackend;
+import io.flinktrt.testing.TestModels;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -25,7 +26,7 @@ class KafkaCeilingITCase {
 
     @Test
     void kafkaAloneIsMeasuredBesideTheJob() throws Exception {
-        Path model = Path.of("..", "models", "image_uint8.onnx");
+        Path model = TestModels.path(TestModels.IMAGE_UINT8);
         OnnxRuntimeBackend backend = new OnnxRuntimeBackend();
         ModelSignature signature;
         try (ModelRunner runner = backend.open(new ModelConfig(model, 0, 0, 1, Map.of()))) {
