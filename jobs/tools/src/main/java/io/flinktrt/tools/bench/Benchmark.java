@@ -11,6 +11,7 @@ import io.flinktrt.operator.InferenceFunctionBuilder;
 import io.flinktrt.tools.local.LatencyStats;
 import io.flinktrt.tools.local.LocalRunReport;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -24,6 +25,9 @@ public final class Benchmark {
 
     private static final double[] PERCENTILES = {50, 75, 90, 95, 99, 99.9};
 
+    /** The fixed loads of the latency stage, as fractions of the measured throughput. */
+    private static final double[] LOADS = {0.5, 0.9};
+
     private final InferenceBackend backend;
     private final Path model;
     private final int device;
@@ -36,6 +40,11 @@ public final class Benchmark {
     private final long maxRecords;
     private final Path out;
     private final BenchTable table = new BenchTable();
+
+    // Records/s by batch size, as the stages measure them.
+    private final Map<Integer, Double> computeOnly = new LinkedHashMap<>();
+    private final Map<Integer, Double> raw = new LinkedHashMap<>();
+    private final Map<Integer, Double> operator = new LinkedHashMap<>();
 
     public Benchmark(
             InferenceBackend backend,
@@ -69,11 +78,41 @@ public final class Benchmark {
         System.out.printf(
                 "Model %s, request %,d bytes, batch sizes %s, %d s per figure%n",
                 signature.modelName(), requestBytes(), sizes, duration.toSeconds());
-        Map<Integer, Double> computeOnly = new LinkedHashMap<>();
-        Map<Integer, Double> raw = new LinkedHashMap<>();
-        Map<Integer, Double> operator = new LinkedHashMap<>();
+        runnerAlone(sizes);
+        int best = raw.entrySet().stream().max(Map.Entry.comparingByValue()).orElseThrow().getKey();
+        if (stages.contains("operator")) {
+            operatorThroughput(sizes);
+        }
+        if (stages.contains("slots")) {
+            slotsPerGpu(best, slots);
+        }
+        Plot latencies =
+                new Plot(
+                        "Latency at fixed load, "
+                                + signature.modelName()
+                                + " ("
+                                + backend.name()
+                                + ")",
+                        "percentile",
+                        "ms",
+                        true);
+        if (stages.contains("latency")) {
+            operatorLatency(best, latencies);
+        }
+        boolean complete = true;
+        if (stages.contains("job") || stages.contains("latency") || stages.contains("kafka")) {
+            complete = throughKafka(best, stages, latencies);
+        }
+        writeTableAndPlots(stages.contains("latency") ? latencies : null);
+        return complete;
+    }
+
+    /**
+     * Stage raw: a runner per batch size, its max batch = that size (no padding to a larger
+     * bucket).
+     */
+    private void runnerAlone(List<Integer> sizes) throws Exception {
         for (int batch : sizes) {
-            // A runner per batch size, its max batch = that size: no padding to a larger bucket.
             try (ModelRunner runner =
                     backend.open(new ModelConfig(model, device, batch, buffersInFlight, options))) {
                 OptionalDouble bound =
@@ -101,157 +140,178 @@ public final class Benchmark {
                         String.format("%d batches in flight, copies in and out", buffersInFlight));
             }
         }
-        int best = raw.entrySet().stream().max(Map.Entry.comparingByValue()).orElseThrow().getKey();
+    }
+
+    /** Stage operator: the operator in a local Flink fed from memory, one slot. */
+    private void operatorThroughput(List<Integer> sizes) throws Exception {
+        for (int batch : sizes) {
+            operator.put(
+                    batch,
+                    OperatorThroughput.recordsPerSecond(
+                            signature, inference(batch), 1, records(raw.get(batch))));
+            row(
+                    "operator (memory source)",
+                    batch,
+                    1,
+                    operator.get(batch),
+                    raw.get(batch),
+                    "ratio = operator / raw with copies");
+        }
+    }
+
+    /** Stage slots: the operator at the best batch size on more slots, a runner each. */
+    private void slotsPerGpu(int best, List<Integer> slots) throws Exception {
         double bestRaw = raw.get(best);
-        if (stages.contains("operator")) {
-            for (int batch : sizes) {
-                operator.put(
-                        batch,
+        for (int slotCount : slots) {
+            try (DeviceMemorySampler memory = new DeviceMemorySampler(backend, device)) {
+                double rps =
                         OperatorThroughput.recordsPerSecond(
-                                signature, inference(batch), 1, records(raw.get(batch))));
+                                signature,
+                                inference(best),
+                                slotCount,
+                                records(bestRaw * slotCount));
                 row(
-                        "operator (memory source)",
-                        batch,
-                        1,
-                        operator.get(batch),
-                        raw.get(batch),
-                        "ratio = operator / raw with copies");
-            }
-        }
-        if (stages.contains("slots")) {
-            for (int slotCount : slots) {
-                try (DeviceMemorySampler memory = new DeviceMemorySampler(backend, device)) {
-                    double rps =
-                            OperatorThroughput.recordsPerSecond(
-                                    signature,
-                                    inference(best),
-                                    slotCount,
-                                    records(bestRaw * slotCount));
-                    row(
-                            "operator, slots",
-                            best,
-                            slotCount,
-                            rps,
-                            bestRaw,
-                            "one runner per slot" + memory.summary(slotCount));
-                }
-            }
-        }
-        boolean complete = true;
-        Map<String, Plot> plots = new LinkedHashMap<>();
-        double batchComputeMs = best / bestRaw * 1000;
-        String target =
-                String.format(
-                        "target p99 <= max-delay + 2 x batch compute = %.1f ms",
-                        maxDelayMs + 2 * batchComputeMs);
-        Plot latencies =
-                new Plot(
-                        "Latency at fixed load, "
-                                + signature.modelName()
-                                + " ("
-                                + backend.name()
-                                + ")",
-                        "percentile",
-                        "ms",
-                        true);
-        if (stages.contains("latency")) {
-            // The operator alone (memory source, no Kafka) at fixed loads of its own throughput.
-            double operatorRate = operator.getOrDefault(best, bestRaw);
-            for (double load : new double[] {0.5, 0.9}) {
-                int rate = (int) Math.max(1, load * operatorRate);
-                OperatorLatency.Figure figure =
-                        OperatorLatency.run(signature, inference(best), rate, duration);
-                row(
-                        String.format("operator latency @%.0f%%", load * 100),
+                        "operator, slots",
                         best,
-                        1,
-                        figure.resultsPerSecond(),
-                        0,
-                        String.format("%s; %s", figure.latency().summary(), target));
-                latencies.line(
-                        String.format("operator, %.0f%% load (%,d/s)", load * 100, rate),
-                        PERCENTILES,
-                        milliseconds(figure.latency()));
+                        slotCount,
+                        rps,
+                        bestRaw,
+                        "one runner per slot" + memory.summary(slotCount));
             }
         }
-        if (stages.contains("job") || stages.contains("latency") || stages.contains("kafka")) {
-            try (KafkaJobThroughput jobs = new KafkaJobThroughput()) {
-                // The operator is the job's upper bound: size the run by it, so it lasts about the
-                // set duration.
-                double upperBound = operator.getOrDefault(best, bestRaw);
-                int requests = (int) Math.min(records(upperBound), jobMaxBytes / requestBytes());
-                double kafkaAlone = 0;
-                if (stages.contains("kafka")) {
-                    KafkaJobThroughput.KafkaAlone ceiling = jobs.kafkaAlone(signature, 1, requests);
-                    kafkaAlone = ceiling.recordsPerSecond();
-                    row(
-                            "Kafka alone (no Flink)",
-                            best,
-                            1,
-                            kafkaAlone,
-                            0,
-                            String.format(
-                                    "the job's ceiling: %,d requests"
-                                            + " of %,d bytes produced and consumed at once, 1 partition, the job's client settings; %.0f MB/s",
-                                    ceiling.requests(),
-                                    ceiling.requestBytes(),
-                                    ceiling.bytesPerSecond() / 1e6));
-                }
-                LocalRunReport job = null;
-                if (stages.contains("job") || stages.contains("latency")) {
-                    job = jobs.run(signature, inference(best), 1, requests, 0);
-                    complete &= job.complete();
-                    row(
-                            "job (Kafka->Flink->Kafka)",
-                            best,
-                            1,
-                            job.throughput(),
-                            bestRaw,
-                            String.format(
-                                    "%,d requests sent at once (latency here is queueing; see the fixed-load rows)%s",
-                                    requests,
-                                    kafkaAlone > 0
-                                            ? String.format(
-                                                    "; %.3f of Kafka alone",
-                                                    job.throughput() / kafkaAlone)
-                                            : ""));
-                }
-                if (job != null && stages.contains("latency")) {
-                    // End to end through Kafka, as a user tuned for latency gets it: requests sent
-                    // at
-                    // once (producer linger 0), results written at once (sink linger 0,
-                    // at-least-once:
-                    // with EXACTLY_ONCE they would only be visible at each checkpoint's commit).
-                    for (double load : new double[] {0.5, 0.9}) {
-                        int rate = (int) Math.max(1, load * job.throughput());
-                        LocalRunReport report =
-                                jobs.run(
-                                        signature,
-                                        inference(best),
-                                        1,
-                                        (int)
-                                                Math.min(
-                                                        (long) rate * duration.toSeconds(),
-                                                        jobMaxBytes / requestBytes()),
-                                        rate);
-                        complete &= report.complete();
-                        LatencyStats stats = report.latency();
-                        row(
-                                String.format("latency @%.0f%% of job", load * 100),
-                                best,
-                                1,
-                                report.throughput(),
-                                0,
-                                String.format("Kafka end to end: %s; %s", stats.summary(), target));
-                        latencies.line(
-                                String.format("Kafka job, %.0f%% load (%,d/s)", load * 100, rate),
-                                PERCENTILES,
-                                milliseconds(stats));
-                    }
+    }
+
+    /**
+     * Stage latency, first half: the operator alone (memory source, no Kafka) at fixed loads of its
+     * own throughput.
+     */
+    private void operatorLatency(int best, Plot latencies) throws Exception {
+        double operatorRate = operator.getOrDefault(best, raw.get(best));
+        for (double load : LOADS) {
+            int rate = (int) Math.max(1, load * operatorRate);
+            OperatorLatency.Figure figure =
+                    OperatorLatency.run(signature, inference(best), rate, duration);
+            row(
+                    String.format("operator latency @%.0f%%", load * 100),
+                    best,
+                    1,
+                    figure.resultsPerSecond(),
+                    0,
+                    String.format("%s; %s", figure.latency().summary(), latencyTarget(best)));
+            latencies.line(
+                    String.format("operator, %.0f%% load (%,d/s)", load * 100, rate),
+                    PERCENTILES,
+                    milliseconds(figure.latency()));
+        }
+    }
+
+    /**
+     * Stages kafka, job and the second half of latency, on one embedded broker; returns false when
+     * a job run did not answer every request.
+     */
+    private boolean throughKafka(int best, List<String> stages, Plot latencies) throws Exception {
+        boolean complete = true;
+        try (KafkaJobThroughput jobs = new KafkaJobThroughput()) {
+            // The operator is the job's upper bound: size the run by it, so it lasts about the set
+            // duration.
+            double upperBound = operator.getOrDefault(best, raw.get(best));
+            int requests = (int) Math.min(records(upperBound), jobMaxBytes / requestBytes());
+            double kafkaAlone = stages.contains("kafka") ? kafkaAlone(jobs, best, requests) : 0;
+            if (stages.contains("job") || stages.contains("latency")) {
+                LocalRunReport job = jobThroughput(jobs, best, requests, kafkaAlone);
+                complete &= job.complete();
+                if (stages.contains("latency")) {
+                    complete &= jobLatency(jobs, best, job.throughput(), latencies);
                 }
             }
         }
-        if (stages.contains("latency")) {
+        return complete;
+    }
+
+    /**
+     * Stage kafka: the same requests produced and consumed at once, no Flink (the job's ceiling).
+     */
+    private double kafkaAlone(KafkaJobThroughput jobs, int best, int requests) throws Exception {
+        KafkaJobThroughput.KafkaAlone ceiling = jobs.kafkaAlone(signature, 1, requests);
+        row(
+                "Kafka alone (no Flink)",
+                best,
+                1,
+                ceiling.recordsPerSecond(),
+                0,
+                String.format(
+                        "the job's ceiling: %,d requests"
+                                + " of %,d bytes produced and consumed at once, 1 partition, the job's client settings; %.0f MB/s",
+                        ceiling.requests(),
+                        ceiling.requestBytes(),
+                        ceiling.bytesPerSecond() / 1e6));
+        return ceiling.recordsPerSecond();
+    }
+
+    /** Stage job: Kafka -> Flink -> Kafka with every request sent at once. */
+    private LocalRunReport jobThroughput(
+            KafkaJobThroughput jobs, int best, int requests, double kafkaAlone) throws Exception {
+        LocalRunReport job = jobs.run(signature, inference(best), 1, requests, 0);
+        row(
+                "job (Kafka->Flink->Kafka)",
+                best,
+                1,
+                job.throughput(),
+                raw.get(best),
+                String.format(
+                        "%,d requests sent at once (latency here is queueing; see the fixed-load rows)%s",
+                        requests,
+                        kafkaAlone > 0
+                                ? String.format(
+                                        "; %.3f of Kafka alone", job.throughput() / kafkaAlone)
+                                : ""));
+        return job;
+    }
+
+    /**
+     * Stage latency, second half: end to end through Kafka, as a user tuned for latency gets it:
+     * requests sent at once (producer linger 0), results written at once (sink linger 0,
+     * at-least-once: with EXACTLY_ONCE they would only be visible at each checkpoint's commit).
+     * Returns false when a run did not answer every request.
+     */
+    private boolean jobLatency(
+            KafkaJobThroughput jobs, int best, double jobThroughput, Plot latencies)
+            throws Exception {
+        boolean complete = true;
+        for (double load : LOADS) {
+            int rate = (int) Math.max(1, load * jobThroughput);
+            LocalRunReport report =
+                    jobs.run(
+                            signature,
+                            inference(best),
+                            1,
+                            (int)
+                                    Math.min(
+                                            (long) rate * duration.toSeconds(),
+                                            jobMaxBytes / requestBytes()),
+                            rate);
+            complete &= report.complete();
+            LatencyStats stats = report.latency();
+            row(
+                    String.format("latency @%.0f%% of job", load * 100),
+                    best,
+                    1,
+                    report.throughput(),
+                    0,
+                    String.format(
+                            "Kafka end to end: %s; %s", stats.summary(), latencyTarget(best)));
+            latencies.line(
+                    String.format("Kafka job, %.0f%% load (%,d/s)", load * 100, rate),
+                    PERCENTILES,
+                    milliseconds(stats));
+        }
+        return complete;
+    }
+
+    /** Prints the table, writes it as CSV, and writes the plots (latency: null when not run). */
+    private void writeTableAndPlots(Plot latencies) throws IOException {
+        Map<String, Plot> plots = new LinkedHashMap<>();
+        if (latencies != null) {
             plots.put(signature.modelName() + "-latency", latencies);
         }
         table.print(System.out);
@@ -282,7 +342,14 @@ public final class Benchmark {
                         + signature.modelName()
                         + "-bench.csv and the plots to "
                         + out.toAbsolutePath());
-        return complete;
+    }
+
+    /** The p99 the operator should keep at the best batch size. */
+    private String latencyTarget(int best) {
+        double batchComputeMs = best / raw.get(best) * 1000;
+        return String.format(
+                "target p99 <= max-delay + 2 x batch compute = %.1f ms",
+                maxDelayMs + 2 * batchComputeMs);
     }
 
     private InferenceFunctionBuilder inference(int batch) {

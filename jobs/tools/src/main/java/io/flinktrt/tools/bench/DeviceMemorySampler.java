@@ -3,6 +3,8 @@ package io.flinktrt.tools.bench;
 import io.flinktrt.backend.InferenceBackend;
 import io.flinktrt.backend.tensorrt.TensorRtBenchProbe;
 
+import org.apache.flink.util.concurrent.ExecutorThreadFactory;
+
 import java.util.OptionalLong;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -30,11 +32,7 @@ final class DeviceMemorySampler implements AutoCloseable {
         this.baseline = before.orElse(-1);
         this.sampler =
                 Executors.newSingleThreadScheduledExecutor(
-                        r -> {
-                            Thread t = new Thread(r, "bench-device-memory");
-                            t.setDaemon(true);
-                            return t;
-                        });
+                        new ExecutorThreadFactory("bench-device-memory"));
         if (before.isPresent()) {
             sampler.scheduleAtFixedRate(this::sample, 0, 100, TimeUnit.MILLISECONDS);
         }

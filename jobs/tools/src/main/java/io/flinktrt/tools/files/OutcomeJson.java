@@ -6,6 +6,17 @@ import io.flinktrt.schema.InferenceResult;
 import io.flinktrt.schema.SourcePosition;
 import io.flinktrt.schema.Tensor;
 
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.json.JsonWriteFeature;
+import com.fasterxml.jackson.core.util.MinimalPrettyPrinter;
+import com.fasterxml.jackson.databind.ObjectWriter;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -14,101 +25,99 @@ import java.util.Map;
  */
 public final class OutcomeJson {
 
+    /**
+     * Compact, but ", " between array elements as the console prints them; NaN and Infinity bare
+     * (as Python's json reads them), not as strings.
+     */
+    private static final ObjectWriter WRITER =
+            JsonMapper.builder()
+                    .disable(JsonWriteFeature.WRITE_NAN_AS_STRINGS)
+                    .build()
+                    .writer(
+                            new MinimalPrettyPrinter() {
+                                @Override
+                                public void writeArrayValueSeparator(JsonGenerator g)
+                                        throws IOException {
+                                    g.writeRaw(", ");
+                                }
+                            });
+
+    private record ResultLine(
+            String id,
+            String model,
+            String backend,
+            int batchSize,
+            TimingsLine timings,
+            Map<String, String> metadata,
+            Map<String, OutputLine> outputs) {}
+
+    private record TimingsLine(long queueMicros, long computeMicros, long totalMicros) {}
+
+    private record OutputLine(String dtype, List<Long> shape, List<Object> data) {}
+
+    private record FailureLine(String id, FailureFields failure) {}
+
+    private record FailureFields(
+            String code,
+            String message,
+            String model,
+            long payloadSize,
+            boolean truncated,
+            SourceLine source) {}
+
+    private record SourceLine(String topic, int partition, long offset) {}
+
     private OutcomeJson() {}
 
     public static String line(OutcomeReader.Outcome outcome) {
-        StringBuilder json = new StringBuilder("{\"id\":").append(string(outcome.id()));
-        if (outcome.result() != null) {
-            InferenceResult result = outcome.result();
-            json.append(",\"model\":")
-                    .append(string(result.getModel()))
-                    .append(",\"backend\":")
-                    .append(string(result.getBackend()))
-                    .append(",\"batchSize\":")
-                    .append(result.getBatchSize())
-                    .append(",\"timings\":{\"queueMicros\":")
-                    .append(result.getTimings().getQueueMicros())
-                    .append(",\"computeMicros\":")
-                    .append(result.getTimings().getComputeMicros())
-                    .append(",\"totalMicros\":")
-                    .append(result.getTimings().getTotalMicros())
-                    .append("},\"metadata\":")
-                    .append(metadata(result.getMetadata()))
-                    .append(",\"outputs\":{");
-            String separator = "";
-            for (Tensor output : result.getOutputs()) {
-                json.append(separator)
-                        .append(string(output.getName()))
-                        .append(":{\"dtype\":\"")
-                        .append(output.getDtype())
-                        .append("\",\"shape\":")
-                        .append(output.getShape())
-                        .append(",\"data\":")
-                        .append(TensorValues.text(output, -1))
-                        .append('}');
-                separator = ",";
-            }
-            json.append('}');
-        } else {
-            InferenceFailure failure = outcome.failure();
-            json.append(",\"failure\":{\"code\":\"")
-                    .append(failure.getCode())
-                    .append("\",\"message\":")
-                    .append(string(failure.getMessage()))
-                    .append(",\"model\":")
-                    .append(string(failure.getModel()))
-                    .append(",\"payloadSize\":")
-                    .append(failure.getPayloadSize())
-                    .append(",\"truncated\":")
-                    .append(failure.getTruncated())
-                    .append(",\"source\":")
-                    .append(source(failure.getSource()))
-                    .append('}');
+        try {
+            return WRITER.writeValueAsString(
+                    outcome.result() != null
+                            ? result(outcome.result())
+                            : failure(outcome.id(), outcome.failure()));
+        } catch (JsonProcessingException e) {
+            throw new UncheckedIOException(e);
         }
-        return json.append('}').toString();
     }
 
-    private static String source(SourcePosition source) {
-        return source == null
-                ? "null"
-                : "{\"topic\":"
-                        + string(source.getTopic())
-                        + ",\"partition\":"
-                        + source.getPartition()
-                        + ",\"offset\":"
-                        + source.getOffset()
-                        + "}";
+    private static ResultLine result(InferenceResult result) {
+        Map<String, OutputLine> outputs = new LinkedHashMap<>();
+        for (Tensor output : result.getOutputs()) {
+            outputs.put(
+                    output.getName(),
+                    new OutputLine(
+                            output.getDtype().name(),
+                            output.getShape(),
+                            TensorValues.values(output, -1)));
+        }
+        return new ResultLine(
+                result.getId(),
+                result.getModel(),
+                result.getBackend(),
+                result.getBatchSize(),
+                new TimingsLine(
+                        result.getTimings().getQueueMicros(),
+                        result.getTimings().getComputeMicros(),
+                        result.getTimings().getTotalMicros()),
+                result.getMetadata(),
+                outputs);
     }
 
-    private static String metadata(Map<String, String> metadata) {
-        StringBuilder json = new StringBuilder("{");
-        metadata.forEach(
-                (k, v) ->
-                        json.append(json.length() > 1 ? "," : "")
-                                .append(string(k))
-                                .append(':')
-                                .append(string(v)));
-        return json.append('}').toString();
-    }
-
-    static String string(CharSequence text) {
-        if (text == null) {
-            return "null";
-        }
-        StringBuilder json = new StringBuilder("\"");
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            switch (c) {
-                case '"' -> json.append("\\\"");
-                case '\\' -> json.append("\\\\");
-                case '\n' -> json.append("\\n");
-                case '\r' -> json.append("\\r");
-                case '\t' -> json.append("\\t");
-                default ->
-                        json.append(
-                                c < 0x20 ? String.format("\\u%04x", (int) c) : String.valueOf(c));
-            }
-        }
-        return json.append('"').toString();
+    private static FailureLine failure(String id, InferenceFailure failure) {
+        SourcePosition source = failure.getSource();
+        return new FailureLine(
+                id,
+                new FailureFields(
+                        failure.getCode().name(),
+                        failure.getMessage(),
+                        failure.getModel(),
+                        failure.getPayloadSize(),
+                        failure.getTruncated(),
+                        source == null
+                                ? null
+                                : new SourceLine(
+                                        source.getTopic(),
+                                        source.getPartition(),
+                                        source.getOffset())));
     }
 }

@@ -5,6 +5,9 @@ import io.flinktrt.schema.Tensor;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Collectors;
 
 /**
  * The elements of a tensor as text: {@code [0.12, 3.4, ...]}, valid JSON apart from NaN and
@@ -23,29 +26,37 @@ public final class TensorValues {
      * more.
      */
     public static String text(Tensor tensor, int limit) {
+        List<Object> shown = values(tensor, limit);
+        String text =
+                shown.stream().map(String::valueOf).collect(Collectors.joining(", ", "[", ""));
+        return text + (shown.size() < elements(tensor) ? ", ...]" : "]");
+    }
+
+    /**
+     * The first {@code limit} elements (all when negative): a Float, Integer, Long or Boolean each,
+     * by the tensor's dtype.
+     */
+    public static List<Object> values(Tensor tensor, int limit) {
         ByteBuffer data = tensor.getData().duplicate().order(ByteOrder.LITTLE_ENDIAN);
         int size = DataTypes.byteSize(tensor.getDtype());
         int n = elements(tensor);
         int shown = limit < 0 ? n : Math.min(n, limit);
-        StringBuilder text = new StringBuilder("[");
+        List<Object> values = new ArrayList<>(shown);
         for (int i = 0; i < shown; i++) {
             int at = data.position() + i * size;
-            text.append(i == 0 ? "" : ", ")
-                    .append(
-                            switch (tensor.getDtype()) {
-                                case FLOAT32 -> Float.toString(data.getFloat(at));
-                                case FLOAT16 -> Float.toString(halfToFloat(data.getShort(at)));
-                                case BFLOAT16 ->
-                                        Float.toString(
-                                                Float.intBitsToFloat(data.getShort(at) << 16));
-                                case INT32 -> Integer.toString(data.getInt(at));
-                                case INT64 -> Long.toString(data.getLong(at));
-                                case INT8 -> Byte.toString(data.get(at));
-                                case UINT8 -> Integer.toString(data.get(at) & 0xff);
-                                case BOOL -> data.get(at) != 0 ? "true" : "false";
-                            });
+            values.add(
+                    switch (tensor.getDtype()) {
+                        case FLOAT32 -> data.getFloat(at);
+                        case FLOAT16 -> halfToFloat(data.getShort(at));
+                        case BFLOAT16 -> Float.intBitsToFloat(data.getShort(at) << 16);
+                        case INT32 -> data.getInt(at);
+                        case INT64 -> data.getLong(at);
+                        case INT8 -> (int) data.get(at);
+                        case UINT8 -> data.get(at) & 0xff;
+                        case BOOL -> data.get(at) != 0;
+                    });
         }
-        return text.append(shown < n ? ", ...]" : "]").toString();
+        return values;
     }
 
     /** IEEE half precision to float (Java 17 has no Float.float16ToFloat). */

@@ -2,10 +2,15 @@ package io.flinktrt.tools.cli;
 
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.MethodSource;
 import picocli.CommandLine;
 
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -28,6 +33,39 @@ class CliUsageTest {
         assertThat(out.toString())
                 .startsWith("Usage: flink-tensorrt " + command)
                 .contains(option, otherOption, "--bootstrap-servers", "--kafka-property");
+    }
+
+    static Set<String> commands() {
+        return new CommandLine(new Cli()).getSubcommands().keySet();
+    }
+
+    /**
+     * picocli formats descriptions with String.format: a bare '%' makes it print a WARN (on
+     * System.err, through its tracer) and the raw text.
+     */
+    @ParameterizedTest
+    @MethodSource("commands")
+    void helpPrintsNoPicocliWarning(String command) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        ByteArrayOutputStream systemErr = new ByteArrayOutputStream();
+        PrintStream original = System.err;
+        System.setErr(new PrintStream(systemErr, true, StandardCharsets.UTF_8));
+        int exit;
+        try {
+            exit =
+                    new CommandLine(new Cli())
+                            .setOut(new PrintWriter(out))
+                            .setErr(new PrintWriter(err))
+                            .execute(command, "--help");
+        } finally {
+            System.setErr(original);
+        }
+
+        assertThat(exit).isZero();
+        assertThat(out + err.toString() + systemErr.toString(StandardCharsets.UTF_8))
+                .isNotBlank()
+                .doesNotContain("picocli WARN", "Could not format");
     }
 
     /**

@@ -9,6 +9,8 @@ import io.flinktrt.backend.ModelSignature;
 import io.flinktrt.backend.SharedRegistry;
 import io.flinktrt.backend.TensorSpec;
 
+import org.apache.flink.util.ExecutorUtils;
+
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
@@ -104,12 +106,7 @@ final class OnnxRuntimeRunner implements ModelRunner {
 
     @Override
     public void close() {
-        worker.shutdown();
-        try {
-            worker.awaitTermination(1, TimeUnit.MINUTES);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        ExecutorUtils.gracefulShutdown(1, TimeUnit.MINUTES, worker);
         OnnxRuntimeBackend.closeQuietly(lease);
     }
 

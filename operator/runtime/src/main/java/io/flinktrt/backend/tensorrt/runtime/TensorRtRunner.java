@@ -364,7 +364,7 @@ public final class TensorRtRunner implements ModelRunner {
 
     /**
      * Waits for the GPU threads to finish their batches; returns whether the caller was interrupted
-     * meanwhile.
+     * meanwhile. Not Flink's ExecutorUtils.gracefulShutdown: interrupted, it stops waiting at once.
      */
     private boolean awaitBatchesUninterruptibly(Duration limit) {
         boolean interrupted = Thread.interrupted();
