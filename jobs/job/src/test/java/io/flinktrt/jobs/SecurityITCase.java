@@ -156,6 +156,8 @@ class SecurityITCase {
     @Test
     void thePasswordIsInNoConfigurationFlinkShowsOrPrintsForTheJob() throws Exception {
         Properties client = client(PASSWORD);
+        EmbeddedKafka.createTopics(
+                client, 1, List.of("dump-requests", "dump-results", "dump-dead-letter"));
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         job(client, "dump").addTo(env);
         String plan = env.getExecutionPlan();
