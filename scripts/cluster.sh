@@ -156,8 +156,7 @@ write_config() {
   rm -rf "$flink/plugins"
   if [ -n "${FLINK_PLUGINS:-}" ]; then ln -s "$(cd "$FLINK_PLUGINS" && pwd)" "$flink/plugins"; else mkdir -p "$flink/plugins"; fi
   # ONNX Runtime's natives, unpacked once (or given as ORT_NATIVE_DIR): with onnxruntime.native.path it loads
-  # them from there instead of unpacking 20 MB into a new /tmp/onnxruntime-java* on every start (left
-  # behind by a killed process).
+  # them from there instead of unpacking 20 MB into a new /tmp/onnxruntime-java* folder on every start.
   if [ -n "${ORT_NATIVE_DIR:-}" ]; then ln -s "$ORT_NATIVE_DIR"/* "$flink/native/onnxruntime/"
   else (cd "$flink/native/onnxruntime" && jar xf "$(ls "$trt_lib"/onnxruntime-*.jar)" ai/onnxruntime/native/linux-x64 \
           && mv ai/onnxruntime/native/linux-x64/* . && rm -r ai); fi
