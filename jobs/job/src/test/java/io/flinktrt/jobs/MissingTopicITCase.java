@@ -1,9 +1,7 @@
 package io.flinktrt.jobs;
 
 import io.flinktrt.jobs.kafka.KafkaBroker;
-import io.flinktrt.operator.InferenceFunction;
 import io.flinktrt.testing.MiniClusters;
-import io.flinktrt.testing.TestModels;
 
 import org.apache.flink.client.program.ClusterClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -32,16 +30,7 @@ class MissingTopicITCase {
     void aMissingInputTopicFailsTheSubmissionBeforeAnyJobStarts(
             @InjectClusterClient ClusterClient<?> cluster) throws Exception {
         KAFKA.createTopics(1, "missing-results", "missing-dead-letter");
-        InferenceJob job =
-                InferenceJob.builder()
-                        .setBootstrapServers(KAFKA.bootstrapServers())
-                        .setKafkaProperties(KAFKA.clientProperties())
-                        .setTopics("missing-requests", "missing-results", "missing-dead-letter")
-                        .setGroupId("missing")
-                        .setInference(
-                                InferenceFunction.builder()
-                                        .setModel(TestModels.path(TestModels.MLP).toString()))
-                        .build();
+        InferenceJob job = TestJobs.mlp(KAFKA, "missing");
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
 
         assertThatThrownBy(() -> job.addTo(env))
