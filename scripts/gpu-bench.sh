@@ -54,12 +54,13 @@ kit() {
   # the harness; the Kafka broker runs from lib/ (the launcher's classpath has kafka_2.13 and kafka-tools)
   cp -r jobs/flink-dist/target/flink-dist/lib "$k/flink-dist/"
   # Flink's GPU driver with its discovery scripts, laid out as the distribution's plugins/external-resource-gpu/
-  # (Central has it for 2.0.0 and 2.3.0 only, without its parent pom: fetched alone; its API predates 2.2)
-  local gpu=org/apache/flink/flink-external-resource-gpu/2.0.0/flink-external-resource-gpu-2.0.0.jar
-  [ -f ~/.m2/repository/$gpu ] || mvn -q -B dependency:get -Dartifact=org.apache.flink:flink-external-resource-gpu:2.0.0 -Dtransitive=false
-  mkdir -p "$k/flink-dist/plugins/external-resource-gpu"
-  cp ~/.m2/repository/$gpu "$k/flink-dist/plugins/external-resource-gpu/"
-  unzip -qo ~/.m2/repository/$gpu '*.sh' -d "$k/flink-dist/plugins/external-resource-gpu"
+  # (Central has it for 2.0.0 and 2.3.0 only; its API predates 2.2). Central lacks its parent pom
+  # (flink-external-resources), which dependency:get and the build's dependency plugin (3.8.1) read first
+  # ("Failed to read artifact descriptor"); the dependency plugin 2.8's copy fetches the jar alone.
+  local gpu_dir="$k/flink-dist/plugins/external-resource-gpu"
+  mvn -q -B -N org.apache.maven.plugins:maven-dependency-plugin:2.8:copy \
+      -Dartifact=org.apache.flink:flink-external-resource-gpu:2.0.0 -DoutputDirectory="$gpu_dir"
+  unzip -qo "$gpu_dir/flink-external-resource-gpu-2.0.0.jar" '*.sh' -d "$gpu_dir"
   cp jobs/job/target/flink-tensorrt-job.jar scripts/cluster.sh "$k/"
   (cd jobs/job/target/flink-lib && ls *.jar) > "$k/flink-lib.txt"
   unzip -qjo jobs/job/target/flink-lib/onnxruntime-*.jar 'ai/onnxruntime/native/linux-x64/*' -d "$k/flink-dist/native/onnxruntime"

@@ -156,6 +156,8 @@ class SecurityITCase {
     @Test
     void thePasswordIsInNoConfigurationFlinkShowsOrPrintsForTheJob() throws Exception {
         Properties client = client(PASSWORD);
+        EmbeddedKafka.createTopics(
+                client, 1, List.of("dump-requests", "dump-results", "dump-dead-letter"));
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         job(client, "dump").addTo(env);
         String plan = env.getExecutionPlan();
@@ -183,15 +185,7 @@ class SecurityITCase {
     }
 
     private static InferenceJob job(Properties client, String name) {
-        return InferenceJob.builder()
-                .setBootstrapServers(KAFKA.bootstrapServers())
-                .setKafkaProperties(client)
-                .setTopics(name + "-requests", name + "-results", name + "-dead-letter")
-                .setGroupId(name)
-                .setInference(
-                        InferenceFunction.builder()
-                                .setModel(TestModels.path(TestModels.MLP).toString()))
-                .build();
+        return TestJobs.mlp(KAFKA, client, name);
     }
 
     private static Properties client(String password) {

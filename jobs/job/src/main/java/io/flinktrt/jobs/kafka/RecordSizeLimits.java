@@ -2,6 +2,7 @@ package io.flinktrt.jobs.kafka;
 
 import org.apache.flink.annotation.Internal;
 
+import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.DescribeConfigsOptions;
@@ -10,6 +11,7 @@ import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.record.AbstractRecords;
 import org.apache.kafka.common.record.CompressionType;
 import org.apache.kafka.common.record.Record;
@@ -24,6 +26,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.ExecutionException;
 
 /**
  * The largest record each topic takes: the topic's {@code max.message.bytes}, read with the Admin
@@ -51,8 +54,12 @@ public final class RecordSizeLimits implements Serializable {
 
     /**
      * Reads the limits of {@code readTopics} and {@code writeTopics}; {@code fallback} for a topic
-     * whose configuration cannot be read (no DescribeConfigs permission, not created yet, no broker
-     * reachable from here).
+     * whose configuration cannot be read (no DescribeConfigs permission, a topic to write that is
+     * not created yet, no broker reachable from here).
+     *
+     * @throws IllegalStateException when the brokers say that a topic of {@code readTopics} does
+     *     not exist: the job's source would fail on it and restart forever, so the submission fails
+     *     here instead, naming the topics and how to create them
      */
     public static RecordSizeLimits read(
             Properties client,
@@ -63,6 +70,7 @@ public final class RecordSizeLimits implements Serializable {
         List<String> topics = new ArrayList<>(readTopics);
         topics.addAll(writeTopics);
         Map<String, Integer> limits = new HashMap<>();
+        List<String> missing = new ArrayList<>();
         try (Admin admin = Admin.create(client)) {
             Map<ConfigResource, KafkaFuture<Config>> configs =
                     admin.describeConfigs(
@@ -76,11 +84,15 @@ public final class RecordSizeLimits implements Serializable {
                                     new DescribeConfigsOptions()
                                             .timeoutMs((int) ADMIN_TIMEOUT.toMillis()))
                             .values();
-            configs.forEach(
-                    (resource, config) ->
-                            limits.put(
-                                    resource.name(),
-                                    topicLimit(resource.name(), config, fallback)));
+            for (String topic : topics) {
+                KafkaFuture<Config> config =
+                        configs.get(new ConfigResource(ConfigResource.Type.TOPIC, topic));
+                if (readTopics.contains(topic) && doesNotExist(config)) {
+                    missing.add(topic);
+                } else {
+                    limits.put(topic, topicLimit(topic, config, fallback));
+                }
+            }
         } catch (KafkaException e) {
             LOG.warn(
                     "Cannot read the topics' {} ({}); taking {} bytes (kafka.topic-max-message-bytes).",
@@ -89,12 +101,53 @@ public final class RecordSizeLimits implements Serializable {
                     fallback);
             topics.forEach(topic -> limits.put(topic, fallback));
         }
+        if (!missing.isEmpty()) {
+            throw new IllegalStateException(
+                    missingTopicsMessage(
+                            missing,
+                            client.getProperty(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG)));
+        }
         int requestLimit =
                 Integer.parseInt(
                         producer.getProperty(
                                 ProducerConfig.MAX_REQUEST_SIZE_CONFIG, String.valueOf(1 << 20)));
         writeTopics.forEach(topic -> limits.merge(topic, requestLimit, Math::min));
         return new RecordSizeLimits(limits);
+    }
+
+    /** Whether the brokers answered that the topic does not exist. */
+    private static boolean doesNotExist(KafkaFuture<Config> config) {
+        try {
+            config.get();
+            return false;
+        } catch (ExecutionException e) {
+            return e.getCause() instanceof UnknownTopicOrPartitionException;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    private static String missingTopicsMessage(List<String> topics, String bootstrapServers) {
+        String names = String.join(", ", topics);
+        boolean one = topics.size() == 1;
+        return (one ? "Topic " : "Topics ")
+                + names
+                + (one ? " does" : " do")
+                + " not exist on the Kafka brokers at "
+                + bootstrapServers
+                + ". The job reads "
+                + (one ? "it" : "them")
+                + " and does not create topics: create "
+                + (one ? "it" : "each")
+                + " first, e.g. kafka-topics.sh --bootstrap-server "
+                + bootstrapServers
+                + " --create --topic "
+                + topics.get(0)
+                + " --partitions <at least the job's parallelism> --replication-factor <replicas>"
+                + " (on the cluster of scripts/cluster.sh: scripts/cluster.sh topics "
+                + String.join(" ", topics)
+                + ").";
     }
 
     private static int topicLimit(String topic, KafkaFuture<Config> config, int fallback) {

@@ -48,10 +48,11 @@ final class OnnxModel implements AutoCloseable {
 
     static OnnxModel load(Path path, int intraOpThreads) throws BackendException {
         OrtSession session = null;
+        OrtEnvironment environment = OrtTempDirectory.environment();
         try (OrtSession.SessionOptions options =
                 OnnxRuntimeBackend.sessionOptions(intraOpThreads)) {
             String checksum = ModelFiles.sha256(path);
-            session = OrtEnvironment.getEnvironment().createSession(path.toString(), options);
+            session = environment.createSession(path.toString(), options);
             List<TensorSpec> inputs = specs(session.getInputInfo(), "input");
             List<TensorSpec> outputs = specs(session.getOutputInfo(), "output");
             int fixedBatch = fixedBatch(session.getInputInfo());

@@ -10,7 +10,6 @@ import io.flinktrt.backend.SharedRegistry;
 
 import org.apache.flink.annotation.Internal;
 
-import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 
@@ -46,9 +45,8 @@ public final class OnnxRuntimeBackend implements InferenceBackend {
     @Override
     public Availability availability() {
         try {
-            OrtEnvironment.getEnvironment();
             return Availability.yes(
-                    "ONNX Runtime " + OrtEnvironment.getEnvironment().getVersion() + " on the CPU");
+                    "ONNX Runtime " + OrtTempDirectory.environment().getVersion() + " on the CPU");
         } catch (Throwable e) { // a missing native library shows up as an Error
             return Availability.no("ONNX Runtime did not load: " + e);
         }
