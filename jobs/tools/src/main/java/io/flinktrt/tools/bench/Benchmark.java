@@ -5,7 +5,6 @@ import io.flinktrt.backend.ModelConfig;
 import io.flinktrt.backend.ModelRunner;
 import io.flinktrt.backend.ModelSignature;
 import io.flinktrt.backend.TensorSpec;
-import io.flinktrt.backend.tensorrt.TensorRtBenchProbe;
 import io.flinktrt.operator.InferenceFunction;
 import io.flinktrt.operator.InferenceFunctionBuilder;
 import io.flinktrt.tools.local.LatencyStats;
@@ -18,7 +17,6 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.OptionalDouble;
 
 /** Runs the bench stages for one model and writes the table, CSV and plots. */
 public final class Benchmark {
@@ -42,7 +40,6 @@ public final class Benchmark {
     private final BenchTable table = new BenchTable();
 
     // Records/s by batch size, as the stages measure them.
-    private final Map<Integer, Double> computeOnly = new LinkedHashMap<>();
     private final Map<Integer, Double> raw = new LinkedHashMap<>();
     private final Map<Integer, Double> operator = new LinkedHashMap<>();
 
@@ -115,18 +112,6 @@ public final class Benchmark {
         for (int batch : sizes) {
             try (ModelRunner runner =
                     backend.open(new ModelConfig(model, device, batch, buffersInFlight, options))) {
-                OptionalDouble bound =
-                        TensorRtBenchProbe.computeOnlyRecordsPerSecond(runner, batch, duration);
-                if (bound.isPresent()) {
-                    computeOnly.put(batch, bound.getAsDouble());
-                    row(
-                            "raw: compute only",
-                            batch,
-                            1,
-                            computeOnly.get(batch),
-                            0,
-                            "no host copies (trtexec --noDataTransfers)");
-                }
                 raw.put(
                         batch,
                         RunnerThroughput.recordsPerSecond(
@@ -163,7 +148,7 @@ public final class Benchmark {
     private void slotsPerGpu(int best, List<Integer> slots) throws Exception {
         double bestRaw = raw.get(best);
         for (int slotCount : slots) {
-            try (DeviceMemorySampler memory = new DeviceMemorySampler(backend, device)) {
+            try (DeviceMemorySampler memory = new DeviceMemorySampler(device)) {
                 double rps =
                         OperatorThroughput.recordsPerSecond(
                                 signature,
@@ -326,9 +311,6 @@ public final class Benchmark {
                         "batch size",
                         "records/s",
                         true);
-        if (!computeOnly.isEmpty()) {
-            throughput.line("raw: compute only", xs(computeOnly), ys(computeOnly));
-        }
         throughput.line("raw: with copies", xs(raw), ys(raw));
         if (!operator.isEmpty()) {
             throughput.line("operator in Flink", xs(operator), ys(operator));

@@ -1,7 +1,8 @@
 package io.flinktrt.tools.bench;
 
-import io.flinktrt.backend.InferenceBackend;
-import io.flinktrt.backend.tensorrt.TensorRtBenchProbe;
+import io.flinktrt.backend.BackendException;
+import io.flinktrt.backend.tensorrt.gpu.GpuProbe;
+import io.flinktrt.backend.tensorrt.gpu.NativeLibraries;
 
 import org.apache.flink.util.concurrent.ExecutorThreadFactory;
 
@@ -19,16 +20,14 @@ final class DeviceMemorySampler implements AutoCloseable {
 
     private static final double MIB = 1 << 20;
 
-    private final InferenceBackend backend;
     private final int device;
     private final long baseline;
     private final AtomicLong peak = new AtomicLong(-1);
     private final ScheduledExecutorService sampler;
 
-    DeviceMemorySampler(InferenceBackend backend, int device) {
-        this.backend = backend;
+    DeviceMemorySampler(int device) {
         this.device = device;
-        OptionalLong before = TensorRtBenchProbe.deviceMemoryUsed(backend, device);
+        OptionalLong before = used();
         this.baseline = before.orElse(-1);
         this.sampler =
                 Executors.newSingleThreadScheduledExecutor(
@@ -39,11 +38,25 @@ final class DeviceMemorySampler implements AutoCloseable {
     }
 
     private void sample() {
-        TensorRtBenchProbe.deviceMemoryUsed(backend, device)
-                .ifPresent(used -> peak.accumulateAndGet(used, Math::max));
+        used().ifPresent(used -> peak.accumulateAndGet(used, Math::max));
     }
 
-    /** ", GPU memory N MiB (M per slot)" or "" where the backend has no device memory to report. */
+    /**
+     * What nvidia-smi shows in use on the device, by every process; empty without an NVIDIA driver.
+     * The GPU's, whichever backend runs: on the CPU backend it stays flat.
+     */
+    private OptionalLong used() {
+        if (NativeLibraries.missingDriver() != null) {
+            return OptionalLong.empty();
+        }
+        try {
+            return OptionalLong.of(GpuProbe.usedMemory(device));
+        } catch (BackendException | RuntimeException | LinkageError e) {
+            return OptionalLong.empty();
+        }
+    }
+
+    /** "; GPU memory +N MiB (M per slot)", or "" without a GPU to read. */
     String summary(int slots) {
         sample();
         if (baseline < 0 || peak.get() < 0) {

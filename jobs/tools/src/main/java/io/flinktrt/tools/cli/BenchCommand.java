@@ -23,7 +23,7 @@ import java.util.concurrent.Callable;
         defaultValueProvider = InferenceDefaults.class,
         resourceBundle = "io.flinktrt.jobs.cli.BackendOptionsHelp",
         description =
-                "Benchmark one model: (1) the backend alone (compute only where the backend can, and with"
+                "Benchmark one model: (1) the backend alone (with"
                         + " copies), (2) the operator in a local Flink fed from memory, (3) the full job through an embedded"
                         + " Kafka, next to Kafka alone on the same broker (the job's ceiling: the same requests and client settings,"
                         + " no Flink), (4) latency at 50%% and 90%% load (open loop): of the operator alone (memory source) and of the job"

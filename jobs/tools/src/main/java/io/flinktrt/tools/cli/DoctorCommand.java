@@ -111,7 +111,9 @@ public final class DoctorCommand implements Callable<Integer> {
         }
         long start = System.nanoTime();
         try (ModelRunner runner =
-                new TensorRtBackend().open(new ModelConfig(engine, device, 0, 2, Map.of()))) {
+                Backends.select(TensorRtBackend.NAME, engine)
+                        .backend()
+                        .open(new ModelConfig(engine, device, 0, 2, Map.of()))) {
             out.printf(
                     "Plan %s runs here: opened and warmed up in %d ms, max batch %d%n",
                     engine,

@@ -1,6 +1,7 @@
 package io.flinktrt.tools.cli;
 
 import io.flinktrt.backend.BackendException;
+import io.flinktrt.backend.Backends;
 import io.flinktrt.backend.BatchBuffers;
 import io.flinktrt.backend.BatchRun;
 import io.flinktrt.backend.ModelConfig;
@@ -60,9 +61,12 @@ public final class EngineCheck {
     public static Report compare(Path plan, Path onnx, int rows, long seed, int device)
             throws BackendException, InterruptedException {
         try (ModelRunner trt =
-                        new TensorRtBackend().open(new ModelConfig(plan, device, 0, 1, Map.of()));
+                        Backends.select(TensorRtBackend.NAME, plan)
+                                .backend()
+                                .open(new ModelConfig(plan, device, 0, 1, Map.of()));
                 ModelRunner ort =
-                        new OnnxRuntimeBackend()
+                        Backends.select(OnnxRuntimeBackend.NAME, onnx)
+                                .backend()
                                 .open(new ModelConfig(onnx, 0, rows, 1, Map.of()))) {
             if (rows > trt.signature().maxBatchSize()) {
                 throw new BackendException(

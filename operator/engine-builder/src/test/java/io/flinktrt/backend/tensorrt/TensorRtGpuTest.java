@@ -178,7 +178,7 @@ class TensorRtGpuTest {
                 .isLessThan(32L << 20);
     }
 
-    /** Figures for docs/benchmarks.md; asserts only that both loops ran. */
+    /** A figure for docs/benchmarks.md; asserts only that the loop ran. */
     @Test
     void reportsThroughput() throws Exception {
         String given = System.getProperty("flinktrt.cycle.plan");
@@ -187,15 +187,13 @@ class TensorRtGpuTest {
                 new TensorRtBackend().open(new ModelConfig(plan, 0, 0, 2, Map.of()))) {
             int rows = runner.signature().maxBatchSize();
             Duration duration = Duration.ofSeconds(3);
-            double computeOnly =
-                    ((TensorRtRunner) runner).computeOnlyRecordsPerSecond(rows, duration);
             long records = withCopies(runner, rows, duration);
             double withCopies = records / (double) duration.toSeconds();
             System.out.printf(
-                    "throughput of %s at batch %d, 2 lanes: compute only %.0f records/s; with pinned"
-                            + " H2D/D2H copies, 2 batches in flight %.0f records/s%n",
-                    plan.getFileName(), rows, computeOnly, withCopies);
-            assertThat(computeOnly).isPositive();
+                    "throughput of %s at batch %d, 2 lanes: with pinned H2D/D2H copies, 2 batches in"
+                            + " flight %.0f records/s (compute alone: the runner's warm-up line, ms per"
+                            + " bucket)%n",
+                    plan.getFileName(), rows, withCopies);
             assertThat(withCopies).isPositive();
         }
     }

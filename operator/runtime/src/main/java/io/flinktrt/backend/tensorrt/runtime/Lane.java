@@ -187,22 +187,6 @@ final class Lane implements AutoCloseable {
     }
 
     /**
-     * Runs batches of {@code rows} on what is already on the device, without copies, until {@code
-     * deadline} (System.nanoTime); returns how many ran. On the calling thread.
-     */
-    long computeOnly(int rows, long deadline) throws BackendException {
-        BatchProfiles.Choice choice = profiles.choose(rows);
-        ProfileContext pc = prepare(choice);
-        long batches = 0;
-        while (System.nanoTime() < deadline) {
-            launch(pc, choice);
-            waitForStream();
-            batches++;
-        }
-        return batches;
-    }
-
-    /**
      * Warm-up of one batch size: a plain run (TensorRT finishes its lazy set-up in the first
      * enqueue after a shape change, which must not be captured), then the graph capture and a run
      * of it.

@@ -25,7 +25,6 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -283,49 +282,6 @@ public final class TensorRtRunner implements ModelRunner {
     @Override
     public int concurrentBatches() {
         return batchesAtOnce;
-    }
-
-    /**
-     * Every lane runs batches of {@code rows} back to back on its own stream, on what is already on
-     * the device (trtexec --noDataTransfers): the bound the bench compares the operator with. Call
-     * it with no batch in flight.
-     */
-    public double computeOnlyRecordsPerSecond(int rows, Duration duration) throws BackendException {
-        List<Lane> taken = new ArrayList<>();
-        try {
-            for (int i = 0; i < lanes.size(); i++) {
-                taken.add(idleLanes.take());
-            }
-            long start = System.nanoTime();
-            long deadline = start + duration.toNanos();
-            List<CompletableFuture<Long>> runs =
-                    taken.stream()
-                            .map(
-                                    lane ->
-                                            CompletableFuture.supplyAsync(
-                                                    () -> {
-                                                        try {
-                                                            return lane.computeOnly(rows, deadline);
-                                                        } catch (BackendException e) {
-                                                            throw new CompletionException(e);
-                                                        }
-                                                    },
-                                                    gpuThreads))
-                            .toList();
-            long batches = 0;
-            for (CompletableFuture<Long> run : runs) {
-                batches += run.get();
-            }
-            return batches * rows / ((System.nanoTime() - start) / 1e9);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new BackendException("Interrupted while measuring", e);
-        } catch (ExecutionException e) {
-            throw new BackendException(
-                    "Compute-only loop failed: " + e.getCause().getMessage(), e.getCause());
-        } finally {
-            idleLanes.addAll(taken);
-        }
     }
 
     /**
