@@ -28,7 +28,9 @@ import java.util.regex.Pattern;
  */
 final class ClusterHarness implements AutoCloseable {
 
-    static final Path ROOT = Path.of(System.getProperty("user.dir")).getParent();
+    /** The repository's root: this module is jobs/e2e-tests, Maven runs the tests in it. */
+    static final Path ROOT = Path.of(System.getProperty("user.dir")).getParent().getParent();
+
     static final Path JOB_JAR = ROOT.resolve("jobs/job/target/flink-tensorrt-job.jar");
     private static final Path SCRIPT = ROOT.resolve("scripts/cluster.sh");
     private static final Pattern SUBMITTED =
