@@ -381,7 +381,11 @@ class ClusterIT {
         assertThat(Cli.execute(args.toArray(String[]::new))).as("produce exit code").isZero();
     }
 
-    /** {@code consume --from-beginning --count N --output DIR}: the directory. */
+    /**
+     * {@code consume --from-beginning --count N --drain-ms 3000 --output DIR}: the directory. The
+     * drain reads on for three checkpoint intervals after N, so that a duplicate committed late is
+     * in DIR too.
+     */
     private static Path consume(Topics topics, int count, String name) {
         Path out = work.resolve(name);
         List<String> args = new ArrayList<>(List.of("consume"));
@@ -393,6 +397,8 @@ class ClusterIT {
                         String.valueOf(count),
                         "--idle-s",
                         "180",
+                        "--drain-ms",
+                        "3000",
                         "--output",
                         out.toString()));
         assertThat(Cli.execute(args.toArray(String[]::new)))
