@@ -12,7 +12,7 @@
 #   scripts/cluster.sh rest PATH          GET PATH from Flink's REST API (e.g. /jobs/overview), the JSON body
 #   scripts/cluster.sh topics NAME...     creates topics ($PARTITIONS partitions each)
 #   scripts/cluster.sh kill-taskmanager N | start-taskmanager N    SIGKILL / start TaskManager N (1-based)
-#   scripts/cluster.sh stop-kafka | start-kafka                     stop (SIGTERM) / start the broker again
+#   scripts/cluster.sh stop-kafka | kill-kafka | start-kafka        stop (SIGTERM) / kill (SIGKILL, a crash) / start the broker again
 #   scripts/cluster.sh metrics            with METRICS=prometheus: each Flink process's /metrics address
 #   scripts/cluster.sh down               stops everything (the directory stays for its logs)
 #
@@ -339,6 +339,7 @@ case $cmd in
   # when the loss of the killed one was handled, and the job failed over a second time.
   start-taskmanager) load_env; start_taskmanager "${1:?N}" "taskmanager-$1-restarted-$(date +%s)" ;;
   stop-kafka) load_env; stop kafka TERM ;;
+  kill-kafka) load_env; stop kafka KILL ;;
   metrics) load_env; metrics_addresses ;;
   start-kafka) load_env; start_kafka; wait_for 60 "Kafka ($BOOTSTRAP_SERVERS)" kafka_topics --list ;;
   *) sed -n 2,28p "$0"; [ "$cmd" = --help ] || [ "$cmd" = -h ]; exit $? ;;

@@ -119,8 +119,9 @@ final class ClusterHarness implements AutoCloseable {
         script(home, Duration.ofMinutes(1), "start-taskmanager", String.valueOf(n));
     }
 
-    void stopKafka() throws Exception {
-        script(home, Duration.ofMinutes(1), "stop-kafka");
+    /** SIGKILL of the broker: a crash, with no controlled shutdown. */
+    void killKafka() throws Exception {
+        script(home, Duration.ofMinutes(1), "kill-kafka");
     }
 
     void startKafka() throws Exception {
