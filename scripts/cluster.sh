@@ -12,7 +12,8 @@
 #   scripts/cluster.sh rest PATH          GET PATH from Flink's REST API (e.g. /jobs/overview), the JSON body
 #   scripts/cluster.sh topics NAME...     creates topics ($PARTITIONS partitions each)
 #   scripts/cluster.sh kill-taskmanager N | start-taskmanager N    SIGKILL / start TaskManager N (1-based)
-#   scripts/cluster.sh stop-kafka | start-kafka                     stop (SIGTERM) / start the broker again
+#   scripts/cluster.sh stop-kafka | kill-kafka | start-kafka        stop (SIGTERM) / kill (SIGKILL, a crash) / start the broker again
+#   scripts/cluster.sh metrics            with METRICS=prometheus: each Flink process's /metrics address
 #   scripts/cluster.sh down               stops everything (the directory stays for its logs)
 #
 # Everything lives in $CLUSTER_HOME (default target/cluster): flink/{lib,conf,log,plugins}, kafka/, pids.
@@ -21,6 +22,10 @@
 # TM_PROCESS_SIZE (1280m), FLINK_CONF_EXTRA (a file of config.yaml lines to append), FLINK_PLUGINS
 # (a plugins/ directory to use), ORT_NATIVE_DIR (ONNX Runtime's natives, unpacked), FLINK_DIST_LIB,
 # FLINK_TRT_LIB, KAFKA_LIBS, JOB_JAR (the jars; defaults: the build's).
+# METRICS=prometheus turns on Flink's Prometheus reporter in every Flink process: each takes the first free
+# port of METRICS_PORTS (9249-9260; one port for all would leave every process but the first without a
+# reporter), and `up` and `metrics` print which; METRICS_PLUGIN is the reporter's plugin directory (default:
+# the build's jobs/flink-dist/target/flink-dist/plugins/metrics-prometheus).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 home=${CLUSTER_HOME:-$root/target/cluster}
@@ -28,6 +33,7 @@ dist_lib=${FLINK_DIST_LIB:-$root/jobs/flink-dist/target/flink-dist/lib}
 trt_lib=${FLINK_TRT_LIB:-$root/jobs/job/target/flink-lib}
 kafka_libs=${KAFKA_LIBS:-$root/jobs/tools/target/lib}
 job_jar=${JOB_JAR:-$root/jobs/job/target/flink-tensorrt-job.jar}
+metrics_plugin=${METRICS_PLUGIN:-$root/jobs/flink-dist/target/flink-dist/plugins/metrics-prometheus}
 flink=$home/flink
 kafka=$home/kafka
 # Where Flink's daemons look for plugins/ (the GPU driver's discovery script path is relative to FLINK_HOME).
@@ -121,6 +127,20 @@ rest() ( # GET $1 from Flink's REST API, the body on stdout (bash's /dev/tcp: ba
 
 taskmanager_registered() { rest /taskmanagers | grep -q "\"id\":\"$1\""; }
 
+metrics_addresses() { # the port each Flink process's Prometheus reporter took, from its log (the latest start's)
+  grep -q '^metrics.reporter.prom.factory.class:' "$flink/conf/config.yaml" \
+    || { echo "no metrics reporter: start the cluster with METRICS=prometheus scripts/cluster.sh up"; return; }
+  local log name port
+  for log in "$flink/log/jobmanager.log" "$flink"/log/taskmanager-*.log; do
+    [ -f "$log" ] || continue
+    name=$(basename "$log" .log)
+    pid_alive "$name" || { echo "metrics: $name is not running"; continue; }
+    port=$(sed -n 's/.*Started PrometheusReporter HTTP server on port \([0-9]*\)\..*/\1/p' "$log" | tail -1)
+    if [ -n "$port" ]; then echo "metrics: $name http://localhost:$port/metrics"
+    else echo "metrics: $name has no reporter (every port of metrics.reporter.prom.port taken?); see $log"; fi
+  done
+}
+
 # Waits until $4... succeeds while process $1 runs. On a machine short of CPU, Pekko's remoting can miss
 # its fixed 10 s start-up timeout and the process exits: then it is started again ($2), twice at most.
 wait_started() { # $1 name, $2 command that starts it, $3 what, then the readiness check
@@ -153,8 +173,20 @@ write_config() {
   # Flink's lib/: the distribution's jars plus ours (JavaCPP, TensorRT, CUDA, ONNX Runtime: loaded once per JVM).
   rm -rf "$flink/lib"; mkdir -p "$flink/lib"
   ln -s "$dist_lib"/*.jar "$trt_lib"/*.jar "$flink/lib/"
-  rm -rf "$flink/plugins"
-  if [ -n "${FLINK_PLUGINS:-}" ]; then ln -s "$(cd "$FLINK_PLUGINS" && pwd)" "$flink/plugins"; else mkdir -p "$flink/plugins"; fi
+  # plugins/: each plugin of FLINK_PLUGINS, and with METRICS=prometheus the reporter's
+  rm -rf "$flink/plugins"; mkdir -p "$flink/plugins"
+  local plugin
+  if [ -n "${FLINK_PLUGINS:-}" ]; then
+    for plugin in "$(cd "$FLINK_PLUGINS" && pwd)"/*; do if [ -e "$plugin" ]; then ln -s "$plugin" "$flink/plugins/"; fi; done
+  fi
+  case ${METRICS:-} in
+    '') ;;
+    prometheus)
+      ls "$metrics_plugin"/flink-metrics-prometheus-*.jar > /dev/null 2>&1 \
+        || die "no flink-metrics-prometheus jar in $metrics_plugin (mvn -B -q package -DskipTests -pl jobs/flink-dist builds it)"
+      ln -s "$(cd "$metrics_plugin" && pwd)" "$flink/plugins/metrics-prometheus" ;;
+    *) die "METRICS=$METRICS: only METRICS=prometheus is known" ;;
+  esac
   # ONNX Runtime's natives, unpacked once (or given as ORT_NATIVE_DIR): with onnxruntime.native.path it loads
   # them from there instead of unpacking 20 MB into a new /tmp/onnxruntime-java* folder on every start.
   if [ -n "${ORT_NATIVE_DIR:-}" ]; then ln -s "$ORT_NATIVE_DIR"/* "$flink/native/onnxruntime/"
@@ -187,6 +219,12 @@ execution.checkpointing.savepoint-dir: file://$flink/savepoints
 # ONNX Runtime loads its natives from one directory instead of unpacking them on every start.
 env.java.opts.all: $FLINK_JAVA_OPTS -Dorg.bytedeco.javacpp.maxPhysicalBytes=0 -Donnxruntime.native.path=$flink/native/onnxruntime
 YAML
+  if [ "${METRICS:-}" = prometheus ]; then
+    # A range, not one port: JobManager and TaskManagers share this host, and a process whose port is taken
+    # runs on without a reporter (it only logs it).
+    printf 'metrics.reporter.prom.factory.class: org.apache.flink.metrics.prometheus.PrometheusReporterFactory\nmetrics.reporter.prom.port: %s\n' \
+      "${METRICS_PORTS:-9249-9260}" >> "$flink/conf/config.yaml"
+  fi
   if [ -n "${FLINK_CONF_EXTRA:-}" ]; then cat "$FLINK_CONF_EXTRA" >> "$flink/conf/config.yaml"; fi
   # Daemons log to log/<name>.log; the CLI to log/client.log, printing only what the command prints.
   cat > "$flink/conf/log4j.properties" <<'PROPS'
@@ -267,6 +305,7 @@ ENV
   wait_for 60 "Kafka ($BOOTSTRAP_SERVERS)" create_topics ${TOPICS-inference-requests inference-results inference-dead-letter}
   echo "cluster up in $((SECONDS - started)) s: Flink REST $REST_URL (${TASK_MANAGERS:-2} TaskManagers x ${TASK_SLOTS:-1} slots), Kafka $BOOTSTRAP_SERVERS; logs in $home"
   echo "submit: scripts/cluster.sh flink run -d -p 2 $job_jar --bootstrap-servers $BOOTSTRAP_SERVERS --model models/mlp_classifier.onnx"
+  [ -z "${METRICS:-}" ] || metrics_addresses
 }
 
 stop() { # $1 name, $2 signal
@@ -304,6 +343,8 @@ case $cmd in
   # when the loss of the killed one was handled, and the job failed over a second time.
   start-taskmanager) load_env; start_taskmanager "${1:?N}" "taskmanager-$1-restarted-$(date +%s)" ;;
   stop-kafka) load_env; stop kafka TERM ;;
+  kill-kafka) load_env; stop kafka KILL ;;
+  metrics) load_env; metrics_addresses ;;
   start-kafka) load_env; start_kafka; wait_for 60 "Kafka ($BOOTSTRAP_SERVERS)" kafka_topics --list ;;
-  *) sed -n 2,23p "$0"; [ "$cmd" = --help ] || [ "$cmd" = -h ]; exit $? ;;
+  *) sed -n 2,28p "$0"; [ "$cmd" = --help ] || [ "$cmd" = -h ]; exit $? ;;
 esac

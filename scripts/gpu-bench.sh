@@ -303,8 +303,8 @@ cluster() { # RESULTS/cluster-*.log: the job jar on scripts/cluster.sh with 1, 2
       echo "\$ scripts/cluster.sh flink run -d -p $parallelism flink-tensorrt-job.jar ${jobargs[*]}"
       bash "$here/cluster.sh" flink run -d -p "$parallelism" "$here/flink-tensorrt-job.jar" "${jobargs[@]}"
       local job; job=$(bash "$here/cluster.sh" rest /jobs/overview | grep -o '"jid":"[0-9a-f]*"' | cut -d'"' -f4 | head -1)
-      echo "\$ ft consume --count $count   (records/s: 'Read ... over ... s (N/s)', first to last result)"
-      ft consume --bootstrap-servers "$BOOTSTRAP_SERVERS" --from-beginning --count "$count" --idle-s 120 \
+      echo "\$ ft consume --count $count --drain-ms 5000   (records/s: 'Read ... over ... s (N/s)', first to last result; then 5 s more for late duplicates)"
+      ft consume --bootstrap-servers "$BOOTSTRAP_SERVERS" --from-beginning --count "$count" --drain-ms 5000 --idle-s 120 \
         --output "$home/results" 2>&1 | grep -v '^ *\[\|^  /'
       echo "GPU memory used, job running with $parallelism slot(s): $(gpu_mem)"
       local n; for n in $(seq "$tms"); do
@@ -325,7 +325,7 @@ cluster() { # RESULTS/cluster-*.log: the job jar on scripts/cluster.sh with 1, 2
         until [ "$(checkpoints "$job")" -gt "$before" ]; do sleep 1; [ $((SECONDS - killed)) -lt 300 ] || break; done
         echo "job recovered: first checkpoint (results visible again) $((SECONDS - killed)) s after the kill"
         wait $producer
-        ft consume --bootstrap-servers "$BOOTSTRAP_SERVERS" --from-beginning --count $((2 * count)) --idle-s 120 \
+        ft consume --bootstrap-servers "$BOOTSTRAP_SERVERS" --from-beginning --count $((2 * count)) --drain-ms 5000 --idle-s 120 \
           --output "$home/results-after-kill" 2>&1 | grep -v '^ *\[\|^  /'
         # the memory of the job running again: both subtasks open in the new JVM and a checkpoint since
         until [ "$(grep -c 'Subtask .* runs ' "$tmlog")" -ge $((opened + slots)) ]; do sleep 1; [ $((SECONDS - killed)) -lt 300 ] || break; done

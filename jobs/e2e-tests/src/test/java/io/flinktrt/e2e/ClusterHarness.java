@@ -28,7 +28,7 @@ import java.util.regex.Pattern;
  */
 final class ClusterHarness implements AutoCloseable {
 
-    /** The repository root: this module runs in jobs/e2e-tests. */
+    /** The repository's root: this module is jobs/e2e-tests, Maven runs the tests in it. */
     static final Path ROOT = Path.of(System.getProperty("user.dir")).getParent().getParent();
 
     static final Path JOB_JAR = ROOT.resolve("jobs/job/target/flink-tensorrt-job.jar");
@@ -119,8 +119,9 @@ final class ClusterHarness implements AutoCloseable {
         script(home, Duration.ofMinutes(1), "start-taskmanager", String.valueOf(n));
     }
 
-    void stopKafka() throws Exception {
-        script(home, Duration.ofMinutes(1), "stop-kafka");
+    /** SIGKILL of the broker: a crash, with no controlled shutdown. */
+    void killKafka() throws Exception {
+        script(home, Duration.ofMinutes(1), "kill-kafka");
     }
 
     void startKafka() throws Exception {

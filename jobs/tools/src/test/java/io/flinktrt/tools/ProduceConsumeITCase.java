@@ -2,9 +2,12 @@ package io.flinktrt.tools;
 
 import io.flinktrt.jobs.kafka.KafkaBroker;
 import io.flinktrt.jobs.kafka.KafkaJobHarness;
+import io.flinktrt.jobs.kafka.OutcomeReader;
+import io.flinktrt.jobs.kafka.RequestProducer;
 import io.flinktrt.operator.InferenceFunction;
 import io.flinktrt.schema.DataType;
 import io.flinktrt.schema.InferenceRequest;
+import io.flinktrt.schema.InferenceResult;
 import io.flinktrt.schema.Tensor;
 import io.flinktrt.testing.MiniClusters;
 import io.flinktrt.testing.OnnxReference;
@@ -12,6 +15,7 @@ import io.flinktrt.testing.TestModels;
 import io.flinktrt.tools.cli.Cli;
 import io.flinktrt.tools.files.Npy;
 import io.flinktrt.tools.files.TensorFile;
+import io.flinktrt.wire.AvroCodec;
 
 import org.apache.flink.test.junit5.MiniClusterExtension;
 
@@ -27,6 +31,8 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -97,6 +103,8 @@ class ProduceConsumeITCase {
                                             String.valueOf(ROWS),
                                             "--idle-s",
                                             "60",
+                                            "--drain-ms",
+                                            "2000",
                                             "--output",
                                             saved.toString())))
                     .isZero();
@@ -154,6 +162,22 @@ class ProduceConsumeITCase {
                     .hasSize(5);
             assertThat(probsOf(jsonl, "raw-2"))
                     .containsExactly(probsOf(jsonl, "req-2"), within(1e-5f));
+
+            // A result that comes again after all of them: --count alone stops before it,
+            // --drain-ms reads, saves and reports it.
+            writeAgain(run, "req-3");
+            Path undrained = dir.resolve("undrained");
+            consume(topics, ROWS + 8, undrained);
+            assertThat(Files.readAllLines(undrained.resolve("ids.txt")))
+                    .hasSize(ROWS + 8)
+                    .doesNotHaveDuplicates();
+            Path drained = dir.resolve("drained");
+            String summary = consume(topics, ROWS + 8, drained, "--drain-ms", "3000");
+            List<String> drainedIds = Files.readAllLines(drained.resolve("ids.txt"));
+            assertThat(drainedIds).hasSize(ROWS + 9);
+            assertThat(drainedIds.stream().filter("req-3"::equals)).hasSize(2);
+            assertThat(summary)
+                    .contains("read more than once: 1 outcome(s) of ids read before: req-3");
         }
 
         List<String> ids = Files.readAllLines(saved.resolve("ids.txt"));
@@ -173,6 +197,44 @@ class ProduceConsumeITCase {
                             .isCloseTo(want[k], within(1e-5f));
                 }
             }
+        }
+    }
+
+    /** {@code consume --from-beginning --count N --output DIR <more>}: what it printed. */
+    private static String consume(String[] topics, int count, Path dir, String... more)
+            throws Exception {
+        List<String> flags =
+                new ArrayList<>(
+                        List.of(
+                                "--from-beginning",
+                                "--count",
+                                String.valueOf(count),
+                                "--output",
+                                dir.toString()));
+        flags.addAll(List.of(more));
+        return stdoutOf(() -> Cli.execute(concat(topics, "consume", flags.toArray(String[]::new))));
+    }
+
+    /** Writes the result of request {@code id} to the output topic once more, at its end. */
+    private static void writeAgain(KafkaJobHarness run, String id) {
+        AvroCodec<InferenceResult> results = new AvroCodec<>(InferenceResult.class);
+        InferenceResult[] found = {null};
+        try (OutcomeReader reader =
+                        new OutcomeReader(run.client, run.output, run.deadLetter, true);
+                RequestProducer output = new RequestProducer(run.client, run.output)) {
+            long deadline = System.nanoTime() + 60_000_000_000L;
+            while (found[0] == null && System.nanoTime() < deadline) {
+                reader.poll(
+                        Duration.ofMillis(200),
+                        outcome -> {
+                            if (id.equals(outcome.id()) && outcome.result() != null) {
+                                found[0] = outcome.result();
+                            }
+                        });
+            }
+            assertThat(found[0]).as("the result of " + id).isNotNull();
+            output.sendRaw(id, results.encode(found[0]));
+            output.flush();
         }
     }
 

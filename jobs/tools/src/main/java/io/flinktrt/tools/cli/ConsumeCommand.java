@@ -38,12 +38,14 @@ import java.util.concurrent.TimeUnit;
             "Read results from the output topic and failures from the dead-letter topic (read_committed),"
                     + " print them, or save them with --output DIR or --jsonl, then print a summary: results by backend,"
                     + " failures by code, latency percentiles from the results' timings.",
-            "Stops after --count outcomes, or when nothing arrived for --idle-s seconds."
+            "Stops after --count outcomes (then reads --drain-ms longer), or when nothing arrived for --idle-s seconds.",
+            "Request ids read more than once are reported in the summary."
         },
         footerHeading = "%nExamples (... = --bootstrap-servers localhost:9092):%n",
         footer = {
             "  consume ... --from-beginning",
             "  consume ... --count 1000 --output out/     (out/<output>.npy, out/ids.txt)",
+            "  consume ... --count 1000 --drain-ms 5000   (and a late duplicate, if one comes)",
             "  consume ... --jsonl > results.jsonl"
         })
 public final class ConsumeCommand implements Callable<Integer> {
@@ -61,6 +63,14 @@ public final class ConsumeCommand implements Callable<Integer> {
             defaultValue = "0",
             description = "Stop after this many outcomes; 0 = no limit (default).")
     int count;
+
+    @Option(
+            names = "--drain-ms",
+            defaultValue = "0",
+            description =
+                    "After --count outcomes, keep reading this long, so that an outcome that comes again"
+                            + " later (a duplicate) is read, saved and reported too (default: ${DEFAULT-VALUE}).")
+    long drainMillis;
 
     @Option(
             names = "--idle-s",
@@ -96,6 +106,9 @@ public final class ConsumeCommand implements Callable<Integer> {
         if (kafka.bootstrapServers == null) {
             throw new ParameterException(spec.commandLine(), "--bootstrap-servers is required.");
         }
+        if (drainMillis < 0) {
+            throw new ParameterException(spec.commandLine(), "--drain-ms must not be negative.");
+        }
         Properties client = kafka.clientProperties();
         client.setProperty("bootstrap.servers", kafka.bootstrapServers);
         PrintWriter out = spec.commandLine().getOut();
@@ -116,13 +129,25 @@ public final class ConsumeCommand implements Callable<Integer> {
                                 client, kafka.outputTopic, kafka.deadLetterTopic, fromBeginning);
                 Saved saved = outputDir == null ? null : new Saved(outputDir)) {
             long idleSince = System.nanoTime();
-            while ((count == 0 || summary.outcomes() < count)
-                    && System.nanoTime() - idleSince < TimeUnit.SECONDS.toNanos(idleSeconds)) {
+            long drainEnd = 0;
+            boolean draining = false;
+            while (System.nanoTime() - idleSince < TimeUnit.SECONDS.toNanos(idleSeconds)) {
+                if (count > 0 && summary.outcomes() >= count) {
+                    if (!draining) {
+                        draining = true;
+                        drainEnd = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(drainMillis);
+                    }
+                    if (System.nanoTime() - drainEnd >= 0) {
+                        break;
+                    }
+                }
                 int read =
                         reader.poll(
                                 Duration.ofMillis(200),
                                 outcome -> {
-                                    if (count > 0 && summary.outcomes() >= count) {
+                                    if (drainMillis == 0
+                                            && count > 0
+                                            && summary.outcomes() >= count) {
                                         return; // the poll returned more than asked for
                                     }
                                     summary.add(outcome);
