@@ -43,6 +43,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * operator in a local Flink (its own MiniCluster), and the Kafka job (request in, result out). FP32
  * plans; TensorRT may use TF32 for FP32 layers, hence a tolerance of 1e-3 absolute plus 1e-3
  * relative. GPU tag; see docs/gpu.md.
+ *
+ * <p>{@code -Dflinktrt.agreement.backend=onnxruntime} runs the same paths on the CPU (the ONNX
+ * files instead of plans), to check the test's own mechanics on a machine without a GPU.
  */
 @Tag("gpu")
 @Timeout(300)
@@ -55,11 +58,17 @@ class TensorRtAgreementGpuTest {
     private static final float ABSOLUTE = 1e-3f;
     private static final float RELATIVE = 1e-3f;
 
+    private static final String BACKEND =
+            System.getProperty("flinktrt.agreement.backend", TensorRtBackend.NAME);
+    private static final boolean ON_GPU = BACKEND.equals(TensorRtBackend.NAME);
+
     @TempDir static Path dir;
 
     @BeforeAll
     static void tensorRt() {
-        System.out.println(GpuTestSupport.requireTensorRt());
+        if (ON_GPU) {
+            System.out.println(GpuTestSupport.requireTensorRt());
+        }
     }
 
     @ParameterizedTest
@@ -73,8 +82,8 @@ class TensorRtAgreementGpuTest {
         env.setParallelism(1);
         List<InferenceOutcome> outcomes = new ArrayList<>();
         InferenceFunction.builder()
-                .setModel(plan(model).toString())
-                .setBackend(TensorRtBackend.NAME)
+                .setModel(model(model).toString())
+                .setBackend(BACKEND)
                 .setMaxBatchSize(32)
                 .setMaxDelay(Duration.ofMillis(5))
                 .build()
@@ -101,8 +110,8 @@ class TensorRtAgreementGpuTest {
                         "agreement",
                         1,
                         InferenceFunction.builder()
-                                .setModel(plan(model).toString())
-                                .setBackend(TensorRtBackend.NAME)
+                                .setModel(model(model).toString())
+                                .setBackend(BACKEND)
                                 .setMaxBatchSize(32)
                                 .setMaxDelay(Duration.ofMillis(5)),
                         job -> job)) {
@@ -126,7 +135,7 @@ class TensorRtAgreementGpuTest {
         double worst = 0;
         try (OnnxReference reference = new OnnxReference(TestModels.path(model))) {
             for (InferenceResult result : results) {
-                assertThat(result.getBackend()).isEqualTo(TensorRtBackend.NAME);
+                assertThat(result.getBackend()).isEqualTo(BACKEND);
                 InferenceRequest request = sent.get(result.getId());
                 Map<String, float[]> expected = reference.run(request);
                 assertThat(result.getOutputs()).hasSize(expected.size());
@@ -149,8 +158,8 @@ class TensorRtAgreementGpuTest {
             }
         }
         System.out.printf(
-                "agreement %s %s: %d rows, max |TensorRT - ONNX Runtime| %.3g%n",
-                path, model, results.size(), worst);
+                "agreement %s %s: %d rows, max |%s - ONNX Runtime| %.3g%n",
+                path, model, results.size(), BACKEND, worst);
     }
 
     private static Map<String, InferenceRequest> requests(String model) throws Exception {
@@ -165,8 +174,11 @@ class TensorRtAgreementGpuTest {
         return sent;
     }
 
-    private static Path plan(String model) throws Exception {
-        return GpuTestSupport.buildPlan(
-                TestModels.path(model), dir.resolve(model + ".plan"), BUCKETS);
+    /** A plan built for the test on the GPU; the ONNX file on the CPU. */
+    private static Path model(String model) throws Exception {
+        return ON_GPU
+                ? GpuTestSupport.buildPlan(
+                        TestModels.path(model), dir.resolve(model + ".plan"), BUCKETS)
+                : TestModels.path(model);
     }
 }
