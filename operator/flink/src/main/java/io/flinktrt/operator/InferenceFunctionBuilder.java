@@ -40,13 +40,7 @@ public final class InferenceFunctionBuilder {
      */
     public InferenceFunctionBuilder fromConfiguration(ReadableConfig config) {
         InferenceOptions.ALL.forEach(option -> copy(config, option));
-        config.toMap()
-                .forEach(
-                        (key, value) -> {
-                            if (Backends.isBackendOption(key)) {
-                                backendOptions.put(key, value);
-                            }
-                        });
+        backendOptions.putAll(Backends.backendSettings(config.toMap()));
         return this;
     }
 

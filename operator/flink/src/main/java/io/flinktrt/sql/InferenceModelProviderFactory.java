@@ -14,7 +14,6 @@ import org.apache.flink.table.factories.ModelProviderFactory;
 import org.apache.flink.table.ml.ModelProvider;
 
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -60,8 +59,7 @@ abstract class InferenceModelProviderFactory implements ModelProviderFactory {
     public ModelProvider createModelProvider(Context context) {
         FactoryUtil.ModelProviderFactoryHelper helper =
                 FactoryUtil.createModelProviderFactoryHelper(this, context);
-        helper.validateExcept(
-                Backends.all().stream().map(b -> b.name() + ".").toArray(String[]::new));
+        helper.validateExcept(Backends.settingPrefixes().toArray(String[]::new));
         ReadableConfig options = helper.getOptions();
         PredictSettings settings = settings(options, context.getCatalogModel());
         sanityCheck(settings);
@@ -86,14 +84,7 @@ abstract class InferenceModelProviderFactory implements ModelProviderFactory {
     }
 
     private PredictSettings settings(ReadableConfig options, ResolvedCatalogModel model) {
-        Map<String, String> backendOptions = new HashMap<>();
-        model.getOptions()
-                .forEach(
-                        (key, value) -> {
-                            if (Backends.isBackendOption(key)) {
-                                backendOptions.put(key, value);
-                            }
-                        });
+        Map<String, String> backendOptions = Backends.backendSettings(model.getOptions());
         return new PredictSettings(
                 backend,
                 options.get(ModelProviderOptions.MODEL),

@@ -68,7 +68,7 @@ public final class InferencePredictFunction extends AsyncPredictFunction {
                             checkSameModel(signature);
                             return codec;
                         });
-        // rows emitted with null outputs and the reason (ErrorHandlingStrategy.IGNORE)
+        // rows emitted with null outputs and the reason (ErrorHandlingStrategy.EMIT)
         badRows = context.getMetricGroup().addGroup(InferenceSlot.METRIC_GROUP).counter("bad_rows");
     }
 

@@ -6,7 +6,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.ServiceLoader;
 
@@ -31,11 +33,24 @@ public final class Backends {
     }
 
     /**
-     * Whether {@code key} is a backend's setting: it starts with a backend's name and a dot ({@code
+     * What the backends' own settings start with: each backend's name and a dot ({@code
      * tensorrt.contexts}, {@code onnxruntime.intra-op-threads}).
      */
-    public static boolean isBackendOption(String key) {
-        return all().stream().anyMatch(backend -> key.startsWith(backend.name() + "."));
+    public static List<String> settingPrefixes() {
+        return all().stream().map(backend -> backend.name() + ".").toList();
+    }
+
+    /** The backends' own settings among {@code options}, passed on to them as they are. */
+    public static Map<String, String> backendSettings(Map<String, String> options) {
+        List<String> prefixes = settingPrefixes();
+        Map<String, String> settings = new HashMap<>();
+        options.forEach(
+                (key, value) -> {
+                    if (prefixes.stream().anyMatch(key::startsWith)) {
+                        settings.put(key, value);
+                    }
+                });
+        return settings;
     }
 
     /** The backend chosen for a model, and why, in a sentence a user can read. */

@@ -25,16 +25,11 @@ public final class Knobs {
      *
      * @param option its configuration option; null for an ML_PREDICT-only knob
      * @param sql its ML_PREDICT option; null where ML_PREDICT has none (or Flink's own, see notes)
-     * @param flag its command-line flag; null where the flag is {@code --set KEY=VALUE}
-     * @param flagInMillis whether the flag takes milliseconds for a duration option
+     * @param flag its command-line flag, in milliseconds for a duration; null where the flag is
+     *     {@code --set KEY=VALUE}
      * @param note what the table adds, e.g. the Flink option ML_PREDICT uses instead
      */
-    public record Knob(
-            ConfigOption<?> option,
-            ConfigOption<?> sql,
-            String flag,
-            boolean flagInMillis,
-            String note) {
+    public record Knob(ConfigOption<?> option, ConfigOption<?> sql, String flag, String note) {
 
         /** The flag's default, from the option's; null where the option has none. */
         String flagDefault() {
@@ -42,82 +37,66 @@ public final class Knobs {
                 return null;
             }
             Object value = option.defaultValue();
-            return flagInMillis ? String.valueOf(((Duration) value).toMillis()) : value.toString();
+            return value instanceof Duration duration
+                    ? String.valueOf(duration.toMillis())
+                    : value.toString();
         }
     }
 
     public static final List<Knob> ALL =
             List.of(
-                    new Knob(
-                            InferenceOptions.MODEL,
-                            ModelProviderOptions.MODEL,
-                            "--model",
-                            false,
-                            ""),
+                    new Knob(InferenceOptions.MODEL, ModelProviderOptions.MODEL, "--model", ""),
                     new Knob(
                             InferenceOptions.BACKEND,
                             null,
                             "--backend",
-                            false,
                             "ML_PREDICT: CREATE MODEL's 'provider' (tensorrt, onnxruntime, auto)"),
-                    new Knob(
-                            InferenceOptions.DEVICE,
-                            ModelProviderOptions.DEVICE,
-                            "--device",
-                            false,
-                            ""),
+                    new Knob(InferenceOptions.DEVICE, ModelProviderOptions.DEVICE, "--device", ""),
                     new Knob(
                             InferenceOptions.MAX_BATCH_SIZE,
                             ModelProviderOptions.MAX_BATCH,
                             "--max-batch",
-                            false,
                             ""),
                     new Knob(
                             InferenceOptions.MAX_DELAY,
                             ModelProviderOptions.MAX_DELAY,
                             "--max-delay-ms",
-                            true,
                             ""),
                     new Knob(
                             InferenceOptions.BUFFERS_IN_FLIGHT,
                             ModelProviderOptions.BUFFERS,
                             "--buffers-in-flight",
-                            false,
                             ""),
                     new Knob(
                             InferenceOptions.CAPACITY,
                             null,
                             "--capacity",
-                            false,
                             "ML_PREDICT: Flink's 'max-concurrent-operations'"),
                     new Knob(
                             InferenceOptions.TIMEOUT,
                             ModelProviderOptions.ROW_TIMEOUT,
                             "--timeout-ms",
-                            true,
                             ""),
                     new Knob(
                             InferenceOptions.ORDERED,
                             null,
                             "--ordered",
-                            false,
                             "ML_PREDICT: Flink's 'output-mode'"),
-                    new Knob(InferenceOptions.MAX_REQUEST_BYTES, null, null, false, ""),
-                    new Knob(InferenceOptions.MAX_RESULT_BYTES, null, null, false, ""),
-                    new Knob(InferenceOptions.MAX_FAILURE_BYTES, null, null, false, ""),
-                    new Knob(InferenceOptions.MAX_TENSORS, null, null, false, ""),
-                    new Knob(InferenceOptions.MAX_TENSOR_ELEMENTS, null, null, false, ""),
+                    new Knob(InferenceOptions.MAX_REQUEST_BYTES, null, null, ""),
+                    new Knob(InferenceOptions.MAX_RESULT_BYTES, null, null, ""),
+                    new Knob(InferenceOptions.MAX_FAILURE_BYTES, null, null, ""),
+                    new Knob(InferenceOptions.MAX_TENSORS, null, null, ""),
+                    new Knob(InferenceOptions.MAX_TENSOR_ELEMENTS, null, null, ""),
                     new Knob(
                             InferenceOptions.REJECT_NON_FINITE,
                             ModelProviderOptions.REJECT_NON_FINITE,
                             "--reject-non-finite",
-                            false,
                             ""),
-                    new Knob(InferenceOptions.UID, null, null, false, ""),
-                    new Knob(InferenceOptions.NAME, null, null, false, ""),
-                    new Knob(null, ModelProviderOptions.GPU_RESOURCE, null, false, ""),
-                    new Knob(null, ModelProviderOptions.ERROR_HANDLING_STRATEGY, null, false, ""),
-                    new Knob(null, ModelProviderOptions.ERROR_COLUMN, null, false, ""));
+                    new Knob(InferenceOptions.UID, null, null, ""),
+                    new Knob(InferenceOptions.NAME, null, null, ""),
+                    new Knob(null, ModelProviderOptions.GPU_RESOURCE, null, ""),
+                    new Knob(null, ModelProviderOptions.ERROR_HANDLING_STRATEGY, null, ""),
+                    new Knob(null, ModelProviderOptions.ERROR_COLUMN, null, ""));
 
     private Knobs() {}
 }

@@ -85,22 +85,7 @@ public final class TensorRtBackend implements InferenceBackend {
         if (!isPlan(model)) {
             return Optional.empty();
         }
-        Path sidecar = PlanMetadata.sidecarOf(model);
-        if (!Files.isRegularFile(sidecar)) {
-            throw new BackendException(
-                    "The metadata of plan "
-                            + model
-                            + " ("
-                            + sidecar.getFileName()
-                            + ") is missing; build the plan with build-engine, which writes it"
-                            + " next to the plan.");
-        }
-        PlanMetadata metadata;
-        try {
-            metadata = PlanMetadata.read(sidecar);
-        } catch (IOException e) {
-            throw new BackendException("Plan metadata " + sidecar + " is unreadable: " + e, e);
-        }
+        PlanMetadata metadata = PlanFile.readMetadata(model);
         PlanTensors tensors = metadata.tensors();
         return Optional.of(
                 new ModelSignature(

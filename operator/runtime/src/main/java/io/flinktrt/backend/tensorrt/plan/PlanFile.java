@@ -16,7 +16,8 @@ import java.nio.file.Path;
 @Internal
 public record PlanFile(Path path, byte[] bytes, String sha256, PlanMetadata metadata) {
 
-    public static PlanFile read(Path plan) throws BackendException {
+    /** The plan's build-engine metadata (its sidecar), without reading the plan itself. */
+    public static PlanMetadata readMetadata(Path plan) throws BackendException {
         Path sidecar = PlanMetadata.sidecarOf(plan);
         if (!Files.isRegularFile(sidecar)) {
             throw new BackendException(
@@ -27,9 +28,8 @@ public record PlanFile(Path path, byte[] bytes, String sha256, PlanMetadata meta
                             + ", so it cannot be checked before loading. "
                             + PlanCompatibility.REBUILD);
         }
-        PlanMetadata metadata;
         try {
-            metadata = PlanMetadata.read(sidecar);
+            return PlanMetadata.read(sidecar);
         } catch (IOException e) {
             throw new BackendException(
                     "Metadata "
@@ -40,6 +40,10 @@ public record PlanFile(Path path, byte[] bytes, String sha256, PlanMetadata meta
                             + PlanCompatibility.REBUILD,
                     e);
         }
+    }
+
+    public static PlanFile read(Path plan) throws BackendException {
+        PlanMetadata metadata = readMetadata(plan);
         byte[] bytes;
         try {
             bytes = Files.readAllBytes(plan);
