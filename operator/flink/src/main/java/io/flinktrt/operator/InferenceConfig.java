@@ -1,6 +1,7 @@
 package io.flinktrt.operator;
 
 import io.flinktrt.backend.ModelConfig;
+import io.flinktrt.repository.ServingPolicy;
 import io.flinktrt.slot.SlotSettings;
 
 import java.nio.file.Path;
@@ -11,6 +12,9 @@ import java.util.Map;
 record InferenceConfig(
         String backend,
         String model,
+        String modelRepository,
+        ServingPolicy servingPolicy,
+        Duration repositoryPollInterval,
         int device,
         int maxBatchSize,
         Duration maxDelay,
@@ -30,9 +34,9 @@ record InferenceConfig(
     }
 
     @Override
-    public ModelConfig modelConfig(int deviceIndex) {
+    public ModelConfig modelConfig(Path modelFile, int deviceIndex) {
         return new ModelConfig(
-                Path.of(model), deviceIndex, maxBatchSize, buffersInFlight, backendOptions);
+                modelFile, deviceIndex, maxBatchSize, buffersInFlight, backendOptions);
     }
 
     /**

@@ -6,14 +6,19 @@ import io.flinktrt.batching.RowFailedException;
 import io.flinktrt.batching.ScheduledRecord;
 import io.flinktrt.schema.ErrorCode;
 import io.flinktrt.slot.InferenceSlot;
+import io.flinktrt.slot.ServedVersion;
 
 import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.runtime.state.FunctionInitializationContext;
+import org.apache.flink.runtime.state.FunctionSnapshotContext;
+import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
 import org.apache.flink.streaming.api.datastream.AsyncDataStream;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.functions.async.ResultFuture;
 import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
+import org.apache.flink.util.InstantiationUtil;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,7 +43,8 @@ import java.util.concurrent.TimeUnit;
  * @param <OUT> records out, results and failures alike
  */
 @PublicEvolving
-public final class InferenceFunction<IN, OUT> extends RichAsyncFunction<IN, OUT> {
+public final class InferenceFunction<IN, OUT> extends RichAsyncFunction<IN, OUT>
+        implements CheckpointedFunction {
 
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(InferenceFunction.class);
@@ -50,7 +56,7 @@ public final class InferenceFunction<IN, OUT> extends RichAsyncFunction<IN, OUT>
 
     /**
      * The prepared type is the translator's business: here it is only handed from prepare to the
-     * scheduler.
+     * scheduler. Never opened itself: each model version gets a copy, opened for it.
      */
     private final InferenceTranslator<IN, Object, OUT> translator;
 
@@ -104,9 +110,13 @@ public final class InferenceFunction<IN, OUT> extends RichAsyncFunction<IN, OUT>
                         getRuntimeContext().getExternalResourceInfos(config.gpuResource()),
                         getRuntimeContext().getMetricGroup(),
                         () -> inFlight.size(),
-                        (signature, backendName) -> {
-                            translator.open(signature, backendName);
-                            return translator;
+                        (signature, backendName, served) -> {
+                            InferenceTranslator<IN, Object, OUT> copy =
+                                    InstantiationUtil.clone(
+                                            translator,
+                                            getRuntimeContext().getUserCodeClassLoader());
+                            copy.open(signature, backendName, served);
+                            return copy;
                         });
         ModelSignature signature = slot.signature();
         if (config.capacity() == 0
@@ -122,12 +132,28 @@ public final class InferenceFunction<IN, OUT> extends RichAsyncFunction<IN, OUT>
         }
     }
 
+    /**
+     * A version the repository asked for and the watcher prepared takes over here: records after
+     * this checkpoint's barrier go to it.
+     */
+    @Override
+    public void snapshotState(FunctionSnapshotContext context) {
+        slot.checkpointBoundary(context.getCheckpointId());
+    }
+
+    /**
+     * No state of its own: records in flight are the async operator's, the version the policy's.
+     */
+    @Override
+    public void initializeState(FunctionInitializationContext context) {}
+
     @Override
     public void asyncInvoke(IN input, ResultFuture<OUT> result) {
         long arrival = System.nanoTime();
+        InferenceTranslator<IN, Object, OUT> primary = translator(slot.primary());
         Object prepared;
         try {
-            prepared = translator.prepare(input, arrival);
+            prepared = primary.prepare(input, arrival);
         } catch (RequestRejectedException e) {
             reject(input, result, e);
             return;
@@ -140,9 +166,16 @@ public final class InferenceFunction<IN, OUT> extends RichAsyncFunction<IN, OUT>
                             "The translator could not prepare this record: " + e));
             return;
         }
-        InFlight record = new InFlight(input, prepared, result, arrival);
+        ServedVersion<Object, OUT> version = slot.route(primary.routingKey(prepared));
+        InFlight record = new InFlight(input, prepared, result, arrival, version);
         inFlight.put(result, record);
-        slot.submit(record);
+        version.submit(record);
+    }
+
+    /** The translator copy opened for {@code version}. */
+    @SuppressWarnings("unchecked")
+    private InferenceTranslator<IN, Object, OUT> translator(ServedVersion<Object, OUT> version) {
+        return (InferenceTranslator<IN, Object, OUT>) version.codec();
     }
 
     @Override
@@ -159,7 +192,8 @@ public final class InferenceFunction<IN, OUT> extends RichAsyncFunction<IN, OUT>
 
     private void reject(IN input, ResultFuture<OUT> result, RequestRejectedException rejection) {
         slot.failed(rejection.code());
-        result.complete(Collections.singletonList(translator.rejected(input, rejection)));
+        result.complete(
+                Collections.singletonList(translator(slot.primary()).rejected(input, rejection)));
     }
 
     /**
@@ -169,11 +203,18 @@ public final class InferenceFunction<IN, OUT> extends RichAsyncFunction<IN, OUT>
     private final class InFlight extends ScheduledRecord<Object, OUT> {
         private final IN input;
         private final ResultFuture<OUT> result;
+        private final ServedVersion<Object, OUT> version;
 
-        InFlight(IN input, Object prepared, ResultFuture<OUT> result, long arrivalNanos) {
+        InFlight(
+                IN input,
+                Object prepared,
+                ResultFuture<OUT> result,
+                long arrivalNanos,
+                ServedVersion<Object, OUT> version) {
             super(prepared, arrivalNanos);
             this.input = input;
             this.result = result;
+            this.version = version;
         }
 
         @Override
@@ -187,13 +228,14 @@ public final class InferenceFunction<IN, OUT> extends RichAsyncFunction<IN, OUT>
             inFlight.remove(result);
             ErrorCode code =
                     error instanceof TimedOut ? ErrorCode.TIMEOUT : ErrorCode.BACKEND_ERROR;
-            slot.failed(code);
+            version.failed(code);
             String message =
                     error instanceof TimedOut || error instanceof RowFailedException
                             ? error.getMessage()
                             : error.toString();
             result.complete(
-                    Collections.singletonList(translator.failed(input, record(), code, message)));
+                    Collections.singletonList(
+                            translator(version).failed(input, record(), code, message)));
         }
     }
 

@@ -1,6 +1,7 @@
 package io.flinktrt.operator;
 
 import io.flinktrt.backend.Backends;
+import io.flinktrt.repository.ModelRepository;
 import io.flinktrt.schema.InferenceOutcome;
 import io.flinktrt.wire.AvroRequestTranslator;
 import io.flinktrt.wire.Outcomes;
@@ -11,11 +12,13 @@ import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.ReadableConfig;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 
 import static org.apache.flink.util.Preconditions.checkArgument;
 import static org.apache.flink.util.Preconditions.checkState;
@@ -50,6 +53,29 @@ public final class InferenceFunctionBuilder {
 
     public InferenceFunctionBuilder setModel(String path) {
         options.set(InferenceOptions.MODEL, path);
+        return this;
+    }
+
+    /**
+     * Serves the model {@code name} of the repository at {@code directory} ({@code
+     * <directory>/<name>/<version>/model.onnx} or {@code model.plan}): the latest version unless
+     * {@link #setModelVersion} pins one, and each new version from the next checkpoint on.
+     */
+    public InferenceFunctionBuilder setModelRepository(String directory, String name) {
+        options.set(InferenceOptions.MODEL_REPOSITORY, directory);
+        options.set(InferenceOptions.MODEL, name);
+        return this;
+    }
+
+    /** Pins a repository model's version (until its serving.properties says otherwise). */
+    public InferenceFunctionBuilder setModelVersion(long version) {
+        options.set(InferenceOptions.MODEL_VERSION, Long.toString(version));
+        return this;
+    }
+
+    /** How often the repository is looked at for new versions; zero: never. */
+    public InferenceFunctionBuilder setRepositoryPollInterval(Duration interval) {
+        options.set(InferenceOptions.REPOSITORY_POLL_INTERVAL, interval);
         return this;
     }
 
@@ -183,6 +209,9 @@ public final class InferenceFunctionBuilder {
                 new InferenceConfig(
                         options.get(InferenceOptions.BACKEND),
                         options.get(InferenceOptions.MODEL),
+                        options.getOptional(InferenceOptions.MODEL_REPOSITORY).orElse(null),
+                        InferenceOptions.servingPolicy(options.get(InferenceOptions.MODEL_VERSION)),
+                        options.get(InferenceOptions.REPOSITORY_POLL_INTERVAL),
                         options.get(InferenceOptions.DEVICE),
                         options.get(InferenceOptions.MAX_BATCH_SIZE),
                         options.get(InferenceOptions.MAX_DELAY),
@@ -202,10 +231,28 @@ public final class InferenceFunctionBuilder {
                 "No model is set: call setModel(path) or set %s.",
                 InferenceOptions.MODEL.key());
         String model = options.get(InferenceOptions.MODEL);
-        checkState(
-                !checkModelExists || Files.isRegularFile(Path.of(model)),
-                "Model file %s does not exist; give the path of an ONNX file or a TensorRT plan.",
-                model);
+        Optional<String> repository = options.getOptional(InferenceOptions.MODEL_REPOSITORY);
+        if (repository.isEmpty()) {
+            checkState(
+                    !checkModelExists || Files.isRegularFile(Path.of(model)),
+                    "Model file %s does not exist; give the path of an ONNX file or a TensorRT plan.",
+                    model);
+        } else if (checkModelExists) {
+            try {
+                new ModelRepository(Path.of(repository.get()))
+                        .resolve(
+                                model,
+                                InferenceOptions.servingPolicy(
+                                        options.get(InferenceOptions.MODEL_VERSION)));
+            } catch (IOException e) {
+                throw new IllegalStateException("Model " + model + ": " + e.getMessage(), e);
+            }
+        }
+        InferenceOptions.servingPolicy(options.get(InferenceOptions.MODEL_VERSION));
+        checkArgument(
+                !options.get(InferenceOptions.REPOSITORY_POLL_INTERVAL).isNegative(),
+                "%s must not be negative.",
+                InferenceOptions.REPOSITORY_POLL_INTERVAL.key());
         checkArgument(
                 !options.get(InferenceOptions.UID).isBlank(),
                 "%s must not be empty.",

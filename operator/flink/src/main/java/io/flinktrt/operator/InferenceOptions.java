@@ -1,6 +1,7 @@
 package io.flinktrt.operator;
 
 import io.flinktrt.backend.Backends;
+import io.flinktrt.repository.ServingPolicy;
 
 import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.configuration.ConfigOption;
@@ -21,7 +22,34 @@ public final class InferenceOptions {
                     .noDefaultValue()
                     .withDescription(
                             "Path of the model on every task manager: an ONNX file, or a TensorRT plan"
-                                    + " built with build-engine (its .json metadata next to it).");
+                                    + " built with build-engine (its .json metadata next to it). With"
+                                    + " inference.model-repository: the model's name there.");
+
+    public static final ConfigOption<String> MODEL_REPOSITORY =
+            ConfigOptions.key("inference.model-repository")
+                    .stringType()
+                    .noDefaultValue()
+                    .withDescription(
+                            "A model repository on every task manager (<repository>/<model>/<version>/"
+                                    + "model.onnx or model.plan, Triton's layout): inference.model names the model,"
+                                    + " inference.model-version picks the version, and a new version replaces the"
+                                    + " running one at a checkpoint (docs/operations.md).");
+
+    public static final ConfigOption<String> MODEL_VERSION =
+            ConfigOptions.key("inference.model-version")
+                    .stringType()
+                    .defaultValue("latest")
+                    .withDescription(
+                            "latest, or a version number to pin; the model's serving.properties in the"
+                                    + " repository, when present, overrides it while the job runs.");
+
+    public static final ConfigOption<Duration> REPOSITORY_POLL_INTERVAL =
+            ConfigOptions.key("inference.repository-poll-interval")
+                    .durationType()
+                    .defaultValue(Duration.ofSeconds(10))
+                    .withDescription(
+                            "How often each subtask looks at the model repository for the versions it should"
+                                    + " serve; 0 s: never (the version chosen at start serves until a restart).");
 
     public static final ConfigOption<String> BACKEND =
             ConfigOptions.key("inference.backend")
@@ -148,10 +176,22 @@ public final class InferenceOptions {
                     .withDescription(
                             "The async operator's name in Flink's web UI, logs and metric scopes.");
 
+    /** {@link #MODEL_VERSION}'s value as a policy; an error names the option. */
+    static ServingPolicy servingPolicy(String version) {
+        try {
+            return ServingPolicy.ofVersion(version);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(MODEL_VERSION.key() + ": " + e.getMessage(), e);
+        }
+    }
+
     /** Every option above, in the order the documentation lists them. */
     public static final List<ConfigOption<?>> ALL =
             List.of(
                     MODEL,
+                    MODEL_REPOSITORY,
+                    MODEL_VERSION,
+                    REPOSITORY_POLL_INTERVAL,
                     BACKEND,
                     DEVICE,
                     MAX_BATCH_SIZE,

@@ -2,6 +2,7 @@ package io.flinktrt.operator;
 
 import io.flinktrt.backend.ModelSignature;
 import io.flinktrt.batching.RowCodec;
+import io.flinktrt.repository.ServedModel;
 import io.flinktrt.schema.ErrorCode;
 import io.flinktrt.wire.AvroRequestTranslator;
 
@@ -30,6 +31,24 @@ public interface InferenceTranslator<IN, P, OUT>
 
     /** Called once per subtask, with the opened model, before any record. */
     default void open(ModelSignature signature, String backendName) {}
+
+    /**
+     * Called once per model version a subtask opens, on a copy of this translator for that version,
+     * before any record: what its outputs should say of the model that made them. By default {@link
+     * #open(ModelSignature, String)}.
+     */
+    default void open(ModelSignature signature, String backendName, ServedModel model) {
+        open(signature, backendName);
+    }
+
+    /**
+     * The record's id, by which a canary version takes its share of the records (the same id, the
+     * same version, on every subtask and after every restart); null sends it to the primary
+     * version.
+     */
+    default String routingKey(P prepared) {
+        return null;
+    }
 
     /**
      * Checks one record against the model and prepares it for {@link #putRow}. A record that cannot

@@ -1,5 +1,6 @@
 package io.flinktrt.slot;
 
+import io.flinktrt.backend.BackendException;
 import io.flinktrt.backend.Backends;
 import io.flinktrt.backend.ModelConfig;
 import io.flinktrt.backend.ModelRunner;
@@ -9,7 +10,8 @@ import org.apache.flink.api.common.externalresource.ExternalResourceInfo;
 
 import java.nio.file.Path;
 import java.util.Collection;
-import java.util.function.IntFunction;
+import java.util.List;
+import java.util.function.BiFunction;
 
 /**
  * What one task slot holds to run a model: the GPU it claimed and the backend's runner on it. The
@@ -21,31 +23,50 @@ public final class SlotModel implements AutoCloseable {
 
     private final GpuAssignment.Claim device;
     private final ModelRunner runner;
+    private final Path file;
     private final String backendChoice;
 
-    private SlotModel(GpuAssignment.Claim device, ModelRunner runner, String backendChoice) {
+    private SlotModel(
+            GpuAssignment.Claim device, ModelRunner runner, Path file, String backendChoice) {
         this.device = device;
         this.runner = runner;
+        this.file = file;
         this.backendChoice = backendChoice;
     }
 
     /**
-     * Picks the backend for {@code model}, claims a GPU (Flink's {@code gpus} of the slot, else
-     * {@code configuredDevice}) and opens the runner with the config for that device.
+     * Picks the backend for the first of {@code files} one can open (a repository version may hold
+     * a plan and its ONNX file), claims a GPU (Flink's {@code gpus} of the slot, else {@code
+     * configuredDevice}) and opens the runner with the config for that file and device.
      */
     public static SlotModel open(
             String backend,
-            String model,
+            List<Path> files,
             Collection<ExternalResourceInfo> gpus,
             int configuredDevice,
-            IntFunction<ModelConfig> config)
+            BiFunction<Path, Integer, ModelConfig> config)
             throws Exception {
-        Backends.Selection selection = Backends.select(backend, Path.of(model));
+        Backends.Selection selection = null;
+        Path file = null;
+        BackendException refused = null;
+        for (Path candidate : files) {
+            try {
+                selection = Backends.select(backend, candidate);
+                file = candidate;
+                break;
+            } catch (BackendException e) {
+                refused = e;
+            }
+        }
+        if (selection == null) {
+            throw refused != null ? refused : new BackendException("No model file to open");
+        }
         GpuAssignment.Claim device = GpuAssignment.claim(gpus, configuredDevice);
         try {
             return new SlotModel(
                     device,
-                    selection.backend().open(config.apply(device.deviceIndex())),
+                    selection.backend().open(config.apply(file, device.deviceIndex())),
+                    file,
                     selection.reason());
         } catch (Exception | Error e) {
             device.close();
@@ -55,6 +76,11 @@ public final class SlotModel implements AutoCloseable {
 
     public ModelRunner runner() {
         return runner;
+    }
+
+    /** The model file the runner opened. */
+    public Path file() {
+        return file;
     }
 
     public int deviceIndex() {

@@ -1,10 +1,12 @@
 package io.flinktrt.slot;
 
 import io.flinktrt.backend.ModelConfig;
+import io.flinktrt.repository.ServingPolicy;
 
 import org.apache.flink.annotation.Internal;
 
 import java.io.Serializable;
+import java.nio.file.Path;
 import java.time.Duration;
 
 /**
@@ -17,8 +19,23 @@ public interface SlotSettings extends Serializable {
     /** A backend name, or {@code auto}. */
     String backend();
 
-    /** The model file: an ONNX file or a TensorRT plan. */
+    /**
+     * The model file (an ONNX file or a TensorRT plan), or with a {@link #modelRepository} the
+     * model's name there.
+     */
     String model();
+
+    /** The model repository's directory; null when {@link #model} is a file. */
+    String modelRepository();
+
+    /** Which of the repository model's versions serve (unless its serving.properties says). */
+    ServingPolicy servingPolicy();
+
+    /**
+     * How often the repository is looked at for a new version, which then replaces the running one
+     * at a checkpoint; zero: never (the version chosen at open serves until the job restarts).
+     */
+    Duration repositoryPollInterval();
 
     /** The device used when Flink assigns the slot no GPU. */
     int device();
@@ -29,6 +46,6 @@ public interface SlotSettings extends Serializable {
     /** How long the oldest record of a batch may wait for more to join. */
     Duration maxDelay();
 
-    /** The backend's configuration for a slot on {@code deviceIndex}. */
-    ModelConfig modelConfig(int deviceIndex);
+    /** The backend's configuration for {@code modelFile} on {@code deviceIndex}. */
+    ModelConfig modelConfig(Path modelFile, int deviceIndex);
 }

@@ -3,6 +3,9 @@ package io.flinktrt.sql;
 import io.flinktrt.backend.Backends;
 import io.flinktrt.backend.InferenceBackend;
 import io.flinktrt.backend.ModelSignature;
+import io.flinktrt.repository.ModelRepository;
+import io.flinktrt.repository.ModelVersion;
+import io.flinktrt.repository.ServingPolicy;
 
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ReadableConfig;
@@ -13,6 +16,7 @@ import org.apache.flink.table.factories.FactoryUtil;
 import org.apache.flink.table.factories.ModelProviderFactory;
 import org.apache.flink.table.ml.ModelProvider;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Set;
@@ -52,7 +56,9 @@ abstract class InferenceModelProviderFactory implements ModelProviderFactory {
                 ModelProviderOptions.ROW_TIMEOUT,
                 ModelProviderOptions.REJECT_NON_FINITE,
                 ModelProviderOptions.ERROR_HANDLING_STRATEGY,
-                ModelProviderOptions.ERROR_COLUMN);
+                ModelProviderOptions.ERROR_COLUMN,
+                ModelProviderOptions.MODEL_REPOSITORY,
+                ModelProviderOptions.MODEL_VERSION);
     }
 
     @Override
@@ -64,7 +70,7 @@ abstract class InferenceModelProviderFactory implements ModelProviderFactory {
         PredictSettings settings = settings(options, context.getCatalogModel());
         sanityCheck(settings);
         ModelSignature signature =
-                PlannedSignature.read(settings.backend(), Path.of(settings.model()));
+                PlannedSignature.read(settings.backend(), planningFile(settings));
         ModelBinding binding =
                 ModelBinding.of(
                         context.getCatalogModel().getResolvedInputSchema(),
@@ -88,6 +94,8 @@ abstract class InferenceModelProviderFactory implements ModelProviderFactory {
         return new PredictSettings(
                 backend,
                 options.get(ModelProviderOptions.MODEL),
+                options.getOptional(ModelProviderOptions.MODEL_REPOSITORY).orElse(null),
+                servingPolicy(options.get(ModelProviderOptions.MODEL_VERSION)),
                 options.get(ModelProviderOptions.DEVICE),
                 options.get(ModelProviderOptions.GPU_RESOURCE),
                 options.get(ModelProviderOptions.MAX_BATCH),
@@ -96,6 +104,33 @@ abstract class InferenceModelProviderFactory implements ModelProviderFactory {
                 options.get(ModelProviderOptions.ROW_TIMEOUT),
                 options.get(ModelProviderOptions.ERROR_HANDLING_STRATEGY),
                 Map.copyOf(backendOptions));
+    }
+
+    private static ServingPolicy servingPolicy(String version) {
+        try {
+            return ServingPolicy.ofVersion(version);
+        } catch (IllegalArgumentException e) {
+            throw new ValidationException(
+                    "'" + ModelProviderOptions.MODEL_VERSION.key() + "': " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The file the statement is planned with: 'model', or the repository version the policy picks.
+     */
+    private static Path planningFile(PredictSettings settings) {
+        if (settings.modelRepository() == null) {
+            return Path.of(settings.model());
+        }
+        try {
+            ModelVersion version =
+                    new ModelRepository(Path.of(settings.modelRepository()))
+                            .resolve(settings.model(), settings.servingPolicy())
+                            .primary();
+            return version.files(settings.backend()).get(0);
+        } catch (IOException e) {
+            throw new ValidationException("Model " + settings.model() + ": " + e.getMessage(), e);
+        }
     }
 
     private static void sanityCheck(PredictSettings settings) {
@@ -119,7 +154,7 @@ abstract class InferenceModelProviderFactory implements ModelProviderFactory {
                 settings.rowTimeout(),
                 ModelProviderOptions.MAX_DELAY.key(),
                 settings.maxDelay());
-        Path model = Path.of(settings.model());
+        Path model = planningFile(settings);
         if (!Backends.AUTO.equals(settings.backend())) {
             InferenceBackend backend =
                     Backends.all().stream()

@@ -64,7 +64,7 @@ public final class InferencePredictFunction extends AsyncPredictFunction {
                         context.getExternalResourceInfos(settings.gpuResource()),
                         context.getMetricGroup(),
                         pendingRows::get,
-                        (signature, backendName) -> {
+                        (signature, backendName, served) -> {
                             checkSameModel(signature);
                             return codec;
                         });

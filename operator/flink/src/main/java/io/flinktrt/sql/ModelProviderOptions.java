@@ -27,7 +27,24 @@ public final class ModelProviderOptions {
                             "Path of the model where the statement is planned and on every task manager:"
                                     + " an ONNX file, or a TensorRT plan built with build-engine (its .json metadata next to"
                                     + " it). The model's inputs and outputs are checked against INPUT and OUTPUT when the"
-                                    + " statement is planned.");
+                                    + " statement is planned. With 'model-repository': the model's name there.");
+
+    public static final ConfigOption<String> MODEL_REPOSITORY =
+            ConfigOptions.key("model-repository")
+                    .stringType()
+                    .noDefaultValue()
+                    .withDescription(
+                            "A model repository (<repository>/<model>/<version>/model.onnx or model.plan), the"
+                                    + " same path where the statement is planned and on every task manager. The version"
+                                    + " 'model-version' picks is read when the job starts and serves until it restarts"
+                                    + " (a DataStream job swaps versions at checkpoints; ML_PREDICT has no such hook).");
+
+    public static final ConfigOption<String> MODEL_VERSION =
+            ConfigOptions.key("model-version")
+                    .stringType()
+                    .defaultValue(InferenceOptions.MODEL_VERSION.defaultValue())
+                    .withDescription(
+                            "latest, or the version number of the repository's model to serve.");
 
     public static final ConfigOption<Integer> MAX_BATCH =
             ConfigOptions.key("max-batch")

@@ -1,6 +1,7 @@
 package io.flinktrt.sql;
 
 import io.flinktrt.backend.ModelConfig;
+import io.flinktrt.repository.ServingPolicy;
 import io.flinktrt.slot.SlotSettings;
 
 import java.nio.file.Path;
@@ -11,6 +12,8 @@ import java.util.Map;
 record PredictSettings(
         String backend,
         String model,
+        String modelRepository,
+        ServingPolicy servingPolicy,
         int device,
         String gpuResource,
         int maxBatch,
@@ -21,8 +24,14 @@ record PredictSettings(
         Map<String, String> backendOptions)
         implements SlotSettings {
 
+    /** ML_PREDICT has no checkpoint hook to swap at: the version chosen at open serves. */
     @Override
-    public ModelConfig modelConfig(int deviceIndex) {
-        return new ModelConfig(Path.of(model), deviceIndex, maxBatch, buffers, backendOptions);
+    public Duration repositoryPollInterval() {
+        return Duration.ZERO;
+    }
+
+    @Override
+    public ModelConfig modelConfig(Path modelFile, int deviceIndex) {
+        return new ModelConfig(modelFile, deviceIndex, maxBatch, buffers, backendOptions);
     }
 }

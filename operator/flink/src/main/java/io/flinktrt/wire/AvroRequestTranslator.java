@@ -6,6 +6,7 @@ import io.flinktrt.batching.BatchInfo;
 import io.flinktrt.operator.InferenceTranslator;
 import io.flinktrt.operator.RequestRecord;
 import io.flinktrt.operator.RequestRejectedException;
+import io.flinktrt.repository.ServedModel;
 import io.flinktrt.schema.ErrorCode;
 import io.flinktrt.schema.InferenceOutcome;
 
@@ -39,10 +40,23 @@ public final class AvroRequestTranslator
 
     @Override
     public void open(ModelSignature signature, String backendName) {
+        open(
+                signature,
+                backendName,
+                new ServedModel(signature.modelName(), ServedModel.NO_VERSION));
+    }
+
+    @Override
+    public void open(ModelSignature signature, String backendName, ServedModel model) {
         this.signature = signature;
-        this.encoder = new ResultEncoder(signature, backendName);
+        this.encoder = new ResultEncoder(signature, backendName, model);
         this.decoder = new RequestDecoder(signature, limits, encoder);
-        this.failures = new Outcomes(signature.modelName(), limits.maxFailureBytes());
+        this.failures = new Outcomes(model, limits.maxFailureBytes());
+    }
+
+    @Override
+    public String routingKey(PendingRequest pending) {
+        return pending.request().id();
     }
 
     @Override

@@ -1,6 +1,7 @@
 package io.flinktrt.wire;
 
 import io.flinktrt.operator.RequestRecord;
+import io.flinktrt.repository.ServedModel;
 import io.flinktrt.schema.ErrorCode;
 import io.flinktrt.schema.InferenceFailure;
 import io.flinktrt.schema.InferenceOutcome;
@@ -30,11 +31,11 @@ public final class Outcomes {
      */
     public static final int MIN_FAILURE_BYTES = 16 << 10;
 
-    private final String model;
+    private final ServedModel model;
     private final int maxFailureBytes;
     private final AvroCodec<InferenceFailure> codec = new AvroCodec<>(InferenceFailure.class);
 
-    Outcomes(String model, int maxFailureBytes) {
+    Outcomes(ServedModel model, int maxFailureBytes) {
         this.model = model;
         this.maxFailureBytes = maxFailureBytes;
     }
@@ -54,7 +55,8 @@ public final class Outcomes {
                                 message.length() > MAX_MESSAGE_CHARS
                                         ? message.substring(0, MAX_MESSAGE_CHARS) + "..."
                                         : message)
-                        .setModel(model)
+                        .setModel(model.name())
+                        .setModelVersion(model.versioned() ? model.version() : null)
                         .setPayload(ByteBuffer.wrap(payload))
                         .setPayloadSize(payload.length)
                         .setSource(request.source())

@@ -4,6 +4,7 @@ import io.flinktrt.backend.BatchBuffers;
 import io.flinktrt.backend.BatchRun;
 import io.flinktrt.backend.ModelSignature;
 import io.flinktrt.backend.TensorSpec;
+import io.flinktrt.repository.ServedModel;
 import io.flinktrt.schema.InferenceOutcome;
 import io.flinktrt.schema.InferenceResult;
 import io.flinktrt.schema.Tensor;
@@ -26,14 +27,16 @@ final class ResultEncoder {
 
     private final ModelSignature signature;
     private final String backend;
+    private final ServedModel served;
     private final List<List<Long>> outputShapes = new ArrayList<>();
 
     /** Encoded bytes of a result but for its id and metadata, with its numbers at their largest. */
     private final long fixedBytes;
 
-    ResultEncoder(ModelSignature signature, String backend) {
+    ResultEncoder(ModelSignature signature, String backend, ServedModel served) {
         this.signature = signature;
         this.backend = backend;
+        this.served = served;
         List<Tensor> outputs = new ArrayList<>();
         for (TensorSpec spec : signature.outputs()) {
             outputShapes.add(Arrays.stream(spec.batchShape(1)).boxed().toList());
@@ -100,7 +103,8 @@ final class ResultEncoder {
                 .setId(id)
                 .setMetadata(metadata)
                 .setOutputs(outputs)
-                .setModel(signature.modelName())
+                .setModel(served.name())
+                .setModelVersion(served.versioned() ? served.version() : null)
                 .setEngineChecksum(signature.checksum())
                 .setBackend(backend)
                 .setBatchSize(batchSize)

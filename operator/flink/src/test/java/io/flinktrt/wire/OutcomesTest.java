@@ -2,6 +2,7 @@ package io.flinktrt.wire;
 
 import io.flinktrt.backend.BatchRun;
 import io.flinktrt.operator.RequestRecord;
+import io.flinktrt.repository.ServedModel;
 import io.flinktrt.schema.ErrorCode;
 import io.flinktrt.schema.InferenceFailure;
 import io.flinktrt.schema.InferenceOutcome;
@@ -30,7 +31,7 @@ class OutcomesTest {
 
     @Test
     void everyFailureFitsItsLimitAndKeepsAllThatFits() {
-        Outcomes outcomes = new Outcomes("model", LIMIT);
+        Outcomes outcomes = new Outcomes(new ServedModel("model", ServedModel.NO_VERSION), LIMIT);
         SplittableRandom random = new SplittableRandom(15);
         for (int i = 0; i < 1000; i++) {
             byte[] payload = new byte[random.nextInt(2 * LIMIT)];
@@ -75,7 +76,7 @@ class OutcomesTest {
         byte[] payload = new byte[1000];
         InferenceFailure failure =
                 failure(
-                        new Outcomes("model", LIMIT)
+                        new Outcomes(new ServedModel("model", ServedModel.NO_VERSION), LIMIT)
                                 .failure(
                                         "r-1",
                                         ErrorCode.TIMEOUT,
@@ -89,7 +90,11 @@ class OutcomesTest {
 
     @Test
     void aResultIsNeverLargerThanPredicted() {
-        ResultEncoder encoder = new ResultEncoder(RequestDecoderTest.TWO_INPUTS, "onnxruntime");
+        ResultEncoder encoder =
+                new ResultEncoder(
+                        RequestDecoderTest.TWO_INPUTS,
+                        "onnxruntime",
+                        new ServedModel("two", ServedModel.NO_VERSION));
         SplittableRandom random = new SplittableRandom(16);
         for (int i = 0; i < 1000; i++) {
             String id = text(random, 300);

@@ -5,6 +5,7 @@ import io.flinktrt.backend.BatchRun;
 import io.flinktrt.backend.ModelSignature;
 import io.flinktrt.backend.TensorSpec;
 import io.flinktrt.operator.RequestRejectedException;
+import io.flinktrt.repository.ServedModel;
 import io.flinktrt.schema.DataType;
 import io.flinktrt.schema.InferenceOutcome;
 import io.flinktrt.schema.InferenceRequest;
@@ -93,7 +94,9 @@ public class RecordPathBenchmark {
         for (int i = 0; i < logits.capacity() / Float.BYTES; i++) {
             logits.putFloat(i * Float.BYTES, i * 0.001f);
         }
-        resultEncoder = new ResultEncoder(RESNET_SIZED, "bench");
+        resultEncoder =
+                new ResultEncoder(
+                        RESNET_SIZED, "bench", new ServedModel("bench", ServedModel.NO_VERSION));
         resnetPending = new PendingRequest(resnetRequest, 0);
         resultCodec = new AvroCodec<>(InferenceResult.class);
     }

@@ -3,6 +3,7 @@ package io.flinktrt.wire;
 import io.flinktrt.backend.ModelSignature;
 import io.flinktrt.backend.TensorSpec;
 import io.flinktrt.operator.RequestRejectedException;
+import io.flinktrt.repository.ServedModel;
 import io.flinktrt.schema.DataType;
 import io.flinktrt.schema.ErrorCode;
 import io.flinktrt.schema.InferenceRequest;
@@ -49,7 +50,13 @@ class RequestDecoderTest {
      * A decoder whose results are checked against {@code limits} as those of an ONNX Runtime run.
      */
     static RequestDecoder decoder(ModelSignature signature, RequestLimits limits) {
-        return new RequestDecoder(signature, limits, new ResultEncoder(signature, "onnxruntime"));
+        return new RequestDecoder(
+                signature,
+                limits,
+                new ResultEncoder(
+                        signature,
+                        "onnxruntime",
+                        new ServedModel(signature.modelName(), ServedModel.NO_VERSION)));
     }
 
     @Test

@@ -72,6 +72,9 @@ public final class BatchScheduler<P, OUT> implements AutoCloseable {
     private volatile ExecutorService copyPool;
     private boolean closed;
 
+    /** Set by {@link #drainAndClose}: batches leave as soon as the queue is empty. */
+    private boolean draining;
+
     public BatchScheduler(
             ModelRunner runner,
             RowCodec<P, OUT> codec,
@@ -195,6 +198,12 @@ public final class BatchScheduler<P, OUT> implements AutoCloseable {
                     joining = queue.take(queue.maxBatchSize() - batch.size());
                     if (!joining.isEmpty()) {
                         break;
+                    }
+                    if (draining) {
+                        if (batch.size() == 0) {
+                            throw new InterruptedException(); // drained: the batcher ends
+                        }
+                        return;
                     }
                     long wait =
                             batch.size() == 0
@@ -332,6 +341,23 @@ public final class BatchScheduler<P, OUT> implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
+    }
+
+    /**
+     * Batches every record still waiting, without waiting for max-delay, then closes: the end of a
+     * model version that another replaced, whose records submitted before must still be answered by
+     * it. Waits for the batcher (at most 30 s); batches running then finish when the runner closes.
+     */
+    public void drainAndClose() {
+        lock.lock();
+        try {
+            draining = true;
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        joinBatcherUninterruptibly();
+        close();
     }
 
     /**
