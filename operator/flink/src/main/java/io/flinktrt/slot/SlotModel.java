@@ -1,6 +1,5 @@
 package io.flinktrt.slot;
 
-import io.flinktrt.backend.BackendException;
 import io.flinktrt.backend.Backends;
 import io.flinktrt.backend.ModelConfig;
 import io.flinktrt.backend.ModelRunner;
@@ -46,28 +45,16 @@ public final class SlotModel implements AutoCloseable {
             int configuredDevice,
             BiFunction<Path, Integer, ModelConfig> config)
             throws Exception {
-        Backends.Selection selection = null;
-        Path file = null;
-        BackendException refused = null;
-        for (Path candidate : files) {
-            try {
-                selection = Backends.select(backend, candidate);
-                file = candidate;
-                break;
-            } catch (BackendException e) {
-                refused = e;
-            }
-        }
-        if (selection == null) {
-            throw refused != null ? refused : new BackendException("No model file to open");
-        }
+        Backends.FileSelection chosen = Backends.selectFirst(backend, files);
         GpuAssignment.Claim device = GpuAssignment.claim(gpus, configuredDevice);
         try {
             return new SlotModel(
                     device,
-                    selection.backend().open(config.apply(file, device.deviceIndex())),
-                    file,
-                    selection.reason());
+                    chosen.selection()
+                            .backend()
+                            .open(config.apply(chosen.file(), device.deviceIndex())),
+                    chosen.file(),
+                    chosen.selection().reason());
         } catch (Exception | Error e) {
             device.close();
             throw e;

@@ -56,6 +56,28 @@ public final class Backends {
     /** The backend chosen for a model, and why, in a sentence a user can read. */
     public record Selection(InferenceBackend backend, String reason) {}
 
+    /**
+     * The first of a model's files (a plan, then its ONNX file) a backend here opens, and which.
+     */
+    public record FileSelection(Path file, Selection selection) {}
+
+    /**
+     * The first of {@code files} that {@link #select} takes; its refusal of the last one when none
+     * is taken.
+     */
+    public static FileSelection selectFirst(String requested, List<Path> files)
+            throws BackendException {
+        BackendException refused = new BackendException("No model file to open");
+        for (Path file : files) {
+            try {
+                return new FileSelection(file, select(requested, file));
+            } catch (BackendException e) {
+                refused = e;
+            }
+        }
+        throw refused;
+    }
+
     public static Selection select(String requested, Path model) throws BackendException {
         List<InferenceBackend> backends = all();
         if (!AUTO.equals(requested)) {

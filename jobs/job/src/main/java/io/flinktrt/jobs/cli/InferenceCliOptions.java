@@ -1,12 +1,18 @@
 package io.flinktrt.jobs.cli;
 
+import io.flinktrt.backend.BackendException;
+import io.flinktrt.backend.Backends;
 import io.flinktrt.operator.InferenceOptions;
+import io.flinktrt.repository.ModelRepository;
+import io.flinktrt.repository.ServingPolicy;
 
 import org.apache.flink.annotation.Internal;
 import org.apache.flink.configuration.Configuration;
 
 import picocli.CommandLine.Option;
 
+import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,6 +23,31 @@ public final class InferenceCliOptions {
 
     @Option(names = "--model", description = "ONNX file, or TensorRT plan from build-engine.")
     public String model;
+
+    @Option(
+            names = "--model-repository",
+            paramLabel = "DIR",
+            description =
+                    "A model repository, <DIR>/<name>/<version>/model.onnx or model.plan (Triton's layout),"
+                            + " instead of --model: new versions take over at checkpoints (docs/operations.md).")
+    public String modelRepository;
+
+    @Option(names = "--model-name", description = "The model's name in --model-repository.")
+    public String modelName;
+
+    @Option(
+            names = "--model-version",
+            description =
+                    "latest, or a version of --model-name to pin; the model's serving.properties overrides"
+                            + " it while the job runs (default: ${DEFAULT-VALUE}).")
+    public String modelVersion;
+
+    @Option(
+            names = "--repository-poll-ms",
+            description =
+                    "How often each subtask looks at --model-repository for new versions; 0 = never"
+                            + " (default: ${DEFAULT-VALUE}).")
+    public long repositoryPollMs;
 
     @Option(
             names = "--backend",
@@ -78,7 +109,21 @@ public final class InferenceCliOptions {
      */
     public Configuration toConfiguration() {
         Configuration config = new Configuration();
-        config.set(InferenceOptions.MODEL, model);
+        if (modelRepository != null) {
+            if (model != null || modelName == null) {
+                throw new IllegalArgumentException(
+                        "--model-repository takes --model-name (the model's directory there), not --model.");
+            }
+            config.set(InferenceOptions.MODEL_REPOSITORY, modelRepository);
+            config.set(InferenceOptions.MODEL, modelName);
+        } else if (modelName != null) {
+            throw new IllegalArgumentException(
+                    "--model-name names a model of --model-repository; give that too.");
+        } else {
+            config.set(InferenceOptions.MODEL, model);
+        }
+        config.set(InferenceOptions.MODEL_VERSION, modelVersion);
+        config.set(InferenceOptions.REPOSITORY_POLL_INTERVAL, Duration.ofMillis(repositoryPollMs));
         config.set(InferenceOptions.BACKEND, backend);
         config.set(InferenceOptions.DEVICE, device);
         config.set(InferenceOptions.MAX_BATCH_SIZE, maxBatch);
@@ -96,5 +141,22 @@ public final class InferenceCliOptions {
             config.setString(setting.substring(0, eq).trim(), setting.substring(eq + 1).trim());
         }
         return config;
+    }
+
+    /**
+     * The model file the job starts with and the backend chosen for it: --model, or the file of the
+     * version of --model-name serving now that a backend here opens.
+     */
+    public Backends.FileSelection startingModel() throws IOException, BackendException {
+        if (modelRepository == null) {
+            return new Backends.FileSelection(
+                    Path.of(model), Backends.select(backend, Path.of(model)));
+        }
+        List<Path> files =
+                new ModelRepository(Path.of(modelRepository))
+                        .resolve(modelName, ServingPolicy.ofVersion(modelVersion))
+                        .primary()
+                        .files(backend);
+        return Backends.selectFirst(backend, files);
     }
 }

@@ -45,7 +45,26 @@ public final class Knobs {
 
     public static final List<Knob> ALL =
             List.of(
-                    new Knob(InferenceOptions.MODEL, ModelProviderOptions.MODEL, "--model", ""),
+                    new Knob(
+                            InferenceOptions.MODEL,
+                            ModelProviderOptions.MODEL,
+                            "--model",
+                            "with a repository: --model-name"),
+                    new Knob(
+                            InferenceOptions.MODEL_REPOSITORY,
+                            ModelProviderOptions.MODEL_REPOSITORY,
+                            "--model-repository",
+                            ""),
+                    new Knob(
+                            InferenceOptions.MODEL_VERSION,
+                            ModelProviderOptions.MODEL_VERSION,
+                            "--model-version",
+                            ""),
+                    new Knob(
+                            InferenceOptions.REPOSITORY_POLL_INTERVAL,
+                            null,
+                            "--repository-poll-ms",
+                            "ML_PREDICT: none (the version chosen at start serves until a restart)"),
                     new Knob(
                             InferenceOptions.BACKEND,
                             null,

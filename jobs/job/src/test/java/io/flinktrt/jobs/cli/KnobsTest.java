@@ -50,7 +50,8 @@ class KnobsTest {
         List<String> flags =
                 run.getCommandSpec().mixins().get("inference").options().stream()
                         .map(OptionSpec::longestName)
-                        .filter(name -> !name.equals("--set"))
+                        // --model-name: inference.model's flag beside --model-repository
+                        .filter(name -> !name.equals("--set") && !name.equals("--model-name"))
                         .toList();
         assertThat(Knobs.ALL.stream().map(Knobs.Knob::flag).filter(Objects::nonNull))
                 .containsExactlyInAnyOrderElementsOf(flags);

@@ -89,7 +89,7 @@ public final class LocalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (inference.model == null) {
+        if (inference.model == null && inference.modelRepository == null) {
             Path here = Path.of(DEFAULT_MODEL);
             inference.model =
                     Files.isRegularFile(here)
@@ -97,8 +97,9 @@ public final class LocalCommand implements Callable<Integer> {
                             : Path.of(System.getProperty("flinktrt.home", "."), DEFAULT_MODEL)
                                     .toString();
         }
-        Path model = Path.of(inference.model);
-        Backends.Selection selection = Backends.select(inference.backend, model);
+        Backends.FileSelection starting = inference.startingModel();
+        Path model = starting.file();
+        Backends.Selection selection = starting.selection();
         System.out.println(
                 "Backend: " + selection.backend().name() + " (" + selection.reason() + ")");
         ModelSignature signature = Backends.describe(selection.backend().name(), model);
