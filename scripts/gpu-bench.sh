@@ -14,6 +14,9 @@
 #       bench-resnet / bench-bert   the bench command for one model
 #       bench-128 raw and operator rows at batch 128 for both plans; with the kit's base/ (BASE_JARS at kit
 #                 time: an earlier build's project jars) alternating base/new runs on the same host
+#       swap      issue 21: version 2 of each plan shipped into a running EXACTLY_ONCE Kafka job at about half the
+#                 operator's rate for the BERT-like plan, 400/s for ResNet-50 (Kafka carries only a few thousand 602 KB
+#                 requests a second) (SWAP_MODELS, SWAP_RATE_<model>); RESULTS/swap-<model>.log
 #       sql-bert  the BERT-like plan through ML_PREDICT and through the DataStream operator in one run, fed
 #                 from memory and from Kafka; prints rows/s of each and the SQL/DataStream ratios (issue 13)
 #       graphs-off  the backend and operator stages of both models with tensorrt.cuda-graphs=false
@@ -164,6 +167,27 @@ step() {
             echo "exit $?"; } >> "$out/bench-128-$m.log" 2>&1
         done
         grep -E '^\$|batch|records/s|raw|operator' "$out/bench-128-$m.log" | tail -40
+      done ;;
+    swap)
+      # issue 21: a Kafka job (EXACTLY_ONCE, checkpoints every second) at about half the operator's rate on a
+      # model repository holding version 1 (the FP16 plan); 15 s in, `local --swap-in` ships version 2 (the
+      # same plan, a stand-in for a retrained model of the same architecture) the way users are told to;
+      # the report gives the versions' result counts, the time to the first version-2 result, latency
+      # before and around the swap, and GPU memory before, during and after
+      for m in ${SWAP_MODELS:-bert_like resnet50}; do
+        local rate=8500 range=30522; [ "$m" = resnet50 ] && rate=400 range=100 # 602 KB requests: Kafka carries a few thousand a second
+        local r="SWAP_RATE_$m"; rate=${!r:-$rate}
+        rm -rf /tmp/swap-repo/$m /tmp/swap-v2-$m; mkdir -p /tmp/swap-repo/$m/1 /tmp/swap-v2-$m
+        for d in /tmp/swap-repo/$m/1 /tmp/swap-v2-$m; do
+          cp /tmp/large/$m-fp16.plan $d/model.plan; cp /tmp/large/$m-fp16.plan.json $d/model.plan.json
+        done
+        { echo "\$ flink-tensorrt local --model-repository /tmp/swap-repo --model-name $m --backend tensorrt --max-batch 128 --requests $((rate * 35)) --rate $rate --bad-requests 0 --int-range $range --delivery-guarantee EXACTLY_ONCE --checkpoint-interval-ms 1000 --repository-poll-ms 1000 --swap-in /tmp/swap-v2-$m --swap-after-s 15"
+          ft local --model-repository /tmp/swap-repo --model-name $m --backend tensorrt --max-batch 128 \
+            --requests $((rate * 35)) --rate $rate --bad-requests 0 --int-range $range \
+            --delivery-guarantee EXACTLY_ONCE --checkpoint-interval-ms 1000 --repository-poll-ms 1000 \
+            --swap-in /tmp/swap-v2-$m --swap-after-s 15
+          echo "exit $?"; } > "$out/swap-$m.log" 2>&1
+        grep -vE '^  sent' "$out/swap-$m.log" | grep -E 'Swap|first result|latency|GPU memory|Results|version|OK|INCOMPLETE|exit|serves|Released|ready after' | tail -20
       done ;;
     sql-bert)
       { echo "\$ java io.flinktrt.tools.bench.SqlVsDataStream /tmp/large/bert_like-fp16.plan ${SQL_ROWS:-20000}"
@@ -383,6 +407,6 @@ tests() { # OUT: every gpu-tagged test class, one JVM, the JUnit console's tree 
 
 case ${1:-} in
   kit) kit ;;
-  engines|local|bench-resnet|bench-bert|sql-bert|graphs-off|pack|tests|images-build|images-builds|images-bench|cluster) step "$1" ;;
+  engines|local|bench-resnet|bench-bert|bench-128|swap|sql-bert|graphs-off|pack|tests|images-build|images-builds|images-bench|cluster) step "$1" ;;
   *) sed -n '2,/^set -uo/p' "$0" | sed '$d'; exit 2 ;;
 esac

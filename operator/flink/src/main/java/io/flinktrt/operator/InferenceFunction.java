@@ -62,6 +62,12 @@ public final class InferenceFunction<IN, OUT> extends RichAsyncFunction<IN, OUT>
 
     private transient InferenceSlot<Object, OUT> slot;
 
+    /**
+     * Whether the job checkpoints, as {@link #applyTo} saw it: without checkpoints a new model
+     * version takes over as soon as it is ready.
+     */
+    private boolean checkpointing = true;
+
     /** Records submitted and not yet emitted, by their Flink future (a timeout completes them). */
     private transient Map<ResultFuture<OUT>, InFlight> inFlight;
 
@@ -88,6 +94,8 @@ public final class InferenceFunction<IN, OUT> extends RichAsyncFunction<IN, OUT>
      * Puts this function on {@code input} with the configured capacity, timeout and output order.
      */
     public SingleOutputStreamOperator<OUT> applyTo(DataStream<IN> input) {
+        checkpointing =
+                input.getExecutionEnvironment().getCheckpointConfig().isCheckpointingEnabled();
         int capacity = capacity();
         long timeoutMs = config.timeout().toMillis();
         SingleOutputStreamOperator<OUT> outputs =
@@ -150,6 +158,9 @@ public final class InferenceFunction<IN, OUT> extends RichAsyncFunction<IN, OUT>
     @Override
     public void asyncInvoke(IN input, ResultFuture<OUT> result) {
         long arrival = System.nanoTime();
+        if (!checkpointing) {
+            slot.takeOverNow();
+        }
         InferenceTranslator<IN, Object, OUT> primary = translator(slot.primary());
         Object prepared;
         try {

@@ -389,6 +389,20 @@ public final class InferenceSlot<P, OUT> implements AutoCloseable {
      * prepared version takes over here, and the versions it replaces retire in the background.
      */
     public void checkpointBoundary(long checkpointId) {
+        takeOver("checkpoint " + checkpointId);
+    }
+
+    /**
+     * Called on the task thread before each record where the job takes no checkpoints (so no output
+     * is replayed and there is no boundary to keep): a prepared version takes over at once.
+     */
+    public void takeOverNow() {
+        if (prepared.get() != null) {
+            takeOver("now (the job takes no checkpoints)");
+        }
+    }
+
+    private void takeOver(String when) {
         Serving<P, OUT> next = prepared.getAndSet(null);
         if (next == null) {
             return;
@@ -396,10 +410,10 @@ public final class InferenceSlot<P, OUT> implements AutoCloseable {
         Serving<P, OUT> previous = serving;
         serving = next;
         LOG.info(
-                "Subtask {} serves {} from checkpoint {} on (was {})",
+                "Subtask {} serves {} from {} on (was {})",
                 subtask,
                 next.target(),
-                checkpointId,
+                when,
                 previous.target());
         for (ServedVersion<P, OUT> version : previous.versions()) {
             if (!next.versions().contains(version)) {

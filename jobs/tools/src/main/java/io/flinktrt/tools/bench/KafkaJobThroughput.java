@@ -75,7 +75,7 @@ final class KafkaJobThroughput implements AutoCloseable {
                         topics.get(2),
                         parallelism,
                         run)
-                .run(requests, 0, ratePerSecond, 100, 600);
+                .run(requests, 0, ratePerSecond, 100, 600, null, 0);
     }
 
     /**

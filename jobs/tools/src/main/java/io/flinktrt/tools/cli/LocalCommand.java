@@ -11,6 +11,7 @@ import io.flinktrt.jobs.kafka.EmbeddedKafka;
 import io.flinktrt.jobs.kafka.KafkaClientProperties;
 import io.flinktrt.tools.local.LocalRun;
 import io.flinktrt.tools.local.LocalRunReport;
+import io.flinktrt.tools.local.SwapRehearsal;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -82,10 +83,47 @@ public final class LocalCommand implements Callable<Integer> {
     int show;
 
     @Option(
+            names = "--swap-in",
+            paramLabel = "DIR",
+            description =
+                    "A rehearsal of shipping a model: after --swap-after-s, DIR (model.onnx and/or model.plan)"
+                            + " is copied into --model-repository as --model-name's next version, the way"
+                            + " docs/operations.md says; the report tells when its results began and the"
+                            + " latency and GPU memory around the swap.")
+    Path swapIn;
+
+    @Option(
+            names = "--swap-after-s",
+            defaultValue = "10",
+            description =
+                    "Seconds after the first request to ship --swap-in (default: ${DEFAULT-VALUE}).")
+    double swapAfterSeconds;
+
+    @Option(
             names = "--wait-s",
             defaultValue = "300",
             description = "Give up waiting for results after this long.")
     int waitSeconds;
+
+    private SwapRehearsal swapRehearsal() {
+        if (swapIn == null) {
+            return null;
+        }
+        if (inference.modelRepository == null) {
+            throw new IllegalArgumentException(
+                    "--swap-in ships into --model-repository: give that and --model-name.");
+        }
+        if (!Files.isDirectory(swapIn)) {
+            throw new IllegalArgumentException(
+                    "--swap-in "
+                            + swapIn
+                            + " is not a directory holding model.onnx or model.plan.");
+        }
+        return new SwapRehearsal(
+                Path.of(inference.modelRepository, inference.modelName),
+                swapIn,
+                (long) (swapAfterSeconds * 1e9));
+    }
 
     @Override
     public Integer call() throws Exception {
@@ -147,7 +185,14 @@ public final class LocalCommand implements Callable<Integer> {
                                     kafka.deadLetterTopic,
                                     parallelism,
                                     runId)
-                            .run(requests, badRequests, rate, intRange, waitSeconds);
+                            .run(
+                                    requests,
+                                    badRequests,
+                                    rate,
+                                    intRange,
+                                    waitSeconds,
+                                    swapRehearsal(),
+                                    inference.device);
             report.print(System.out, selection.backend().name(), show);
             return report.complete() ? 0 : 1;
         } finally {

@@ -75,8 +75,18 @@ public final class LocalRun {
         return config;
     }
 
+    /**
+     * @param swap a version to ship into the repository while requests stream; null for none
+     * @param device the GPU whose memory the swap's report follows
+     */
     public LocalRunReport run(
-            int requests, int badRequests, int ratePerSecond, int intRange, int waitSeconds)
+            int requests,
+            int badRequests,
+            int ratePerSecond,
+            int intRange,
+            int waitSeconds,
+            SwapRehearsal swap,
+            int device)
             throws Exception {
         StreamExecutionEnvironment env =
                 StreamExecutionEnvironment.createLocalEnvironment(parallelism, checkpointsOnDisk());
@@ -84,8 +94,10 @@ public final class LocalRun {
         JobClient flink = env.executeAsync("flink-tensorrt local " + runId);
         System.out.println(
                 "Flink job " + flink.getJobID() + " started (parallelism " + parallelism + ")");
+        ExecutorService shipper = Executors.newSingleThreadExecutor();
         try (OutcomeReader reader = new OutcomeReader(client, outputTopic, deadLetterTopic, false);
-                RequestProducer producer = new RequestProducer(client, inputTopic)) {
+                RequestProducer producer = new RequestProducer(client, inputTopic);
+                GpuMemoryTimeline memory = new GpuMemoryTimeline(device)) {
             LocalRunReport report = new LocalRunReport(requests, badRequests);
             Map<String, Long> sentAt = new ConcurrentHashMap<>(requests + badRequests);
             RandomRequests random = new RandomRequests(signature, intRange, 42);
@@ -119,9 +131,26 @@ public final class LocalRun {
                             });
             try {
                 long nextProgress = start + TimeUnit.SECONDS.toNanos(2);
+                Future<?> shipping = null;
                 for (int i = 0; i < requests; i++) {
                     if (ratePerSecond > 0) {
                         pace(start, i, ratePerSecond);
+                    }
+                    if (swap != null
+                            && shipping == null
+                            && System.nanoTime() - start >= swap.afterNanos()) {
+                        shipping =
+                                shipper.submit(
+                                        () -> {
+                                            long version = swap.ship();
+                                            report.shipped(version, System.nanoTime());
+                                            System.out.println(
+                                                    "  shipped version "
+                                                            + version
+                                                            + " into "
+                                                            + swap.entry());
+                                            return null;
+                                        });
                     }
                     InferenceRequest request = samples[i % samples.length];
                     request.setId(runId + "-" + i);
@@ -144,11 +173,19 @@ public final class LocalRun {
                     }
                 }
                 reading.get();
+                if (shipping != null) {
+                    shipping.get();
+                } else if (swap != null) {
+                    System.out.println("  the run ended before the swap was due: nothing shipped");
+                }
             } finally {
                 readerThread.shutdownNow();
             }
+            memory.close();
+            report.printSwap(System.out, memory);
             return report;
         } finally {
+            shipper.shutdownNow();
             flink.cancel().get(30, TimeUnit.SECONDS);
         }
     }

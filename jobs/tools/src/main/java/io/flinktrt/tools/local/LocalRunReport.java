@@ -42,6 +42,13 @@ public final class LocalRunReport {
     private long startNanos;
     private long lastResultNanos;
 
+    /** Per result: {sent, read back (nanoTime), model version or 0}. */
+    private final List<long[]> timeline = new ArrayList<>();
+
+    private final Map<Long, Integer> versions = new java.util.TreeMap<>();
+    private long shippedVersion;
+    private long shippedNanos;
+
     LocalRunReport(int requests, int badRequests) {
         this.requests = requests;
         this.badRequests = badRequests;
@@ -71,6 +78,9 @@ public final class LocalRunReport {
             results++;
             InferenceResult result = outcome.result();
             latency.add((outcome.readNanos() - sent) / 1000);
+            long version = result.getModelVersion() == null ? 0 : result.getModelVersion();
+            versions.merge(version, 1, Integer::sum);
+            timeline.add(new long[] {sent, outcome.readNanos(), version});
             lastResultNanos = Math.max(lastResultNanos, outcome.readNanos());
             queueMicros += result.getTimings().getQueueMicros();
             computeMicros += result.getTimings().getComputeMicros();
@@ -89,6 +99,12 @@ public final class LocalRunReport {
                 surprises.add(id + ": " + failure.getCode() + " " + failure.getMessage());
             }
         }
+    }
+
+    /** A {@link SwapRehearsal} shipped {@code version} at {@code nanos}. */
+    void shipped(long version, long nanos) {
+        shippedVersion = version;
+        shippedNanos = nanos;
     }
 
     int received() {
@@ -135,6 +151,9 @@ public final class LocalRunReport {
                     queueMicros / 1000.0 / results,
                     computeMicros / 1000.0 / results);
         }
+        if (versions.keySet().stream().anyMatch(v -> v != 0)) {
+            out.println("Results by model version: " + versions);
+        }
         out.println("Predictions:");
         samples.stream().limit(show).forEach(result -> out.println("  " + describe(result)));
         surprises.forEach(s -> out.println("UNEXPECTED: " + s));
@@ -142,6 +161,60 @@ public final class LocalRunReport {
                 complete()
                         ? "OK: every request came back exactly once."
                         : "INCOMPLETE: not every request came back as expected (see above).");
+    }
+
+    /**
+     * What the stream saw around a shipped version: when its first result came back, and latency in
+     * the 10 s around that moment against the steady state before the version was shipped.
+     */
+    void printSwap(PrintStream out, GpuMemoryTimeline memory) {
+        if (shippedNanos == 0) {
+            return;
+        }
+        long firstNew = Long.MAX_VALUE;
+        long lastOld = 0;
+        for (long[] entry : timeline) {
+            if (entry[2] == shippedVersion) {
+                firstNew = Math.min(firstNew, entry[1]);
+            } else {
+                lastOld = Math.max(lastOld, entry[1]);
+            }
+        }
+        out.printf(
+                "Swap: version %d shipped %.1f s after the first request%n",
+                shippedVersion, (shippedNanos - startNanos) / 1e9);
+        if (firstNew == Long.MAX_VALUE) {
+            out.println("  no result of version " + shippedVersion + " came back");
+            return;
+        }
+        out.printf(
+                "  its first result read back %.2f s after it was shipped; the last result of an older version %.2f s after%n",
+                (firstNew - shippedNanos) / 1e9, (lastOld - shippedNanos) / 1e9);
+        LatencyStats steady = new LatencyStats();
+        LatencyStats around = new LatencyStats();
+        long window = 5_000_000_000L;
+        for (long[] entry : timeline) {
+            if (entry[1] < shippedNanos) {
+                steady.add((entry[1] - entry[0]) / 1000);
+            } else if (Math.abs(entry[1] - firstNew) < window) {
+                around.add((entry[1] - entry[0]) / 1000);
+            }
+        }
+        out.printf(
+                "  latency before it was shipped (%d results): %s%n",
+                steady.count(), steady.summary());
+        out.printf(
+                "  latency in the 10 s around its first result (%d results): %s%n",
+                around.count(), around.summary());
+        if (steady.count() > 0 && around.count() > 0) {
+            out.printf(
+                    "  p99 around the swap / p99 before: %.2f%n",
+                    (double) around.percentile(99) / steady.percentile(99));
+        }
+        String gpu = memory.around(shippedNanos, Math.max(lastOld, firstNew) + window);
+        if (!gpu.isEmpty()) {
+            out.println("  " + gpu);
+        }
     }
 
     private static String describe(InferenceResult result) {
