@@ -1,8 +1,6 @@
 package io.flinktrt.tools.bench;
 
-import io.flinktrt.backend.BackendException;
 import io.flinktrt.backend.tensorrt.gpu.GpuProbe;
-import io.flinktrt.backend.tensorrt.gpu.NativeLibraries;
 
 import org.apache.flink.util.concurrent.ExecutorThreadFactory;
 
@@ -46,14 +44,7 @@ final class DeviceMemorySampler implements AutoCloseable {
      * The GPU's, whichever backend runs: on the CPU backend it stays flat.
      */
     private OptionalLong used() {
-        if (NativeLibraries.missingDriver() != null) {
-            return OptionalLong.empty();
-        }
-        try {
-            return OptionalLong.of(GpuProbe.usedMemory(device));
-        } catch (BackendException | RuntimeException | LinkageError e) {
-            return OptionalLong.empty();
-        }
+        return GpuProbe.usedMemoryIfAny(device);
     }
 
     /** "; GPU memory +N MiB (M per slot)", or "" without a GPU to read. */

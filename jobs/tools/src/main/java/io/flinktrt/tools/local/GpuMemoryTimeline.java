@@ -1,8 +1,6 @@
 package io.flinktrt.tools.local;
 
-import io.flinktrt.backend.BackendException;
 import io.flinktrt.backend.tensorrt.gpu.GpuProbe;
-import io.flinktrt.backend.tensorrt.gpu.NativeLibraries;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -50,14 +48,7 @@ final class GpuMemoryTimeline implements AutoCloseable {
     }
 
     private OptionalLong used() {
-        if (NativeLibraries.missingDriver() != null) {
-            return OptionalLong.empty();
-        }
-        try {
-            return OptionalLong.of(GpuProbe.usedMemory(device));
-        } catch (BackendException | RuntimeException | LinkageError e) {
-            return OptionalLong.empty();
-        }
+        return GpuProbe.usedMemoryIfAny(device);
     }
 
     /**

@@ -9,6 +9,8 @@ import org.bytedeco.cuda.global.cudart;
 import org.bytedeco.javacpp.SizeTPointer;
 import org.bytedeco.tensorrt.global.nvinfer;
 
+import java.util.OptionalLong;
+
 /**
  * Finds the GPU and the versions of the driver, CUDA runtime and TensorRT, with errors that say
  * what to fix.
@@ -99,6 +101,21 @@ public final class GpuProbe {
     public static long usedMemory(int device) throws BackendException {
         long[] info = memoryInfo(device);
         return info[1] - info[0];
+    }
+
+    /**
+     * {@link #usedMemory}, by every process on the device; empty where no NVIDIA driver or CUDA
+     * runtime answers (a bench or a report on the CPU).
+     */
+    public static OptionalLong usedMemoryIfAny(int device) {
+        if (NativeLibraries.missingDriver() != null) {
+            return OptionalLong.empty();
+        }
+        try {
+            return OptionalLong.of(usedMemory(device));
+        } catch (BackendException | RuntimeException | LinkageError e) {
+            return OptionalLong.empty();
+        }
     }
 
     /** {free, total} bytes, as cudaMemGetInfo reports them. */
