@@ -1,8 +1,13 @@
 package io.flinktrt.e2e;
 
+import io.flinktrt.backend.Backends;
 import io.flinktrt.jobs.kafka.BadRequests;
 import io.flinktrt.jobs.kafka.EmbeddedKafka;
+import io.flinktrt.jobs.kafka.OutcomeReader;
 import io.flinktrt.jobs.kafka.RequestProducer;
+import io.flinktrt.jobs.kafka.SteadyRequests;
+import io.flinktrt.jobs.kafka.StreamOutcomes;
+import io.flinktrt.repository.RepositoryVersions;
 import io.flinktrt.schema.DataType;
 import io.flinktrt.schema.InferenceRequest;
 import io.flinktrt.testing.OnnxReference;
@@ -10,6 +15,7 @@ import io.flinktrt.testing.TestModels;
 import io.flinktrt.tools.cli.Cli;
 import io.flinktrt.tools.files.Npy;
 import io.flinktrt.tools.files.TensorFile;
+import io.flinktrt.wire.RandomRequests;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -25,6 +31,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -281,6 +288,79 @@ class ClusterIT {
                 output.substring(output.indexOf("id |")).replace('\n', ' '));
     }
 
+    /**
+     * A model updated on a running cluster: the job started with {@code --model-repository DIR
+     * --model-name mlp} at parallelism 2 (one subtask on each TaskManager), version 2 dropped into
+     * DIR while requests stream in. Each TaskManager's subtask takes it over at a checkpoint; per
+     * input partition, in offset order (each partition is read by one source subtask chained to its
+     * operator subtask), the results' versions switch from 1 to 2 once, every request is answered
+     * exactly once, and each answer is ONNX Runtime's on the version it is labelled with.
+     */
+    @Test
+    @Order(6)
+    @Timeout(300)
+    void aVersionAddedToTheModelRepositoryMidStreamTakesOverOncePerPartition() throws Exception {
+        Path repository = Files.createTempDirectory(work, "swap-repo");
+        RepositoryVersions.addMlpVersion(repository, "mlp", 1);
+        Topics topics = Topics.create("swap", 2);
+        String job =
+                cluster.submit(
+                        2,
+                        List.of(),
+                        jobArgs(
+                                topics,
+                                "--model-repository",
+                                repository.toString(),
+                                "--model-name",
+                                "mlp",
+                                "--repository-poll-ms",
+                                "200",
+                                "--backend",
+                                "onnxruntime"));
+        long start = System.nanoTime();
+        try (RequestProducer producer = new RequestProducer(topics.client(), topics.input);
+                OutcomeReader reader =
+                        new OutcomeReader(topics.client(), topics.output, topics.deadLetter, true);
+                SteadyRequests requests =
+                        new SteadyRequests(
+                                producer,
+                                new RandomRequests(
+                                        Backends.describe(Backends.AUTO, MODEL), 100, 17),
+                                "swap-",
+                                200,
+                                40_000)) {
+            StreamOutcomes outcomes = new StreamOutcomes(reader);
+            outcomes.await(
+                    "results of both partitions",
+                    Duration.ofSeconds(180),
+                    () -> requests.versionRuns(outcomes.results()).size() == 2);
+            RepositoryVersions.addMlpVersion(repository, "mlp", 2);
+            outcomes.await(
+                    "version 2 after version 1 in both partitions",
+                    Duration.ofSeconds(120),
+                    () ->
+                            requests.versionRuns(outcomes.results())
+                                    .equals(Map.of(0, List.of(1L, 2L), 1, List.of(1L, 2L))));
+            int sent = requests.stopAfter(400, Duration.ofSeconds(60));
+            outcomes.await(
+                    "an outcome of every request",
+                    Duration.ofSeconds(120),
+                    () -> outcomes.answered() >= sent);
+            outcomes.readFor(Duration.ofSeconds(3)); // three checkpoints: a late duplicate shows
+            report(
+                    "version 2 dropped into the model repository mid-stream: %d requests, each answered once"
+                            + " in %.0f s; versions per input partition %s; failures %d",
+                    sent,
+                    seconds(start),
+                    requests.versionRuns(outcomes.results()),
+                    cluster.failures(job));
+
+            requests.assertAnsweredOnceInRuns(outcomes, repository, "mlp", 2, List.of(1L, 2L));
+            assertThat(cluster.failures(job)).as("failures of the job").isZero();
+        }
+        cluster.cancel(job);
+    }
+
     // ---- helpers
 
     /**
@@ -358,13 +438,16 @@ class ClusterIT {
 
     /** The arguments after the jar, as the README gives them. */
     private static String[] jobArgs(Topics topics) {
+        return jobArgs(topics, "--model", MODEL.toString());
+    }
+
+    /** With {@code model}'s flags instead of {@code --model mlp_classifier.onnx}. */
+    private static String[] jobArgs(Topics topics, String... model) {
         List<String> args = new ArrayList<>(topics.flags());
+        args.addAll(List.of("--group-id", topics.group));
+        args.addAll(List.of(model));
         args.addAll(
                 List.of(
-                        "--group-id",
-                        topics.group,
-                        "--model",
-                        MODEL.toString(),
                         "--max-batch",
                         "32",
                         "--delivery-guarantee",

@@ -1,13 +1,11 @@
 package io.flinktrt.operator;
 
 import io.flinktrt.backend.Backends;
-import io.flinktrt.repository.ModelRepository;
 import io.flinktrt.repository.RepositoryVersions;
 import io.flinktrt.schema.InferenceOutcome;
 import io.flinktrt.schema.InferenceRequest;
 import io.flinktrt.schema.InferenceResult;
 import io.flinktrt.testing.MiniClusters;
-import io.flinktrt.testing.OnnxReference;
 import io.flinktrt.testing.TestModels;
 import io.flinktrt.wire.AvroCodec;
 import io.flinktrt.wire.RandomRequests;
@@ -115,19 +113,9 @@ class ModelSwapITCase {
                 .as("each switch falls where a checkpoint's barrier passed the operator")
                 .contains((long) toTwo, (long) backToOne);
 
-        ModelRepository models = new ModelRepository(repository);
-        try (OnnxReference one =
-                        new OnnxReference(
-                                models.versions("mlp").get(0).files("onnxruntime").get(0));
-                OnnxReference two =
-                        new OnnxReference(
-                                models.versions("mlp").get(1).files("onnxruntime").get(0))) {
-            for (InferenceOutcome outcome : OUTCOMES) {
-                InferenceResult result = (InferenceResult) outcome.getOutcome();
-                (result.getModelVersion() == 1 ? one : two)
-                        .assertAnswers(sent.get(result.getId()), result.getOutputs(), 1e-5f);
-            }
-        }
+        List<InferenceResult> results = new ArrayList<>();
+        OUTCOMES.forEach(outcome -> results.add((InferenceResult) outcome.getOutcome()));
+        RepositoryVersions.assertAnswers(repository, "mlp", results, sent::get, 1e-5f);
     }
 
     private static void awaitResults(int count) throws InterruptedException {

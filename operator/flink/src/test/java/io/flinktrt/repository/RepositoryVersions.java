@@ -2,6 +2,9 @@ package io.flinktrt.repository;
 
 import io.flinktrt.onnx.Onnx;
 import io.flinktrt.onnx.ProtoMessage;
+import io.flinktrt.schema.InferenceRequest;
+import io.flinktrt.schema.InferenceResult;
+import io.flinktrt.testing.OnnxReference;
 import io.flinktrt.testing.TestModels;
 
 import java.io.IOException;
@@ -11,7 +14,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
 
 /**
  * Model repositories for tests: versions of the MLP classifier (16 inputs, 10 classes) that answer
@@ -50,6 +56,41 @@ public final class RepositoryVersions {
                 entry.resolve(ModelRepository.POLICY_FILE),
                 StandardCopyOption.ATOMIC_MOVE,
                 StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    /**
+     * Asserts that each result is what ONNX Runtime, run directly on the ONNX file of the version
+     * the result is labelled with, answers to its request ({@code requests} by id), each value
+     * within {@code tolerance}.
+     */
+    public static void assertAnswers(
+            Path repository,
+            String name,
+            Iterable<InferenceResult> results,
+            Function<String, InferenceRequest> requests,
+            float tolerance)
+            throws Exception {
+        Map<Long, OnnxReference> references = new HashMap<>();
+        try {
+            for (InferenceResult result : results) {
+                OnnxReference reference = references.get(result.getModelVersion());
+                if (reference == null) {
+                    reference =
+                            new OnnxReference(
+                                    repository
+                                            .resolve(name)
+                                            .resolve(Long.toString(result.getModelVersion()))
+                                            .resolve(ModelRepository.ONNX_FILE));
+                    references.put(result.getModelVersion(), reference);
+                }
+                reference.assertAnswers(
+                        requests.apply(result.getId()), result.getOutputs(), tolerance);
+            }
+        } finally {
+            for (OnnxReference reference : references.values()) {
+                reference.close();
+            }
+        }
     }
 
     private static byte[] withOutputBias(byte[] model, long version) {

@@ -42,8 +42,9 @@ public final class RequestProducer implements AutoCloseable {
         this.topic = topic;
     }
 
-    public void send(InferenceRequest request) {
-        sendRaw(request.getId(), codec.encode(request));
+    /** Sends a request keyed by its id; the future tells where it landed. */
+    public Future<RecordMetadata> send(InferenceRequest request) {
+        return sendRaw(request.getId(), codec.encode(request));
     }
 
     /** Sends any bytes as a request value: how the tools and tests push bad input. */
