@@ -1,13 +1,11 @@
 package io.flinktrt.slot;
 
 import io.flinktrt.backend.BatchBuffers;
-import io.flinktrt.backend.ModelConfig;
 import io.flinktrt.batching.BatchInfo;
 import io.flinktrt.batching.RowCodec;
 import io.flinktrt.repository.ModelRepository;
 import io.flinktrt.repository.RepositoryVersions;
 import io.flinktrt.repository.ServedModel;
-import io.flinktrt.repository.ServingPolicy;
 import io.flinktrt.testing.TestModels;
 
 import org.apache.flink.metrics.groups.UnregisteredMetricsGroup;
@@ -19,7 +17,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.stream.IntStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -29,46 +26,8 @@ class InferenceSlotVersionsTest {
 
     @TempDir Path repository;
 
-    private record Settings(Duration repositoryPollInterval, String modelRepository)
-            implements SlotSettings {
-        @Override
-        public String backend() {
-            return "onnxruntime";
-        }
-
-        @Override
-        public String model() {
-            return "mlp";
-        }
-
-        @Override
-        public ServingPolicy servingPolicy() {
-            return ServingPolicy.LATEST;
-        }
-
-        @Override
-        public int device() {
-            return 0;
-        }
-
-        @Override
-        public String gpuResource() {
-            return "gpu";
-        }
-
-        @Override
-        public Duration maxDelay() {
-            return Duration.ofMillis(1);
-        }
-
-        @Override
-        public ModelConfig modelConfig(Path modelFile, int deviceIndex) {
-            return new ModelConfig(modelFile, deviceIndex, 8, 2, Map.of());
-        }
-    }
-
     /** Binds nothing: these tests route, they do not run records. */
-    private static final class NoRows implements RowCodec<Object, Object> {
+    static final class NoRows implements RowCodec<Object, Object> {
         @Override
         public void putRow(Object record, BatchBuffers buffers, int row) {}
 
@@ -80,7 +39,7 @@ class InferenceSlotVersionsTest {
 
     private InferenceSlot<Object, Object> open(Duration poll) throws Exception {
         return InferenceSlot.open(
-                new Settings(poll, repository.toString()),
+                new RepositorySlotSettings("onnxruntime", repository.toString(), poll, 8),
                 null,
                 0,
                 List.of(),

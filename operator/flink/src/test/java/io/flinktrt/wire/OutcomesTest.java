@@ -30,6 +30,27 @@ class OutcomesTest {
     private final AvroCodec<InferenceResult> results = new AvroCodec<>(InferenceResult.class);
 
     @Test
+    void aFailureSaysWhichModelVersionWasServing() {
+        RequestRecord request = new RequestRecord(new byte[] {1, 2}, "requests", 0, 7);
+
+        InferenceFailure versioned =
+                failure(
+                        new Outcomes(new ServedModel("mlp", 3), LIMIT)
+                                .failure("r1", ErrorCode.TIMEOUT, "late", request));
+        InferenceFailure unversioned =
+                failure(
+                        new Outcomes(
+                                        new ServedModel("mlp_classifier", ServedModel.NO_VERSION),
+                                        LIMIT)
+                                .failure("r1", ErrorCode.TIMEOUT, "late", request));
+
+        assertThat(versioned.getModel()).isEqualTo("mlp");
+        assertThat(versioned.getModelVersion()).isEqualTo(3L);
+        assertThat(failures.decode(failures.encode(versioned)).getModelVersion()).isEqualTo(3L);
+        assertThat(unversioned.getModelVersion()).isNull();
+    }
+
+    @Test
     void everyFailureFitsItsLimitAndKeepsAllThatFits() {
         Outcomes outcomes = new Outcomes(new ServedModel("model", ServedModel.NO_VERSION), LIMIT);
         SplittableRandom random = new SplittableRandom(15);
