@@ -116,7 +116,9 @@ class ClusterIT {
                 int row = Integer.parseInt(ids.get(i).substring("p2-".length()));
                 float[] want =
                         reference
-                                .run(new InferenceRequest("ref", Map.of(), List.of(x.row(row))))
+                                .run(
+                                        new InferenceRequest(
+                                                "ref", Map.of(), List.of(x.row(row)), null))
                                 .get("probs");
                 assertThat(OnnxReference.floats(probs.row(i)))
                         .as("request %s", ids.get(i))
@@ -534,7 +536,7 @@ class ClusterIT {
 
     private static InferenceRequest sample(Path npy, int row, String id) throws Exception {
         try (TensorFile x = TensorFile.npy("x", npy)) {
-            return new InferenceRequest(id, Map.of(), List.of(x.row(row)));
+            return new InferenceRequest(id, Map.of(), List.of(x.row(row)), null);
         }
     }
 

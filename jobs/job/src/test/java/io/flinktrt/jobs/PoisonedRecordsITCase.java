@@ -291,7 +291,7 @@ class PoisonedRecordsITCase {
                 yield send(
                         run,
                         name,
-                        codec.encode(new InferenceRequest(id, Map.of(), List.of())),
+                        codec.encode(new InferenceRequest(id, Map.of(), List.of(), null)),
                         ErrorCode.MISSING_TENSOR,
                         id);
             }
@@ -324,7 +324,7 @@ class PoisonedRecordsITCase {
                 yield send(
                         run,
                         name,
-                        codec.encode(new InferenceRequest(name, Map.of(), tensors)),
+                        codec.encode(new InferenceRequest(name, Map.of(), tensors, null)),
                         ErrorCode.REQUEST_TOO_LARGE,
                         name);
             }
@@ -409,7 +409,7 @@ class PoisonedRecordsITCase {
     }
 
     private static InferenceRequest withTensor(InferenceRequest request, Tensor tensor) {
-        return new InferenceRequest(request.getId(), request.getMetadata(), List.of(tensor));
+        return new InferenceRequest(request.getId(), request.getMetadata(), List.of(tensor), null);
     }
 
     /** A request of one tensor whose data type index is written as {@code dtype}. */

@@ -268,7 +268,8 @@ class ProduceConsumeITCase {
                                 "x",
                                 DataType.FLOAT32,
                                 List.of(1L, (long) features.length),
-                                data.flip())));
+                                data.flip())),
+                null);
     }
 
     /** What np.save writes for a float32 array. */

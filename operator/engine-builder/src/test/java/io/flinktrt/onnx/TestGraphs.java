@@ -14,8 +14,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 
-/** Small ONNX models built in the test, and ONNX Runtime to run them. */
-final class TestGraphs {
+/**
+ * Small ONNX models built in the test, and ONNX Runtime to run them; in the test jar for the text
+ * models of the operator's tests.
+ */
+public final class TestGraphs {
 
     private final List<ProtoMessage> nodes = new ArrayList<>();
     private final List<ProtoMessage> inputs = new ArrayList<>();
@@ -23,24 +26,24 @@ final class TestGraphs {
     private final List<ProtoMessage> valueInfo = new ArrayList<>();
     private final List<ProtoMessage> initializers = new ArrayList<>();
 
-    TestGraphs node(
+    public TestGraphs node(
             String name, String op, List<String> in, List<String> out, ProtoMessage... attributes) {
         nodes.add(Onnx.node(name, op, in, out, attributes));
         return this;
     }
 
-    TestGraphs cast(String name, String in, String out, int to) {
+    public TestGraphs cast(String name, String in, String out, int to) {
         nodes.add(Onnx.cast(name, in, out, to));
         return this;
     }
 
     /** dims: Long for a fixed size, String for a named (dynamic) one */
-    TestGraphs input(String name, int type, Object... dims) {
+    public TestGraphs input(String name, int type, Object... dims) {
         inputs.add(valueInfo(name, type, dims));
         return this;
     }
 
-    TestGraphs output(String name, int type, Object... dims) {
+    public TestGraphs output(String name, int type, Object... dims) {
         outputs.add(valueInfo(name, type, dims));
         return this;
     }
@@ -50,7 +53,7 @@ final class TestGraphs {
         return this;
     }
 
-    TestGraphs int64s(String name, long... values) {
+    public TestGraphs int64s(String name, long... values) {
         ByteBuffer raw = ByteBuffer.allocate(8 * values.length).order(ByteOrder.LITTLE_ENDIAN);
         for (long v : values) {
             raw.putLong(v);
@@ -58,7 +61,7 @@ final class TestGraphs {
         return initializer(name, Onnx.INT64, raw.array(), values.length);
     }
 
-    TestGraphs floats(String name, float... values) {
+    public TestGraphs floats(String name, float... values) {
         ByteBuffer raw = ByteBuffer.allocate(4 * values.length).order(ByteOrder.LITTLE_ENDIAN);
         for (float v : values) {
             raw.putFloat(v);
@@ -70,11 +73,22 @@ final class TestGraphs {
         return initializer(name, Onnx.UINT8, values, values.length);
     }
 
-    private TestGraphs initializer(String name, int type, byte[] raw, int count) {
+    /** A float initializer of shape {@code dims} (row-major values). */
+    public TestGraphs floats(String name, float[] values, long... dims) {
+        ByteBuffer raw = ByteBuffer.allocate(4 * values.length).order(ByteOrder.LITTLE_ENDIAN);
+        for (float v : values) {
+            raw.putFloat(v);
+        }
+        return initializer(name, Onnx.FLOAT, raw.array(), dims);
+    }
+
+    private TestGraphs initializer(String name, int type, byte[] raw, long... dims) {
+        ProtoMessage tensor = new ProtoMessage();
+        for (long d : dims) {
+            tensor.addVarint(Onnx.TENSOR_DIMS, d);
+        }
         initializers.add(
-                new ProtoMessage()
-                        .addVarint(Onnx.TENSOR_DIMS, count)
-                        .addVarint(Onnx.TENSOR_DATA_TYPE, type)
+                tensor.addVarint(Onnx.TENSOR_DATA_TYPE, type)
                         .addString(Onnx.TENSOR_NAME, name)
                         .addBytes(Onnx.TENSOR_RAW_DATA, raw));
         return this;
@@ -114,7 +128,7 @@ final class TestGraphs {
     }
 
     /** A ModelProto: IR version 8, opset 17. */
-    byte[] model() {
+    public byte[] model() {
         return new ProtoMessage()
                 .addVarint(1, 8)
                 .addString(2, "flink-tensorrt tests")

@@ -237,13 +237,21 @@ public final class InferenceFunction<IN, OUT> extends RichAsyncFunction<IN, OUT>
         @Override
         protected void onFailure(Throwable error) {
             inFlight.remove(result);
+            RowRejectedException rejected =
+                    error.getCause() instanceof RowRejectedException r ? r : null;
             ErrorCode code =
-                    error instanceof TimedOut ? ErrorCode.TIMEOUT : ErrorCode.BACKEND_ERROR;
+                    rejected != null
+                            ? rejected.rejection().code()
+                            : error instanceof TimedOut
+                                    ? ErrorCode.TIMEOUT
+                                    : ErrorCode.BACKEND_ERROR;
             version.failed(code);
             String message =
-                    error instanceof TimedOut || error instanceof RowFailedException
-                            ? error.getMessage()
-                            : error.toString();
+                    rejected != null
+                            ? rejected.getMessage()
+                            : error instanceof TimedOut || error instanceof RowFailedException
+                                    ? error.getMessage()
+                                    : error.toString();
             result.complete(
                     Collections.singletonList(
                             translator(version).failed(input, record(), code, message)));

@@ -3,6 +3,7 @@ package io.flinktrt.operator;
 import io.flinktrt.backend.Backends;
 import io.flinktrt.repository.ModelRepository;
 import io.flinktrt.schema.InferenceOutcome;
+import io.flinktrt.text.TextSettings;
 import io.flinktrt.wire.AvroRequestTranslator;
 import io.flinktrt.wire.Outcomes;
 import io.flinktrt.wire.RequestLimits;
@@ -167,6 +168,53 @@ public final class InferenceFunctionBuilder {
         return this;
     }
 
+    /**
+     * Requests may carry text: tokenized with this {@code tokenizer.json} (a path on every task
+     * manager) into the model's inputs.
+     */
+    public InferenceFunctionBuilder setTokenizer(String tokenizerJson) {
+        options.set(InferenceOptions.TOKENIZER, tokenizerJson);
+        return this;
+    }
+
+    /** Refuse texts of more than {@code tokens} tokens (TEXT_TOO_LONG) instead of cutting them. */
+    public InferenceFunctionBuilder setMaxTextTokens(int tokens) {
+        options.set(InferenceOptions.MAX_TEXT_TOKENS, tokens);
+        return this;
+    }
+
+    /** Results carry an embedding pooled from the answer output, L2-normalised if asked. */
+    public InferenceFunctionBuilder setPooling(TextSettings.Pooling pooling, boolean normalize) {
+        options.set(InferenceOptions.POOLING, pooling);
+        options.set(InferenceOptions.NORMALIZE, normalize);
+        return this;
+    }
+
+    /** Results carry the {@code k} most probable labels, named by {@code labelsFile}'s lines. */
+    public InferenceFunctionBuilder setTopK(int k, String labelsFile) {
+        options.set(InferenceOptions.TOP_K, k);
+        options.set(InferenceOptions.LABELS, labelsFile);
+        return this;
+    }
+
+    /** The output pooling or top-k reads (default: the model's first). */
+    public InferenceFunctionBuilder setAnswerOutput(String output) {
+        options.set(InferenceOptions.ANSWER_OUTPUT, output);
+        return this;
+    }
+
+    /** The text and answer settings as configured; what {@link #build()} gives its translator. */
+    public TextSettings textSettings() {
+        return new TextSettings(
+                options.getOptional(InferenceOptions.TOKENIZER).orElse(null),
+                options.get(InferenceOptions.MAX_TEXT_TOKENS),
+                options.get(InferenceOptions.POOLING),
+                options.get(InferenceOptions.NORMALIZE),
+                options.get(InferenceOptions.TOP_K),
+                options.getOptional(InferenceOptions.LABELS).orElse(null),
+                options.getOptional(InferenceOptions.ANSWER_OUTPUT).orElse(null));
+    }
+
     /** A backend-specific setting, e.g. {@code tensorrt.allow-host-code=true}. */
     public InferenceFunctionBuilder setBackendOption(String key, String value) {
         backendOptions.put(key, value);
@@ -186,7 +234,7 @@ public final class InferenceFunctionBuilder {
      * The function on our Kafka wire format: serialized {@code InferenceRequest}s in, outcomes out.
      */
     public InferenceFunction<RequestRecord, InferenceOutcome> build() {
-        return build(new AvroRequestTranslator(limits()));
+        return build(new AvroRequestTranslator(limits(), textSettings()));
     }
 
     private RequestLimits limits() {
@@ -223,6 +271,30 @@ public final class InferenceFunctionBuilder {
                         options.get(InferenceOptions.UID),
                         options.get(InferenceOptions.NAME)),
                 translator);
+    }
+
+    private void checkTextSettings(TextSettings text) {
+        checkArgument(
+                text.maxTextTokens() >= 0 && text.topK() >= 0,
+                "%s and %s must not be negative.",
+                InferenceOptions.MAX_TEXT_TOKENS.key(),
+                InferenceOptions.TOP_K.key());
+        checkArgument(
+                text.topK() == 0 || text.labelsFile() != null,
+                "%s needs %s (one label per line).",
+                InferenceOptions.TOP_K.key(),
+                InferenceOptions.LABELS.key());
+        checkArgument(
+                text.pooling() == TextSettings.Pooling.NONE || text.topK() == 0,
+                "%s and %s exclude each other: an output is either hidden states or logits.",
+                InferenceOptions.POOLING.key(),
+                InferenceOptions.TOP_K.key());
+        for (String file : new String[] {text.tokenizerFile(), text.labelsFile()}) {
+            checkState(
+                    !checkModelExists || file == null || Files.isRegularFile(Path.of(file)),
+                    "File %s does not exist.",
+                    file);
+        }
     }
 
     private void sanityCheck() {
@@ -286,6 +358,7 @@ public final class InferenceFunctionBuilder {
                 "%s must be longer than %s, or every request that waits for a batch times out.",
                 InferenceOptions.TIMEOUT.key(),
                 InferenceOptions.MAX_DELAY.key());
+        checkTextSettings(textSettings());
         RequestLimits limits = limits();
         checkArgument(
                 limits.maxRequestBytes() > 0

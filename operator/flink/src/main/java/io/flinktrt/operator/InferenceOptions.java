@@ -2,6 +2,7 @@ package io.flinktrt.operator;
 
 import io.flinktrt.backend.Backends;
 import io.flinktrt.repository.ServingPolicy;
+import io.flinktrt.text.TextSettings;
 
 import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.configuration.ConfigOption;
@@ -176,6 +177,61 @@ public final class InferenceOptions {
                     .withDescription(
                             "The async operator's name in Flink's web UI, logs and metric scopes.");
 
+    public static final ConfigOption<String> TOKENIZER =
+            ConfigOptions.key("inference.tokenizer")
+                    .stringType()
+                    .noDefaultValue()
+                    .withDescription(
+                            "A HuggingFace tokenizer.json on every task manager (read from the file, never"
+                                    + " downloaded): requests may then carry text, tokenized into the model's"
+                                    + " input_ids, attention_mask and token_type_ids, padded to its sequence length.");
+
+    public static final ConfigOption<Integer> MAX_TEXT_TOKENS =
+            ConfigOptions.key("inference.max-text-tokens")
+                    .intType()
+                    .defaultValue(0)
+                    .withDescription(
+                            "0: a text with more tokens than the model's sequence length is cut there and its"
+                                    + " result says truncated = true; N: a text of more than N tokens goes to the"
+                                    + " dead-letter topic as TEXT_TOO_LONG.");
+
+    public static final ConfigOption<TextSettings.Pooling> POOLING =
+            ConfigOptions.key("inference.pooling")
+                    .enumType(TextSettings.Pooling.class)
+                    .defaultValue(TextSettings.Pooling.NONE)
+                    .withDescription(
+                            "none, mean or cls: results carry an embedding pooled from the answer output's hidden"
+                                    + " states [batch, tokens, hidden] (mean over the attention mask, or the first"
+                                    + " token) instead of raw outputs.");
+
+    public static final ConfigOption<Boolean> NORMALIZE =
+            ConfigOptions.key("inference.normalize")
+                    .booleanType()
+                    .defaultValue(false)
+                    .withDescription("L2-normalise the pooled embedding.");
+
+    public static final ConfigOption<Integer> TOP_K =
+            ConfigOptions.key("inference.top-k")
+                    .intType()
+                    .defaultValue(0)
+                    .withDescription(
+                            "K > 0: results carry the K most probable labels (softmax over the answer output's"
+                                    + " logits [batch, classes], names from inference.labels) instead of raw outputs.");
+
+    public static final ConfigOption<String> LABELS =
+            ConfigOptions.key("inference.labels")
+                    .stringType()
+                    .noDefaultValue()
+                    .withDescription(
+                            "A file on every task manager with one label per line, in the classifier's output order.");
+
+    public static final ConfigOption<String> ANSWER_OUTPUT =
+            ConfigOptions.key("inference.answer-output")
+                    .stringType()
+                    .noDefaultValue()
+                    .withDescription(
+                            "The model output that pooling or top-k reads; unset: the model's first output.");
+
     /** {@link #MODEL_VERSION}'s value as a policy; an error names the option. */
     static ServingPolicy servingPolicy(String version) {
         try {
@@ -206,6 +262,13 @@ public final class InferenceOptions {
                     MAX_TENSORS,
                     MAX_TENSOR_ELEMENTS,
                     REJECT_NON_FINITE,
+                    TOKENIZER,
+                    MAX_TEXT_TOKENS,
+                    POOLING,
+                    NORMALIZE,
+                    TOP_K,
+                    LABELS,
+                    ANSWER_OUTPUT,
                     UID,
                     NAME);
 }

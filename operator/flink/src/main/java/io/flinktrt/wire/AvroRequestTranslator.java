@@ -9,11 +9,17 @@ import io.flinktrt.operator.RequestRejectedException;
 import io.flinktrt.repository.ServedModel;
 import io.flinktrt.schema.ErrorCode;
 import io.flinktrt.schema.InferenceOutcome;
+import io.flinktrt.text.PendingText;
+import io.flinktrt.text.TextAnswers;
+import io.flinktrt.text.TextSettings;
+import io.flinktrt.text.TextTokenizer;
 
 import org.apache.flink.annotation.Internal;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 
 /**
@@ -29,13 +35,17 @@ public final class AvroRequestTranslator
     private static final long serialVersionUID = 1L;
 
     private final RequestLimits limits;
+    private final TextSettings text;
     private transient ModelSignature signature;
+    private transient TextTokenizer tokenizer;
     private transient RequestDecoder decoder;
     private transient ResultEncoder encoder;
     private transient Outcomes failures;
 
-    public AvroRequestTranslator(RequestLimits limits) {
+    /** {@code text}: how requests carrying text are tokenized and what results answer. */
+    public AvroRequestTranslator(RequestLimits limits, TextSettings text) {
         this.limits = limits;
+        this.text = text;
     }
 
     @Override
@@ -49,8 +59,22 @@ public final class AvroRequestTranslator
     @Override
     public void open(ModelSignature signature, String backendName, ServedModel model) {
         this.signature = signature;
-        this.encoder = new ResultEncoder(signature, backendName, model);
-        this.decoder = new RequestDecoder(signature, limits, encoder);
+        try {
+            this.tokenizer =
+                    text.tokenizes()
+                            ? TextTokenizer.open(
+                                    text.tokenizerFile(), signature, text.maxTextTokens())
+                            : null;
+            this.encoder =
+                    new ResultEncoder(
+                            signature,
+                            backendName,
+                            model,
+                            text.answers() ? TextAnswers.open(text, signature) : null);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        this.decoder = new RequestDecoder(signature, limits, encoder, text.tokenizes());
         this.failures = new Outcomes(model, limits.maxFailureBytes());
     }
 
@@ -67,7 +91,18 @@ public final class AvroRequestTranslator
 
     @Override
     public void putRow(PendingRequest pending, BatchBuffers buffers, int row) {
-        putRow(signature, pending.request(), buffers, row);
+        PendingText pendingText = pending.request().text();
+        if (pendingText != null) {
+            tokenizer.putRow(pendingText.tokens(tokenizer), buffers, row);
+        } else {
+            putRow(signature, pending.request(), buffers, row);
+        }
+    }
+
+    /** Text is tokenized as its row is written: on the copy threads, several cores at once. */
+    @Override
+    public boolean putRowComputes() {
+        return text.tokenizes();
     }
 
     /** Copies one request's inputs into row {@code row} of the batch's input buffers. */

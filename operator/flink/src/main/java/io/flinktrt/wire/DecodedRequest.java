@@ -1,10 +1,14 @@
 package io.flinktrt.wire;
 
+import io.flinktrt.text.PendingText;
+
 import java.nio.ByteBuffer;
 import java.util.Map;
 
 /**
  * A request that passed every check: its id, metadata and one buffer per model input, in the
- * model's input order, each holding exactly one sample.
+ * model's input order, each holding exactly one sample; or, for a text request, its text (inputs
+ * null) to be tokenized into the inputs as its row is written.
  */
-record DecodedRequest(String id, Map<String, String> metadata, ByteBuffer[] inputs) {}
+record DecodedRequest(
+        String id, Map<String, String> metadata, ByteBuffer[] inputs, PendingText text) {}

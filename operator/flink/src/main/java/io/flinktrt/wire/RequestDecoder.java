@@ -5,6 +5,8 @@ import io.flinktrt.backend.ModelSignature;
 import io.flinktrt.backend.TensorSpec;
 import io.flinktrt.operator.RequestRejectedException;
 import io.flinktrt.schema.ErrorCode;
+import io.flinktrt.text.PendingText;
+import io.flinktrt.text.TextTokenizer;
 
 import org.apache.flink.annotation.Internal;
 
@@ -27,16 +29,23 @@ public final class RequestDecoder {
     private final RequestLimits limits;
     private final RequestParser parser;
     private final ResultEncoder results;
+    private final boolean takesText;
 
     /**
      * {@code results} predicts each request's result size, checked against the limit before it
-     * runs.
+     * runs; {@code takesText}: the job has a tokenizer, and a request may carry text instead of
+     * tensors.
      */
-    RequestDecoder(ModelSignature signature, RequestLimits limits, ResultEncoder results) {
+    RequestDecoder(
+            ModelSignature signature,
+            RequestLimits limits,
+            ResultEncoder results,
+            boolean takesText) {
         this.signature = signature;
         this.limits = limits;
         this.parser = new RequestParser(limits.maxTensors(), MAX_DIMENSIONS);
         this.results = results;
+        this.takesText = takesText;
     }
 
     DecodedRequest decode(byte[] payload) throws RequestRejectedException {
@@ -51,9 +60,12 @@ public final class RequestDecoder {
         }
         RequestParser.ParsedRequest request = parser.parse(payload);
         try {
-            ByteBuffer[] inputs = inputsOf(request.tensors());
             checkResultFits(request);
-            return new DecodedRequest(request.id(), request.metadata(), inputs);
+            if (request.text() != null || (takesText && request.tensors().isEmpty())) {
+                return new DecodedRequest(request.id(), request.metadata(), null, textOf(request));
+            }
+            ByteBuffer[] inputs = inputsOf(request.tensors());
+            return new DecodedRequest(request.id(), request.metadata(), inputs, null);
         } catch (RequestRejectedException e) {
             throw e.withRequestId(request.id());
         }
@@ -75,6 +87,26 @@ public final class RequestDecoder {
                             + limits.maxResultBytes()
                             + " bytes the output topic takes; shorten the id or metadata, or raise the topic's max.message.bytes.");
         }
+    }
+
+    /** The request's text, checked: tokenized later, on a copy thread, as its row is written. */
+    private PendingText textOf(RequestParser.ParsedRequest request)
+            throws RequestRejectedException {
+        if (!takesText) {
+            throw new RequestRejectedException(
+                    ErrorCode.MISSING_TENSOR,
+                    "The request carries text, but this job has no tokenizer (inference.tokenizer):"
+                            + " it takes the model's inputs as tensors.");
+        }
+        if (request.text() == null) {
+            TextTokenizer.checkNotBlank(null);
+        }
+        if (!request.tensors().isEmpty()) {
+            throw new RequestRejectedException(
+                    ErrorCode.UNKNOWN_TENSOR,
+                    "The request carries both text and tensors; send one or the other.");
+        }
+        return new PendingText(TextTokenizer.decode(request.text()));
     }
 
     private ByteBuffer[] inputsOf(List<RequestParser.ParsedTensor> tensors)

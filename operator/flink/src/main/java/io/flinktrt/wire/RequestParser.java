@@ -30,8 +30,12 @@ final class RequestParser {
      */
     record ParsedTensor(String name, DataType dtype, long[] shape, ByteBuffer data) {}
 
-    /** A request whose tensors point into the payload. */
-    record ParsedRequest(String id, Map<String, String> metadata, List<ParsedTensor> tensors) {}
+    /**
+     * A request whose tensors point into the payload; {@code text} is the text field's UTF-8 bytes
+     * (not yet decoded: the text path decodes them strictly), or null.
+     */
+    record ParsedRequest(
+            String id, Map<String, String> metadata, List<ParsedTensor> tensors, ByteBuffer text) {}
 
     private final int maxTensors;
     private final int maxDims;
@@ -64,6 +68,7 @@ final class RequestParser {
                 }
             }
         }
+        ByteBuffer text = readOptionalText();
         if (position != bytes.length) {
             throw undecodable(
                     "it has "
@@ -90,7 +95,28 @@ final class RequestParser {
                                     + " dimensions.")
                     .withRequestId(id);
         }
-        return new ParsedRequest(id, metadata, tensors);
+        return new ParsedRequest(id, metadata, tensors, text);
+    }
+
+    /**
+     * The text field (a union of null and string), absent in records written before it existed:
+     * those end after the tensors and decode as before.
+     */
+    private ByteBuffer readOptionalText() throws RequestRejectedException {
+        if (position == bytes.length) {
+            return null;
+        }
+        int branch = readInt();
+        if (branch == 0) {
+            return null;
+        }
+        if (branch != 1) {
+            throw undecodable("the text field has union branch " + branch);
+        }
+        int length = readLength();
+        ByteBuffer text = ByteBuffer.wrap(bytes, position, length).slice();
+        position += length;
+        return text;
     }
 
     private ParsedTensor readTensor() throws RequestRejectedException {
@@ -133,10 +159,17 @@ final class RequestParser {
         position += length;
     }
 
-    /**
-     * An enum index is an Avro int: at most 5 bytes, bits above 32 dropped, as Avro's reader does.
-     */
+    /** An enum index is an Avro int, as Avro's reader reads it. */
     private DataType readDataType(String tensor) throws RequestRejectedException {
+        int index = readInt();
+        if (index < 0 || index >= DATA_TYPES.length) {
+            throw undecodable("tensor '" + tensor + "' has data type index " + index);
+        }
+        return DATA_TYPES[index];
+    }
+
+    /** An Avro int (an enum or union index): at most 5 bytes, bits above 32 dropped. */
+    private int readInt() throws RequestRejectedException {
         int raw = 0;
         for (int shift = 0; ; shift += 7) {
             if (position >= bytes.length) {
@@ -151,11 +184,7 @@ final class RequestParser {
                 throw undecodable("an int is longer than 5 bytes");
             }
         }
-        int index = (raw >>> 1) ^ -(raw & 1);
-        if (index < 0 || index >= DATA_TYPES.length) {
-            throw undecodable("tensor '" + tensor + "' has data type index " + index);
-        }
-        return DATA_TYPES[index];
+        return (raw >>> 1) ^ -(raw & 1);
     }
 
     private Map<String, String> readMetadata() throws RequestRejectedException {

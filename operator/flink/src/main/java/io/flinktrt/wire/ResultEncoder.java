@@ -5,12 +5,17 @@ import io.flinktrt.backend.BatchRun;
 import io.flinktrt.backend.ModelSignature;
 import io.flinktrt.backend.TensorSpec;
 import io.flinktrt.repository.ServedModel;
+import io.flinktrt.schema.DataType;
 import io.flinktrt.schema.InferenceOutcome;
 import io.flinktrt.schema.InferenceResult;
 import io.flinktrt.schema.Tensor;
 import io.flinktrt.schema.Timings;
+import io.flinktrt.text.TextAnswers;
+import io.flinktrt.text.TextTokenizer;
+import io.flinktrt.text.TokenizedText;
 
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -30,13 +35,18 @@ final class ResultEncoder {
     private final ServedModel served;
     private final List<List<Long>> outputShapes = new ArrayList<>();
 
+    /** The answer results carry instead of raw outputs; null: raw outputs. */
+    private final TextAnswers answers;
+
     /** Encoded bytes of a result but for its id and metadata, with its numbers at their largest. */
     private final long fixedBytes;
 
-    ResultEncoder(ModelSignature signature, String backend, ServedModel served) {
+    ResultEncoder(
+            ModelSignature signature, String backend, ServedModel served, TextAnswers answers) {
         this.signature = signature;
         this.backend = backend;
         this.served = served;
+        this.answers = answers;
         List<Tensor> outputs = new ArrayList<>();
         for (TensorSpec spec : signature.outputs()) {
             outputShapes.add(Arrays.stream(spec.batchShape(1)).boxed().toList());
@@ -52,7 +62,8 @@ final class ResultEncoder {
                 new AvroCodec<>(InferenceResult.class).encode(empty).length
                         - AvroSizes.ofString("")
                         - AvroSizes.ofStringMap(Map.of())
-                        + NUMBERS_SLACK;
+                        + NUMBERS_SLACK
+                        + (answers == null ? 0 : answers.maxEncodedBytes());
     }
 
     /** At least the encoded size of the result of a request with this id and metadata. */
@@ -67,6 +78,30 @@ final class ResultEncoder {
             BatchRun run,
             long batchStartNanos,
             long nowNanos) {
+        DecodedRequest request = pending.request();
+        TokenizedText tokens = request.text() == null ? null : request.text().tokensIfDone();
+        List<Tensor> outputs = answers == null ? rawOutputs(buffers, row) : List.of();
+        InferenceResult result =
+                result(
+                        request.id(),
+                        request.metadata(),
+                        outputs,
+                        run.rows(),
+                        new Timings(
+                                micros(batchStartNanos - pending.arrivalNanos()),
+                                micros(run.computeNanos()),
+                                micros(nowNanos - pending.arrivalNanos())));
+        if (answers != null) {
+            TextAnswers.Answer answer =
+                    answers.answer(buffers, row, attentionMask(request, tokens));
+            result.setEmbedding(answer.embedding() == null ? null : floats(answer.embedding()));
+            result.setLabels(answer.labels() == null ? List.of() : answer.labels());
+        }
+        result.setTruncated(tokens != null && tokens.truncated());
+        return new InferenceOutcome(result);
+    }
+
+    private List<Tensor> rawOutputs(BatchBuffers buffers, int row) {
         List<Tensor> outputs = new ArrayList<>(signature.outputs().size());
         for (int i = 0; i < signature.outputs().size(); i++) {
             TensorSpec spec = signature.outputs().get(i);
@@ -80,17 +115,39 @@ final class ResultEncoder {
                             outputShapes.get(i),
                             ByteBuffer.wrap(sample)));
         }
-        DecodedRequest request = pending.request();
-        return new InferenceOutcome(
-                result(
-                        request.id(),
-                        request.metadata(),
-                        outputs,
-                        run.rows(),
-                        new Timings(
-                                micros(batchStartNanos - pending.arrivalNanos()),
-                                micros(run.computeNanos()),
-                                micros(nowNanos - pending.arrivalNanos()))));
+        return outputs;
+    }
+
+    /**
+     * The tokens mean pooling takes: the tokenizer's mask for text, the request's attention_mask
+     * for tensors (null where the model has none: every position).
+     */
+    private long[] attentionMask(DecodedRequest request, TokenizedText tokens) {
+        if (tokens != null) {
+            return tokens.attentionMask();
+        }
+        int index = signature.inputIndex(TextTokenizer.ATTENTION_MASK);
+        if (index < 0 || request.inputs() == null) {
+            return null;
+        }
+        TensorSpec spec = signature.inputs().get(index);
+        ByteBuffer data = request.inputs()[index].duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        long[] mask = new long[(int) spec.sampleElements()];
+        for (int t = 0; t < mask.length; t++) {
+            mask[t] =
+                    spec.dtype() == DataType.INT64
+                            ? data.getLong(data.position() + 8 * t)
+                            : data.getInt(data.position() + 4 * t);
+        }
+        return mask;
+    }
+
+    private static List<Float> floats(float[] values) {
+        List<Float> list = new ArrayList<>(values.length);
+        for (float v : values) {
+            list.add(v);
+        }
+        return list;
     }
 
     private InferenceResult result(

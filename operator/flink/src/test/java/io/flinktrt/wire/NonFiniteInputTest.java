@@ -136,7 +136,8 @@ class NonFiniteInputTest {
                 new InferenceRequest(
                         "r",
                         Map.of(),
-                        List.of(new Tensor("x", dtype, List.of((long) elements), data.flip()))));
+                        List.of(new Tensor("x", dtype, List.of((long) elements), data.flip())),
+                        null));
     }
 
     private static long one(DataType dtype) {

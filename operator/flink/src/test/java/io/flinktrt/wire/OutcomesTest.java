@@ -115,7 +115,8 @@ class OutcomesTest {
                 new ResultEncoder(
                         RequestDecoderTest.TWO_INPUTS,
                         "onnxruntime",
-                        new ServedModel("two", ServedModel.NO_VERSION));
+                        new ServedModel("two", ServedModel.NO_VERSION),
+                        null);
         SplittableRandom random = new SplittableRandom(16);
         for (int i = 0; i < 1000; i++) {
             String id = text(random, 300);
@@ -123,7 +124,7 @@ class OutcomesTest {
             for (int m = random.nextInt(4); m > 0; m--) {
                 metadata.put(text(random, 30), text(random, 300));
             }
-            DecodedRequest request = new DecodedRequest(id, metadata, new ByteBuffer[0]);
+            DecodedRequest request = new DecodedRequest(id, metadata, new ByteBuffer[0], null);
             PendingRequest pending = new PendingRequest(request, random.nextLong());
             BatchRun run =
                     new BatchRun(

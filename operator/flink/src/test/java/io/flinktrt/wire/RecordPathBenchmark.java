@@ -96,7 +96,10 @@ public class RecordPathBenchmark {
         }
         resultEncoder =
                 new ResultEncoder(
-                        RESNET_SIZED, "bench", new ServedModel("bench", ServedModel.NO_VERSION));
+                        RESNET_SIZED,
+                        "bench",
+                        new ServedModel("bench", ServedModel.NO_VERSION),
+                        null);
         resnetPending = new PendingRequest(resnetRequest, 0);
         resultCodec = new AvroCodec<>(InferenceResult.class);
     }

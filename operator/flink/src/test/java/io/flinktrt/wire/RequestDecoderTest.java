@@ -56,7 +56,9 @@ class RequestDecoderTest {
                 new ResultEncoder(
                         signature,
                         "onnxruntime",
-                        new ServedModel(signature.modelName(), ServedModel.NO_VERSION)));
+                        new ServedModel(signature.modelName(), ServedModel.NO_VERSION),
+                        null),
+                false);
     }
 
     @Test
@@ -222,10 +224,18 @@ class RequestDecoderTest {
                         varint(1),
                         varint(0),
                         varint(0),
+                        varint(0), // the text field's null
                         varint(0));
         byte[] metadata =
-                concat(string("r"), varint(Long.MIN_VALUE), varint(0), varint(0), varint(0));
-        assertRejected(tensors, ErrorCode.UNDECODABLE);
+                concat(
+                        string("r"),
+                        varint(Long.MIN_VALUE),
+                        varint(0),
+                        varint(0),
+                        varint(0), // the text field's null
+                        varint(0));
+        // the unread end marker is then the text field's null, as Avro reads it: no tensors
+        assertRejected(tensors, ErrorCode.MISSING_TENSOR);
         assertRejected(dims, ErrorCode.UNDECODABLE);
         assertRejected(metadata, ErrorCode.UNDECODABLE);
         // without the end marker Avro reads it: a request without tensors; in a later block it
@@ -338,7 +348,7 @@ class RequestDecoderTest {
         seventeenDims.set(16, 3L);
 
         assertRejectedWithId(
-                codec.encode(new InferenceRequest("many", Map.of(), tensors)),
+                codec.encode(new InferenceRequest("many", Map.of(), tensors, null)),
                 ErrorCode.REQUEST_TOO_LARGE,
                 "many");
         assertRejectedWithId(
@@ -353,7 +363,7 @@ class RequestDecoderTest {
         for (int i = 0; i < LIMITS.maxTensors() + 1; i++) {
             tensors.add(new Tensor("t" + i, DataType.FLOAT32, List.of(1L), floats(1)));
         }
-        byte[] valid = codec.encode(new InferenceRequest("many", Map.of(), tensors));
+        byte[] valid = codec.encode(new InferenceRequest("many", Map.of(), tensors, null));
         assertRejected(Arrays.copyOf(valid, valid.length - 3), ErrorCode.UNDECODABLE);
         assertRejected(concat(valid, varint(7)), ErrorCode.UNDECODABLE);
     }
@@ -384,7 +394,8 @@ class RequestDecoderTest {
                 Map.of(),
                 List.of(
                         new Tensor("ids", DataType.INT64, List.of(4L), ByteBuffer.allocate(32)),
-                        new Tensor("x", DataType.FLOAT32, xShape, xData)));
+                        new Tensor("x", DataType.FLOAT32, xShape, xData)),
+                null);
     }
 
     private static InferenceRequest with(UnaryOperator<Tensor> change) {
@@ -395,7 +406,7 @@ class RequestDecoderTest {
                 tensors.add(changed);
             }
         }
-        return new InferenceRequest("bad", Map.of(), tensors);
+        return new InferenceRequest("bad", Map.of(), tensors, null);
     }
 
     private static InferenceRequest withExtra(Tensor extra) {

@@ -6,6 +6,7 @@ import io.flinktrt.schema.ErrorCode;
 import io.flinktrt.schema.InferenceRequest;
 import io.flinktrt.schema.Tensor;
 
+import org.apache.avro.Schema;
 import org.apache.avro.SystemLimitException;
 import org.apache.avro.generic.GenericDatumReader;
 import org.apache.avro.generic.GenericEnumSymbol;
@@ -57,6 +58,14 @@ class RequestParserAvroAgreementTest {
     private final RequestParser parser = new RequestParser(Integer.MAX_VALUE, Integer.MAX_VALUE);
     private final GenericDatumReader<GenericRecord> avro =
             new GenericDatumReader<>(InferenceRequest.getClassSchema());
+
+    /**
+     * Records of producers that predate the text field end after the tensors: Avro reads them with
+     * that writer schema, and so must we.
+     */
+    private final GenericDatumReader<GenericRecord> avroBeforeText =
+            new GenericDatumReader<>(schemaBeforeText(), InferenceRequest.getClassSchema());
+
     private BinaryDecoder decoder;
 
     /**
@@ -123,19 +132,43 @@ class RequestParserAvroAgreementTest {
     }
 
     private GenericRecord readWithAvro(byte[] payload) {
+        GenericRecord record = readWith(avro, payload);
+        return record != null ? record : readWith(avroBeforeText, payload);
+    }
+
+    private GenericRecord readWith(GenericDatumReader<GenericRecord> reader, byte[] payload) {
         decoder = DecoderFactory.get().binaryDecoder(payload, decoder);
         try {
-            GenericRecord record = avro.read(null, decoder);
+            GenericRecord record = reader.read(null, decoder);
             return decoder.isEnd() ? record : null;
         } catch (IOException | RuntimeException e) {
             return null;
         }
     }
 
+    private static String utf8(ByteBuffer bytes) {
+        return java.nio.charset.StandardCharsets.UTF_8.decode(bytes.duplicate()).toString();
+    }
+
+    private static Schema schemaBeforeText() {
+        Schema now = InferenceRequest.getClassSchema();
+        List<Schema.Field> fields = new ArrayList<>();
+        for (Schema.Field field : now.getFields()) {
+            if (!field.name().equals("text")) {
+                fields.add(new Schema.Field(field, field.schema()));
+            }
+        }
+        return Schema.createRecord(now.getName(), now.getDoc(), now.getNamespace(), false, fields);
+    }
+
     private static void assertSameContent(
             RequestParser.ParsedRequest parsed, GenericRecord expected, byte[] payload) {
         String what = hex(payload);
         assertThat(parsed.id()).as("id of %s", what).isEqualTo(expected.get("id").toString());
+        Object text = expected.get("text");
+        assertThat(parsed.text() == null ? null : utf8(parsed.text()))
+                .as("text of %s", what)
+                .isEqualTo(text == null ? null : text.toString());
         Map<String, String> metadata = new HashMap<>();
         ((Map<?, ?>) expected.get("metadata"))
                 .forEach((k, v) -> metadata.put(k.toString(), v.toString()));
@@ -182,7 +215,11 @@ class RequestParserAvroAgreementTest {
                             shape,
                             ByteBuffer.wrap(data)));
         }
-        return new InferenceRequest(text(random, 8), metadata, tensors);
+        return new InferenceRequest(
+                text(random, 8),
+                metadata,
+                tensors,
+                random.nextInt(3) == 0 ? text(random, 12) : null);
     }
 
     private static String text(SplittableRandom random, int most) {

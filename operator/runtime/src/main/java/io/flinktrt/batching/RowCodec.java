@@ -23,6 +23,15 @@ public interface RowCodec<P, OUT> {
     void putRow(P record, BatchBuffers buffers, int row);
 
     /**
+     * Whether {@link #putRow} does work beyond a copy (tokenizing text): then rows are written on
+     * the scheduler's copy threads however small they are, so that the work runs on several cores
+     * while the batch fills and the batcher thread never bounds the slot.
+     */
+    default boolean putRowComputes() {
+        return false;
+    }
+
+    /**
      * Reads the record's outputs from row {@code row} of {@code buffers}, after its batch ran. The
      * buffers are reused once this returns, so the result must not point into them. Throwing fails
      * this record only.

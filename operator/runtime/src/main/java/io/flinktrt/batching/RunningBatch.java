@@ -83,11 +83,13 @@ final class RunningBatch<P, OUT> {
         long begin = System.nanoTime();
         int first = records.size();
         records.addAll(joining);
-        if (rowBytes * joining.size() < BatchScheduler.COPY_THREAD_BYTES) {
+        if (rowBytes * joining.size() < BatchScheduler.COPY_THREAD_BYTES
+                && !scheduler.codec.putRowComputes()) {
             copyIn(first, records.size(), first);
         } else {
             // Large rows (images) go to the copy threads: one thread copying each image as it comes
             // falls behind the stream (ResNet-50 at 18,000/s is 11 GB/s) and every record waits.
+            // So do rows that take work to write (text to tokenize: about 10,000 texts/s a core).
             List<ScheduledRecord<P, OUT>> rows = List.copyOf(joining);
             pendingCopies.add(
                     scheduler.copyOnCopyThreads(

@@ -97,6 +97,52 @@ public final class InferenceCliOptions {
     public boolean rejectNonFinite;
 
     @Option(
+            names = "--tokenizer",
+            paramLabel = "FILE",
+            description =
+                    "A HuggingFace tokenizer.json on every task manager: requests may carry text, tokenized"
+                            + " into the model's input_ids, attention_mask and token_type_ids.")
+    public String tokenizer;
+
+    @Option(
+            names = "--max-text-tokens",
+            paramLabel = "N",
+            description =
+                    "Refuse texts of more than N tokens (TEXT_TOO_LONG); 0 = cut them at the model's"
+                            + " sequence length, with truncated = true in the result (default: ${DEFAULT-VALUE}).")
+    public int maxTextTokens;
+
+    @Option(
+            names = "--pooling",
+            description =
+                    "none, mean or cls: results carry an embedding pooled from the model's hidden states"
+                            + " instead of raw outputs (default: ${DEFAULT-VALUE}).")
+    public String pooling;
+
+    @Option(names = "--normalize", description = "L2-normalise the pooled embedding.")
+    public boolean normalize;
+
+    @Option(
+            names = "--top-k",
+            paramLabel = "K",
+            description =
+                    "Results carry the K most probable labels (softmax over the logits, names from --labels)"
+                            + " instead of raw outputs; 0 = off (default: ${DEFAULT-VALUE}).")
+    public int topK;
+
+    @Option(
+            names = "--labels",
+            paramLabel = "FILE",
+            description = "One label per line, in the classifier's output order (with --top-k).")
+    public String labels;
+
+    @Option(
+            names = "--answer-output",
+            paramLabel = "NAME",
+            description = "The output --pooling or --top-k reads (default: the model's first).")
+    public String answerOutput;
+
+    @Option(
             names = "--set",
             paramLabel = "KEY=VALUE",
             description =
@@ -133,6 +179,19 @@ public final class InferenceCliOptions {
         config.set(InferenceOptions.TIMEOUT, Duration.ofMillis(timeoutMs));
         config.set(InferenceOptions.ORDERED, ordered);
         config.set(InferenceOptions.REJECT_NON_FINITE, rejectNonFinite);
+        if (tokenizer != null) {
+            config.set(InferenceOptions.TOKENIZER, tokenizer);
+        }
+        config.set(InferenceOptions.MAX_TEXT_TOKENS, maxTextTokens);
+        config.setString(InferenceOptions.POOLING.key(), pooling);
+        config.set(InferenceOptions.NORMALIZE, normalize);
+        config.set(InferenceOptions.TOP_K, topK);
+        if (labels != null) {
+            config.set(InferenceOptions.LABELS, labels);
+        }
+        if (answerOutput != null) {
+            config.set(InferenceOptions.ANSWER_OUTPUT, answerOutput);
+        }
         for (String setting : settings) {
             int eq = setting.indexOf('=');
             if (eq <= 0) {

@@ -145,6 +145,7 @@ class RunCommandITCase {
                 Map.of(),
                 List.of(
                         new Tensor(
-                                "x", DataType.FLOAT32, List.of(1L, (long) FEATURES), data.flip())));
+                                "x", DataType.FLOAT32, List.of(1L, (long) FEATURES), data.flip())),
+                null);
     }
 }

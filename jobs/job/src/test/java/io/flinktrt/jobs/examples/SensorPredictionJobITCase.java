@@ -98,7 +98,8 @@ class SensorPredictionJobITCase {
         return new InferenceRequest(
                 reading.id,
                 Map.of(),
-                List.of(new Tensor("x", DataType.FLOAT32, List.of(1L, 16L), data.flip())));
+                List.of(new Tensor("x", DataType.FLOAT32, List.of(1L, 16L), data.flip())),
+                null);
     }
 
     private static float max(float[] values) {

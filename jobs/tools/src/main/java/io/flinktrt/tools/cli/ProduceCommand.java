@@ -234,7 +234,7 @@ public final class ProduceCommand implements Callable<Integer> {
         for (TensorFile file : files) {
             tensors.add(file.row(row));
         }
-        return new InferenceRequest(idPrefix + row, Map.of(), tensors);
+        return new InferenceRequest(idPrefix + row, Map.of(), tensors, null);
     }
 
     private List<TensorFile> openFiles() throws IOException {
