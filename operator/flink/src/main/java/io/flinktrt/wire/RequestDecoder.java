@@ -60,11 +60,14 @@ public final class RequestDecoder {
         }
         RequestParser.ParsedRequest request = parser.parse(payload);
         try {
-            checkResultFits(request);
+            // what is wrong with the request itself first; then whether its result could fit
             if (request.text() != null || (takesText && request.tensors().isEmpty())) {
-                return new DecodedRequest(request.id(), request.metadata(), null, textOf(request));
+                PendingText text = textOf(request);
+                checkResultFits(request);
+                return new DecodedRequest(request.id(), request.metadata(), null, text);
             }
             ByteBuffer[] inputs = inputsOf(request.tensors());
+            checkResultFits(request);
             return new DecodedRequest(request.id(), request.metadata(), inputs, null);
         } catch (RequestRejectedException e) {
             throw e.withRequestId(request.id());
