@@ -3,6 +3,7 @@ package io.flinktrt.jobs.kafka;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.test.KafkaClusterTestKit;
 import org.apache.kafka.common.test.TestKitNodes;
 
@@ -12,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A single-node Kafka (KRaft, broker and controller in one) inside this JVM, on a free port, with
@@ -102,6 +104,29 @@ public final class EmbeddedKafka implements AutoCloseable {
                         throw e;
                     }
                 }
+            }
+            awaitMetadata(admin, topics);
+        }
+    }
+
+    /**
+     * Waits (at most 30 s) until the broker describes every topic: created is not yet known to
+     * every request path, and a client asking at once (a reader assigning partitions, the job
+     * reading max.message.bytes) would find no such topic on a loaded machine.
+     */
+    private static void awaitMetadata(Admin admin, List<String> topics)
+            throws InterruptedException, ExecutionException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (true) {
+            try {
+                admin.describeTopics(topics).allTopicNames().get();
+                return;
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof UnknownTopicOrPartitionException)
+                        || System.nanoTime() > deadline) {
+                    throw e;
+                }
+                Thread.sleep(50);
             }
         }
     }

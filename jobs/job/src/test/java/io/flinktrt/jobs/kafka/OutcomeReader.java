@@ -47,7 +47,11 @@ public final class OutcomeReader implements AutoCloseable {
         this.outputTopic = outputTopic;
         List<TopicPartition> partitions = new ArrayList<>();
         for (String topic : List.of(outputTopic, deadLetterTopic)) {
-            for (PartitionInfo info : consumer.partitionsFor(topic, Duration.ofSeconds(30))) {
+            List<PartitionInfo> infos = consumer.partitionsFor(topic, Duration.ofSeconds(30));
+            if (infos.isEmpty()) { // else it would read nothing of it, silently
+                throw new IllegalStateException("Topic " + topic + " is unknown to the broker");
+            }
+            for (PartitionInfo info : infos) {
                 partitions.add(new TopicPartition(topic, info.partition()));
             }
         }
