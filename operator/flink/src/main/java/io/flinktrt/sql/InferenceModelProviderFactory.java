@@ -12,6 +12,7 @@ import org.apache.flink.configuration.ReadableConfig;
 import org.apache.flink.table.api.ValidationException;
 import org.apache.flink.table.api.config.ExecutionConfigOptions;
 import org.apache.flink.table.catalog.ResolvedCatalogModel;
+import org.apache.flink.table.catalog.ResolvedSchema;
 import org.apache.flink.table.factories.FactoryUtil;
 import org.apache.flink.table.factories.ModelProviderFactory;
 import org.apache.flink.table.ml.ModelProvider;
@@ -58,7 +59,14 @@ abstract class InferenceModelProviderFactory implements ModelProviderFactory {
                 ModelProviderOptions.ERROR_HANDLING_STRATEGY,
                 ModelProviderOptions.ERROR_COLUMN,
                 ModelProviderOptions.MODEL_REPOSITORY,
-                ModelProviderOptions.MODEL_VERSION);
+                ModelProviderOptions.MODEL_VERSION,
+                ModelProviderOptions.TOKENIZER,
+                ModelProviderOptions.MAX_TEXT_TOKENS,
+                ModelProviderOptions.POOLING,
+                ModelProviderOptions.NORMALIZE,
+                ModelProviderOptions.TOP_K,
+                ModelProviderOptions.LABELS,
+                ModelProviderOptions.ANSWER_OUTPUT);
     }
 
     @Override
@@ -71,18 +79,37 @@ abstract class InferenceModelProviderFactory implements ModelProviderFactory {
         sanityCheck(settings);
         ModelSignature signature =
                 PlannedSignature.read(settings.backend(), planningFile(settings));
-        ModelBinding binding =
-                ModelBinding.of(
-                        context.getCatalogModel().getResolvedInputSchema(),
-                        context.getCatalogModel().getResolvedOutputSchema(),
-                        signature,
-                        options.get(ModelProviderOptions.ERROR_COLUMN),
-                        settings.errorHandling());
+        ResolvedSchema input = context.getCatalogModel().getResolvedInputSchema();
+        ResolvedSchema output = context.getCatalogModel().getResolvedOutputSchema();
+        String errorColumn = options.get(ModelProviderOptions.ERROR_COLUMN);
+        PredictCodec<?> codec;
+        if (TextBinding.isText(input, options)) {
+            codec =
+                    new RowTextCodec(
+                            TextBinding.of(
+                                    input,
+                                    output,
+                                    signature,
+                                    options,
+                                    errorColumn,
+                                    settings.errorHandling()));
+        } else {
+            TextBinding.refuseTextOptions(options);
+            codec =
+                    new RowTensorCodec(
+                            ModelBinding.of(
+                                    input,
+                                    output,
+                                    signature,
+                                    errorColumn,
+                                    settings.errorHandling()),
+                            options.get(ModelProviderOptions.REJECT_NON_FINITE));
+        }
         ReadableConfig session = context.getConfiguration();
         return new InferenceModelProvider(
                 context.getObjectIdentifier().asSummaryString(),
                 settings,
-                new RowTensorCodec(binding, options.get(ModelProviderOptions.REJECT_NON_FINITE)),
+                codec,
                 session.get(ExecutionConfigOptions.TABLE_EXEC_ASYNC_ML_PREDICT_TIMEOUT),
                 session.get(
                         ExecutionConfigOptions
