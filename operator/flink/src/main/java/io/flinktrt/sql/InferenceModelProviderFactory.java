@@ -19,6 +19,8 @@ import org.apache.flink.table.ml.ModelProvider;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -48,25 +50,21 @@ abstract class InferenceModelProviderFactory implements ModelProviderFactory {
 
     @Override
     public Set<ConfigOption<?>> optionalOptions() {
-        return Set.of(
-                ModelProviderOptions.MAX_BATCH,
-                ModelProviderOptions.MAX_DELAY,
-                ModelProviderOptions.BUFFERS,
-                ModelProviderOptions.DEVICE,
-                ModelProviderOptions.GPU_RESOURCE,
-                ModelProviderOptions.ROW_TIMEOUT,
-                ModelProviderOptions.REJECT_NON_FINITE,
-                ModelProviderOptions.ERROR_HANDLING_STRATEGY,
-                ModelProviderOptions.ERROR_COLUMN,
-                ModelProviderOptions.MODEL_REPOSITORY,
-                ModelProviderOptions.MODEL_VERSION,
-                ModelProviderOptions.TOKENIZER,
-                ModelProviderOptions.MAX_TEXT_TOKENS,
-                ModelProviderOptions.POOLING,
-                ModelProviderOptions.NORMALIZE,
-                ModelProviderOptions.TOP_K,
-                ModelProviderOptions.LABELS,
-                ModelProviderOptions.ANSWER_OUTPUT);
+        Set<ConfigOption<?>> options = new HashSet<>(TextBinding.TEXT_OPTIONS);
+        options.addAll(
+                List.of(
+                        ModelProviderOptions.MAX_BATCH,
+                        ModelProviderOptions.MAX_DELAY,
+                        ModelProviderOptions.BUFFERS,
+                        ModelProviderOptions.DEVICE,
+                        ModelProviderOptions.GPU_RESOURCE,
+                        ModelProviderOptions.ROW_TIMEOUT,
+                        ModelProviderOptions.REJECT_NON_FINITE,
+                        ModelProviderOptions.ERROR_HANDLING_STRATEGY,
+                        ModelProviderOptions.ERROR_COLUMN,
+                        ModelProviderOptions.MODEL_REPOSITORY,
+                        ModelProviderOptions.MODEL_VERSION));
+        return options;
     }
 
     @Override

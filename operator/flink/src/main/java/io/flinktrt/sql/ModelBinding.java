@@ -29,7 +29,7 @@ record ModelBinding(
         List<ColumnBinding> outputs,
         int errorPosition,
         int outputArity)
-        implements Serializable {
+        implements PlannedColumns, Serializable {
 
     static ModelBinding of(
             ResolvedSchema input,

@@ -18,8 +18,13 @@ import java.io.Serializable;
  */
 interface PredictCodec<P> extends RowCodec<P, RowData>, Serializable {
 
+    /** The binding the statement was planned with. */
+    PlannedColumns columns();
+
     /** The model's inputs and outputs as planned. */
-    ModelSignature signature();
+    default ModelSignature signature() {
+        return columns().signature();
+    }
 
     /** Readies the codec on the task manager, for the model as opened there. */
     void open(ModelSignature opened) throws IOException;
@@ -27,20 +32,14 @@ interface PredictCodec<P> extends RowCodec<P, RowData>, Serializable {
     /** Checks a row when it arrives and prepares it for {@link #putRow}, or says why it is bad. */
     P prepare(RowData row) throws BadRowException;
 
-    /** The number of OUTPUT columns. */
-    int outputArity();
-
-    /** The error column's position in OUTPUT, or -1 when there is none. */
-    int errorPosition();
-
     /**
      * The OUTPUT row of a bad row: every output null, the reason in the error column if there is
      * one.
      */
     default RowData failedRow(String reason) {
-        GenericRowData out = new GenericRowData(outputArity());
-        if (errorPosition() >= 0) {
-            out.setField(errorPosition(), StringData.fromString(reason));
+        GenericRowData out = new GenericRowData(columns().outputArity());
+        if (columns().errorPosition() >= 0) {
+            out.setField(columns().errorPosition(), StringData.fromString(reason));
         }
         return out;
     }

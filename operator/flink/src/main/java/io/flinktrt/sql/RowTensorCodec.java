@@ -33,23 +33,13 @@ final class RowTensorCodec implements PredictCodec<ByteBuffer[]> {
     }
 
     @Override
-    public ModelSignature signature() {
-        return binding.signature();
+    public PlannedColumns columns() {
+        return binding;
     }
 
     /** Nothing to ready: rows are converted when they arrive. */
     @Override
     public void open(ModelSignature opened) {}
-
-    @Override
-    public int outputArity() {
-        return binding.outputArity();
-    }
-
-    @Override
-    public int errorPosition() {
-        return binding.errorPosition();
-    }
 
     /** One little-endian sample per model input (signature order), or why the row cannot run. */
     @Override

@@ -46,8 +46,8 @@ final class RowTextCodec implements PredictCodec<PendingText> {
     }
 
     @Override
-    public ModelSignature signature() {
-        return binding.signature();
+    public PlannedColumns columns() {
+        return binding;
     }
 
     @Override
@@ -59,16 +59,6 @@ final class RowTextCodec implements PredictCodec<PendingText> {
                         binding.settings().maxTextTokens(),
                         "'" + ModelProviderOptions.MAX_TEXT_TOKENS.key() + "'");
         answers = TextAnswers.open(binding.settings(), opened);
-    }
-
-    @Override
-    public int outputArity() {
-        return binding.outputArity();
-    }
-
-    @Override
-    public int errorPosition() {
-        return binding.errorPosition();
     }
 
     @Override

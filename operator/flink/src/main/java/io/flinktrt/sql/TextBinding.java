@@ -43,7 +43,7 @@ record TextBinding(
         int truncated,
         int errorPosition,
         int outputArity)
-        implements Serializable {
+        implements PlannedColumns, Serializable {
 
     static final String EMBEDDING = "embedding";
     static final String LABEL = "label";

@@ -48,17 +48,17 @@ class MlPredictTextITCase {
     private static Path tokenizer;
     private static Path encoder;
     private static Path classifier;
-    private static Path labels;
+    private static TextModels.Written models;
 
     /** 150 texts of 1 to 20 words (some cut at the model's 16 tokens), mixed case, some unknown. */
     private static final Map<String, String> TEXTS = new LinkedHashMap<>();
 
     @BeforeAll
     static void models() throws Exception {
-        tokenizer = TextModels.writeTokenizer(dir);
-        encoder = TextModels.writeEncoder(dir);
-        classifier = TextModels.writeClassifier(dir);
-        labels = TextModels.writeLabels(dir);
+        models = TextModels.writeAll(dir);
+        tokenizer = models.tokenizer();
+        encoder = models.encoder();
+        classifier = models.classifier();
         List<String> words =
                 List.of(
                         "the",
@@ -134,23 +134,11 @@ class MlPredictTextITCase {
 
     @Test
     void labelsAndScoresEqualTheReference() throws Exception {
-        TableEnvironment tables = tables();
-        tables.executeSql(
-                "CREATE MODEL sentiment INPUT (text STRING)"
-                        + " OUTPUT (label STRING, score FLOAT, labels ARRAY<STRING>, scores ARRAY<FLOAT>, error STRING)"
-                        + " WITH ('provider' = 'onnxruntime', 'model' = '"
-                        + classifier
-                        + "', 'tokenizer' = '"
-                        + tokenizer
-                        + "', 'labels' = '"
-                        + labels
-                        + "', 'top-k' = '2', 'max-batch' = '16')");
         Map<String, Row> out =
-                collect(
-                        tables,
-                        "SELECT id, label, score, labels, scores, error FROM ML_PREDICT(TABLE texts,"
-                                + " MODEL sentiment, DESCRIPTOR(text), MAP['max-concurrent-operations', '48'])");
-        assertThat(out).hasSize(TEXTS.size());
+                predictAll(
+                        classifier,
+                        "label STRING, score FLOAT, labels ARRAY<STRING>, scores ARRAY<FLOAT>, error STRING",
+                        "'labels' = '" + models.labels() + "', 'top-k' = '2'");
         try (TextReference reference = new TextReference(tokenizer, classifier)) {
             for (Map.Entry<String, String> text : TEXTS.entrySet()) {
                 Row row = out.get(text.getKey());
@@ -346,22 +334,31 @@ class MlPredictTextITCase {
     // ---------------------------------------------------------------------------------------------
 
     private static Map<String, Row> embed(String pooling) throws Exception {
+        return predictAll(
+                encoder,
+                "embedding ARRAY<FLOAT>, truncated BOOLEAN, error STRING",
+                "'pooling' = '" + pooling + "', 'normalize' = 'true'");
+    }
+
+    /** Every text of {@link #TEXTS} through {@code model}, by id, in batches of up to 16. */
+    private static Map<String, Row> predictAll(Path model, String output, String options)
+            throws Exception {
         TableEnvironment tables = tables();
         tables.executeSql(
-                "CREATE MODEL encoder INPUT (text STRING)"
-                        + " OUTPUT (embedding ARRAY<FLOAT>, truncated BOOLEAN, error STRING)"
-                        + " WITH ('provider' = 'onnxruntime', 'model' = '"
-                        + encoder
+                "CREATE MODEL m INPUT (text STRING) OUTPUT ("
+                        + output
+                        + ") WITH ('provider' = 'onnxruntime', 'model' = '"
+                        + model
                         + "', 'tokenizer' = '"
                         + tokenizer
-                        + "', 'pooling' = '"
-                        + pooling
-                        + "', 'normalize' = 'true', 'max-batch' = '16')");
+                        + "', 'max-batch' = '16', "
+                        + options
+                        + ")");
         Map<String, Row> out =
                 collect(
                         tables,
-                        "SELECT id, embedding, truncated, error FROM ML_PREDICT(TABLE texts,"
-                                + " MODEL encoder, DESCRIPTOR(text), MAP['max-concurrent-operations', '48'])");
+                        "SELECT * FROM ML_PREDICT(TABLE texts, MODEL m, DESCRIPTOR(text),"
+                                + " MAP['max-concurrent-operations', '48'])");
         assertThat(out).hasSize(TEXTS.size());
         return out;
     }
