@@ -21,7 +21,7 @@ final class InferenceModelProvider implements AsyncPredictRuntimeProvider {
 
     private final String modelName;
     private final PredictSettings settings;
-    private final RowTensorCodec codec;
+    private final PredictCodec<?> codec;
 
     /** table.exec.async-ml-predict.timeout and .max-concurrent-operations of the session. */
     private final Duration sessionTimeout;
@@ -31,7 +31,7 @@ final class InferenceModelProvider implements AsyncPredictRuntimeProvider {
     InferenceModelProvider(
             String modelName,
             PredictSettings settings,
-            RowTensorCodec codec,
+            PredictCodec<?> codec,
             Duration sessionTimeout,
             int sessionConcurrency) {
         this.modelName = modelName;
@@ -77,7 +77,7 @@ final class InferenceModelProvider implements AsyncPredictRuntimeProvider {
                     maxBatch,
                     (settings.buffers() + 1) * maxBatch);
         }
-        return new InferencePredictFunction(modelName, settings, codec);
+        return new InferencePredictFunction<>(modelName, settings, codec);
     }
 
     @Override

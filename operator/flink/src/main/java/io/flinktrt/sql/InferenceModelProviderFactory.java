@@ -12,12 +12,15 @@ import org.apache.flink.configuration.ReadableConfig;
 import org.apache.flink.table.api.ValidationException;
 import org.apache.flink.table.api.config.ExecutionConfigOptions;
 import org.apache.flink.table.catalog.ResolvedCatalogModel;
+import org.apache.flink.table.catalog.ResolvedSchema;
 import org.apache.flink.table.factories.FactoryUtil;
 import org.apache.flink.table.factories.ModelProviderFactory;
 import org.apache.flink.table.ml.ModelProvider;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -47,18 +50,21 @@ abstract class InferenceModelProviderFactory implements ModelProviderFactory {
 
     @Override
     public Set<ConfigOption<?>> optionalOptions() {
-        return Set.of(
-                ModelProviderOptions.MAX_BATCH,
-                ModelProviderOptions.MAX_DELAY,
-                ModelProviderOptions.BUFFERS,
-                ModelProviderOptions.DEVICE,
-                ModelProviderOptions.GPU_RESOURCE,
-                ModelProviderOptions.ROW_TIMEOUT,
-                ModelProviderOptions.REJECT_NON_FINITE,
-                ModelProviderOptions.ERROR_HANDLING_STRATEGY,
-                ModelProviderOptions.ERROR_COLUMN,
-                ModelProviderOptions.MODEL_REPOSITORY,
-                ModelProviderOptions.MODEL_VERSION);
+        Set<ConfigOption<?>> options = new HashSet<>(TextBinding.TEXT_OPTIONS);
+        options.addAll(
+                List.of(
+                        ModelProviderOptions.MAX_BATCH,
+                        ModelProviderOptions.MAX_DELAY,
+                        ModelProviderOptions.BUFFERS,
+                        ModelProviderOptions.DEVICE,
+                        ModelProviderOptions.GPU_RESOURCE,
+                        ModelProviderOptions.ROW_TIMEOUT,
+                        ModelProviderOptions.REJECT_NON_FINITE,
+                        ModelProviderOptions.ERROR_HANDLING_STRATEGY,
+                        ModelProviderOptions.ERROR_COLUMN,
+                        ModelProviderOptions.MODEL_REPOSITORY,
+                        ModelProviderOptions.MODEL_VERSION));
+        return options;
     }
 
     @Override
@@ -71,18 +77,37 @@ abstract class InferenceModelProviderFactory implements ModelProviderFactory {
         sanityCheck(settings);
         ModelSignature signature =
                 PlannedSignature.read(settings.backend(), planningFile(settings));
-        ModelBinding binding =
-                ModelBinding.of(
-                        context.getCatalogModel().getResolvedInputSchema(),
-                        context.getCatalogModel().getResolvedOutputSchema(),
-                        signature,
-                        options.get(ModelProviderOptions.ERROR_COLUMN),
-                        settings.errorHandling());
+        ResolvedSchema input = context.getCatalogModel().getResolvedInputSchema();
+        ResolvedSchema output = context.getCatalogModel().getResolvedOutputSchema();
+        String errorColumn = options.get(ModelProviderOptions.ERROR_COLUMN);
+        PredictCodec<?> codec;
+        if (TextBinding.isText(input, options)) {
+            codec =
+                    new RowTextCodec(
+                            TextBinding.of(
+                                    input,
+                                    output,
+                                    signature,
+                                    options,
+                                    errorColumn,
+                                    settings.errorHandling()));
+        } else {
+            TextBinding.refuseTextOptions(options);
+            codec =
+                    new RowTensorCodec(
+                            ModelBinding.of(
+                                    input,
+                                    output,
+                                    signature,
+                                    errorColumn,
+                                    settings.errorHandling()),
+                            options.get(ModelProviderOptions.REJECT_NON_FINITE));
+        }
         ReadableConfig session = context.getConfiguration();
         return new InferenceModelProvider(
                 context.getObjectIdentifier().asSummaryString(),
                 settings,
-                new RowTensorCodec(binding, options.get(ModelProviderOptions.REJECT_NON_FINITE)),
+                codec,
                 session.get(ExecutionConfigOptions.TABLE_EXEC_ASYNC_ML_PREDICT_TIMEOUT),
                 session.get(
                         ExecutionConfigOptions

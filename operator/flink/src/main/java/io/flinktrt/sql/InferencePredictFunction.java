@@ -2,6 +2,7 @@ package io.flinktrt.sql;
 
 import io.flinktrt.backend.ModelSignature;
 import io.flinktrt.batching.BatchScheduler;
+import io.flinktrt.operator.RowRejectedException;
 import io.flinktrt.schema.ErrorCode;
 import io.flinktrt.slot.InferenceSlot;
 
@@ -14,7 +15,6 @@ import org.apache.flink.table.functions.FunctionContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.nio.ByteBuffer;
 import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -30,7 +30,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * generated code refers to it.
  */
 @Internal
-public final class InferencePredictFunction extends AsyncPredictFunction {
+public final class InferencePredictFunction<P> extends AsyncPredictFunction {
 
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(InferencePredictFunction.class);
@@ -40,13 +40,13 @@ public final class InferencePredictFunction extends AsyncPredictFunction {
 
     private final String modelName;
     private final PredictSettings settings;
-    private final RowTensorCodec codec;
+    private final PredictCodec<P> codec;
 
-    private transient InferenceSlot<ByteBuffer[], RowData> slot;
+    private transient InferenceSlot<P, RowData> slot;
     private transient AtomicInteger pendingRows;
     private transient Counter badRows;
 
-    InferencePredictFunction(String modelName, PredictSettings settings, RowTensorCodec codec) {
+    InferencePredictFunction(String modelName, PredictSettings settings, PredictCodec<P> codec) {
         this.modelName = modelName;
         this.settings = settings;
         this.codec = codec;
@@ -66,6 +66,7 @@ public final class InferencePredictFunction extends AsyncPredictFunction {
                         pendingRows::get,
                         (signature, backendName, served) -> {
                             checkSameModel(signature);
+                            codec.open(signature);
                             return codec;
                         });
         // rows emitted with null outputs and the reason (ErrorHandlingStrategy.EMIT)
@@ -94,7 +95,7 @@ public final class InferencePredictFunction extends AsyncPredictFunction {
 
     @Override
     public CompletableFuture<Collection<RowData>> asyncPredict(RowData row) {
-        ByteBuffer[] samples;
+        P samples;
         try {
             samples = codec.prepare(row);
         } catch (BadRowException e) {
@@ -110,6 +111,14 @@ public final class InferencePredictFunction extends AsyncPredictFunction {
                             pendingRows.decrementAndGet();
                             if (error == null) {
                                 return List.of(output);
+                            }
+                            RowRejectedException rejected = rejection(error);
+                            if (rejected != null) { // a text found too long when tokenized
+                                slot.failed(rejected.rejection().code());
+                                return badRow(
+                                        RowTextCodec.reason(
+                                                rejected.rejection().code(), rejected.getMessage()),
+                                        error);
                             }
                             slot.failed(
                                     rootCause(error) instanceof TimeoutException
@@ -148,6 +157,16 @@ public final class InferencePredictFunction extends AsyncPredictFunction {
                             : "");
         }
         return List.of(codec.failedRow(reason));
+    }
+
+    /** The rejection of a row found unfit while written into its batch, if that is the error. */
+    private static RowRejectedException rejection(Throwable error) {
+        for (Throwable cause = error; cause != null; cause = cause.getCause()) {
+            if (cause instanceof RowRejectedException rejected) {
+                return rejected;
+            }
+        }
+        return null;
     }
 
     private static Throwable rootCause(Throwable error) {

@@ -29,7 +29,7 @@ record ModelBinding(
         List<ColumnBinding> outputs,
         int errorPosition,
         int outputArity)
-        implements Serializable {
+        implements PlannedColumns, Serializable {
 
     static ModelBinding of(
             ResolvedSchema input,
@@ -40,19 +40,9 @@ record ModelBinding(
         List<Column> inputColumns = input.getColumns();
         List<Column> outputColumns = output.getColumns();
         List<ColumnBinding> inputs = bindAll("INPUT", inputColumns, signature.inputs(), true);
-        int errorPosition = output.getColumnNames().indexOf(errorColumn);
+        int errorPosition = errorPosition(output, errorColumn);
         List<Column> tensorOutputs = new ArrayList<>(outputColumns);
         if (errorPosition >= 0) {
-            LogicalType type = outputColumns.get(errorPosition).getDataType().getLogicalType();
-            if (!type.is(LogicalTypeFamily.CHARACTER_STRING)) {
-                throw new ValidationException(
-                        String.format(
-                                "Model OUTPUT column '%s' is the error column"
-                                        + " ('%s'), so it must be STRING, not %s.",
-                                errorColumn,
-                                ModelProviderOptions.ERROR_COLUMN.key(),
-                                type.asSummaryString()));
-            }
             tensorOutputs.remove(errorPosition);
         }
         List<ColumnBinding> outputs =
@@ -67,21 +57,45 @@ record ModelBinding(
                                                 b.tensor(),
                                                 b.tensorIndex()))
                         .toList();
-        if (strategy == ErrorHandlingStrategy.EMIT) {
-            for (Column column : outputColumns) {
-                if (!column.getDataType().getLogicalType().isNullable()) {
-                    throw new ValidationException(
-                            String.format(
-                                    "Model OUTPUT column '%s' is NOT NULL, but with"
-                                            + " '%s' = 'EMIT' a bad row is emitted with null outputs. Drop NOT NULL, or set"
-                                            + " '%s' = 'FAILOVER'.",
-                                    column.getName(),
-                                    ModelProviderOptions.ERROR_HANDLING_STRATEGY.key(),
-                                    ModelProviderOptions.ERROR_HANDLING_STRATEGY.key()));
-                }
+        checkNullable(output, strategy);
+        return new ModelBinding(signature, inputs, outputs, errorPosition, outputColumns.size());
+    }
+
+    /** The error column's position in OUTPUT (-1 without one); it must be STRING. */
+    static int errorPosition(ResolvedSchema output, String errorColumn) {
+        int position = output.getColumnNames().indexOf(errorColumn);
+        if (position >= 0) {
+            LogicalType type = output.getColumns().get(position).getDataType().getLogicalType();
+            if (!type.is(LogicalTypeFamily.CHARACTER_STRING)) {
+                throw new ValidationException(
+                        String.format(
+                                "Model OUTPUT column '%s' is the error column"
+                                        + " ('%s'), so it must be STRING, not %s.",
+                                errorColumn,
+                                ModelProviderOptions.ERROR_COLUMN.key(),
+                                type.asSummaryString()));
             }
         }
-        return new ModelBinding(signature, inputs, outputs, errorPosition, outputColumns.size());
+        return position;
+    }
+
+    /** Under EMIT a bad row has null outputs, so no OUTPUT column may be NOT NULL. */
+    static void checkNullable(ResolvedSchema output, ErrorHandlingStrategy strategy) {
+        if (strategy != ErrorHandlingStrategy.EMIT) {
+            return;
+        }
+        for (Column column : output.getColumns()) {
+            if (!column.getDataType().getLogicalType().isNullable()) {
+                throw new ValidationException(
+                        String.format(
+                                "Model OUTPUT column '%s' is NOT NULL, but with"
+                                        + " '%s' = 'EMIT' a bad row is emitted with null outputs. Drop NOT NULL, or set"
+                                        + " '%s' = 'FAILOVER'.",
+                                column.getName(),
+                                ModelProviderOptions.ERROR_HANDLING_STRATEGY.key(),
+                                ModelProviderOptions.ERROR_HANDLING_STRATEGY.key()));
+            }
+        }
     }
 
     /**

@@ -1,6 +1,7 @@
 package io.flinktrt.sql;
 
 import io.flinktrt.operator.InferenceOptions;
+import io.flinktrt.text.TextSettings;
 
 import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.configuration.ConfigOption;
@@ -124,4 +125,69 @@ public final class ModelProviderOptions {
                     .withDescription(
                             "OUTPUT column (STRING) that receives why a row is bad, null for good rows."
                                     + " Optional: without it, the reason is logged and counted only.");
+
+    public static final ConfigOption<String> TOKENIZER =
+            ConfigOptions.key("tokenizer")
+                    .stringType()
+                    .noDefaultValue()
+                    .withDescription(
+                            "A HuggingFace tokenizer.json, the same path where the statement is planned and on"
+                                    + " every task manager (read from the file, never downloaded). Required when INPUT"
+                                    + " is one STRING column: each row's text is tokenized into the model's input_ids,"
+                                    + " attention_mask and token_type_ids (those it has), padded to its sequence length,"
+                                    + " on the slot's copy threads. See "
+                                    + InferenceOptions.TOKENIZER.key()
+                                    + ".");
+
+    public static final ConfigOption<Integer> MAX_TEXT_TOKENS =
+            ConfigOptions.key("max-text-tokens")
+                    .intType()
+                    .defaultValue(InferenceOptions.MAX_TEXT_TOKENS.defaultValue())
+                    .withDescription(
+                            "0: a text with more tokens than the model's sequence length is cut there (the"
+                                    + " OUTPUT column 'truncated', if declared, says so); N: a text of more than N"
+                                    + " tokens is a bad row (TEXT_TOO_LONG, see 'error-handling-strategy').");
+
+    public static final ConfigOption<TextSettings.Pooling> POOLING =
+            ConfigOptions.key("pooling")
+                    .enumType(TextSettings.Pooling.class)
+                    .defaultValue(TextSettings.Pooling.NONE)
+                    .withDescription(
+                            "mean or cls: the OUTPUT column 'embedding' ARRAY<FLOAT> is pooled from the model's"
+                                    + " first output (or 'answer-output'), hidden states [batch, tokens, hidden]: the"
+                                    + " mean over the attention mask, or the first token. Needed by 'embedding'; none"
+                                    + " (the default) for label outputs.");
+
+    public static final ConfigOption<Boolean> NORMALIZE =
+            ConfigOptions.key("normalize")
+                    .booleanType()
+                    .defaultValue(InferenceOptions.NORMALIZE.defaultValue())
+                    .withDescription("L2-normalise the pooled 'embedding' (with 'pooling').");
+
+    public static final ConfigOption<Integer> TOP_K =
+            ConfigOptions.key("top-k")
+                    .intType()
+                    .defaultValue(1)
+                    .withDescription(
+                            "How many labels the OUTPUT columns 'labels' ARRAY<STRING> and 'scores'"
+                                    + " ARRAY<FLOAT> carry, most probable first (softmax over the model's logits"
+                                    + " [batch, classes]); 'label' STRING and 'score' FLOAT carry the first of them."
+                                    + " Used only with 'labels'.");
+
+    public static final ConfigOption<String> LABELS =
+            ConfigOptions.key("labels")
+                    .stringType()
+                    .noDefaultValue()
+                    .withDescription(
+                            "A file with one label per line in the classifier's output order, the same path"
+                                    + " where the statement is planned and on every task manager. Needed by the OUTPUT"
+                                    + " columns 'label', 'score', 'labels' and 'scores'.");
+
+    public static final ConfigOption<String> ANSWER_OUTPUT =
+            ConfigOptions.key("answer-output")
+                    .stringType()
+                    .noDefaultValue()
+                    .withDescription(
+                            "The model output that 'pooling' or the labels are made from; unset: the"
+                                    + " model's first output.");
 }

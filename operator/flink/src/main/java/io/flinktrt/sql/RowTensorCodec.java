@@ -4,16 +4,13 @@ import io.flinktrt.backend.BatchBuffers;
 import io.flinktrt.backend.DataTypes;
 import io.flinktrt.backend.ModelSignature;
 import io.flinktrt.batching.BatchInfo;
-import io.flinktrt.batching.RowCodec;
 import io.flinktrt.schema.DataType;
 
 import org.apache.flink.table.data.ArrayData;
 import org.apache.flink.table.data.GenericArrayData;
 import org.apache.flink.table.data.GenericRowData;
 import org.apache.flink.table.data.RowData;
-import org.apache.flink.table.data.StringData;
 
-import java.io.Serializable;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
@@ -23,7 +20,7 @@ import java.nio.ByteOrder;
  * checked when the row arrives ({@link #prepare}), so a bad row never reaches a batch; the copy
  * into the batch buffers is then a plain memory copy.
  */
-final class RowTensorCodec implements RowCodec<ByteBuffer[], RowData>, Serializable {
+final class RowTensorCodec implements PredictCodec<ByteBuffer[]> {
 
     private static final long serialVersionUID = 1L;
 
@@ -35,12 +32,18 @@ final class RowTensorCodec implements RowCodec<ByteBuffer[], RowData>, Serializa
         this.rejectNonFinite = rejectNonFinite;
     }
 
-    ModelSignature signature() {
-        return binding.signature();
+    @Override
+    public PlannedColumns columns() {
+        return binding;
     }
 
+    /** Nothing to ready: rows are converted when they arrive. */
+    @Override
+    public void open(ModelSignature opened) {}
+
     /** One little-endian sample per model input (signature order), or why the row cannot run. */
-    ByteBuffer[] prepare(RowData row) throws BadRowException {
+    @Override
+    public ByteBuffer[] prepare(RowData row) throws BadRowException {
         ByteBuffer[] samples = new ByteBuffer[binding.signature().inputs().size()];
         for (ColumnBinding column : binding.inputs()) {
             samples[column.tensorIndex()] = sample(row, column);
@@ -66,18 +69,6 @@ final class RowTensorCodec implements RowCodec<ByteBuffer[], RowData>, Serializa
             ByteBuffer output =
                     buffers.output(column.tensorIndex()).duplicate().order(ByteOrder.LITTLE_ENDIAN);
             out.setField(column.position(), value(output, column.offset(row), column));
-        }
-        return out;
-    }
-
-    /**
-     * The OUTPUT row of a bad row: every output null, the reason in the error column if there is
-     * one.
-     */
-    RowData failedRow(String reason) {
-        GenericRowData out = new GenericRowData(binding.outputArity());
-        if (binding.errorPosition() >= 0) {
-            out.setField(binding.errorPosition(), StringData.fromString(reason));
         }
         return out;
     }

@@ -48,6 +48,7 @@ public final class TextTokenizer {
 
     private final int sequenceLength;
     private final int maxTextTokens;
+    private final String limitOption;
 
     /** Model input index of each of the three, -1 where the model has none. */
     private final int ids;
@@ -57,9 +58,14 @@ public final class TextTokenizer {
     private final ModelSignature signature;
 
     private TextTokenizer(
-            Path file, ModelSignature signature, int maxTextTokens, int sequenceLength)
+            Path file,
+            ModelSignature signature,
+            int maxTextTokens,
+            String limitOption,
+            int sequenceLength)
             throws IOException {
         this.signature = signature;
+        this.limitOption = limitOption;
         this.sequenceLength = sequenceLength;
         this.maxTextTokens = maxTextTokens;
         this.ids = signature.inputIndex(INPUT_IDS);
@@ -88,13 +94,26 @@ public final class TextTokenizer {
     /**
      * The tokenizer for {@code signature}'s text inputs; refuses a model whose inputs are not
      * tokenizer outputs of one fixed length.
+     *
+     * @param limitOption the option that set {@code maxTextTokens}, named when a text is refused
      */
-    public static TextTokenizer open(String file, ModelSignature signature, int maxTextTokens)
+    public static TextTokenizer open(
+            String file, ModelSignature signature, int maxTextTokens, String limitOption)
             throws IOException {
         Path path = Path.of(file);
         if (!Files.isRegularFile(path)) {
             throw new IOException("Tokenizer file " + file + " does not exist on this machine.");
         }
+        return new TextTokenizer(
+                path, signature, maxTextTokens, limitOption, sequenceLength(signature));
+    }
+
+    /**
+     * The sequence length of {@code signature}'s text inputs; refuses a model whose inputs are not
+     * tokenizer outputs (input_ids, and attention_mask and token_type_ids where it has them) of one
+     * fixed length.
+     */
+    public static int sequenceLength(ModelSignature signature) {
         if (signature.inputIndex(INPUT_IDS) < 0) {
             throw new IllegalArgumentException(
                     "Model "
@@ -124,7 +143,7 @@ public final class TextTokenizer {
             }
             length = (int) input.sampleShape()[0];
         }
-        return new TextTokenizer(path, signature, maxTextTokens, length);
+        return length;
     }
 
     public int sequenceLength() {
@@ -175,7 +194,9 @@ public final class TextTokenizer {
                             + tokens
                             + " tokens; at most "
                             + maxTextTokens
-                            + " are taken (inference.max-text-tokens).");
+                            + " are taken ("
+                            + limitOption
+                            + ").");
         }
         boolean truncated = tokens > sequenceLength;
         if (truncated) {

@@ -3,6 +3,7 @@ package io.flinktrt.text;
 import io.flinktrt.backend.BatchBuffers;
 import io.flinktrt.backend.ModelSignature;
 import io.flinktrt.batching.BatchInfo;
+import io.flinktrt.operator.InferenceOptions;
 import io.flinktrt.operator.InferenceTranslator;
 import io.flinktrt.operator.RequestRejectedException;
 import io.flinktrt.schema.ErrorCode;
@@ -61,7 +62,10 @@ public final class TextTranslator<IN>
         try {
             tokenizer =
                     TextTokenizer.open(
-                            settings.tokenizerFile(), signature, settings.maxTextTokens());
+                            settings.tokenizerFile(),
+                            signature,
+                            settings.maxTextTokens(),
+                            InferenceOptions.MAX_TEXT_TOKENS.key());
             answers = TextAnswers.open(settings, signature);
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -3,6 +3,7 @@ package io.flinktrt.wire;
 import io.flinktrt.backend.BatchBuffers;
 import io.flinktrt.backend.ModelSignature;
 import io.flinktrt.batching.BatchInfo;
+import io.flinktrt.operator.InferenceOptions;
 import io.flinktrt.operator.InferenceTranslator;
 import io.flinktrt.operator.RequestRecord;
 import io.flinktrt.operator.RequestRejectedException;
@@ -63,7 +64,10 @@ public final class AvroRequestTranslator
             this.tokenizer =
                     text.tokenizes()
                             ? TextTokenizer.open(
-                                    text.tokenizerFile(), signature, text.maxTextTokens())
+                                    text.tokenizerFile(),
+                                    signature,
+                                    text.maxTextTokens(),
+                                    InferenceOptions.MAX_TEXT_TOKENS.key())
                             : null;
             this.encoder =
                     new ResultEncoder(

@@ -125,6 +125,15 @@ public final class TextModels {
         return file;
     }
 
+    /** The files {@link #writeAll} wrote. */
+    public record Written(Path tokenizer, Path encoder, Path classifier, Path labels) {}
+
+    /** The tokenizer, both models and the labels, in {@code dir}. */
+    public static Written writeAll(Path dir) throws IOException {
+        return new Written(
+                writeTokenizer(dir), writeEncoder(dir), writeClassifier(dir), writeLabels(dir));
+    }
+
     /** One label per line, in the classifier's output order. */
     public static Path writeLabels(Path dir) throws IOException {
         Path file = dir.resolve("labels.txt");

@@ -34,7 +34,8 @@ public final class TokenizerCostBenchmark {
                 TextTokenizer.open(
                         file.toString(),
                         new ModelSignature("bench", "none", inputs, List.of(), 128),
-                        0);
+                        0,
+                        "max-text-tokens");
         List<String> words =
                 List.of(
                         "the",
