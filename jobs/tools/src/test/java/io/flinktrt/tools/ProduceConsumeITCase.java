@@ -12,6 +12,8 @@ import io.flinktrt.schema.Tensor;
 import io.flinktrt.testing.MiniClusters;
 import io.flinktrt.testing.OnnxReference;
 import io.flinktrt.testing.TestModels;
+import io.flinktrt.text.TextModels;
+import io.flinktrt.text.TextReference;
 import io.flinktrt.tools.cli.Cli;
 import io.flinktrt.tools.files.Npy;
 import io.flinktrt.tools.files.TensorFile;
@@ -19,6 +21,8 @@ import io.flinktrt.wire.AvroCodec;
 
 import org.apache.flink.test.junit5.MiniClusterExtension;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -33,6 +37,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -47,6 +52,8 @@ class ProduceConsumeITCase {
     @RegisterExtension static final MiniClusterExtension FLINK = MiniClusters.withSlots(1);
 
     @RegisterExtension static final KafkaBroker KAFKA = new KafkaBroker();
+
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private static final int ROWS = 24;
     private static final int FEATURES =
@@ -288,6 +295,78 @@ class ProduceConsumeITCase {
             }
         }
         return data.array();
+    }
+
+    @Test
+    void textsFromAFileComeBackAsTheClassifiersLabels(@TempDir Path dir) throws Exception {
+        Path tokenizer = TextModels.writeTokenizer(dir);
+        Path classifier = TextModels.writeClassifier(dir);
+        Path labels = TextModels.writeLabels(dir);
+        List<String> texts = List.of("the stream is good", "I hate slow jobs", "gpu kafka", "");
+        Path file = Files.write(dir.resolve("texts.txt"), texts);
+        try (KafkaJobHarness run =
+                new KafkaJobHarness(
+                        KAFKA,
+                        "texts",
+                        1,
+                        InferenceFunction.builder()
+                                .setModel(classifier.toString())
+                                .setBackend("onnxruntime")
+                                .setTokenizer(tokenizer.toString())
+                                .setTopK(2, labels.toString()),
+                        job -> job)) {
+            String[] topics = {
+                "--bootstrap-servers", KAFKA.bootstrapServers(),
+                "--input-topic", run.input,
+                "--output-topic", run.output,
+                "--dead-letter-topic", run.deadLetter
+            };
+            assertThat(
+                            Cli.execute(
+                                    concat(
+                                            topics,
+                                            "produce",
+                                            "--texts",
+                                            file.toString(),
+                                            "--id-prefix",
+                                            "t")))
+                    .isZero();
+            String jsonl =
+                    stdoutOf(
+                            () ->
+                                    Cli.execute(
+                                            concat(
+                                                    topics,
+                                                    "consume",
+                                                    "--from-beginning",
+                                                    "--jsonl",
+                                                    "--count",
+                                                    "4",
+                                                    "--idle-s",
+                                                    "60")));
+            Map<String, JsonNode> byId = new HashMap<>();
+            for (String line : jsonl.lines().toList()) {
+                JsonNode node = JSON.readTree(line);
+                byId.put(node.get("id").asText(), node);
+            }
+            assertThat(byId).hasSize(4);
+            assertThat(byId.get("t3").get("failure").get("code").asText()).isEqualTo("EMPTY_TEXT");
+            try (TextReference reference = new TextReference(tokenizer, classifier)) {
+                for (int i = 0; i < 3; i++) {
+                    List<Map.Entry<String, Float>> expected = reference.ranked(texts.get(i));
+                    JsonNode answered = byId.get("t" + i).get("labels");
+                    List<String> names = new ArrayList<>();
+                    answered.fieldNames().forEachRemaining(names::add);
+                    assertThat(names)
+                            .as(texts.get(i))
+                            .containsExactly(expected.get(0).getKey(), expected.get(1).getKey());
+                    for (int k = 0; k < 2; k++) {
+                        assertThat(answered.get(names.get(k)).floatValue())
+                                .isCloseTo(expected.get(k).getValue(), within(1e-5f));
+                    }
+                }
+            }
+        }
     }
 
     private static String stdoutOf(Callable<Integer> command) throws Exception {

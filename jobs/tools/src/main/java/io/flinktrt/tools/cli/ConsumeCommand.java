@@ -3,6 +3,7 @@ package io.flinktrt.tools.cli;
 import io.flinktrt.jobs.cli.KafkaCliOptions;
 import io.flinktrt.jobs.kafka.OutcomeReader;
 import io.flinktrt.schema.InferenceResult;
+import io.flinktrt.schema.LabelScore;
 import io.flinktrt.schema.Tensor;
 import io.flinktrt.tools.files.NpyStackWriter;
 import io.flinktrt.tools.files.OutcomeJson;
@@ -24,6 +25,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.Callable;
@@ -191,12 +193,34 @@ public final class ConsumeCommand implements Callable<Integer> {
                         .append(", ")
                         .append(result.getTimings().getTotalMicros() / 1000.0)
                         .append(" ms");
+        if (result.getModelVersion() != null) {
+            line.append("  ")
+                    .append(result.getModel())
+                    .append(" v")
+                    .append(result.getModelVersion());
+        }
         for (Tensor output : result.getOutputs()) {
             line.append("  ")
                     .append(output.getName())
                     .append(output.getShape())
                     .append('=')
                     .append(TensorValues.text(output, show));
+        }
+        for (LabelScore label : result.getLabels()) {
+            line.append("  ")
+                    .append(label.getLabel())
+                    .append(String.format(" %.4f", label.getScore()));
+        }
+        if (result.getEmbedding() != null) {
+            List<Float> embedding = result.getEmbedding();
+            line.append("  embedding[")
+                    .append(embedding.size())
+                    .append("]=")
+                    .append(embedding.subList(0, Math.min(show, embedding.size())))
+                    .append(embedding.size() > show ? "..." : "");
+        }
+        if (result.getTruncated()) {
+            line.append("  (text truncated)");
         }
         return line.toString();
     }

@@ -22,6 +22,7 @@ import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -96,6 +97,14 @@ public final class ProduceCommand implements Callable<Integer> {
     String backend;
 
     @Option(
+            names = "--texts",
+            paramLabel = "FILE",
+            description =
+                    "Text requests, one per line of FILE (UTF-8; an empty line is sent as empty text),"
+                            + " for a job started with --tokenizer.")
+    Path texts;
+
+    @Option(
             names = "--count",
             description = "Requests to send: default every row of the files, or 100 random ones.")
     Integer count;
@@ -139,10 +148,9 @@ public final class ProduceCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--bootstrap-servers is required.");
         }
         boolean fromFiles = !npyInputs.isEmpty() || !rawInputs.isEmpty();
-        if (fromFiles == (model != null)) {
+        if ((fromFiles ? 1 : 0) + (model != null ? 1 : 0) + (texts != null ? 1 : 0) != 1) {
             throw new ParameterException(
-                    spec.commandLine(),
-                    "Give --input/--raw files or --model, not both and not neither.");
+                    spec.commandLine(), "Give one of: --input/--raw files, --model, --texts.");
         }
         Properties client = kafka.clientProperties();
         client.setProperty("bootstrap.servers", kafka.bootstrapServers);
@@ -172,6 +180,12 @@ public final class ProduceCommand implements Callable<Integer> {
                                         Math.min(rows, Integer.MAX_VALUE));
                 requests = i -> fromRow(files, i);
                 out.println("Sending " + total + " requests from " + files);
+            } else if (texts != null) {
+                List<String> lines = Files.readAllLines(texts);
+                total = count == null ? lines.size() : Math.min(count, lines.size());
+                requests =
+                        i -> new InferenceRequest(idPrefix + i, Map.of(), List.of(), lines.get(i));
+                out.println("Sending " + total + " text requests from " + texts);
             } else {
                 ModelSignature signature = signature();
                 RandomRequests random = new RandomRequests(signature, intRange, seed);

@@ -6,6 +6,7 @@ import io.flinktrt.schema.InferenceResult;
 import io.flinktrt.schema.SourcePosition;
 import io.flinktrt.schema.Tensor;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.json.JsonWriteFeature;
@@ -49,7 +50,12 @@ public final class OutcomeJson {
             int batchSize,
             TimingsLine timings,
             Map<String, String> metadata,
-            Map<String, OutputLine> outputs) {}
+            Map<String, OutputLine> outputs,
+            // left out where a result has none (a model given as a file; tensors, not answers)
+            @JsonInclude(JsonInclude.Include.NON_NULL) Long modelVersion,
+            @JsonInclude(JsonInclude.Include.NON_NULL) List<Float> embedding,
+            @JsonInclude(JsonInclude.Include.NON_EMPTY) Map<String, Float> labels,
+            @JsonInclude(JsonInclude.Include.NON_DEFAULT) boolean truncated) {}
 
     private record TimingsLine(long queueMicros, long computeMicros, long totalMicros) {}
 
@@ -100,7 +106,18 @@ public final class OutcomeJson {
                         result.getTimings().getComputeMicros(),
                         result.getTimings().getTotalMicros()),
                 result.getMetadata(),
-                outputs);
+                outputs,
+                result.getModelVersion(),
+                result.getEmbedding(),
+                labels(result),
+                result.getTruncated());
+    }
+
+    /** The top-k labels and their scores, most probable first. */
+    private static Map<String, Float> labels(InferenceResult result) {
+        Map<String, Float> labels = new LinkedHashMap<>();
+        result.getLabels().forEach(label -> labels.put(label.getLabel(), label.getScore()));
+        return labels;
     }
 
     private static FailureLine failure(String id, InferenceFailure failure) {

@@ -77,8 +77,9 @@ class CliUsageTest {
             delimiter = ';',
             value = {
                 "produce --input x=a.npy;                                                   --bootstrap-servers is required",
-                "produce --bootstrap-servers nowhere:9;                                     not both and not neither",
-                "produce --bootstrap-servers nowhere:9 --input x=a.npy --model m.onnx;      not both and not neither",
+                "produce --bootstrap-servers nowhere:9;                                     Give one of: --input/--raw files, --model, --texts",
+                "produce --bootstrap-servers nowhere:9 --input x=a.npy --model m.onnx;      Give one of: --input/--raw files, --model, --texts",
+                "produce --bootstrap-servers nowhere:9 --model m.onnx --texts t.txt;        Give one of: --input/--raw files, --model, --texts",
                 "produce --bootstrap-servers nowhere:9 --raw x=a.bin --shape 16;            one --dtype and one --shape",
                 "produce --bootstrap-servers nowhere:9 --raw x=a.bin --dtype INT8 --shape 0; --shape takes positive dimensions",
                 "produce --bootstrap-servers nowhere:9 --input a.npy;                       --input takes NAME=FILE",
