@@ -145,19 +145,7 @@ class ProduceConsumeITCase {
                                             "--id-prefix",
                                             "raw-")))
                     .isZero();
-            String jsonl =
-                    stdoutOf(
-                            () ->
-                                    Cli.execute(
-                                            concat(
-                                                    topics,
-                                                    "consume",
-                                                    "--from-beginning",
-                                                    "--jsonl",
-                                                    "--count",
-                                                    String.valueOf(ROWS + 8),
-                                                    "--idle-s",
-                                                    "60")));
+            String jsonl = consumeJsonl(topics, ROWS + 8);
             assertThat(jsonl.lines())
                     .hasSize(ROWS + 8)
                     .allMatch(
@@ -331,19 +319,7 @@ class ProduceConsumeITCase {
                                             "--id-prefix",
                                             "t")))
                     .isZero();
-            String jsonl =
-                    stdoutOf(
-                            () ->
-                                    Cli.execute(
-                                            concat(
-                                                    topics,
-                                                    "consume",
-                                                    "--from-beginning",
-                                                    "--jsonl",
-                                                    "--count",
-                                                    "4",
-                                                    "--idle-s",
-                                                    "60")));
+            String jsonl = consumeJsonl(topics, 4);
             Map<String, JsonNode> byId = new HashMap<>();
             for (String line : jsonl.lines().toList()) {
                 JsonNode node = JSON.readTree(line);
@@ -367,6 +343,22 @@ class ProduceConsumeITCase {
                 }
             }
         }
+    }
+
+    /** The first {@code count} outcomes, one JSON object a line, read from the beginning. */
+    private static String consumeJsonl(String[] topics, int count) throws Exception {
+        return stdoutOf(
+                () ->
+                        Cli.execute(
+                                concat(
+                                        topics,
+                                        "consume",
+                                        "--from-beginning",
+                                        "--jsonl",
+                                        "--count",
+                                        String.valueOf(count),
+                                        "--idle-s",
+                                        "60")));
     }
 
     private static String stdoutOf(Callable<Integer> command) throws Exception {
