@@ -54,8 +54,7 @@ class ExactlyOnceITCase {
 
     @RegisterExtension
     static final InternalMiniClusterExtension FLINK =
-            new InternalMiniClusterExtension(
-                    MiniClusters.configuration(2, METRICS.addToConfiguration(new Configuration())));
+            new InternalMiniClusterExtension(MiniClusters.configuration(2, METRICS));
 
     @RegisterExtension static final KafkaBroker KAFKA = new KafkaBroker();
 

@@ -9,7 +9,6 @@ import io.flinktrt.wire.AvroCodec;
 import io.flinktrt.wire.RandomRequests;
 
 import org.apache.flink.api.common.JobID;
-import org.apache.flink.configuration.Configuration;
 import org.apache.flink.metrics.Histogram;
 import org.apache.flink.runtime.testutils.InMemoryReporter;
 import org.apache.flink.streaming.api.datastream.DataStream;
@@ -36,10 +35,7 @@ class InferenceMetricsITCase {
     private static final InMemoryReporter REPORTER = InMemoryReporter.createWithRetainedMetrics();
 
     @RegisterExtension
-    static final MiniClusterExtension FLINK =
-            new MiniClusterExtension(
-                    MiniClusters.configuration(
-                            1, REPORTER.addToConfiguration(new Configuration())));
+    static final MiniClusterExtension FLINK = MiniClusters.withReporter(1, REPORTER);
 
     @Test
     void countsRequestsBatchesAndFailuresAndTimesEachStep() throws Exception {

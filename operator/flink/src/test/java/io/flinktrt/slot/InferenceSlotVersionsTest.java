@@ -27,7 +27,7 @@ class InferenceSlotVersionsTest {
     @TempDir Path repository;
 
     /** Binds nothing: these tests route, they do not run records. */
-    static final class NoRows implements RowCodec<Object, Object> {
+    private static final class NoRows implements RowCodec<Object, Object> {
         @Override
         public void putRow(Object record, BatchBuffers buffers, int row) {}
 

@@ -1,11 +1,18 @@
 package io.flinktrt.slot;
 
+import io.flinktrt.backend.Backends;
+import io.flinktrt.backend.BatchBuffers;
 import io.flinktrt.backend.tensorrt.GpuTestSupport;
 import io.flinktrt.backend.tensorrt.gpu.GpuProbe;
 import io.flinktrt.backend.tensorrt.plan.PlanMetadata;
+import io.flinktrt.batching.BatchInfo;
+import io.flinktrt.batching.RowCodec;
 import io.flinktrt.repository.ModelRepository;
 import io.flinktrt.repository.RepositoryVersions;
+import io.flinktrt.schema.InferenceRequest;
+import io.flinktrt.testing.OnnxReference;
 import io.flinktrt.testing.TestModels;
+import io.flinktrt.wire.RandomRequests;
 
 import org.apache.flink.metrics.groups.UnregisteredMetricsGroup;
 
@@ -13,6 +20,8 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -39,6 +48,34 @@ class ModelSwapCyclesGpuTest {
     private static final int MAX_BATCH = 1 << 18;
     private static final long BOUND = 64 * MIB;
 
+    /**
+     * TensorRT may run FP32 layers in TF32: as TensorRtAgreementGpuTest, absolute plus relative.
+     */
+    private static final float ABSOLUTE = 1e-3f;
+
+    private static final float RELATIVE = 1e-3f;
+
+    /** Writes a request's x into its row and reads the 10 probabilities back. */
+    private static final class MlpRows implements RowCodec<InferenceRequest, float[]> {
+        @Override
+        public void putRow(InferenceRequest request, BatchBuffers buffers, int row) {
+            ByteBuffer x = request.getTensors().get(0).getData();
+            int bytes = 16 * Float.BYTES;
+            buffers.input(0).put(row * bytes, x, x.position(), bytes);
+        }
+
+        @Override
+        public float[] readRow(
+                InferenceRequest request, BatchBuffers buffers, int row, BatchInfo batch) {
+            ByteBuffer out = buffers.output(0).duplicate().order(ByteOrder.LITTLE_ENDIAN);
+            float[] probs = new float[10];
+            for (int k = 0; k < probs.length; k++) {
+                probs[k] = out.getFloat((row * probs.length + k) * Float.BYTES);
+            }
+            return probs;
+        }
+    }
+
     @TempDir Path dir;
 
     @Test
@@ -60,27 +97,34 @@ class ModelSwapCyclesGpuTest {
         RepositoryVersions.writePolicy(repository, "mlp", "version=1\n");
         long before = GpuProbe.usedMemory(0);
         List<Long> afterSwap = new ArrayList<>();
+        RandomRequests random =
+                new RandomRequests(
+                        Backends.describe("onnxruntime", TestModels.path(TestModels.MLP)), 100, 21);
+        long answered = 0;
         long open;
-        try (InferenceSlot<Object, Object> slot =
-                InferenceSlot.open(
-                        new RepositorySlotSettings(
-                                "tensorrt",
-                                repository.toString(),
-                                Duration.ofMillis(20),
-                                MAX_BATCH),
-                        null,
-                        0,
-                        List.of(),
-                        new UnregisteredMetricsGroup(),
-                        () -> 0,
-                        (signature, backend, served) -> new InferenceSlotVersionsTest.NoRows())) {
+        try (OnnxReference reference = new OnnxReference(TestModels.path(TestModels.MLP));
+                InferenceSlot<InferenceRequest, float[]> slot =
+                        InferenceSlot.open(
+                                new RepositorySlotSettings(
+                                        "tensorrt",
+                                        repository.toString(),
+                                        Duration.ofMillis(20),
+                                        MAX_BATCH),
+                                null,
+                                0,
+                                List.of(),
+                                new UnregisteredMetricsGroup(),
+                                () -> 0,
+                                (signature, backend, served) -> new MlpRows())) {
             open = GpuProbe.usedMemory(0);
             for (int swap = 1; swap <= SWAPS; swap++) {
                 long next = swap % 2 == 1 ? 2 : 1;
                 RepositoryVersions.writePolicy(repository, "mlp", "version=" + next + "\n");
-                List<CompletableFuture<Object>> running = new ArrayList<>();
+                List<InferenceRequest> requests = new ArrayList<>();
+                List<CompletableFuture<float[]>> running = new ArrayList<>();
                 for (int i = 0; i < 64; i++) {
-                    running.add(slot.submit(new Object()));
+                    requests.add(random.next("s" + swap + "-" + i));
+                    running.add(slot.submit(requests.get(i)));
                 }
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
                 while (slot.primary().served().version() != next && System.nanoTime() < deadline) {
@@ -96,9 +140,10 @@ class ModelSwapCyclesGpuTest {
         long closed = GpuProbe.usedMemory(0);
         long growth = afterSwap.get(afterSwap.size() - 1) - afterSwap.get(0);
         System.out.printf(
-                "model swap cycles: %d swaps; used before %s, with one version open %s, after swap 1 %s,"
+                "model swap cycles: %d swaps, %d answers equal to ONNX Runtime's; used before %s, with one version open %s, after swap 1 %s,"
                         + " after swap %d %s (growth %s, %.2f MiB per swap), after close %s; by swap (MiB): %s%n",
                 SWAPS,
+                answered,
                 mib(before),
                 mib(open),
                 mib(afterSwap.get(0)),

@@ -1,6 +1,7 @@
 package io.flinktrt.testing;
 
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.runtime.testutils.InMemoryReporter;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 
@@ -15,8 +16,21 @@ public final class MiniClusters {
         return new MiniClusterExtension(configuration(slots, new Configuration()));
     }
 
-    /** With {@code configuration}, e.g. an in-memory metric reporter's. */
+    /**
+     * Reporting every metric to {@code reporter} (one that retains them, to read after a bounded
+     * job).
+     */
+    public static MiniClusterExtension withReporter(int slots, InMemoryReporter reporter) {
+        return new MiniClusterExtension(configuration(slots, reporter));
+    }
+
+    /** {@link #withReporter}'s cluster, for an extension of another kind. */
     public static MiniClusterResourceConfiguration configuration(
+            int slots, InMemoryReporter reporter) {
+        return configuration(slots, reporter.addToConfiguration(new Configuration()));
+    }
+
+    private static MiniClusterResourceConfiguration configuration(
             int slots, Configuration configuration) {
         return new MiniClusterResourceConfiguration.Builder()
                 .setNumberTaskManagers(1)

@@ -9,7 +9,6 @@ import io.flinktrt.testing.OnnxReference;
 import io.flinktrt.testing.TestModels;
 
 import org.apache.flink.api.common.JobID;
-import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.metrics.Gauge;
 import org.apache.flink.metrics.Histogram;
@@ -71,9 +70,7 @@ class MlPredictITCase {
     private static final InMemoryReporter METRICS = InMemoryReporter.createWithRetainedMetrics();
 
     @RegisterExtension
-    static final MiniClusterExtension FLINK =
-            new MiniClusterExtension(
-                    MiniClusters.configuration(2, METRICS.addToConfiguration(new Configuration())));
+    static final MiniClusterExtension FLINK = MiniClusters.withReporter(2, METRICS);
 
     @RegisterExtension static final KafkaBroker KAFKA = new KafkaBroker();
 

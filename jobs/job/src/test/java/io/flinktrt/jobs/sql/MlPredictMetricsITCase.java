@@ -5,7 +5,6 @@ import io.flinktrt.testing.ReportedMetrics;
 import io.flinktrt.testing.TestModels;
 
 import org.apache.flink.api.common.JobID;
-import org.apache.flink.configuration.Configuration;
 import org.apache.flink.metrics.Histogram;
 import org.apache.flink.runtime.testutils.InMemoryReporter;
 import org.apache.flink.table.api.EnvironmentSettings;
@@ -32,10 +31,7 @@ class MlPredictMetricsITCase {
     private static final InMemoryReporter REPORTER = InMemoryReporter.createWithRetainedMetrics();
 
     @RegisterExtension
-    static final MiniClusterExtension FLINK =
-            new MiniClusterExtension(
-                    MiniClusters.configuration(
-                            1, REPORTER.addToConfiguration(new Configuration())));
+    static final MiniClusterExtension FLINK = MiniClusters.withReporter(1, REPORTER);
 
     @Test
     void reportsTheOperatorsMetrics() throws Exception {

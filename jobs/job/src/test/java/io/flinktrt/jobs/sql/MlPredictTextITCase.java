@@ -5,7 +5,6 @@ import io.flinktrt.testing.TestModels;
 import io.flinktrt.text.TextModels;
 import io.flinktrt.text.TextReference;
 
-import org.apache.flink.configuration.Configuration;
 import org.apache.flink.table.api.EnvironmentSettings;
 import org.apache.flink.table.api.TableEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
@@ -39,9 +38,7 @@ import static org.assertj.core.api.Assertions.within;
 @Timeout(300)
 class MlPredictTextITCase {
 
-    @RegisterExtension
-    static final MiniClusterExtension FLINK =
-            new MiniClusterExtension(MiniClusters.configuration(2, new Configuration()));
+    @RegisterExtension static final MiniClusterExtension FLINK = MiniClusters.withSlots(2);
 
     @TempDir static Path dir;
 
