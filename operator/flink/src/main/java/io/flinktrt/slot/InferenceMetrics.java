@@ -43,29 +43,19 @@ final class InferenceMetrics implements BatchListener {
             failures.put(
                     code, group.addGroup("code", code.name()).counter("inference_request_failure"));
         }
-        batchSize =
-                group.histogram("batch_size", new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
-        queueMicros =
-                group.histogram(
-                        "queue_duration_us", new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
-        inputMicros =
-                group.histogram(
-                        "compute_input_duration_us",
-                        new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
-        computeMicros =
-                group.histogram(
-                        "compute_infer_duration_us",
-                        new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
-        outputMicros =
-                group.histogram(
-                        "compute_output_duration_us",
-                        new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
-        requestMicros =
-                group.histogram(
-                        "request_duration_us",
-                        new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
+        batchSize = histogram(group, "batch_size");
+        queueMicros = histogram(group, "queue_duration_us");
+        inputMicros = histogram(group, "compute_input_duration_us");
+        computeMicros = histogram(group, "compute_infer_duration_us");
+        outputMicros = histogram(group, "compute_output_duration_us");
+        requestMicros = histogram(group, "request_duration_us");
         group.gauge("pending_requests", pendingRequests::getAsInt);
         group.gauge("padding_waste", this::paddingWaste);
+    }
+
+    /** A histogram over the last {@value #HISTOGRAM_WINDOW} values, registered on {@code group}. */
+    static Histogram histogram(MetricGroup group, String name) {
+        return group.histogram(name, new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
     }
 
     void failed(ErrorCode code) {

@@ -59,10 +59,6 @@ public final class ServedVersion<P, OUT> {
         return model.runner().signature();
     }
 
-    SlotModel model() {
-        return model;
-    }
-
     /** Queues a record that completes itself (exactly one completion wins). */
     public void submit(ScheduledRecord<P, OUT> record) {
         scheduler.submit(record);

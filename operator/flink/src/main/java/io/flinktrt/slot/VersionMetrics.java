@@ -8,7 +8,6 @@ import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Histogram;
 import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.metrics.groups.UnregisteredMetricsGroup;
-import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 
 /**
  * One model version's share of the slot's metrics, in group {@code inference.version.<n>} (a {@code
@@ -16,8 +15,6 @@ import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
  * side; everything also counts in the slot's {@link InferenceMetrics}.
  */
 final class VersionMetrics implements BatchListener {
-
-    private static final int HISTOGRAM_WINDOW = 10_000;
 
     private final InferenceMetrics slot;
     private final Counter inferences;
@@ -40,14 +37,8 @@ final class VersionMetrics implements BatchListener {
         inferences = group.counter("inference_count");
         executions = group.counter("inference_exec_count");
         failures = group.counter("inference_request_failure");
-        computeMicros =
-                group.histogram(
-                        "compute_infer_duration_us",
-                        new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
-        requestMicros =
-                group.histogram(
-                        "request_duration_us",
-                        new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
+        computeMicros = InferenceMetrics.histogram(group, "compute_infer_duration_us");
+        requestMicros = InferenceMetrics.histogram(group, "request_duration_us");
     }
 
     void failed(ErrorCode code) {

@@ -35,10 +35,6 @@ public final class ModelRepository {
         this.root = root;
     }
 
-    public Path root() {
-        return root;
-    }
-
     public Path entry(String name) {
         return root.resolve(name);
     }
