@@ -185,8 +185,13 @@ public final class TextTokenizer {
 
     /** Tokenizes {@code text}: cut at the model's length, or refused beyond max-text-tokens. */
     public TokenizedText tokenize(String text) throws RequestRejectedException {
-        Encoding encoding = whole.encode(text);
-        int tokens = encoding.getIds().length;
+        Encoding encoding = cut.encode(text);
+        boolean truncated = encoding.exceedMaxLength();
+        // the whole count is needed only to refuse a text that was cut
+        int tokens =
+                truncated && maxTextTokens > 0
+                        ? whole.encode(text).getIds().length
+                        : encoding.getIds().length;
         if (maxTextTokens > 0 && tokens > maxTextTokens) {
             throw new RequestRejectedException(
                     ErrorCode.TEXT_TOO_LONG,
@@ -197,10 +202,6 @@ public final class TextTokenizer {
                             + " are taken ("
                             + limitOption
                             + ").");
-        }
-        boolean truncated = tokens > sequenceLength;
-        if (truncated) {
-            encoding = cut.encode(text);
         }
         return new TokenizedText(
                 encoding.getIds(), encoding.getAttentionMask(), encoding.getTypeIds(), truncated);
