@@ -165,9 +165,6 @@ def large(out_dir):
         with torch.no_grad():
             export(Uint8Frames(resnet).eval(), (torch.full((2, 224, 224, 3), 128, dtype=torch.uint8),),
                    os.path.join(out_dir, "resnet50_uint8.onnx"), ["frames"], ["logits"])
-    if os.path.exists(os.path.join(out_dir, "bert_like.onnx")):
-        return
-
     class BertLike(torch.nn.Module):
         """BERT-base shape: 12 layers, hidden 768, 12 heads, vocab 30522, sequence 128."""
         def __init__(self):
@@ -179,16 +176,26 @@ def large(out_dir):
             self.head = torch.nn.Linear(768, 2)
 
         def forward(self, input_ids, attention_mask):
-            h = self.tok(input_ids) + self.pos
+            h = self.tok(input_ids) + self.pos[:, :input_ids.shape[1]]
             h = self.encoder(h, src_key_padding_mask=attention_mask == 0)
             return self.head(h[:, 0])
 
     bert = BertLike().eval()
     ids = torch.randint(0, 30522, (2, 128), dtype=torch.int64)
     mask = torch.ones(2, 128, dtype=torch.int64)
-    with torch.no_grad():
-        export(bert, (ids, mask), os.path.join(out_dir, "bert_like.onnx"),
-               ["input_ids", "attention_mask"], ["logits"])
+    if not os.path.exists(os.path.join(out_dir, "bert_like.onnx")):
+        with torch.no_grad():
+            export(bert, (ids, mask), os.path.join(out_dir, "bert_like.onnx"),
+                   ["input_ids", "attention_mask"], ["logits"])
+    # the same weights with a dynamic sequence length (up to 128): build-engine --sequence-lengths
+    path = os.path.join(out_dir, "bert_like_dynamic.onnx")
+    if not os.path.exists(path):
+        with torch.no_grad():
+            torch.onnx.export(bert, (ids, mask), path, input_names=["input_ids", "attention_mask"],
+                              output_names=["logits"], opset_version=OPSET, dynamo=False,
+                              dynamic_axes={"input_ids": {0: "N", 1: "S"}, "attention_mask": {0: "N", 1: "S"},
+                                            "logits": {0: "N"}})
+        print(f"{path}: {os.path.getsize(path)} bytes")
 
 
 if __name__ == "__main__":

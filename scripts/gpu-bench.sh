@@ -17,6 +17,8 @@
 #       swap      issue 21: version 2 of each plan shipped into a running EXACTLY_ONCE Kafka job at about half the
 #                 operator's rate for the BERT-like plan, 400/s for ResNet-50 (Kafka carries only a few thousand 602 KB
 #                 requests a second) (SWAP_MODELS, SWAP_RATE_<model>); RESULTS/swap-<model>.log
+#       text-lengths  the BERT-like encoder on texts of mixed lengths (io.flinktrt.tools.bench.TextLengths): the
+#                 fixed-128 plan, then one built with --sequence-lengths 16,32,64,128 from bert_like_dynamic.onnx
 #       sql-bert  the BERT-like plan through ML_PREDICT and through the DataStream operator in one run, fed
 #                 from memory and from Kafka; prints rows/s of each and the SQL/DataStream ratios (issue 13)
 #       graphs-off  the backend and operator stages of both models with tensorrt.cuda-graphs=false
@@ -41,7 +43,8 @@
 #                 another run (an ONNX model with onnxruntime runs it without a GPU: that is how the step was tried)
 #       tests     every test tagged gpu (operator and jobs) with the JUnit console: $OUT/gpu-tests.log and
 #                 $OUT/gpu-tests-summary.txt (uses /tmp/large/resnet50-fp16.plan for the cycles when present;
-#                 TESTS_JAVA_OPTS adds JVM flags, TESTS_TIMEOUT_S limits the run, default 540 s)
+#                 TESTS_JAVA_OPTS adds JVM flags, TESTS_TIMEOUT_S limits the run, default 540 s; GPU_TESTS names
+#                 the classes to run, by simple name, space-separated)
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 
@@ -72,7 +75,7 @@ kit() {
   (cd "$slim" && unzip -q "$root/$ort" -x 'ai/onnxruntime/native/osx-*' 'ai/onnxruntime/native/win-*' \
       'ai/onnxruntime/native/linux-aarch64/*' && rm "$root/$ort" && zip -q -r "$root/$ort" .)
   rm -rf "$slim"
-  cp models/*.onnx models/generate.py "$k/models/"
+  cp models/*.onnx models/generate.py models/text/tokenizer.json "$k/models/"
   # the GPU tests: the test classes of every module, AssertJ (its Assertions need no byte-buddy) and the JUnit
   # console, which brings JUnit itself; the classes tagged gpu, found in the sources (listed, not scanned:
   # scanning would load ITCases whose test-only dependencies stay here)
@@ -189,6 +192,22 @@ step() {
           echo "exit $?"; } > "$out/swap-$m.log" 2>&1
         grep -vE '^  sent' "$out/swap-$m.log" | grep -E 'Swap|first result|latency|GPU memory|Results|version|OK|INCOMPLETE|exit|serves|Released|ready after' | tail -20
       done ;;
+    text-lengths) # the BERT-like encoder on texts of mixed lengths: one plan at 128 tokens, one by length
+      [ -f /tmp/large/bert_like_dynamic.onnx ] || python3 "$here/models/generate.py" --large /tmp/large >> "$out/export.log" 2>&1
+      local extra=(${ENGINE_ARGS_bert_like:-})
+      [ -f /tmp/large/bert_like_dynamic-fp16.plan ] || { echo "\$ flink-tensorrt build-engine --onnx /tmp/large/bert_like_dynamic.onnx --save-engine /tmp/large/bert_like_dynamic-fp16.plan --fp16 --batch-buckets 1,8,32,128 --sequence-lengths 16,32,64,128 --timing-cache /tmp/large/bert_like.timing-cache ${extra[*]}"
+        SECONDS=0
+        ft build-engine --onnx /tmp/large/bert_like_dynamic.onnx --save-engine /tmp/large/bert_like_dynamic-fp16.plan --fp16 \
+          --batch-buckets 1,8,32,128 --sequence-lengths 16,32,64,128 --timing-cache /tmp/large/bert_like.timing-cache "${extra[@]}"
+        echo "exit $? after $SECONDS s"; } > "$out/build-bert_like_dynamic.log" 2>&1
+      cp /tmp/large/bert_like_dynamic-fp16.plan.json "$out/" 2>/dev/null
+      for p in bert_like-fp16 bert_like_dynamic-fp16; do
+        echo "\$ java io.flinktrt.tools.bench.TextLengths /tmp/large/$p.plan models/tokenizer.json ${TEXTS:-50000} 128"
+        java -Xmx8g -Dorg.bytedeco.javacpp.maxPhysicalBytes=0 -Dlog4j2.configurationFile=classpath:log4j2-cli.properties \
+          -cp "$here/lib/*" io.flinktrt.tools.bench.TextLengths /tmp/large/$p.plan "$here/models/tokenizer.json" "${TEXTS:-50000}" 128
+        echo "exit $?"
+      done > "$out/text-lengths.log" 2>&1
+      grep -E '^(model|[0-9]+ texts|exit)' "$out/text-lengths.log" ;;
     sql-bert)
       { echo "\$ java io.flinktrt.tools.bench.SqlVsDataStream /tmp/large/bert_like-fp16.plan ${SQL_ROWS:-20000}"
         java --add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/java.util=ALL-UNNAMED \
@@ -380,7 +399,12 @@ cluster() { # RESULTS/cluster-*.log: the job jar on scripts/cluster.sh with 1, 2
 tests() { # OUT: every gpu-tagged test class, one JVM, the JUnit console's tree and the tests' own output
   local out=$1 t; local select=()
   cd "$here"
-  while read -r t; do [ -n "$t" ] && select+=(--select-class "$t"); done < test/gpu-tests.txt
+  # GPU_TESTS="Class1 Class2" (simple names) runs only those, e.g. memory tests alone on an idle GPU
+  while read -r t; do
+    [ -n "$t" ] || continue
+    [ -z "${GPU_TESTS:-}" ] || [[ " $GPU_TESTS " == *" ${t##*.} "* ]] || continue
+    select+=(--select-class "$t")
+  done < test/gpu-tests.txt
   local cycle=(); [ -f /tmp/large/resnet50-fp16.plan ] && cycle=(-Dflinktrt.cycle.plan=/tmp/large/resnet50-fp16.plan)
   # shellcheck disable=SC2206 # TESTS_JAVA_OPTS: extra JVM flags, split on spaces
   local extra=(${TESTS_JAVA_OPTS:-})
@@ -407,6 +431,6 @@ tests() { # OUT: every gpu-tagged test class, one JVM, the JUnit console's tree 
 
 case ${1:-} in
   kit) kit ;;
-  engines|local|bench-resnet|bench-bert|bench-128|swap|sql-bert|graphs-off|pack|tests|images-build|images-builds|images-bench|cluster) step "$1" ;;
+  engines|local|bench-resnet|bench-bert|bench-128|swap|text-lengths|sql-bert|graphs-off|pack|tests|images-build|images-builds|images-bench|cluster) step "$1" ;;
   *) sed -n '2,/^set -uo/p' "$0" | sed '$d'; exit 2 ;;
 esac

@@ -6,6 +6,7 @@ import io.flinktrt.slot.SlotSettings;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 
 /** Everything one {@link InferenceFunction} needs; checked by {@link InferenceFunctionBuilder}. */
@@ -17,6 +18,7 @@ record InferenceConfig(
         Duration repositoryPollInterval,
         int device,
         int maxBatchSize,
+        List<Integer> sequenceLengths,
         Duration maxDelay,
         int buffersInFlight,
         int capacity,
@@ -36,7 +38,12 @@ record InferenceConfig(
     @Override
     public ModelConfig modelConfig(Path modelFile, int deviceIndex) {
         return new ModelConfig(
-                modelFile, deviceIndex, maxBatchSize, buffersInFlight, backendOptions);
+                modelFile,
+                deviceIndex,
+                maxBatchSize,
+                buffersInFlight,
+                backendOptions,
+                sequenceLengths);
     }
 
     /**

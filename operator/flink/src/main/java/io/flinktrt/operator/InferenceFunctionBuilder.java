@@ -1,6 +1,7 @@
 package io.flinktrt.operator;
 
 import io.flinktrt.backend.Backends;
+import io.flinktrt.backend.tensorrt.plan.BatchBuckets;
 import io.flinktrt.repository.ModelRepository;
 import io.flinktrt.schema.InferenceOutcome;
 import io.flinktrt.text.TextSettings;
@@ -18,6 +19,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -250,6 +252,23 @@ public final class InferenceFunctionBuilder {
                         .orElse(RequestLimits.UNLIMITED));
     }
 
+    private List<Integer> sequenceLengths() {
+        return options.getOptional(InferenceOptions.SEQUENCE_LENGTHS)
+                .map(
+                        text -> {
+                            try {
+                                return BatchBuckets.parseLengths(text);
+                            } catch (IllegalArgumentException e) {
+                                throw new IllegalArgumentException(
+                                        InferenceOptions.SEQUENCE_LENGTHS.key()
+                                                + ": "
+                                                + e.getMessage(),
+                                        e);
+                            }
+                        })
+                .orElse(List.of());
+    }
+
     /** The function on the user's own types, which {@code translator} turns into rows and back. */
     public <IN, OUT> InferenceFunction<IN, OUT> build(InferenceTranslator<IN, ?, OUT> translator) {
         sanityCheck();
@@ -262,6 +281,7 @@ public final class InferenceFunctionBuilder {
                         options.get(InferenceOptions.REPOSITORY_POLL_INTERVAL),
                         options.get(InferenceOptions.DEVICE),
                         options.get(InferenceOptions.MAX_BATCH_SIZE),
+                        sequenceLengths(),
                         options.get(InferenceOptions.MAX_DELAY),
                         options.get(InferenceOptions.BUFFERS_IN_FLIGHT),
                         options.get(InferenceOptions.CAPACITY),

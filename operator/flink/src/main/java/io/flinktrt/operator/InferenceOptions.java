@@ -75,6 +75,17 @@ public final class InferenceOptions {
                             "Most requests in one batch; 0 takes the model's limit (for TensorRT the"
                                     + " largest optimization profile's max).");
 
+    public static final ConfigOption<String> SEQUENCE_LENGTHS =
+            ConfigOptions.key("inference.sequence-lengths")
+                    .stringType()
+                    .noDefaultValue()
+                    .withDescription(
+                            "For a model whose inputs vary in length (text: [batch, tokens]), the lengths a"
+                                    + " batch runs at, e.g. 16,32,64,128 (the last the longest): requests wait"
+                                    + " with those of their length bucket and a batch is padded only to its"
+                                    + " bucket. ONNX Runtime needs it for such a model; a TensorRT plan built"
+                                    + " with --sequence-lengths has its own, which this may narrow.");
+
     public static final ConfigOption<Duration> MAX_DELAY =
             ConfigOptions.key("inference.max-delay")
                     .durationType()
@@ -251,6 +262,7 @@ public final class InferenceOptions {
                     BACKEND,
                     DEVICE,
                     MAX_BATCH_SIZE,
+                    SEQUENCE_LENGTHS,
                     MAX_DELAY,
                     BUFFERS_IN_FLIGHT,
                     CAPACITY,

@@ -34,6 +34,8 @@ final class InferenceMetrics implements BatchListener {
     private final Histogram requestMicros;
     private final AtomicLong executedRows = new AtomicLong();
     private final AtomicLong paddedRows = new AtomicLong();
+    private final AtomicLong rowPositions = new AtomicLong();
+    private final AtomicLong paddedPositions = new AtomicLong();
 
     InferenceMetrics(MetricGroup parent, IntSupplier pendingRequests) {
         MetricGroup group = parent.addGroup(GROUP);
@@ -51,6 +53,7 @@ final class InferenceMetrics implements BatchListener {
         requestMicros = histogram(group, "request_duration_us");
         group.gauge("pending_requests", pendingRequests::getAsInt);
         group.gauge("padding_waste", this::paddingWaste);
+        group.gauge("sequence_padding_waste", this::sequencePaddingWaste);
     }
 
     /** A histogram over the last {@value #HISTOGRAM_WINDOW} values, registered on {@code group}. */
@@ -79,6 +82,11 @@ final class InferenceMetrics implements BatchListener {
         computeMicros.update(run.computeNanos() / 1000);
         executedRows.addAndGet(run.executedRows());
         paddedRows.addAndGet(run.executedRows() - run.rows());
+        if (run.executedLength() > 0) {
+            long positions = (long) run.rows() * run.executedLength();
+            rowPositions.addAndGet(positions);
+            paddedPositions.addAndGet(positions - run.tokens());
+        }
     }
 
     @Override
@@ -92,7 +100,8 @@ final class InferenceMetrics implements BatchListener {
     String summary() {
         return String.format(
                 "%d batches, %d requests; recent means: batch %.1f rows, queue %.2f ms, fill %.2f ms,"
-                        + " on the backend %.2f ms, results %.2f ms; padding %.1f%%",
+                        + " on the backend %.2f ms, results %.2f ms; padding %.1f%% of rows,"
+                        + " %.1f%% of the real rows' positions",
                 executions.getCount(),
                 inferences.getCount(),
                 batchSize.getStatistics().getMean(),
@@ -100,12 +109,22 @@ final class InferenceMetrics implements BatchListener {
                 inputMicros.getStatistics().getMean() / 1000,
                 computeMicros.getStatistics().getMean() / 1000,
                 outputMicros.getStatistics().getMean() / 1000,
-                paddingWaste() * 100);
+                paddingWaste() * 100,
+                sequencePaddingWaste() * 100);
     }
 
     /** Fraction of the rows computed so far that were padding. */
     double paddingWaste() {
         long executed = executedRows.get();
         return executed == 0 ? 0 : (double) paddedRows.get() / executed;
+    }
+
+    /**
+     * Fraction of the positions computed for real rows that were padding (past a row's own tokens,
+     * up to its batch's length); 0 for a model without a sequence axis.
+     */
+    double sequencePaddingWaste() {
+        long positions = rowPositions.get();
+        return positions == 0 ? 0 : (double) paddedPositions.get() / positions;
     }
 }

@@ -84,6 +84,12 @@ final class RowTextCodec implements PredictCodec<PendingText> {
         return true;
     }
 
+    /** Tokenizes it (kept for its row and answer): a batch holds texts of similar length. */
+    @Override
+    public int sequenceLength(PendingText text, int longest) {
+        return text.tokens(tokenizer).ids().length;
+    }
+
     @Override
     public RowData readRow(PendingText text, BatchBuffers buffers, int row, BatchInfo batch) {
         TokenizedText tokens = text.tokensIfDone();

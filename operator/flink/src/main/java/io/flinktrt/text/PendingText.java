@@ -6,8 +6,9 @@ import io.flinktrt.operator.RowRejectedException;
 import org.apache.flink.annotation.Internal;
 
 /**
- * A checked text waiting for its batch; tokenized once, by the copy thread that writes its row (a
- * retried batch rewrites the row from the same tokens), and read again for its answer.
+ * A checked text waiting for its batch; tokenized once, on a copy thread (when it queues, for a
+ * model with a sequence axis, else when its row is written; a retried batch rewrites the row from
+ * the same tokens), and read again for its answer.
  */
 @Internal
 public final class PendingText {

@@ -94,6 +94,12 @@ public final class TextTranslator<IN>
         return true;
     }
 
+    /** Tokenizes it (kept for its row and answer): a batch holds texts of similar length. */
+    @Override
+    public int sequenceLength(Pending record, int longest) {
+        return record.text().tokens(tokenizer).ids().length;
+    }
+
     @Override
     public TextAnswer readRow(Pending record, BatchBuffers buffers, int row, BatchInfo batch) {
         TokenizedText tokens = record.text().tokensIfDone();

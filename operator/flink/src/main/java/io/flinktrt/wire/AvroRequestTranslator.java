@@ -109,6 +109,16 @@ public final class AvroRequestTranslator
         return text.tokenizes();
     }
 
+    /**
+     * A text request's tokens (tokenized now, kept for its row and answer); a tensor request fills
+     * the longest length.
+     */
+    @Override
+    public int sequenceLength(PendingRequest pending, int longest) {
+        PendingText pendingText = pending.request().text();
+        return pendingText != null ? pendingText.tokens(tokenizer).ids().length : longest;
+    }
+
     /** Copies one request's inputs into row {@code row} of the batch's input buffers. */
     static void putRow(
             ModelSignature signature, DecodedRequest request, BatchBuffers buffers, int row) {

@@ -14,8 +14,9 @@ import java.util.Random;
 /**
  * A small WordPiece tokenizer and two text models made in the test (no Python here): an encoder
  * whose hidden states [N, 16, 8] are token embeddings plus token-type embeddings, masked; and a
- * classifier [N, 3] over the masked sum of its token embeddings, with int32 inputs. Both are made
- * of Gather, Cast, Unsqueeze, Add, Mul, ReduceSum and MatMul, which every backend runs.
+ * classifier [N, 3] over the masked sum of its token embeddings, with int32 inputs; the encoder
+ * also with a dynamic sequence length. All are made of Gather, Cast, Unsqueeze, Add, Mul, ReduceSum
+ * and MatMul, which every backend runs.
  */
 public final class TextModels {
 
@@ -146,12 +147,21 @@ public final class TextModels {
      * (embedding[input_ids] + types[token_type_ids]) * attention_mask.
      */
     public static Path writeEncoder(Path dir) throws IOException {
+        return write(dir.resolve("encoder.onnx"), encoder(SEQUENCE));
+    }
+
+    /** The same encoder (same weights) with a dynamic sequence length: [N, S] → [N, S, 8]. */
+    public static Path writeDynamicEncoder(Path dir) throws IOException {
+        return write(dir.resolve("encoder-dynamic.onnx"), encoder("S"));
+    }
+
+    private static TestGraphs encoder(Object length) {
         Random random = new Random(22);
         TestGraphs graph = new TestGraphs();
-        graph.input("input_ids", Onnx.INT64, "N", SEQUENCE)
-                .input("attention_mask", Onnx.INT64, "N", SEQUENCE)
-                .input("token_type_ids", Onnx.INT64, "N", SEQUENCE)
-                .output("hidden", Onnx.FLOAT, "N", SEQUENCE, HIDDEN)
+        graph.input("input_ids", Onnx.INT64, "N", length)
+                .input("attention_mask", Onnx.INT64, "N", length)
+                .input("token_type_ids", Onnx.INT64, "N", length)
+                .output("hidden", Onnx.FLOAT, "N", length, HIDDEN)
                 .floats(
                         "table",
                         randoms(random, vocabularySize() * HIDDEN),
@@ -165,7 +175,7 @@ public final class TextModels {
                 .cast("cast", "attention_mask", "mask", Onnx.FLOAT)
                 .node("unsqueeze", "Unsqueeze", List.of("mask", "axis2"), List.of("mask3"))
                 .node("mask", "Mul", List.of("summed", "mask3"), List.of("hidden"));
-        return write(dir.resolve("encoder.onnx"), graph);
+        return graph;
     }
 
     /**

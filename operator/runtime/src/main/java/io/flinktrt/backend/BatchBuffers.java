@@ -25,6 +25,16 @@ public interface BatchBuffers {
     CompletableFuture<BatchRun> run(int rows);
 
     /**
+     * Runs the first {@code rows} rows of a model with a sequence axis, whose longest row holds
+     * {@code tokens} positions: the backend computes them at the smallest sequence length that
+     * holds it (rows stay laid out at the longest length; positions past a row's own are its
+     * padding). Without a sequence axis, {@link #run(int)}.
+     */
+    default CompletableFuture<BatchRun> run(int rows, int tokens) {
+        return run(rows);
+    }
+
+    /**
      * Output buffer {@code index}, valid from the completion of {@link #run} until {@link
      * #release}.
      */

@@ -4,6 +4,7 @@ import org.apache.flink.annotation.PublicEvolving;
 
 import java.io.Serializable;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -15,6 +16,9 @@ import java.util.Map;
  * @param buffersInFlight batches a runner may hold at once (filling one while another computes)
  * @param options backend-specific settings, e.g. {@code tensorrt.allow-host-code}; each backend
  *     checks its own (TensorRtOptions, OnnxRuntimeOptions)
+ * @param sequenceLengths for a model whose inputs vary in length beyond the batch (text): the
+ *     lengths a batch may run at, ascending, the last the longest; empty takes a TensorRT plan's
+ *     own (its profiles' longest lengths), and ONNX Runtime then needs them
  */
 @PublicEvolving
 public record ModelConfig(
@@ -22,10 +26,28 @@ public record ModelConfig(
         int deviceIndex,
         int maxBatchSize,
         int buffersInFlight,
-        Map<String, String> options)
+        Map<String, String> options,
+        List<Integer> sequenceLengths)
         implements Serializable {
 
     public ModelConfig {
         options = Map.copyOf(options);
+        sequenceLengths = List.copyOf(sequenceLengths);
+    }
+
+    /** A configuration that leaves sequence lengths to the model. */
+    public ModelConfig(
+            Path modelPath,
+            int deviceIndex,
+            int maxBatchSize,
+            int buffersInFlight,
+            Map<String, String> options) {
+        this(modelPath, deviceIndex, maxBatchSize, buffersInFlight, options, List.of());
+    }
+
+    /** This configuration with other sequence lengths. */
+    public ModelConfig withSequenceLengths(List<Integer> lengths) {
+        return new ModelConfig(
+                modelPath, deviceIndex, maxBatchSize, buffersInFlight, options, lengths);
     }
 }

@@ -76,4 +76,20 @@ final class BatchQueue<P, OUT> {
     int maxBatchSize() {
         return maxBatchSize;
     }
+
+    /** Records waiting, those completed meanwhile included. */
+    int size() {
+        return waiting.size();
+    }
+
+    /**
+     * When the oldest open record arrived ({@link Long#MAX_VALUE} when none is open); drops
+     * completed ones ahead of it.
+     */
+    long oldestOpenArrival() {
+        while (!waiting.isEmpty() && waiting.peek().isDone()) {
+            waiting.poll();
+        }
+        return waiting.isEmpty() ? Long.MAX_VALUE : waiting.peek().arrivalNanos;
+    }
 }

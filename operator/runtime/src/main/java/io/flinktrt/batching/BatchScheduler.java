@@ -2,6 +2,7 @@ package io.flinktrt.batching;
 
 import io.flinktrt.backend.BatchBuffers;
 import io.flinktrt.backend.ModelRunner;
+import io.flinktrt.backend.ModelSignature.SequenceAxis;
 import io.flinktrt.backend.TensorSpec;
 
 import org.apache.flink.annotation.Internal;
@@ -13,6 +14,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.Condition;
@@ -33,6 +35,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * over {@value #PARALLEL_COPY_BYTES} bytes reloaded for a retry is copied by them too. Outputs are
  * read on the backend's thread that completes the run. {@link #submit} never blocks: a slow backend
  * pushes back through the caller's own bound on records in flight (Flink's async capacity).
+ *
+ * <p>A model with a sequence axis (text) batches by length instead: each record's length is
+ * measured (tokenized) on the copy threads when it arrives, and it waits in the queue of its length
+ * bucket ({@link LengthQueues}); once a buffer set is free, the first queue that is due gives the
+ * batch, which runs at that queue's length.
  *
  * <p>A batch the backend fails is split in halves and the halves retried, depth first, so that only
  * the records the backend fails on alone fail ({@link RowFailedException}); the retries are bounded
@@ -65,8 +72,16 @@ public final class BatchScheduler<P, OUT> implements AutoCloseable {
     private final Condition changed = lock.newCondition();
     private final BatchQueue<P, OUT> queue;
 
+    /** The model's sequence axis; with one, records wait in {@link #lengthQueues}. */
+    final SequenceAxis sequence;
+
+    private final LengthQueues<P, OUT> lengthQueues;
+
     /** Runs given to the backend and not yet ended; guarded by {@link #lock}. */
     private int running;
+
+    /** Records being measured on the copy threads, not yet queued; guarded by {@link #lock}. */
+    private int measuring;
 
     private final Thread batcher;
     private volatile ExecutorService copyPool;
@@ -97,6 +112,12 @@ public final class BatchScheduler<P, OUT> implements AutoCloseable {
                 runner.signature().inputs().stream().mapToLong(TensorSpec::sampleBytes).sum();
         this.copyThreads = Math.max(1, Runtime.getRuntime().availableProcessors() - 1);
         this.queue = new BatchQueue<>(config.maxBatchSize(), config.maxDelay().toNanos());
+        this.sequence = runner.signature().sequence();
+        this.lengthQueues =
+                sequence.varies()
+                        ? new LengthQueues<>(
+                                sequence, config.maxBatchSize(), config.maxDelay().toNanos())
+                        : null;
         this.batcher = new Thread(this::formBatches, "inference-batcher-" + name);
         batcher.setDaemon(true);
         batcher.start();
@@ -122,7 +143,43 @@ public final class BatchScheduler<P, OUT> implements AutoCloseable {
         try {
             if (closed) {
                 scheduled.fail(new IllegalStateException("Batch scheduler " + name + " is closed"));
-            } else if (queue.add(scheduled)) {
+                return;
+            } else if (lengthQueues == null) {
+                if (queue.add(scheduled)) {
+                    changed.signal();
+                }
+                return;
+            }
+            measuring++;
+        } finally {
+            lock.unlock();
+        }
+        try {
+            copyPool().execute(() -> measureAndQueue(scheduled));
+        } catch (RejectedExecutionException e) { // closed meanwhile: it stays open (Flink replays)
+            queueMeasured(null);
+        }
+    }
+
+    /** On a copy thread: the record's length (its tokens), then its length's queue. */
+    private void measureAndQueue(ScheduledRecord<P, OUT> scheduled) {
+        try {
+            scheduled.tokens = codec.sequenceLength(scheduled.record, sequence.longest());
+        } catch (RuntimeException e) {
+            scheduled.fail(new RowFailedException("Could not prepare this record: " + e, e));
+        }
+        queueMeasured(scheduled);
+    }
+
+    private void queueMeasured(ScheduledRecord<P, OUT> scheduled) {
+        lock.lock();
+        try {
+            measuring--;
+            if (scheduled != null && !scheduled.isDone() && !closed) {
+                if (lengthQueues.add(scheduled) || draining) {
+                    changed.signal();
+                }
+            } else if (draining) {
                 changed.signal();
             }
         } finally {
@@ -168,7 +225,11 @@ public final class BatchScheduler<P, OUT> implements AutoCloseable {
                         runner.acquire(); // waits while every buffer set is in flight
                 RunningBatch<P, OUT> batch = new RunningBatch<>(this, buffers, rowBytes);
                 try {
-                    fill(batch);
+                    if (lengthQueues == null) {
+                        fill(batch);
+                    } else {
+                        fillFromDueLength(batch);
+                    }
                 } catch (InterruptedException e) {
                     batch.abandon();
                     throw e;
@@ -226,6 +287,44 @@ public final class BatchScheduler<P, OUT> implements AutoCloseable {
             }
             batch.append(joining);
         }
+    }
+
+    /**
+     * Waits until one length's queue is due and takes its records into the batch: a batch runs at
+     * one length, so it is formed only once it is known which queue gives it.
+     */
+    private void fillFromDueLength(RunningBatch<P, OUT> batch) throws InterruptedException {
+        List<ScheduledRecord<P, OUT>> joining;
+        lock.lock();
+        try {
+            while (true) {
+                if (closed) {
+                    throw new InterruptedException();
+                }
+                long now = System.nanoTime();
+                boolean deviceFree = running < concurrentBatches;
+                int due = lengthQueues.due(deviceFree, draining, now);
+                if (due >= 0) {
+                    joining = lengthQueues.take(due);
+                    if (!joining.isEmpty()) {
+                        break;
+                    }
+                    continue;
+                }
+                if (draining && measuring == 0 && lengthQueues.isEmpty()) {
+                    throw new InterruptedException(); // drained: the batcher ends
+                }
+                long wait = lengthQueues.nanosUntilDue(deviceFree, now);
+                if (wait == Long.MAX_VALUE) {
+                    changed.await();
+                } else {
+                    changed.awaitNanos(Math.max(1, wait));
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+        batch.append(joining);
     }
 
     /** A batch (or a part retried) goes to the backend; called before {@code BatchBuffers.run}. */

@@ -32,6 +32,16 @@ public interface RowCodec<P, OUT> {
     }
 
     /**
+     * For a model with a sequence axis: how many positions the record fills (its tokens). Called
+     * once per record before it queues, on the scheduler's copy threads, so records of similar
+     * length meet in one batch; it may do the work {@link #putRow} would (tokenize) and keep it in
+     * the record. Throwing fails this record only. Default: the longest length (no saving).
+     */
+    default int sequenceLength(P record, int longest) {
+        return longest;
+    }
+
+    /**
      * Reads the record's outputs from row {@code row} of {@code buffers}, after its batch ran. The
      * buffers are reused once this returns, so the result must not point into them. Throwing fails
      * this record only.

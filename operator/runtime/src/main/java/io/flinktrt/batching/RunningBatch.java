@@ -157,7 +157,18 @@ final class RunningBatch<P, OUT> {
     private void run(int from, int to) {
         scheduler.runStarted();
         try {
-            buffers.run(to - from)
+            long tokens = 0;
+            int longest = 0;
+            if (scheduler.sequence.varies()) {
+                for (int i = from; i < to; i++) {
+                    int rowTokens = Math.min(records.get(i).tokens, scheduler.sequence.longest());
+                    tokens += rowTokens;
+                    longest = Math.max(longest, rowTokens);
+                }
+            }
+            long rowTokens = tokens;
+            (scheduler.sequence.varies() ? buffers.run(to - from, longest) : buffers.run(to - from))
+                    .thenApply(run -> rowTokens > 0 ? run.withTokens(rowTokens) : run)
                     .whenComplete(
                             (run, error) -> {
                                 scheduler.runEnded();

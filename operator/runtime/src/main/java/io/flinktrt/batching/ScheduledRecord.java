@@ -31,6 +31,9 @@ public abstract class ScheduledRecord<P, OUT> {
     final P record;
     final long arrivalNanos;
 
+    /** Positions it fills, for a model with a sequence axis; set once before it queues. */
+    int tokens;
+
     @SuppressWarnings("unused") // set through DONE
     private volatile boolean done;
 

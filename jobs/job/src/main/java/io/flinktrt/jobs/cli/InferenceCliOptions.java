@@ -105,6 +105,14 @@ public final class InferenceCliOptions {
     public String tokenizer;
 
     @Option(
+            names = "--sequence-lengths",
+            paramLabel = "N,N,...",
+            description =
+                    "Text models with a dynamic sequence dimension: the lengths a batch runs at, e.g."
+                            + " 16,32,64,128; requests wait with those of their length.")
+    public String sequenceLengths;
+
+    @Option(
             names = "--max-text-tokens",
             paramLabel = "N",
             description =
@@ -183,6 +191,9 @@ public final class InferenceCliOptions {
             config.set(InferenceOptions.TOKENIZER, tokenizer);
         }
         config.set(InferenceOptions.MAX_TEXT_TOKENS, maxTextTokens);
+        if (sequenceLengths != null) {
+            config.set(InferenceOptions.SEQUENCE_LENGTHS, sequenceLengths);
+        }
         config.setString(InferenceOptions.POOLING.key(), pooling);
         config.set(InferenceOptions.NORMALIZE, normalize);
         config.set(InferenceOptions.TOP_K, topK);

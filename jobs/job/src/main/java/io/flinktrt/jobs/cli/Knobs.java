@@ -77,6 +77,11 @@ public final class Knobs {
                             "--max-batch",
                             ""),
                     new Knob(
+                            InferenceOptions.SEQUENCE_LENGTHS,
+                            null,
+                            "--sequence-lengths",
+                            "ML_PREDICT: none yet (a model of fixed sequence length)"),
+                    new Knob(
                             InferenceOptions.MAX_DELAY,
                             ModelProviderOptions.MAX_DELAY,
                             "--max-delay-ms",

@@ -90,6 +90,15 @@ public final class BuildEngineCommand implements Callable<Integer> {
     private String batchBuckets;
 
     @Option(
+            names = "--sequence-lengths",
+            paramLabel = "N,N,...",
+            description =
+                    "Text models: lengths of the dimension after the batch (tokens), e.g."
+                            + " 16,32,64,128; each batch bucket gets one profile per length, and a"
+                            + " batch runs at the smallest that holds its longest text.")
+    private String sequenceLengths;
+
+    @Option(
             names = "--workspace",
             paramLabel = "MiB",
             defaultValue = "" + BuildOptions.DEFAULT_WORKSPACE_MIB,
@@ -166,6 +175,14 @@ public final class BuildEngineCommand implements Callable<Integer> {
                                             : flag(
                                                     "--batch-buckets",
                                                     () -> BatchBuckets.parse(batchBuckets)))
+                            .setSequenceLengths(
+                                    sequenceLengths == null
+                                            ? List.of()
+                                            : flag(
+                                                    "--sequence-lengths",
+                                                    () ->
+                                                            BatchBuckets.parseLengths(
+                                                                    sequenceLengths)))
                             .setWorkspaceMiB(workspaceMiB)
                             .setTimingCache(timingCache)
                             .setOptimizationLevel(optLevel)

@@ -110,7 +110,7 @@ class TensorRtGpuTest {
                                                 Map.of(
                                                         TensorRtOptions.CUDA_GRAPHS.key(),
                                                         "false")))) {
-            assertThat(((TensorRtRunner) graphs).graphBatches()).containsExactly(1, 8, 32);
+            assertThat(((TensorRtRunner) graphs).graphBatches()).containsExactly("1", "8", "32");
             assertThat(((TensorRtRunner) plain).graphBatches()).isEmpty();
             for (int i = 0; i < sizes.length; i++) {
                 float[] withGraph = run(graphs, sizes[i], i);

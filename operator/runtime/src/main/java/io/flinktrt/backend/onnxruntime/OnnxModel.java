@@ -94,7 +94,9 @@ final class OnnxModel implements AutoCloseable {
             }
             long[] sample = Arrays.copyOfRange(shape, 1, shape.length);
             for (int d = 0; d < sample.length; d++) {
-                if (sample[d] <= 0) {
+                if (sample[d] <= 0 && d == 0) {
+                    sample[d] = -1; // a sequence axis: its lengths come from the configuration
+                } else if (sample[d] <= 0) {
                     throw new BackendException(
                             "Model "
                                     + role
@@ -104,8 +106,9 @@ final class OnnxModel implements AutoCloseable {
                                     + (d + 1)
                                     + " ("
                                     + Arrays.toString(shape)
-                                    + "); only the batch dimension may vary."
-                                    + " Export the model with fixed sample dimensions.");
+                                    + "); only the batch and the sequence (the dimension after"
+                                    + " the batch) may vary. Export the model with fixed sample"
+                                    + " dimensions past those.");
                 }
             }
             specs.add(new TensorSpec(node.getName(), dataType(info.type, node.getName()), sample));

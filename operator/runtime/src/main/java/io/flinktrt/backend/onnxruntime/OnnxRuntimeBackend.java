@@ -15,6 +15,7 @@ import ai.onnxruntime.OrtSession;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -62,7 +63,7 @@ public final class OnnxRuntimeBackend implements InferenceBackend {
     public Optional<ModelSignature> describe(Path model) throws BackendException {
         OnnxModel loaded = OnnxModel.load(existing(model), 1);
         try {
-            return Optional.of(OnnxRuntimeRunner.signature(loaded, 0));
+            return Optional.of(OnnxRuntimeRunner.signature(loaded, 0, List.of()));
         } finally {
             closeQuietly(loaded);
         }

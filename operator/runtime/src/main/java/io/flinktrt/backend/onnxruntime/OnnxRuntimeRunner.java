@@ -19,8 +19,11 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -28,6 +31,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 /**
  * One slot's view of a shared ONNX Runtime session: its own direct buffers, run in place (the
@@ -48,7 +52,7 @@ final class OnnxRuntimeRunner implements ModelRunner {
             throws BackendException {
         this.lease = lease;
         this.model = lease.get();
-        this.signature = signature(model, config.maxBatchSize());
+        this.signature = signature(model, config.maxBatchSize(), config.sequenceLengths());
         int maxBatch = signature.maxBatchSize();
         int sets = Math.max(1, config.buffersInFlight());
         this.free = new ArrayBlockingQueue<>(sets);
@@ -64,14 +68,55 @@ final class OnnxRuntimeRunner implements ModelRunner {
                         });
     }
 
-    static ModelSignature signature(OnnxModel model, int configuredMaxBatch)
+    /**
+     * The runner's signature: a dynamic sequence axis (the dimension after the batch) runs at
+     * {@code sequenceLengths}, its sample shapes at the longest of them.
+     */
+    static ModelSignature signature(
+            OnnxModel model, int configuredMaxBatch, List<Integer> sequenceLengths)
             throws BackendException {
+        Set<String> sequenceTensors = new HashSet<>();
+        Stream.concat(model.inputs.stream(), model.outputs.stream())
+                .filter(spec -> spec.sampleShape().length > 0 && spec.sampleShape()[0] < 0)
+                .forEach(spec -> sequenceTensors.add(spec.name()));
+        if (sequenceTensors.isEmpty()) {
+            return new ModelSignature(
+                    model.name,
+                    model.checksum,
+                    model.inputs,
+                    model.outputs,
+                    maxBatch(model, configuredMaxBatch));
+        }
+        if (sequenceLengths.isEmpty()) {
+            throw new BackendException(
+                    "Model "
+                            + model.name
+                            + " has a dynamic sequence dimension (the one after the batch) in "
+                            + new TreeSet<>(sequenceTensors)
+                            + "; give the lengths a batch may run at, e.g. 16,32,64,128"
+                            + " (--sequence-lengths, option inference.sequence-lengths).");
+        }
+        int longest = sequenceLengths.get(sequenceLengths.size() - 1);
         return new ModelSignature(
                 model.name,
                 model.checksum,
-                model.inputs,
-                model.outputs,
-                maxBatch(model, configuredMaxBatch));
+                atLength(model.inputs, longest),
+                atLength(model.outputs, longest),
+                maxBatch(model, configuredMaxBatch),
+                new ModelSignature.SequenceAxis(sequenceLengths, sequenceTensors));
+    }
+
+    private static List<TensorSpec> atLength(List<TensorSpec> specs, int length) {
+        return specs.stream()
+                .map(
+                        spec -> {
+                            long[] shape = spec.sampleShape().clone();
+                            if (shape.length > 0 && shape[0] < 0) {
+                                shape[0] = length;
+                            }
+                            return new TensorSpec(spec.name(), spec.dtype(), shape);
+                        })
+                .toList();
     }
 
     private static int maxBatch(OnnxModel model, int configured) throws BackendException {
@@ -114,9 +159,19 @@ final class OnnxRuntimeRunner implements ModelRunner {
         private final ByteBuffer[] inputs;
         private final ByteBuffer[] outputs;
 
+        /**
+         * Where a batch shorter than the longest length is packed; null without a sequence axis.
+         */
+        private final ByteBuffer[] packed;
+
+        private final ByteBuffer[] packedOutputs;
+
         Buffers(int maxBatch) {
             inputs = allocate(signature.inputs(), maxBatch);
             outputs = allocate(signature.outputs(), maxBatch);
+            boolean varies = signature.sequence().varies();
+            packed = varies ? allocate(signature.inputs(), maxBatch) : null;
+            packedOutputs = varies ? allocate(signature.outputs(), maxBatch) : null;
         }
 
         @Override
@@ -131,17 +186,28 @@ final class OnnxRuntimeRunner implements ModelRunner {
 
         @Override
         public CompletableFuture<BatchRun> run(int rows) {
-            return CompletableFuture.supplyAsync(() -> runNow(rows), worker);
+            int longest = signature.sequence().varies() ? signature.sequence().longest() : 0;
+            return CompletableFuture.supplyAsync(() -> runNow(rows, longest), worker);
         }
 
-        private BatchRun runNow(int rows) {
+        @Override
+        public CompletableFuture<BatchRun> run(int rows, int tokens) {
+            int length = signature.sequence().varies() ? signature.sequence().bucketFor(tokens) : 0;
+            return CompletableFuture.supplyAsync(() -> runNow(rows, length), worker);
+        }
+
+        /** Rows at sequence length {@code length} (0: the model has no sequence axis). */
+        private BatchRun runNow(int rows, int length) {
             long start = System.nanoTime();
             List<OnnxTensor> tensors = new ArrayList<>();
             try {
+                if (length > 0 && length < signature.sequence().longest()) {
+                    return runAtLength(rows, length, start, tensors);
+                }
                 Map<String, OnnxTensor> in = wrap(signature.inputs(), inputs, rows, tensors);
                 Map<String, OnnxTensor> out = wrap(signature.outputs(), outputs, rows, tensors);
                 model.session.run(in, out).close();
-                return new BatchRun(rows, rows, System.nanoTime() - start);
+                return new BatchRun(rows, rows, System.nanoTime() - start, 0, length);
             } catch (OrtException e) {
                 throw new CompletionException(
                         new BackendException(
@@ -152,9 +218,87 @@ final class OnnxRuntimeRunner implements ModelRunner {
             }
         }
 
+        /**
+         * A batch shorter than the longest length: each sequence input's rows packed at {@code
+         * length} (a copy: ONNX Runtime takes no row pitch), each sequence output unpacked back to
+         * the longest length, where readers find it.
+         */
+        private BatchRun runAtLength(int rows, int length, long start, List<OnnxTensor> created)
+                throws OrtException {
+            ModelSignature.SequenceAxis sequence = signature.sequence();
+            Map<String, OnnxTensor> in = new HashMap<>();
+            for (int i = 0; i < inputs.length; i++) {
+                TensorSpec spec = signature.inputs().get(i);
+                ByteBuffer data = inputs[i];
+                if (sequence.has(spec)) {
+                    data = packed[i];
+                    repitch(
+                            inputs[i],
+                            spec.sampleBytes(),
+                            data,
+                            sequence.rowBytes(spec, length),
+                            rows);
+                }
+                in.put(spec.name(), tensor(spec, data, rows, length, created));
+            }
+            Map<String, OnnxTensor> out = new HashMap<>();
+            for (int o = 0; o < outputs.length; o++) {
+                TensorSpec spec = signature.outputs().get(o);
+                ByteBuffer data = sequence.has(spec) ? packedOutputs[o] : outputs[o];
+                out.put(spec.name(), tensor(spec, data, rows, length, created));
+            }
+            model.session.run(in, out).close();
+            for (int o = 0; o < outputs.length; o++) {
+                TensorSpec spec = signature.outputs().get(o);
+                if (sequence.has(spec)) {
+                    repitch(
+                            packedOutputs[o],
+                            sequence.rowBytes(spec, length),
+                            outputs[o],
+                            spec.sampleBytes(),
+                            rows);
+                }
+            }
+            return new BatchRun(rows, rows, System.nanoTime() - start, 0, length);
+        }
+
+        private OnnxTensor tensor(
+                TensorSpec spec, ByteBuffer data, int rows, int length, List<OnnxTensor> created)
+                throws OrtException {
+            long[] shape = spec.batchShape(rows);
+            if (signature.sequence().has(spec)) {
+                shape[1] = length;
+            }
+            long bytes = signature.sequence().rowBytes(spec, length) * (long) rows;
+            OnnxTensor tensor =
+                    OnnxTensor.createTensor(
+                            OrtEnvironment.getEnvironment(),
+                            data.duplicate()
+                                    .position(0)
+                                    .limit(Math.toIntExact(bytes))
+                                    .slice()
+                                    .order(ByteOrder.LITTLE_ENDIAN),
+                            shape,
+                            OnnxModel.javaType(spec.dtype()));
+            created.add(tensor);
+            return tensor;
+        }
+
         @Override
         public void release() {
             free.add(this);
+        }
+    }
+
+    /**
+     * Copies {@code rows} rows of {@code fromPitch} bytes to rows of {@code toPitch}, each cut or
+     * kept to the smaller.
+     */
+    private static void repitch(
+            ByteBuffer from, int fromPitch, ByteBuffer to, int toPitch, int rows) {
+        int width = Math.min(fromPitch, toPitch);
+        for (int r = 0; r < rows; r++) {
+            to.put(r * toPitch, from, r * fromPitch, width);
         }
     }
 

@@ -38,6 +38,7 @@ public final class BuildOptions {
     private final Path calibrationCache;
     private final Map<String, ShapeRange> shapes;
     private final List<Integer> batchBuckets;
+    private final List<Integer> sequenceLengths;
     private final long workspaceMiB;
     private final Path timingCache;
     private final int optimizationLevel;
@@ -55,6 +56,7 @@ public final class BuildOptions {
         this.calibrationCache = b.calibrationCache;
         this.shapes = Map.copyOf(b.shapes);
         this.batchBuckets = List.copyOf(b.batchBuckets);
+        this.sequenceLengths = List.copyOf(b.sequenceLengths);
         this.workspaceMiB = b.workspaceMiB;
         this.timingCache = b.timingCache;
         this.optimizationLevel = b.optimizationLevel;
@@ -106,6 +108,11 @@ public final class BuildOptions {
     /** One optimization profile per bucket; may be empty. */
     public List<Integer> batchBuckets() {
         return batchBuckets;
+    }
+
+    /** Sequence length buckets: a profile per batch bucket and length; empty when none. */
+    public List<Integer> sequenceLengths() {
+        return sequenceLengths;
     }
 
     /** TensorRT's workspace memory pool limit. */
@@ -187,6 +194,7 @@ public final class BuildOptions {
         private Path calibrationCache;
         private Map<String, ShapeRange> shapes = Map.of();
         private List<Integer> batchBuckets = List.of();
+        private List<Integer> sequenceLengths = List.of();
         private long workspaceMiB = DEFAULT_WORKSPACE_MIB;
         private Path timingCache;
         private int optimizationLevel = DEFAULT_OPTIMIZATION_LEVEL;
@@ -228,6 +236,15 @@ public final class BuildOptions {
 
         public Builder setBatchBuckets(List<Integer> batchBuckets) {
             this.batchBuckets = batchBuckets;
+            return this;
+        }
+
+        /**
+         * Lengths of the dimension after the batch (text: tokens) to build a profile for, with each
+         * batch bucket: a batch then runs at the smallest length that holds its longest row.
+         */
+        public Builder setSequenceLengths(List<Integer> sequenceLengths) {
+            this.sequenceLengths = sequenceLengths;
             return this;
         }
 

@@ -93,7 +93,11 @@ public final class EngineBuilder {
             List<Map<String, ShapeRange>> profiles;
             try {
                 profiles =
-                        OptimizationProfiles.plan(inputs, options.shapes(), options.batchBuckets());
+                        OptimizationProfiles.plan(
+                                inputs,
+                                options.shapes(),
+                                options.batchBuckets(),
+                                options.sequenceLengths());
             } catch (IllegalArgumentException e) {
                 throw new BackendException(e.getMessage(), e);
             }

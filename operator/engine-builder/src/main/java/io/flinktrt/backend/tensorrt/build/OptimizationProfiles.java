@@ -21,6 +21,9 @@ import java.util.Map;
  *       Other dimensions come from the network when fixed, else from {@code --shapes}.
  *   <li>Without buckets, {@code --shapes} gives one profile; inputs it does not name must be fixed.
  *   <li>With neither, a dynamic batch gets the {@link BatchBuckets#DEFAULTS}.
+ *   <li>Sequence lengths {@code 16,32,64,128} (the dimension after the batch of every input that
+ *       leaves it dynamic: text) give, for each batch bucket, one profile per length: 1..16,
+ *       17..32, 33..64 and 65..128 tokens, each tuned at its top, the length a batch is padded to.
  * </ul>
  */
 @Internal
@@ -35,6 +38,88 @@ public final class OptimizationProfiles {
             Map<String, long[]> networkInputs,
             Map<String, ShapeRange> shapes,
             List<Integer> buckets) {
+        return plan(networkInputs, shapes, buckets, List.of());
+    }
+
+    /**
+     * As {@link #plan(Map, Map, List)}, each batch bucket's profile split into one per sequence
+     * length (ascending); inputs whose dimension after the batch is fixed keep it.
+     */
+    public static List<Map<String, ShapeRange>> plan(
+            Map<String, long[]> networkInputs,
+            Map<String, ShapeRange> shapes,
+            List<Integer> buckets,
+            List<Integer> sequenceLengths) {
+        List<Map<String, ShapeRange>> profiles =
+                batchProfiles(networkInputs, shapes, buckets, !sequenceLengths.isEmpty());
+        if (sequenceLengths.isEmpty()) {
+            return profiles;
+        }
+        boolean anySequence =
+                networkInputs.values().stream().anyMatch(d -> d.length > 1 && d[1] < 0);
+        if (!anySequence) {
+            throw new IllegalArgumentException(
+                    "Sequence lengths need an input whose dimension after the batch is dynamic"
+                            + " (text: [batch, tokens]); the model's inputs: "
+                            + describe(networkInputs));
+        }
+        List<Map<String, ShapeRange>> split = new ArrayList<>();
+        for (Map<String, ShapeRange> profile : profiles) {
+            int low = 1;
+            for (int length : sequenceLengths) {
+                Map<String, ShapeRange> atLength = new LinkedHashMap<>();
+                for (Map.Entry<String, ShapeRange> input : profile.entrySet()) {
+                    long[] dims = networkInputs.get(input.getKey());
+                    ShapeRange range = input.getValue();
+                    if (dims.length > 1 && dims[1] < 0) {
+                        long[] min = range.min().clone();
+                        long[] opt = range.opt().clone();
+                        long[] max = range.max().clone();
+                        min[1] = low;
+                        opt[1] = length;
+                        max[1] = length;
+                        range = new ShapeRange(min, opt, max);
+                    }
+                    atLength.put(input.getKey(), range);
+                }
+                split.add(atLength);
+                low = length + 1;
+            }
+        }
+        return split;
+    }
+
+    private static String describe(Map<String, long[]> inputs) {
+        StringBuilder s = new StringBuilder();
+        inputs.forEach(
+                (name, dims) ->
+                        s.append(s.isEmpty() ? "" : ", ")
+                                .append(name)
+                                .append(Arrays.toString(dims)));
+        return s.toString();
+    }
+
+    /**
+     * The profiles over the batch; with {@code sequence}, a dynamic dimension after the batch is
+     * set to 1 here, and each profile is split by length next.
+     */
+    private static List<Map<String, ShapeRange>> batchProfiles(
+            Map<String, long[]> networkInputs,
+            Map<String, ShapeRange> shapes,
+            List<Integer> buckets,
+            boolean sequence) {
+        if (sequence) { // the sequence lengths give dimension 1; stand in a placeholder of 1
+            Map<String, long[]> placeholder = new LinkedHashMap<>();
+            networkInputs.forEach(
+                    (name, dims) -> {
+                        long[] d = dims.clone();
+                        if (d.length > 1 && d[1] < 0 && !shapes.containsKey(name)) {
+                            d[1] = 1;
+                        }
+                        placeholder.put(name, d);
+                    });
+            return batchProfiles(placeholder, shapes, buckets, false);
+        }
         for (String name : shapes.keySet()) {
             if (!networkInputs.containsKey(name)) {
                 throw new IllegalArgumentException(

@@ -119,6 +119,38 @@ class ShapesAndProfilesTest {
     }
 
     @Test
+    void sequenceLengthsSplitEachBatchBucketIntoOneProfilePerLength() {
+        Map<String, long[]> inputs = new LinkedHashMap<>();
+        inputs.put("input_ids", new long[] {-1, -1});
+        inputs.put("attention_mask", new long[] {-1, -1});
+        inputs.put("image", new long[] {-1, 3}); // fixed after the batch: kept
+        List<Map<String, ShapeRange>> profiles =
+                OptimizationProfiles.plan(inputs, Map.of(), List.of(8, 32), List.of(16, 128));
+        assertThat(profiles)
+                .extracting(p -> p.get("input_ids").toString())
+                .containsExactly(
+                        "1x1/8x16/8x16",
+                        "1x17/8x128/8x128",
+                        "9x1/32x16/32x16",
+                        "9x17/32x128/32x128");
+        assertThat(profiles)
+                .extracting(p -> p.get("attention_mask"))
+                .isEqualTo(profiles.stream().map(p -> p.get("input_ids")).toList());
+        assertThat(profiles)
+                .extracting(p -> p.get("image").toString())
+                .containsExactly("1x3/8x3/8x3", "1x3/8x3/8x3", "9x3/32x3/32x3", "9x3/32x3/32x3");
+        assertThatThrownBy(
+                        () ->
+                                OptimizationProfiles.plan(
+                                        inputs("x", new long[] {-1, 16}),
+                                        Map.of(),
+                                        List.of(8),
+                                        List.of(16, 128)))
+                .hasMessageContaining(
+                        "Sequence lengths need an input whose dimension after the batch is dynamic");
+    }
+
+    @Test
     void tacticSourcesAcceptTensorRtNames() {
         assertThat(
                         BuildOptions.parseTacticSources(

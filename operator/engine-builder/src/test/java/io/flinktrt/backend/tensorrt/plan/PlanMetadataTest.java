@@ -55,6 +55,24 @@ class PlanMetadataTest {
     }
 
     @Test
+    void aSequenceAxisRoundTripsAsShapesWithTheLengthDynamic() throws Exception {
+        PlanTensors text =
+                new PlanTensors(
+                        List.of(new TensorSpec("input_ids", DataType.INT64, new long[] {128})),
+                        List.of(
+                                new TensorSpec("hidden", DataType.FLOAT32, new long[] {-1, 8}),
+                                new TensorSpec("pooled", DataType.FLOAT32, new long[] {8})),
+                        List.of(new BatchRange(1, 8, 8, 1, 16), new BatchRange(1, 8, 8, 17, 128)),
+                        java.util.Set.of("input_ids", "hidden"));
+        Path file = dir.resolve("text.plan.json");
+        metadata("abc", 3, false, List.of(), text).write(file);
+        assertThat(PlanMetadata.read(file).tensors()).isEqualTo(text);
+        assertThat(Files.readString(file))
+                .contains("\"shape\" : [ -1, -1 ]", "\"max\" : [ 8, 16 ]", "\"min\" : [ 1, 17 ]")
+                .contains("\"shape\" : [ -1, -1, 8 ]");
+    }
+
+    @Test
     void acceptsAPlanBuiltHere() {
         assertThatCode(
                         () ->
@@ -264,6 +282,23 @@ class PlanMetadataTest {
 
     static PlanMetadata metadata(
             String sha, long bytes, boolean versionCompatible, List<String> plugins) {
+        return metadata(
+                sha,
+                bytes,
+                versionCompatible,
+                plugins,
+                new PlanTensors(
+                        List.of(new TensorSpec("x", DataType.FLOAT32, new long[] {16})),
+                        List.of(new TensorSpec("probs", DataType.FLOAT32, new long[] {10})),
+                        List.of(new BatchRange(1, 1, 1), new BatchRange(2, 8, 8))));
+    }
+
+    static PlanMetadata metadata(
+            String sha,
+            long bytes,
+            boolean versionCompatible,
+            List<String> plugins,
+            PlanTensors tensors) {
         return new PlanMetadata(
                 PlanMetadata.FORMAT_VERSION,
                 "10.6.0.26",
@@ -283,10 +318,7 @@ class PlanMetadataTest {
                         3,
                         List.of(1, 8),
                         ""),
-                new PlanTensors(
-                        List.of(new TensorSpec("x", DataType.FLOAT32, new long[] {16})),
-                        List.of(new TensorSpec("probs", DataType.FLOAT32, new long[] {10})),
-                        List.of(new BatchRange(1, 1, 1), new BatchRange(2, 8, 8))),
+                tensors,
                 "2026-11-24T07:00:00Z",
                 1.5,
                 plugins);

@@ -19,6 +19,15 @@ public final class BatchBuckets {
 
     /** {@code 1,8,32,128}: ascending, distinct, positive. */
     public static List<Integer> parse(String text) {
+        return parse(text, "Batch buckets", "batch sizes like 1,8,32,128");
+    }
+
+    /** Sequence lengths, {@code 16,32,64,128}: ascending, distinct, positive. */
+    public static List<Integer> parseLengths(String text) {
+        return parse(text, "Sequence lengths", "token counts like 16,32,64,128");
+    }
+
+    private static List<Integer> parse(String text, String what, String example) {
         TreeSet<Integer> buckets = new TreeSet<>();
         for (String part : text.split(",")) {
             if (!part.isBlank()) {
@@ -27,17 +36,16 @@ public final class BatchBuckets {
                     bucket = Integer.parseInt(part.trim());
                 } catch (NumberFormatException e) {
                     throw new IllegalArgumentException(
-                            "Batch buckets are batch sizes like 1,8,32,128; got '" + text + "'");
+                            what + " are " + example + "; got '" + text + "'");
                 }
                 if (bucket < 1) {
-                    throw new IllegalArgumentException(
-                            "Batch buckets must be positive; got " + bucket);
+                    throw new IllegalArgumentException(what + " must be positive; got " + bucket);
                 }
                 buckets.add(bucket);
             }
         }
         if (buckets.isEmpty()) {
-            throw new IllegalArgumentException("Batch buckets need at least one batch size");
+            throw new IllegalArgumentException(what + " need at least one size");
         }
         return List.copyOf(buckets);
     }

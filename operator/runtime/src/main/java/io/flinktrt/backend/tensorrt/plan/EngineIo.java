@@ -13,7 +13,9 @@ import org.bytedeco.tensorrt.nvinfer.ICudaEngine;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 /** Reads an engine's inputs and outputs, and the batch range of each optimization profile. */
 @Internal
@@ -30,23 +32,34 @@ public final class EngineIo {
         List<TensorSpec> inputs = new ArrayList<>();
         List<TensorSpec> outputs = new ArrayList<>();
         List<BatchRange> batchRanges = new ArrayList<>();
+        Set<String> sequenceTensors = new HashSet<>();
         for (int i = 0; i < engine.getNbIOTensors(); i++) {
             String name = engine.getIOTensorName(i);
+            long[] shape = dims(engine.getTensorShape(name));
             TensorSpec tensor =
                     new TensorSpec(
                             name,
                             TrtTypes.toWireOrThrow(engine.getTensorDataType(name), name),
-                            sampleShape(name, dims(engine.getTensorShape(name))));
+                            sampleShape(name, shape));
             if (engine.getTensorIOMode(name).value == nvinfer.TensorIOMode.kINPUT.value) {
                 long[] fixed =
                         profileShapes(
                                 engine, name, batchRanges); // where the engine leaves it dynamic
+                if (fixed != null && batchRanges.stream().anyMatch(r -> r.maxLength() > 0)) {
+                    sequenceTensors.add(name);
+                }
                 inputs.add(fixed == null ? tensor : new TensorSpec(name, tensor.dtype(), fixed));
             } else {
+                if (shape.length > 1 && shape[1] < 0) {
+                    sequenceTensors.add(name); // kept only if the inputs have a sequence axis
+                }
                 outputs.add(tensor);
             }
         }
-        return new PlanTensors(inputs, outputs, batchRanges);
+        if (inputs.stream().noneMatch(input -> sequenceTensors.contains(input.name()))) {
+            sequenceTensors.clear();
+        }
+        return new PlanTensors(inputs, outputs, batchRanges, sequenceTensors);
     }
 
     private static long[] sampleShape(String name, long[] shape) throws BackendException {
@@ -61,43 +74,65 @@ public final class EngineIo {
     }
 
     /**
-     * Checks an input's shapes in every profile and returns its sample shape in profile 0 (null
-     * without profiles); adds each profile's batch range to {@code batchRanges} (the first
-     * input's), or checks it against them.
+     * Checks an input's shapes in every profile and returns its sample shape (null without
+     * profiles): fixed, or varying only in the dimension after the batch (a sequence axis), then at
+     * the longest length of any profile. Adds each profile's batch and length range to {@code
+     * batchRanges} (the first input's), or checks it against them.
      */
     private static long[] profileShapes(
             ICudaEngine engine, String input, List<BatchRange> batchRanges)
             throws BackendException {
         long[] sample = null;
-        for (int p = 0; p < engine.getNbOptimizationProfiles(); p++) {
-            long[] min = dims(engine.getProfileShape(input, p, nvinfer.OptProfileSelector.kMIN));
-            long[] opt = dims(engine.getProfileShape(input, p, nvinfer.OptProfileSelector.kOPT));
-            long[] max = dims(engine.getProfileShape(input, p, nvinfer.OptProfileSelector.kMAX));
+        int profiles = engine.getNbOptimizationProfiles();
+        List<long[]> mins = new ArrayList<>();
+        List<long[]> opts = new ArrayList<>();
+        List<long[]> maxes = new ArrayList<>();
+        for (int p = 0; p < profiles; p++) {
+            mins.add(dims(engine.getProfileShape(input, p, nvinfer.OptProfileSelector.kMIN)));
+            opts.add(dims(engine.getProfileShape(input, p, nvinfer.OptProfileSelector.kOPT)));
+            maxes.add(dims(engine.getProfileShape(input, p, nvinfer.OptProfileSelector.kMAX)));
+        }
+        boolean sequence = varyingLength(mins, maxes);
+        for (int p = 0; p < profiles; p++) {
+            long[] min = mins.get(p);
+            long[] opt = opts.get(p);
+            long[] max = maxes.get(p);
+            long[] minSample = sampleShape(input, min);
             long[] maxSample = sampleShape(input, max);
-            if (!Arrays.equals(sampleShape(input, min), maxSample)) {
+            if (sequence) { // only the length may vary
+                minSample[0] = maxSample[0];
+            }
+            if (!Arrays.equals(minSample, maxSample)) {
                 throw new BackendException(
                         "Input "
                                 + input
-                                + " varies beyond its batch dimension in profile "
+                                + " varies beyond its batch and sequence dimensions in profile "
                                 + p
                                 + " ("
                                 + ShapeRange.format(min)
                                 + " to "
                                 + ShapeRange.format(max)
                                 + "); a runner needs fixed"
-                                + " sample shapes. Rebuild the plan with batch buckets and fixed sample dimensions.");
+                                + " sample shapes past a sequence length. Rebuild the plan with batch"
+                                + " buckets and fixed sample dimensions.");
             }
-            if (sample == null) {
+            if (sample == null || (sequence && maxSample[0] > sample[0])) {
                 sample = maxSample;
             }
-            BatchRange range = new BatchRange((int) min[0], (int) opt[0], (int) max[0]);
+            BatchRange range =
+                    new BatchRange(
+                            (int) min[0],
+                            (int) opt[0],
+                            (int) max[0],
+                            sequence ? (int) min[1] : 0,
+                            sequence ? (int) max[1] : 0);
             if (batchRanges.size() == p) {
                 batchRanges.add(range);
             } else if (!batchRanges.get(p).equals(range)) {
                 throw new BackendException(
                         "The inputs of profile "
                                 + p
-                                + " disagree on the batch range: "
+                                + " disagree on the batch or sequence range: "
                                 + batchRanges.get(p)
                                 + " and "
                                 + range
@@ -107,6 +142,20 @@ public final class EngineIo {
             }
         }
         return sample;
+    }
+
+    /** Whether the dimension after the batch takes several lengths across the profiles. */
+    private static boolean varyingLength(List<long[]> mins, List<long[]> maxes) {
+        if (mins.isEmpty() || mins.get(0).length < 2) {
+            return false;
+        }
+        long first = maxes.get(0)[1];
+        for (int p = 0; p < mins.size(); p++) {
+            if (mins.get(p)[1] != maxes.get(p)[1] || maxes.get(p)[1] != first) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
 import com.fasterxml.jackson.databind.annotation.JsonSerialize;
 
 import java.util.List;
+import java.util.Set;
 
 /**
  * What an engine takes and gives: its inputs and outputs per sample, as the runners' signature has
@@ -22,14 +23,29 @@ import java.util.List;
 @JsonDeserialize(using = PlanTensorsJson.Reader.class)
 @Internal
 public record PlanTensors(
-        List<TensorSpec> inputs, List<TensorSpec> outputs, List<BatchRange> profiles) {
+        List<TensorSpec> inputs,
+        List<TensorSpec> outputs,
+        List<BatchRange> profiles,
+        Set<String> sequenceTensors) {
 
-    /** The batch sizes one optimization profile takes, and the one it is tuned for. */
-    public record BatchRange(int min, int opt, int max) {
+    /**
+     * The batch sizes one optimization profile takes, and the one it is tuned for; for a plan with
+     * a sequence axis also the sequence lengths it takes (0 without one).
+     */
+    public record BatchRange(int min, int opt, int max, int minLength, int maxLength) {
+
+        public BatchRange(int min, int opt, int max) {
+            this(min, opt, max, 0, 0);
+        }
 
         @Override
         public String toString() {
-            return min + "/" + opt + "/" + max;
+            return min
+                    + "/"
+                    + opt
+                    + "/"
+                    + max
+                    + (maxLength > 0 ? " x length " + minLength + ".." + maxLength : "");
         }
     }
 
@@ -37,6 +53,13 @@ public record PlanTensors(
         inputs = List.copyOf(inputs);
         outputs = List.copyOf(outputs);
         profiles = List.copyOf(profiles);
+        sequenceTensors = Set.copyOf(sequenceTensors);
+    }
+
+    /** A plan whose sample shapes are all fixed. */
+    public PlanTensors(
+            List<TensorSpec> inputs, List<TensorSpec> outputs, List<BatchRange> profiles) {
+        this(inputs, outputs, profiles, Set.of());
     }
 
     /** The largest batch any profile takes. */

@@ -17,9 +17,11 @@ import com.fasterxml.jackson.databind.SerializerProvider;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * {@link PlanTensors} as the metadata's {@code tensors} list: one entry per tensor with its mode,
@@ -40,30 +42,57 @@ final class PlanTensorsJson {
                 throws IOException {
             List<Map<String, Object>> entries = new ArrayList<>();
             for (TensorSpec input : tensors.inputs()) {
+                boolean sequence = tensors.sequenceTensors().contains(input.name());
                 List<ShapeRange> ranges =
                         tensors.profiles().stream()
                                 .map(
                                         b ->
                                                 new ShapeRange(
-                                                        input.batchShape(b.min()),
-                                                        input.batchShape(b.opt()),
-                                                        input.batchShape(b.max())))
+                                                        shape(
+                                                                input,
+                                                                b.min(),
+                                                                sequence,
+                                                                b.minLength()),
+                                                        shape(
+                                                                input,
+                                                                b.opt(),
+                                                                sequence,
+                                                                b.maxLength()),
+                                                        shape(
+                                                                input,
+                                                                b.max(),
+                                                                sequence,
+                                                                b.maxLength())))
                                 .toList();
-                entries.add(entry(input, INPUT, ranges));
+                entries.add(entry(input, INPUT, ranges, sequence));
             }
             for (TensorSpec output : tensors.outputs()) {
-                entries.add(entry(output, OUTPUT, List.of()));
+                entries.add(
+                        entry(
+                                output,
+                                OUTPUT,
+                                List.of(),
+                                tensors.sequenceTensors().contains(output.name())));
             }
             out.writeObject(entries);
         }
 
+        /** A batch shape; a sequence tensor's at {@code length}. */
+        private static long[] shape(TensorSpec tensor, int rows, boolean sequence, int length) {
+            long[] shape = tensor.batchShape(rows);
+            if (sequence) {
+                shape[1] = length;
+            }
+            return shape;
+        }
+
         private static Map<String, Object> entry(
-                TensorSpec tensor, String mode, List<ShapeRange> profiles) {
+                TensorSpec tensor, String mode, List<ShapeRange> profiles, boolean sequence) {
             Map<String, Object> entry = new LinkedHashMap<>();
             entry.put("name", tensor.name());
             entry.put("mode", mode);
             entry.put("dtype", tensor.dtype().name());
-            entry.put("shape", tensor.batchShape(-1));
+            entry.put("shape", shape(tensor, -1, sequence, -1));
             entry.put("profiles", profiles);
             return entry;
         }
@@ -76,6 +105,7 @@ final class PlanTensorsJson {
             List<TensorSpec> inputs = new ArrayList<>();
             List<TensorSpec> outputs = new ArrayList<>();
             List<BatchRange> batchRanges = null;
+            Set<String> sequenceTensors = new HashSet<>();
             JsonNode entries = in.readValueAsTree();
             for (JsonNode entry : entries) {
                 String name = entry.path("name").asText();
@@ -93,8 +123,18 @@ final class PlanTensorsJson {
                                     + " every input and output must be the batch.");
                 }
                 long[] sample = Arrays.copyOfRange(shape, 1, shape.length);
+                boolean sequence = isSequence(shape, profiles);
+                if (sequence) {
+                    sequenceTensors.add(name);
+                }
                 if (INPUT.equals(entry.path("mode").asText())) {
-                    if (Arrays.stream(sample).anyMatch(d -> d < 0) && !profiles.isEmpty()) {
+                    if (sequence) { // at the longest length any profile takes
+                        sample[0] = profiles.stream().mapToLong(r -> r.max()[1]).max().orElse(-1);
+                        long[] fixed = profiles.get(0).max();
+                        for (int d = 1; d < sample.length; d++) {
+                            sample[d] = fixed[d + 1];
+                        }
+                    } else if (Arrays.stream(sample).anyMatch(d -> d < 0) && !profiles.isEmpty()) {
                         long[] max =
                                 profiles.get(0)
                                         .max(); // the engine left it dynamic, the profiles fix it
@@ -113,7 +153,9 @@ final class PlanTensorsJson {
                                                         new BatchRange(
                                                                 (int) r.min()[0],
                                                                 (int) r.opt()[0],
-                                                                (int) r.max()[0]))
+                                                                (int) r.max()[0],
+                                                                sequence ? (int) r.min()[1] : 0,
+                                                                sequence ? (int) r.max()[1] : 0))
                                         .toList();
                     }
                 } else {
@@ -124,7 +166,29 @@ final class PlanTensorsJson {
                                     sample));
                 }
             }
-            return new PlanTensors(inputs, outputs, batchRanges == null ? List.of() : batchRanges);
+            if (!sequenceTensors.isEmpty()
+                    && inputs.stream().noneMatch(i -> sequenceTensors.contains(i.name()))) {
+                sequenceTensors
+                        .clear(); // outputs alone vary: a context infers them, no axis of ours
+            }
+            return new PlanTensors(
+                    inputs,
+                    outputs,
+                    batchRanges == null ? List.of() : batchRanges,
+                    sequenceTensors);
+        }
+
+        /**
+         * Whether the dimension after the batch varies: -1 in the shape and, for an input, not
+         * fixed by every profile alike.
+         */
+        private static boolean isSequence(long[] shape, List<ShapeRange> profiles) {
+            if (shape.length < 2 || shape[1] >= 0) {
+                return false;
+            }
+            return profiles.isEmpty()
+                    || profiles.stream().anyMatch(r -> r.min()[1] != r.max()[1])
+                    || profiles.stream().mapToLong(r -> r.max()[1]).distinct().count() > 1;
         }
 
         private static DataType wireType(JsonParser in, String tensor, String dtype)

@@ -20,11 +20,32 @@ import java.util.Map;
 @Internal
 public final class BatchProfiles {
 
-    /** Batch range of one profile (the first dimension of its inputs). */
-    record Profile(int index, int minBatch, int optBatch, int maxBatch) {}
+    /**
+     * Batch range of one profile (the first dimension of its inputs), and its sequence lengths (the
+     * second; 0 for a plan without a sequence axis).
+     */
+    record Profile(
+            int index, int minBatch, int optBatch, int maxBatch, int minLength, int maxLength) {
 
-    /** The profile for a batch and the rows it computes (the real rows plus padding). */
-    record Choice(int profile, int executedRows) {}
+        Profile(int index, int minBatch, int optBatch, int maxBatch) {
+            this(index, minBatch, optBatch, maxBatch, 0, 0);
+        }
+
+        boolean takes(int length) {
+            return length == 0 || (minLength <= length && length <= maxLength);
+        }
+    }
+
+    /**
+     * The profile for a batch, the rows it computes (the real rows plus padding) and its sequence
+     * length (0 without a sequence axis).
+     */
+    record Choice(int profile, int executedRows, int length) {
+
+        Choice(int profile, int executedRows) {
+            this(profile, executedRows, 0);
+        }
+    }
 
     /** A part of a batch: {@code rows} real rows computed as {@code choice}. */
     record Chunk(int rows, Choice choice) {}
@@ -42,28 +63,53 @@ public final class BatchProfiles {
      * @param limit the runner's max batch (its buffers' size); no batch computes more rows
      */
     BatchProfiles(List<Profile> profiles, int limit) {
-        this.bySize = profiles.stream().sorted(Comparator.comparingInt(Profile::maxBatch)).toList();
+        this.bySize =
+                profiles.stream()
+                        .sorted(
+                                Comparator.comparingInt(Profile::maxBatch)
+                                        .thenComparingInt(Profile::maxLength))
+                        .toList();
         this.limit = limit;
     }
 
+    /** The longest length of each profile, ascending: the lengths a batch runs at by default. */
+    List<Integer> lengths() {
+        return bySize.stream()
+                .map(Profile::maxLength)
+                .filter(length -> length > 0)
+                .distinct()
+                .sorted()
+                .toList();
+    }
+
     Choice choose(int rows) {
+        return choose(rows, 0);
+    }
+
+    /**
+     * The profile for {@code rows} at sequence length {@code length} (0 without a sequence axis):
+     * the one with the smallest max batch that holds the rows, of those that take the length, the
+     * one with the shortest lengths.
+     */
+    Choice choose(int rows, int length) {
         if (rows < 1 || rows > limit) {
             throw new IllegalArgumentException("A batch holds 1.." + limit + " rows, not " + rows);
         }
         for (Profile p : bySize) {
-            if (p.maxBatch() >= rows && p.minBatch() <= limit) {
+            if (p.maxBatch() >= rows && p.minBatch() <= limit && p.takes(length)) {
                 int executed =
                         Math.min(
                                 Math.max(rows, Math.max(p.optBatch(), p.minBatch())),
                                 Math.min(limit, p.maxBatch()));
                 if (executed >= p.minBatch()) {
-                    return new Choice(p.index(), executed);
+                    return new Choice(p.index(), executed, length);
                 }
             }
         }
         throw new IllegalArgumentException(
                 "No optimization profile runs a batch of "
                         + rows
+                        + (length > 0 ? " at sequence length " + length : "")
                         + " within a max batch of "
                         + limit
                         + ": "
@@ -74,10 +120,10 @@ public final class BatchProfiles {
      * How to run {@code rows}: one chunk (padded to its bucket), or, once costs are known, the
      * split with the least total compute time.
      */
-    List<Chunk> plan(int rows) {
+    List<Chunk> plan(int rows, int length) {
         Choice[] first = firstChunk;
         if (first == null) {
-            return List.of(new Chunk(rows, choose(rows)));
+            return List.of(new Chunk(rows, choose(rows, length)));
         }
         if (rows < 1 || rows > limit) {
             throw new IllegalArgumentException("A batch holds 1.." + limit + " rows, not " + rows);
@@ -85,6 +131,9 @@ public final class BatchProfiles {
         List<Chunk> chunks = new ArrayList<>(2);
         for (int left = rows; left > 0; ) {
             Choice choice = first[left];
+            if (length > 0) { // the split is the same at every length; the profile is the length's
+                choice = choose(choice.executedRows(), length);
+            }
             int chunk = Math.min(left, choice.executedRows());
             chunks.add(new Chunk(chunk, choice));
             left -= chunk;

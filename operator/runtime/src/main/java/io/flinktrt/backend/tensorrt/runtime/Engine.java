@@ -22,6 +22,7 @@ import org.slf4j.LoggerFactory;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 
 /**
  * One deserialized engine on one GPU, shared by every runner of the JVM on that GPU (weights once),
@@ -40,13 +41,18 @@ public final class Engine implements AutoCloseable {
     final List<TensorSpec> outputs;
     final List<BatchProfiles.Profile> profiles;
 
+    /** Inputs and outputs whose dimension after the batch is a sequence length; empty if none. */
+    final Set<String> sequenceTensors;
+
     private Engine(
             int device,
             IRuntime runtime,
             ICudaEngine engine,
             List<TensorSpec> inputs,
             List<TensorSpec> outputs,
-            List<BatchProfiles.Profile> profiles) {
+            List<BatchProfiles.Profile> profiles,
+            Set<String> sequenceTensors) {
+        this.sequenceTensors = sequenceTensors;
         this.device = device;
         this.runtime = runtime;
         this.engine = engine;
@@ -86,7 +92,12 @@ public final class Engine implements AutoCloseable {
             for (PlanTensors.BatchRange range : io.profiles()) {
                 profiles.add(
                         new BatchProfiles.Profile(
-                                profiles.size(), range.min(), range.opt(), range.max()));
+                                profiles.size(),
+                                range.min(),
+                                range.opt(),
+                                range.max(),
+                                range.minLength(),
+                                range.maxLength()));
             }
             // Once per (plan, GPU) and JVM: scripts/gpu-bench.sh's cluster step counts these lines.
             LoggerFactory.getLogger(Engine.class)
@@ -102,7 +113,8 @@ public final class Engine implements AutoCloseable {
                     engine,
                     io.inputs(),
                     io.outputs(),
-                    List.copyOf(profiles));
+                    List.copyOf(profiles),
+                    io.sequenceTensors());
         } catch (BackendException | RuntimeException e) {
             NativeDelete.delete(engine, ICudaEngine::new);
             NativeDelete.delete(runtime, IRuntime::new);

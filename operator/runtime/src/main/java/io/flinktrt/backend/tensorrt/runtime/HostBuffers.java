@@ -15,7 +15,6 @@ import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.function.BiFunction;
 import java.util.function.Consumer;
 
 /**
@@ -31,15 +30,20 @@ final class HostBuffers implements BatchBuffers {
     final List<BytePointer> outputBytes = new ArrayList<>();
     private final List<ByteBuffer> inputs = new ArrayList<>();
     private final List<ByteBuffer> outputs = new ArrayList<>();
-    private final BiFunction<HostBuffers, Integer, CompletableFuture<BatchRun>> runner;
+    private final Runs runner;
+
+    /** How a filled set is run: {@code tokens}, the longest row's, is 0 without a sequence axis. */
+    @FunctionalInterface
+    interface Runs {
+        CompletableFuture<BatchRun> run(HostBuffers host, int rows, int tokens);
+    }
+
     private final Consumer<HostBuffers> onRelease;
 
     /**
      * Allocates nothing; {@link #allocate} does, so a failure can free what was allocated so far.
      */
-    HostBuffers(
-            BiFunction<HostBuffers, Integer, CompletableFuture<BatchRun>> runner,
-            Consumer<HostBuffers> onRelease) {
+    HostBuffers(Runs runner, Consumer<HostBuffers> onRelease) {
         this.runner = runner;
         this.onRelease = onRelease;
     }
@@ -78,7 +82,12 @@ final class HostBuffers implements BatchBuffers {
 
     @Override
     public CompletableFuture<BatchRun> run(int rows) {
-        return runner.apply(this, rows);
+        return runner.run(this, rows, 0);
+    }
+
+    @Override
+    public CompletableFuture<BatchRun> run(int rows, int tokens) {
+        return runner.run(this, rows, tokens);
     }
 
     @Override

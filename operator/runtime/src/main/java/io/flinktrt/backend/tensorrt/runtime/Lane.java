@@ -2,6 +2,7 @@ package io.flinktrt.backend.tensorrt.runtime;
 
 import io.flinktrt.backend.BackendException;
 import io.flinktrt.backend.BatchRun;
+import io.flinktrt.backend.ModelSignature.SequenceAxis;
 import io.flinktrt.backend.TensorSpec;
 import io.flinktrt.backend.tensorrt.gpu.Cuda;
 import io.flinktrt.backend.tensorrt.gpu.NativeDelete;
@@ -25,9 +26,10 @@ import java.util.TreeMap;
 /**
  * What runs one batch at a time on the GPU: a non-blocking stream, a blocking-sync completion
  * event, device buffers for the max batch, and one execution context per optimization profile in
- * use, all sharing the lane's activation memory (they never run at once: the lane's stream
- * serializes them). A context per profile keeps its shapes fixed, so the CUDA graph captured for it
- * stays valid. Used by one thread at a time: whoever took it from the runner's idle lanes.
+ * use (per profile and sequence length, for a model with a sequence axis), all sharing the lane's
+ * activation memory (they never run at once: the lane's stream serializes them). A context per
+ * profile keeps its shapes fixed, so the CUDA graph captured for it stays valid. Used by one thread
+ * at a time: whoever took it from the runner's idle lanes.
  */
 final class Lane implements AutoCloseable {
 
@@ -38,6 +40,7 @@ final class Lane implements AutoCloseable {
     private final List<TensorSpec> inputSpecs;
     private final List<TensorSpec> outputSpecs;
     private final boolean cudaGraphs;
+    private final SequenceAxis sequence;
     final CUstream_st stream = new CUstream_st();
     private final CUevent_st done = new CUevent_st();
     private final Pointer scratch = new Pointer();
@@ -55,13 +58,15 @@ final class Lane implements AutoCloseable {
     private static final class ProfileContext {
         final IExecutionContext context;
         final int profile;
+        final int length;
         boolean bound;
         int rows = -1;
         CudaGraph graph;
 
-        ProfileContext(IExecutionContext context, int profile) {
+        ProfileContext(IExecutionContext context, int profile, int length) {
             this.context = context;
             this.profile = profile;
+            this.length = length;
         }
     }
 
@@ -76,8 +81,10 @@ final class Lane implements AutoCloseable {
             BatchProfiles profiles,
             List<TensorSpec> inputSpecs,
             List<TensorSpec> outputSpecs,
-            boolean cudaGraphs)
+            boolean cudaGraphs,
+            SequenceAxis sequence)
             throws BackendException {
+        this.sequence = sequence;
         this.engine = engine;
         this.device = device;
         this.name = name;
@@ -135,47 +142,65 @@ final class Lane implements AutoCloseable {
      * calling thread. A batch planned as several chunks runs them back to back on the stream, each
      * from the start of the device buffers.
      */
-    BatchRun execute(HostBuffers host, int rows) throws BackendException {
+    BatchRun execute(HostBuffers host, int rows, int length) throws BackendException {
         long start = System.nanoTime();
         int executed = 0;
         int offset = 0;
-        for (BatchProfiles.Chunk chunk : profiles.plan(rows)) {
+        for (BatchProfiles.Chunk chunk : profiles.plan(rows, length)) {
             ProfileContext pc = prepare(chunk.choice());
             for (int i = 0;
                     i < inputSpecs.size();
                     i++) { // only the real rows: padding rows keep earlier rows or zeros
-                long sample = inputSpecs.get(i).sampleBytes();
-                Cuda.check(
-                        cudart.cudaMemcpyAsync(
-                                deviceInputs.get(i),
-                                host.inputBytes.get(i).position(offset * sample),
-                                chunk.rows() * sample,
-                                cudart.cudaMemcpyHostToDevice,
-                                stream),
-                        "cudaMemcpyAsync to the GPU");
+                TensorSpec spec = inputSpecs.get(i);
+                copy(
+                        deviceInputs.get(i),
+                        sequence.rowBytes(spec, length),
+                        host.inputBytes.get(i).position((long) offset * spec.sampleBytes()),
+                        spec.sampleBytes(),
+                        chunk.rows(),
+                        cudart.cudaMemcpyHostToDevice);
             }
             launch(pc, chunk.choice());
             for (int i = 0; i < outputSpecs.size(); i++) {
-                long sample = outputSpecs.get(i).sampleBytes();
-                Cuda.check(
-                        cudart.cudaMemcpyAsync(
-                                host.outputBytes.get(i).position(offset * sample),
-                                deviceOutputs.get(i),
-                                chunk.rows() * sample,
-                                cudart.cudaMemcpyDeviceToHost,
-                                stream),
-                        "cudaMemcpyAsync from the GPU");
+                TensorSpec spec = outputSpecs.get(i);
+                copy(
+                        host.outputBytes.get(i).position((long) offset * spec.sampleBytes()),
+                        spec.sampleBytes(),
+                        deviceOutputs.get(i),
+                        sequence.rowBytes(spec, length),
+                        chunk.rows(),
+                        cudart.cudaMemcpyDeviceToHost);
             }
             offset += chunk.rows();
             executed += chunk.choice().executedRows();
         }
         waitForStream();
-        return new BatchRun(rows, executed, System.nanoTime() - start);
+        return new BatchRun(rows, executed, System.nanoTime() - start, 0, length);
+    }
+
+    /**
+     * Copies {@code rows} rows on the stream; where the two sides' rows differ in length (a batch
+     * shorter than the longest sequence: the host keeps rows at the longest, the engine takes them
+     * packed), as a 2D copy of each row's shorter part.
+     */
+    private void copy(Pointer to, long toPitch, Pointer from, long fromPitch, int rows, int kind)
+            throws BackendException {
+        if (toPitch == fromPitch) {
+            Cuda.check(
+                    cudart.cudaMemcpyAsync(to, from, rows * toPitch, kind, stream),
+                    "cudaMemcpyAsync");
+        } else {
+            long width = Math.min(toPitch, fromPitch);
+            Cuda.check(
+                    cudart.cudaMemcpy2DAsync(
+                            to, toPitch, from, fromPitch, width, rows, kind, stream),
+                    "cudaMemcpy2DAsync");
+        }
     }
 
     /** Mean time of one run of {@code rows} (a bucket) without copies, in ms, over a few runs. */
-    double time(int rows) throws BackendException {
-        BatchProfiles.Choice choice = profiles.choose(rows);
+    double time(int rows, int length) throws BackendException {
+        BatchProfiles.Choice choice = profiles.choose(rows, length);
         ProfileContext pc = prepare(choice);
         int runs = 5;
         long start = System.nanoTime();
@@ -191,10 +216,10 @@ final class Lane implements AutoCloseable {
      * enqueue after a shape change, which must not be captured), then the graph capture and a run
      * of it.
      */
-    void warmUp(HostBuffers host, int rows) throws BackendException {
-        execute(host, rows);
+    void warmUp(HostBuffers host, int rows, int length) throws BackendException {
+        execute(host, rows, length);
         if (cudaGraphs) {
-            BatchProfiles.Choice choice = profiles.choose(rows);
+            BatchProfiles.Choice choice = profiles.choose(rows, length);
             ProfileContext pc = prepare(choice);
             if (pc.graph == null) {
                 pc.graph =
@@ -205,19 +230,20 @@ final class Lane implements AutoCloseable {
                                         + " profile "
                                         + pc.profile
                                         + " batch "
-                                        + choice.executedRows());
+                                        + choice.executedRows()
+                                        + (length > 0 ? " length " + length : ""));
                 if (pc.graph != null) {
-                    execute(host, rows);
+                    execute(host, rows, length);
                 }
             }
         }
     }
 
-    /** Profiles with a captured graph, for the log. */
-    List<Integer> graphBatches() {
+    /** Batches (x lengths) with a captured graph, for the log. */
+    List<String> graphBatches() {
         return contexts.values().stream()
                 .filter(pc -> pc.graph != null)
-                .map(pc -> pc.rows)
+                .map(pc -> pc.rows + (pc.length > 0 ? "x" + pc.length : ""))
                 .toList();
     }
 
@@ -235,7 +261,7 @@ final class Lane implements AutoCloseable {
     /** Sets the device; the choice's profile context, created, bound and shaped where needed. */
     private ProfileContext prepare(BatchProfiles.Choice choice) throws BackendException {
         Cuda.setDevice(device);
-        ProfileContext pc = context(choice.profile());
+        ProfileContext pc = context(choice.profile(), choice.length());
         if (!pc.bound) {
             bindAddresses(pc.context);
             pc.bound = true;
@@ -251,8 +277,9 @@ final class Lane implements AutoCloseable {
         return pc;
     }
 
-    private ProfileContext context(int profile) throws BackendException {
-        ProfileContext existing = contexts.get(profile);
+    private ProfileContext context(int profile, int length) throws BackendException {
+        int key = profile * 1_000_000 + length;
+        ProfileContext existing = contexts.get(key);
         if (existing != null) {
             return existing;
         }
@@ -263,8 +290,8 @@ final class Lane implements AutoCloseable {
                     "TensorRT could not create an execution context (out of GPU memory?); see the"
                             + " TensorRT errors logged above.");
         }
-        ProfileContext pc = new ProfileContext(created, profile);
-        contexts.put(profile, pc); // from here on close() deletes it
+        ProfileContext pc = new ProfileContext(created, profile, length);
+        contexts.put(key, pc); // from here on close() deletes it
         created.setDeviceMemoryV2(scratch, scratchBytes);
         if (!created.setOptimizationProfileAsync(profile, stream)) {
             throw new BackendException("TensorRT refused optimization profile " + profile);
@@ -312,11 +339,15 @@ final class Lane implements AutoCloseable {
 
     private void setInputShapes(ProfileContext pc, int rows) throws BackendException {
         for (TensorSpec spec : inputSpecs) {
-            try (Dims64 dims = EngineIo.toDims(spec.batchShape(rows))) {
+            long[] shape = spec.batchShape(rows);
+            if (sequence.has(spec)) {
+                shape[1] = pc.length;
+            }
+            try (Dims64 dims = EngineIo.toDims(shape)) {
                 if (!pc.context.setInputShape(spec.name(), dims)) {
                     throw new BackendException(
                             "TensorRT refused shape "
-                                    + ShapeRange.format(spec.batchShape(rows))
+                                    + ShapeRange.format(shape)
                                     + " for input "
                                     + spec.name()
                                     + " in profile "
@@ -333,7 +364,7 @@ final class Lane implements AutoCloseable {
      */
     long[] outputShape(BatchProfiles.Choice choice, String output) throws BackendException {
         Cuda.setDevice(device);
-        ProfileContext pc = context(choice.profile());
+        ProfileContext pc = context(choice.profile(), choice.length());
         setInputShapes(pc, choice.executedRows());
         return EngineIo.dims(pc.context.getTensorShape(output));
     }

@@ -6,6 +6,7 @@ import io.flinktrt.backend.BatchRun;
 import io.flinktrt.backend.ModelConfig;
 import io.flinktrt.backend.ModelRunner;
 import io.flinktrt.backend.ModelSignature;
+import io.flinktrt.backend.ModelSignature.SequenceAxis;
 import io.flinktrt.backend.SharedRegistry;
 import io.flinktrt.backend.TensorSpec;
 import io.flinktrt.backend.tensorrt.gpu.Cuda;
@@ -55,6 +56,9 @@ public final class TensorRtRunner implements ModelRunner {
     private final BlockingQueue<HostBuffers> freeHostSets;
     private final ExecutorService gpuThreads;
 
+    /** The lengths batches run at, for a plan with a sequence axis. */
+    private final SequenceAxis sequence;
+
     /** See {@link #concurrentBatches}; measured in the warm-up. */
     private int batchesAtOnce = 1;
 
@@ -87,6 +91,7 @@ public final class TensorRtRunner implements ModelRunner {
         }
         int maxBatch = config.maxBatchSize() > 0 ? config.maxBatchSize() : largest;
         BatchProfiles profiles = new BatchProfiles(engine.profiles, maxBatch);
+        this.sequence = sequenceAxis(engine, profiles, config.sequenceLengths(), modelName);
         int sets = Math.max(1, config.buffersInFlight());
         this.idleLanes = new ArrayBlockingQueue<>(contexts, true);
         this.freeHostSets = new ArrayBlockingQueue<>(sets);
@@ -109,7 +114,7 @@ public final class TensorRtRunner implements ModelRunner {
                         });
         try {
             Cuda.setDevice(engine.device);
-            List<TensorSpec> inputs = engine.inputs;
+            List<TensorSpec> inputs = atLongest(engine.inputs);
             long inputBytes =
                     inputs.stream().mapToLong(spec -> (long) spec.sampleBytes() * maxBatch).sum();
             GpuMemoryBudget.check(
@@ -130,10 +135,12 @@ public final class TensorRtRunner implements ModelRunner {
                                 profiles,
                                 inputs,
                                 outputs,
-                                cudaGraphs));
+                                cudaGraphs,
+                                sequence));
             }
             outputs.addAll(outputSpecs(lanes.get(0), profiles));
-            this.signature = new ModelSignature(modelName, checksum, inputs, outputs, maxBatch);
+            this.signature =
+                    new ModelSignature(modelName, checksum, inputs, outputs, maxBatch, sequence);
             for (Lane lane : lanes) {
                 lane.allocate(maxBatch);
             }
@@ -157,7 +164,7 @@ public final class TensorRtRunner implements ModelRunner {
     private List<TensorSpec> outputSpecs(Lane lane, BatchProfiles profiles)
             throws BackendException {
         List<TensorSpec> specs = new ArrayList<>();
-        BatchProfiles.Choice choice = profiles.choose(1);
+        BatchProfiles.Choice choice = profiles.choose(1, longest());
         for (TensorSpec output : engine.outputs) {
             if (Arrays.stream(output.sampleShape()).anyMatch(d -> d < 0)) {
                 long[] inferred = lane.outputShape(choice, output.name());
@@ -178,21 +185,25 @@ public final class TensorRtRunner implements ModelRunner {
      */
     private void warmUp(BatchProfiles profiles) throws BackendException {
         long start = System.nanoTime();
+        List<Integer> lengths = sequence.varies() ? sequence.lengths() : List.of(0);
         for (int rows : profiles.warmUpBatches()) {
-            for (Lane lane : lanes) {
-                lane.warmUp(hostSets.get(0), rows);
+            for (int length : lengths) {
+                for (Lane lane : lanes) {
+                    lane.warmUp(hostSets.get(0), rows, length);
+                }
             }
         }
+        // timed at the longest length: a split that pays there pays at every length
         TreeMap<Integer, Double> costs = new TreeMap<>();
         for (int rows : profiles.warmUpBatches()) {
-            costs.put(rows, lanes.get(0).time(rows));
+            costs.put(rows, lanes.get(0).time(rows, longest()));
         }
         profiles.useCosts(costs);
         int largest = costs.lastKey();
         int runs = 3;
         long withCopies = 0;
         for (int i = 0; i < runs; i++) {
-            withCopies += lanes.get(0).execute(hostSets.get(0), largest).computeNanos();
+            withCopies += lanes.get(0).execute(hostSets.get(0), largest, longest()).computeNanos();
         }
         double copyMs = Math.max(0, withCopies / 1e6 / runs - costs.get(largest));
         batchesAtOnce = batchesAtOnce(lanes.size(), copyMs, costs.get(largest));
@@ -229,7 +240,8 @@ public final class TensorRtRunner implements ModelRunner {
      * Runs a filled host set on the next idle lane. There is a thread per host set, so the caller
      * reading one batch's results on its thread never keeps another batch from a lane.
      */
-    private CompletableFuture<BatchRun> submit(HostBuffers host, int rows) {
+    private CompletableFuture<BatchRun> submit(HostBuffers host, int rows, int tokens) {
+        int length = sequence.varies() ? sequence.bucketFor(tokens > 0 ? tokens : longest()) : 0;
         return CompletableFuture.supplyAsync(
                 () -> {
                     Lane lane;
@@ -243,7 +255,7 @@ public final class TensorRtRunner implements ModelRunner {
                                         "Interrupted while waiting for a TensorRT lane", e));
                     }
                     try {
-                        return lane.execute(host, rows);
+                        return lane.execute(host, rows, length);
                     } catch (BackendException | RuntimeException e) {
                         throw new CompletionException(
                                 e instanceof BackendException
@@ -258,9 +270,69 @@ public final class TensorRtRunner implements ModelRunner {
                 gpuThreads);
     }
 
-    /** Batch sizes with a CUDA graph (on the first lane; all lanes capture the same). */
-    public List<Integer> graphBatches() {
+    /**
+     * Batch sizes (x lengths) with a CUDA graph (on the first lane; all lanes capture the same).
+     */
+    public List<String> graphBatches() {
         return lanes.get(0).graphBatches();
+    }
+
+    /** The longest sequence length; 0 without a sequence axis. */
+    private int longest() {
+        return sequence.varies() ? sequence.longest() : 0;
+    }
+
+    /**
+     * The lengths batches run at: the configured ones, each taken by some profile, else each
+     * profile's longest; {@link SequenceAxis#NONE} for a plan without a sequence axis.
+     */
+    private static SequenceAxis sequenceAxis(
+            Engine engine, BatchProfiles profiles, List<Integer> configured, String modelName)
+            throws BackendException {
+        List<Integer> planned = profiles.lengths();
+        if (planned.isEmpty()) {
+            if (!configured.isEmpty()) {
+                throw new BackendException(
+                        "Sequence lengths "
+                                + configured
+                                + " are set, but the plan of "
+                                + modelName
+                                + " has no sequence axis (its inputs' shapes are fixed past the batch).");
+            }
+            return SequenceAxis.NONE;
+        }
+        for (int length : configured) {
+            if (engine.profiles.stream().noneMatch(p -> p.takes(length))) {
+                throw new BackendException(
+                        "Sequence length "
+                                + length
+                                + " is outside every optimization profile of "
+                                + modelName
+                                + " (profiles: "
+                                + engine.profiles
+                                + "); rebuild the plan with --sequence-lengths covering it.");
+            }
+        }
+        return new SequenceAxis(
+                configured.isEmpty() ? planned : configured, engine.sequenceTensors);
+    }
+
+    /** Sample shapes with a sequence axis at the longest length batches run at. */
+    private List<TensorSpec> atLongest(List<TensorSpec> specs) {
+        if (!sequence.varies()) {
+            return specs;
+        }
+        return specs.stream()
+                .map(
+                        spec -> {
+                            if (!sequence.has(spec)) {
+                                return spec;
+                            }
+                            long[] shape = spec.sampleShape().clone();
+                            shape[0] = sequence.longest();
+                            return new TensorSpec(spec.name(), spec.dtype(), shape);
+                        })
+                .toList();
     }
 
     @Override

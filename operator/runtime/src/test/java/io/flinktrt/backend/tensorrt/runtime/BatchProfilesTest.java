@@ -26,20 +26,20 @@ class BatchProfilesTest {
     @Test
     void onceBucketsAreTimedABatchRunsAsTheCheapestChunks() {
         BatchProfiles profiles = buckets1To128();
-        assertThat(profiles.plan(40))
+        assertThat(profiles.plan(40, 0))
                 .containsExactly(new BatchProfiles.Chunk(40, new BatchProfiles.Choice(3, 128)));
         profiles.useCosts(Map.of(1, 0.31, 8, 0.73, 32, 2.06, 128, 7.4));
-        assertThat(profiles.plan(40))
+        assertThat(profiles.plan(40, 0))
                 .containsExactlyInAnyOrder(
                         new BatchProfiles.Chunk(32, new BatchProfiles.Choice(2, 32)),
                         new BatchProfiles.Chunk(8, new BatchProfiles.Choice(1, 8)));
-        assertThat(profiles.plan(128))
+        assertThat(profiles.plan(128, 0))
                 .containsExactly(new BatchProfiles.Chunk(128, new BatchProfiles.Choice(3, 128)));
-        assertThat(profiles.plan(110))
+        assertThat(profiles.plan(110, 0))
                 .containsExactly(new BatchProfiles.Chunk(110, new BatchProfiles.Choice(3, 128)));
-        assertThat(profiles.plan(3))
+        assertThat(profiles.plan(3, 0))
                 .containsExactly(new BatchProfiles.Chunk(3, new BatchProfiles.Choice(1, 8)));
-        assertThat(profiles.plan(65))
+        assertThat(profiles.plan(65, 0))
                 .extracting(BatchProfiles.Chunk::rows)
                 .containsExactlyInAnyOrder(32, 32, 1);
     }
@@ -55,9 +55,9 @@ class BatchProfilesTest {
                                 new BatchProfiles.Profile(2, 9, 32, 32)),
                         32);
         profiles.useCosts(Map.of(1, 0.021, 8, 0.022, 32, 0.020));
-        assertThat(profiles.plan(3))
+        assertThat(profiles.plan(3, 0))
                 .containsExactly(new BatchProfiles.Chunk(3, new BatchProfiles.Choice(1, 8)));
-        assertThat(profiles.plan(20))
+        assertThat(profiles.plan(20, 0))
                 .containsExactly(new BatchProfiles.Chunk(20, new BatchProfiles.Choice(2, 32)));
     }
 
@@ -66,7 +66,7 @@ class BatchProfilesTest {
         BatchProfiles profiles =
                 new BatchProfiles(List.of(new BatchProfiles.Profile(0, 1, 32, 128)), 128);
         profiles.useCosts(Map.of(32, 1.0));
-        assertThat(profiles.plan(100))
+        assertThat(profiles.plan(100, 0))
                 .containsExactly(new BatchProfiles.Chunk(100, new BatchProfiles.Choice(0, 100)));
     }
 
@@ -82,6 +82,30 @@ class BatchProfilesTest {
         assertThat(wide.choose(5)).isEqualTo(new BatchProfiles.Choice(0, 32));
         assertThat(wide.choose(50))
                 .isEqualTo(new BatchProfiles.Choice(0, 50)); // above opt: run as it is
+    }
+
+    @Test
+    void aTextBatchRunsInTheProfileOfItsBatchBucketAndLengthAndASplitKeepsItsLength() {
+        // as build-engine --batch-buckets 8,32 --sequence-lengths 16,128 makes them
+        BatchProfiles profiles =
+                new BatchProfiles(
+                        List.of(
+                                new BatchProfiles.Profile(0, 1, 8, 8, 1, 16),
+                                new BatchProfiles.Profile(1, 1, 8, 8, 17, 128),
+                                new BatchProfiles.Profile(2, 9, 32, 32, 1, 16),
+                                new BatchProfiles.Profile(3, 9, 32, 32, 17, 128)),
+                        32);
+        assertThat(profiles.lengths()).containsExactly(16, 128);
+        assertThat(profiles.choose(5, 16)).isEqualTo(new BatchProfiles.Choice(0, 8, 16));
+        assertThat(profiles.choose(5, 128)).isEqualTo(new BatchProfiles.Choice(1, 8, 128));
+        assertThat(profiles.choose(20, 128)).isEqualTo(new BatchProfiles.Choice(3, 32, 128));
+        profiles.useCosts(java.util.Map.of(8, 1.0, 32, 10.0));
+        assertThat(profiles.plan(10, 16))
+                .containsExactly(
+                        new BatchProfiles.Chunk(8, new BatchProfiles.Choice(0, 8, 16)),
+                        new BatchProfiles.Chunk(2, new BatchProfiles.Choice(0, 8, 16)));
+        assertThatThrownBy(() -> profiles.choose(5, 200))
+                .hasMessageContaining("at sequence length 200");
     }
 
     /** The bench's plans: buckets 1, 8, 32 and 128, each profile's opt at its max. */

@@ -164,7 +164,7 @@ public final class SimulatedGpuRunner implements ModelRunner {
         int executed = 0;
         long inBytes = signature.inputs().stream().mapToLong(TensorSpec::sampleBytes).sum();
         long outBytes = signature.outputs().stream().mapToLong(TensorSpec::sampleBytes).sum();
-        for (BatchProfiles.Chunk chunk : profiles.plan(rows)) {
+        for (BatchProfiles.Chunk chunk : profiles.plan(rows, 0)) {
             toDevice.occupy(copyNanos(chunk.rows() * inBytes), 1);
             kernels.occupy(
                     nanos(gpu.bucketMs().get(chunk.choice().executedRows())), gpu.overlapFactor());

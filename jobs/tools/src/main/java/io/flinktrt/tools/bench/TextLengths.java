@@ -1,0 +1,224 @@
+package io.flinktrt.tools.bench;
+
+import io.flinktrt.backend.Backends;
+import io.flinktrt.backend.BatchBuffers;
+import io.flinktrt.backend.BatchRun;
+import io.flinktrt.backend.ModelConfig;
+import io.flinktrt.backend.ModelRunner;
+import io.flinktrt.backend.tensorrt.plan.BatchBuckets;
+import io.flinktrt.batching.BatchInfo;
+import io.flinktrt.batching.BatchListener;
+import io.flinktrt.batching.BatchScheduler;
+import io.flinktrt.batching.BatchingConfig;
+import io.flinktrt.batching.RowCodec;
+import io.flinktrt.text.PendingText;
+import io.flinktrt.text.TextTokenizer;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Texts of mixed lengths through the scheduler and a runner, as the operator runs them (tokenized
+ * on the copy threads, at most 4 x max batch in flight, as Flink's async capacity bounds it):
+ * texts/s, rows per batch and padding. Run once on a plan of one fixed length and once on a plan
+ * built with --sequence-lengths to see what batching by length gains. The texts are words of the
+ * tokenizer drawn at random, their word counts a mix of short and long: half 4-16, 30% 17-48, 15%
+ * 49-96, 5% 97-140 (cut at the model's length). On the GPU host: {@code scripts/gpu-bench.sh
+ * text-lengths}.
+ *
+ * <pre>java -cp 'lib/*' io.flinktrt.tools.bench.TextLengths MODEL TOKENIZER [TEXTS] [MAX_BATCH]
+ *     [SEQUENCE_LENGTHS|-]</pre>
+ */
+public final class TextLengths {
+
+    private static final List<String> WORDS =
+            List.of(
+                    "the",
+                    "stream",
+                    "flink",
+                    "model",
+                    "gpu",
+                    "batch",
+                    "token",
+                    "kafka",
+                    "job",
+                    "fast",
+                    "slow",
+                    "good",
+                    "bad",
+                    "text",
+                    "answer",
+                    "question",
+                    "run",
+                    "is",
+                    "was",
+                    "not",
+                    "very",
+                    "great",
+                    "love",
+                    "and",
+                    "or",
+                    "but",
+                    "it",
+                    "you",
+                    "i",
+                    ".");
+
+    private TextLengths() {}
+
+    public static void main(String[] args) throws Exception {
+        if (args.length < 2 || args[0].equals("--help")) {
+            System.out.println(
+                    "usage: TextLengths MODEL TOKENIZER [TEXTS=50000] [MAX_BATCH=128]"
+                            + " [SEQUENCE_LENGTHS e.g. 16,32,64,128, or - for the plan's own]");
+            System.exit(args.length < 2 ? 2 : 0);
+        }
+        Path model = Path.of(args[0]);
+        String tokenizerFile = args[1];
+        int count = args.length > 2 ? Integer.parseInt(args[2]) : 50_000;
+        int maxBatch = args.length > 3 ? Integer.parseInt(args[3]) : 128;
+        List<Integer> lengths =
+                args.length > 4 && !args[4].equals("-")
+                        ? BatchBuckets.parseLengths(args[4])
+                        : List.of();
+        Backends.Selection selection = Backends.select(Backends.AUTO, model);
+        try (ModelRunner runner =
+                selection
+                        .backend()
+                        .open(new ModelConfig(model, 0, maxBatch, 3, Map.of(), lengths))) {
+            TextTokenizer tokenizer =
+                    TextTokenizer.open(tokenizerFile, runner.signature(), 0, "max-text-tokens");
+            System.out.printf(
+                    "model %s on %s, max batch %d, sequence lengths %s%n",
+                    model.getFileName(),
+                    runner.backendName(),
+                    maxBatch,
+                    runner.signature().sequence().varies()
+                            ? runner.signature().sequence().lengths()
+                            : "fixed at " + tokenizer.sequenceLength());
+            run(runner, tokenizer, texts(Math.min(count, 5_000), 1), maxBatch, false); // warm-up
+            run(runner, tokenizer, texts(count, 2), maxBatch, true);
+        }
+    }
+
+    /** Word counts: half 4-16, 30% 17-48, 15% 49-96, 5% 97-140. */
+    static List<String> texts(int count, long seed) {
+        Random random = new Random(seed);
+        List<String> texts = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            int draw = random.nextInt(100);
+            int words =
+                    draw < 50
+                            ? 4 + random.nextInt(13)
+                            : draw < 80
+                                    ? 17 + random.nextInt(32)
+                                    : draw < 95 ? 49 + random.nextInt(48) : 97 + random.nextInt(44);
+            StringBuilder text = new StringBuilder();
+            for (int w = 0; w < words; w++) {
+                text.append(w == 0 ? "" : " ").append(WORDS.get(random.nextInt(WORDS.size())));
+            }
+            texts.add(text.toString());
+        }
+        return texts;
+    }
+
+    private static void run(
+            ModelRunner runner,
+            TextTokenizer tokenizer,
+            List<String> texts,
+            int maxBatch,
+            boolean report)
+            throws InterruptedException {
+        Semaphore inFlight = new Semaphore(4 * maxBatch);
+        Stats stats = new Stats(tokenizer.sequenceLength());
+        RowCodec<PendingText, Boolean> codec =
+                new RowCodec<>() {
+                    @Override
+                    public void putRow(PendingText text, BatchBuffers buffers, int row) {
+                        tokenizer.putRow(text.tokens(tokenizer), buffers, row);
+                        stats.tokens.addAndGet(text.tokens(tokenizer).ids().length);
+                    }
+
+                    @Override
+                    public boolean putRowComputes() {
+                        return true;
+                    }
+
+                    @Override
+                    public int sequenceLength(PendingText text, int longest) {
+                        return text.tokens(tokenizer).ids().length;
+                    }
+
+                    @Override
+                    public Boolean readRow(
+                            PendingText text, BatchBuffers buffers, int row, BatchInfo batch) {
+                        return Boolean.TRUE;
+                    }
+                };
+        long start = System.nanoTime();
+        try (BatchScheduler<PendingText, Boolean> scheduler =
+                new BatchScheduler<>(
+                        runner,
+                        codec,
+                        new BatchingConfig("text-lengths", maxBatch, Duration.ofMillis(5)),
+                        stats)) {
+            for (String text : texts) {
+                inFlight.acquire();
+                scheduler.submit(new PendingText(text)).whenComplete((ok, e) -> inFlight.release());
+            }
+            inFlight.acquire(4 * maxBatch); // every text answered
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        if (report) {
+            System.out.printf(
+                    "%d texts in %.2f s: %.0f texts/s; %d batches, %.1f rows a batch; padding: %.1f%%"
+                            + " of rows, %.1f%% of the real rows' positions; rows per length %s%n",
+                    texts.size(),
+                    seconds,
+                    texts.size() / seconds,
+                    stats.batches.get(),
+                    (double) stats.rows.get() / stats.batches.get(),
+                    100.0
+                            * (stats.executedRows.get() - stats.rows.get())
+                            / stats.executedRows.get(),
+                    stats.positions.get() == 0
+                            ? 0.0
+                            : 100.0
+                                    * (stats.positions.get() - stats.tokens.get())
+                                    / stats.positions.get(),
+                    stats.rowsPerLength);
+        }
+    }
+
+    /** What the batches ran as; a plan of one length runs every row at {@code fixedLength}. */
+    private static final class Stats implements BatchListener {
+        final int fixedLength;
+        final AtomicLong batches = new AtomicLong();
+        final AtomicLong rows = new AtomicLong();
+        final AtomicLong executedRows = new AtomicLong();
+        final AtomicLong tokens = new AtomicLong();
+        final AtomicLong positions = new AtomicLong();
+        final Map<Integer, Long> rowsPerLength = new TreeMap<>();
+
+        Stats(int fixedLength) {
+            this.fixedLength = fixedLength;
+        }
+
+        @Override
+        public synchronized void batchDone(BatchRun run) {
+            batches.incrementAndGet();
+            rows.addAndGet(run.rows());
+            executedRows.addAndGet(run.executedRows());
+            int length = run.executedLength() > 0 ? run.executedLength() : fixedLength;
+            positions.addAndGet((long) run.rows() * length);
+            rowsPerLength.merge(length, (long) run.rows(), Long::sum);
+        }
+    }
+}
