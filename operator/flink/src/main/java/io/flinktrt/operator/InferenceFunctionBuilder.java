@@ -22,6 +22,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.stream.Collectors;
 
 import static org.apache.flink.util.Preconditions.checkArgument;
 import static org.apache.flink.util.Preconditions.checkState;
@@ -94,6 +95,17 @@ public final class InferenceFunctionBuilder {
 
     public InferenceFunctionBuilder setMaxBatchSize(int maxBatchSize) {
         options.set(InferenceOptions.MAX_BATCH_SIZE, maxBatchSize);
+        return this;
+    }
+
+    /**
+     * For a model whose inputs vary in length (text): the lengths a batch runs at, ascending (see
+     * {@link InferenceOptions#SEQUENCE_LENGTHS}).
+     */
+    public InferenceFunctionBuilder setSequenceLengths(List<Integer> lengths) {
+        options.set(
+                InferenceOptions.SEQUENCE_LENGTHS,
+                lengths.stream().map(String::valueOf).collect(Collectors.joining(",")));
         return this;
     }
 

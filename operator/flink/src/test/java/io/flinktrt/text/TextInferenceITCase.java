@@ -147,6 +147,44 @@ class TextInferenceITCase {
     }
 
     @Test
+    void aModelOfDynamicLengthBatchedByLengthGivesTheFixedModelsEmbeddings() throws Exception {
+        Path dynamic = TextModels.writeDynamicEncoder(dir);
+        List<RequestRecord> records = new ArrayList<>();
+        for (int i = 0; i < GOOD.size(); i++) {
+            records.add(text("good-" + i, GOOD.get(i)));
+        }
+        records.add(text("cut", NINETEEN_WORDS));
+        records.add(text("long", THIRTY_EIGHT_WORDS));
+        records.add(text("empty", ""));
+        Map<String, InferenceOutcome> outcomes =
+                run(
+                        records,
+                        InferenceFunction.builder()
+                                .setModel(dynamic.toString())
+                                .setBackend("onnxruntime")
+                                .setMaxBatchSize(4)
+                                .setSequenceLengths(List.of(4, 8, 16))
+                                .setMaxDelay(Duration.ofMillis(50))
+                                .setTokenizer(tokenizer.toString())
+                                .setMaxTextTokens(24)
+                                .setPooling(TextSettings.Pooling.MEAN, true)
+                                .build());
+
+        assertThat(outcomes).hasSize(records.size());
+        try (TextReference reference = new TextReference(tokenizer, encoder)) {
+            for (int i = 0; i < GOOD.size(); i++) {
+                InferenceResult result = (InferenceResult) outcomes.get("good-" + i).getOutcome();
+                assertEmbedding(result, reference.meanPooled(GOOD.get(i), true));
+            }
+            InferenceResult cut = (InferenceResult) outcomes.get("cut").getOutcome();
+            assertThat(cut.getTruncated()).isTrue();
+            assertEmbedding(cut, reference.meanPooled(NINETEEN_WORDS, true));
+        }
+        assertFailure(outcomes.get("long"), ErrorCode.TEXT_TOO_LONG);
+        assertFailure(outcomes.get("empty"), ErrorCode.EMPTY_TEXT);
+    }
+
+    @Test
     void aTextTranslatorOnTheUsersOwnRecordsGivesTheTopLabelsOfTheClassifier() throws Exception {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(1);
