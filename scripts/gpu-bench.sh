@@ -399,11 +399,11 @@ cluster() { # RESULTS/cluster-*.log: the job jar on scripts/cluster.sh with 1, 2
 tests() { # OUT: every gpu-tagged test class, one JVM, the JUnit console's tree and the tests' own output
   local out=$1 t; local select=()
   cd "$here"
-  # GPU_TESTS="Class1 Class2" (simple names) runs only those, e.g. memory tests alone on an idle GPU
+  # GPU_TESTS="Class1 Class2#method" (simple names) runs only those, e.g. memory tests alone on an idle GPU
   while read -r t; do
     [ -n "$t" ] || continue
-    [ -z "${GPU_TESTS:-}" ] || [[ " $GPU_TESTS " == *" ${t##*.} "* ]] || continue
-    select+=(--select-class "$t")
+    if [ -z "${GPU_TESTS:-}" ] || [[ " $GPU_TESTS " == *" ${t##*.} "* ]]; then select+=(--select-class "$t"); continue; fi
+    for m in $GPU_TESTS; do [ "${m%%#*}" = "${t##*.}" ] && [ "$m" != "${m%%#*}" ] && select+=(--select-method "$t#${m#*#}"); done
   done < test/gpu-tests.txt
   local cycle=(); [ -f /tmp/large/resnet50-fp16.plan ] && cycle=(-Dflinktrt.cycle.plan=/tmp/large/resnet50-fp16.plan)
   # shellcheck disable=SC2206 # TESTS_JAVA_OPTS: extra JVM flags, split on spaces
