@@ -3,6 +3,7 @@ package io.flinktrt.sql;
 import io.flinktrt.backend.Backends;
 import io.flinktrt.backend.InferenceBackend;
 import io.flinktrt.backend.ModelSignature;
+import io.flinktrt.backend.tensorrt.plan.BatchBuckets;
 import io.flinktrt.repository.ModelRepository;
 import io.flinktrt.repository.ModelVersion;
 import io.flinktrt.repository.ServingPolicy;
@@ -54,6 +55,7 @@ abstract class InferenceModelProviderFactory implements ModelProviderFactory {
         options.addAll(
                 List.of(
                         ModelProviderOptions.MAX_BATCH,
+                        ModelProviderOptions.SEQUENCE_LENGTHS,
                         ModelProviderOptions.MAX_DELAY,
                         ModelProviderOptions.BUFFERS,
                         ModelProviderOptions.DEVICE,
@@ -76,7 +78,8 @@ abstract class InferenceModelProviderFactory implements ModelProviderFactory {
         PredictSettings settings = settings(options, context.getCatalogModel());
         sanityCheck(settings);
         ModelSignature signature =
-                PlannedSignature.read(settings.backend(), planningFile(settings));
+                PlannedSignature.read(
+                        settings.backend(), planningFile(settings), settings.sequenceLengths());
         ResolvedSchema input = context.getCatalogModel().getResolvedInputSchema();
         ResolvedSchema output = context.getCatalogModel().getResolvedOutputSchema();
         String errorColumn = options.get(ModelProviderOptions.ERROR_COLUMN);
@@ -124,11 +127,23 @@ abstract class InferenceModelProviderFactory implements ModelProviderFactory {
                 options.get(ModelProviderOptions.DEVICE),
                 options.get(ModelProviderOptions.GPU_RESOURCE),
                 options.get(ModelProviderOptions.MAX_BATCH),
+                options.getOptional(ModelProviderOptions.SEQUENCE_LENGTHS)
+                        .map(InferenceModelProviderFactory::sequenceLengths)
+                        .orElse(List.of()),
                 options.get(ModelProviderOptions.MAX_DELAY),
                 options.get(ModelProviderOptions.BUFFERS),
                 options.get(ModelProviderOptions.ROW_TIMEOUT),
                 options.get(ModelProviderOptions.ERROR_HANDLING_STRATEGY),
                 Map.copyOf(backendOptions));
+    }
+
+    private static List<Integer> sequenceLengths(String text) {
+        try {
+            return BatchBuckets.parseLengths(text);
+        } catch (IllegalArgumentException e) {
+            throw new ValidationException(
+                    "'" + ModelProviderOptions.SEQUENCE_LENGTHS.key() + "': " + e.getMessage(), e);
+        }
     }
 
     private static ServingPolicy servingPolicy(String version) {

@@ -47,6 +47,16 @@ public final class ModelProviderOptions {
                     .withDescription(
                             "latest, or the version number of the repository's model to serve.");
 
+    public static final ConfigOption<String> SEQUENCE_LENGTHS =
+            ConfigOptions.key("sequence-lengths")
+                    .stringType()
+                    .noDefaultValue()
+                    .withDescription(
+                            "For a model whose inputs vary in length (text), the lengths a batch runs at,"
+                                    + " e.g. 16,32,64,128. See "
+                                    + InferenceOptions.SEQUENCE_LENGTHS.key()
+                                    + ".");
+
     public static final ConfigOption<Integer> MAX_BATCH =
             ConfigOptions.key("max-batch")
                     .intType()

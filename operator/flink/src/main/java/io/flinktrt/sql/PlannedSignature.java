@@ -10,6 +10,7 @@ import org.apache.flink.table.api.ValidationException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.stream.Stream;
 
 /**
@@ -21,7 +22,7 @@ final class PlannedSignature {
 
     private PlannedSignature() {}
 
-    static ModelSignature read(String backend, Path model) {
+    static ModelSignature read(String backend, Path model, List<Integer> sequenceLengths) {
         if (!Files.isRegularFile(model)) {
             throw new ValidationException(
                     "Model file "
@@ -34,14 +35,15 @@ final class PlannedSignature {
         }
         ModelSignature signature;
         try {
-            signature = Backends.describe(backend, model);
+            signature = Backends.describe(backend, model, sequenceLengths);
         } catch (BackendException e) {
             throw new ValidationException(
                     "Cannot read the inputs and outputs of " + model + ": " + e.getMessage(), e);
         }
         for (TensorSpec tensor :
                 Stream.concat(signature.inputs().stream(), signature.outputs().stream()).toList()) {
-            if (Arrays.stream(tensor.sampleShape()).anyMatch(d -> d <= 0)) {
+            if (Arrays.stream(tensor.sampleShape()).anyMatch(d -> d <= 0)
+                    && !signature.sequence().has(tensor)) {
                 throw new ValidationException(
                         "Cannot read the inputs and outputs of "
                                 + model
@@ -49,7 +51,7 @@ final class PlannedSignature {
                                 + tensor.name()
                                 + " has a dynamic sample dimension "
                                 + Arrays.toString(tensor.batchShape(-1))
-                                + "; only the batch dimension may vary");
+                                + "; only the batch and a sequence length may vary");
             }
         }
         return signature;

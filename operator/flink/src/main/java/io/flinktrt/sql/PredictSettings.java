@@ -6,6 +6,7 @@ import io.flinktrt.slot.SlotSettings;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 
 /** The checked {@code WITH} options one model's predict functions run with. */
@@ -17,6 +18,7 @@ record PredictSettings(
         int device,
         String gpuResource,
         int maxBatch,
+        List<Integer> sequenceLengths,
         Duration maxDelay,
         int buffers,
         Duration rowTimeout,
@@ -32,6 +34,7 @@ record PredictSettings(
 
     @Override
     public ModelConfig modelConfig(Path modelFile, int deviceIndex) {
-        return new ModelConfig(modelFile, deviceIndex, maxBatch, buffers, backendOptions);
+        return new ModelConfig(
+                modelFile, deviceIndex, maxBatch, buffers, backendOptions, sequenceLengths);
     }
 }

@@ -45,7 +45,7 @@ class RowTensorCodecTest {
                 ModelBinding.of(
                         input,
                         output,
-                        PlannedSignature.read(Backends.AUTO, MODEL),
+                        PlannedSignature.read(Backends.AUTO, MODEL, java.util.List.of()),
                         "error",
                         ErrorHandlingStrategy.EMIT),
                 rejectNonFinite);

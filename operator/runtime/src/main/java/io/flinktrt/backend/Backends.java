@@ -130,6 +130,12 @@ public final class Backends {
      * file, since both see the same tensors.
      */
     public static ModelSignature describe(String requested, Path model) throws BackendException {
+        return describe(requested, model, List.of());
+    }
+
+    /** As {@link #describe(String, Path)}, a sequence axis run at {@code sequenceLengths}. */
+    public static ModelSignature describe(
+            String requested, Path model, List<Integer> sequenceLengths) throws BackendException {
         if (!Files.isRegularFile(model)) {
             throw new BackendException(
                     "Model file " + model.toAbsolutePath() + " does not exist or is not a file.");
@@ -142,7 +148,7 @@ public final class Backends {
         }
         for (InferenceBackend backend : backends) {
             if (backend.accepts(model)) {
-                Optional<ModelSignature> signature = backend.describe(model);
+                Optional<ModelSignature> signature = backend.describe(model, sequenceLengths);
                 if (signature.isPresent()) {
                     return signature.get();
                 }

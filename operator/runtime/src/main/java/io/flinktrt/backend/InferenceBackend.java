@@ -3,6 +3,7 @@ package io.flinktrt.backend;
 import org.apache.flink.annotation.PublicEvolving;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 import java.util.ServiceLoader;
 
@@ -33,6 +34,15 @@ public interface InferenceBackend {
      * backend that reads the file.
      */
     Optional<ModelSignature> describe(Path model) throws BackendException;
+
+    /**
+     * As {@link #describe(Path)}, for a model whose inputs vary in length (text) run at {@code
+     * sequenceLengths} (empty: the model's own, where it has them, as a TensorRT plan does).
+     */
+    default Optional<ModelSignature> describe(Path model, List<Integer> sequenceLengths)
+            throws BackendException {
+        return describe(model);
+    }
 
     /**
      * Opens the model for one task slot. What is shared per device (weights, engine) is shared by

@@ -90,6 +90,24 @@ public record ModelSignature(
         public boolean has(TensorSpec spec) {
             return tensors.contains(spec.name());
         }
+
+        /** {@code specs} with this axis's tensors at the longest length. */
+        public List<TensorSpec> atLongest(List<TensorSpec> specs) {
+            if (!varies()) {
+                return specs;
+            }
+            return specs.stream()
+                    .map(
+                            spec -> {
+                                if (!has(spec)) {
+                                    return spec;
+                                }
+                                long[] shape = spec.sampleShape().clone();
+                                shape[0] = longest();
+                                return new TensorSpec(spec.name(), spec.dtype(), shape);
+                            })
+                    .toList();
+        }
     }
 
     public int inputIndex(String name) {

@@ -78,9 +78,9 @@ public final class Knobs {
                             ""),
                     new Knob(
                             InferenceOptions.SEQUENCE_LENGTHS,
-                            null,
+                            ModelProviderOptions.SEQUENCE_LENGTHS,
                             "--sequence-lengths",
-                            "ML_PREDICT: none yet (a model of fixed sequence length)"),
+                            ""),
                     new Knob(
                             InferenceOptions.MAX_DELAY,
                             ModelProviderOptions.MAX_DELAY,

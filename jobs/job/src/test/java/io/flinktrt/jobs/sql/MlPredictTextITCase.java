@@ -117,6 +117,23 @@ class MlPredictTextITCase {
     }
 
     @Test
+    void aModelOfDynamicLengthBatchedByLengthGivesTheFixedModelsEmbeddings() throws Exception {
+        Map<String, Row> out =
+                predictAll(
+                        TextModels.writeDynamicEncoder(dir),
+                        "embedding ARRAY<FLOAT>, truncated BOOLEAN, error STRING",
+                        "'pooling' = 'mean', 'normalize' = 'true', 'sequence-lengths' = '4,8,16'");
+        try (TextReference reference = new TextReference(tokenizer, encoder)) {
+            for (Map.Entry<String, String> text : TEXTS.entrySet()) {
+                assertThat(floats(out.get(text.getKey()).getField("embedding")))
+                        .as(text.getValue())
+                        .containsExactly(
+                                reference.meanPooled(text.getValue(), true), within(1e-5f));
+            }
+        }
+    }
+
+    @Test
     void clsPooledNormalisedEmbeddingsEqualTheReference() throws Exception {
         Map<String, Row> out = embed("cls");
         try (TextReference reference = new TextReference(tokenizer, encoder)) {

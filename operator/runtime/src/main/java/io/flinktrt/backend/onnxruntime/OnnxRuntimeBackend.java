@@ -61,9 +61,15 @@ public final class OnnxRuntimeBackend implements InferenceBackend {
     /** The session's inputs and outputs, with the max batch a runner gets when none is set. */
     @Override
     public Optional<ModelSignature> describe(Path model) throws BackendException {
+        return describe(model, List.of());
+    }
+
+    @Override
+    public Optional<ModelSignature> describe(Path model, List<Integer> sequenceLengths)
+            throws BackendException {
         OnnxModel loaded = OnnxModel.load(existing(model), 1);
         try {
-            return Optional.of(OnnxRuntimeRunner.signature(loaded, 0, List.of()));
+            return Optional.of(OnnxRuntimeRunner.signature(loaded, 0, sequenceLengths));
         } finally {
             closeQuietly(loaded);
         }

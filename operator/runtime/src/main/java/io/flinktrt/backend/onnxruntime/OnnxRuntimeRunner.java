@@ -94,29 +94,18 @@ final class OnnxRuntimeRunner implements ModelRunner {
                             + " has a dynamic sequence dimension (the one after the batch) in "
                             + new TreeSet<>(sequenceTensors)
                             + "; give the lengths a batch may run at, e.g. 16,32,64,128"
-                            + " (--sequence-lengths, option inference.sequence-lengths).");
+                            + " (--sequence-lengths, option inference.sequence-lengths,"
+                            + " SQL 'sequence-lengths').");
         }
-        int longest = sequenceLengths.get(sequenceLengths.size() - 1);
+        ModelSignature.SequenceAxis sequence =
+                new ModelSignature.SequenceAxis(sequenceLengths, sequenceTensors);
         return new ModelSignature(
                 model.name,
                 model.checksum,
-                atLength(model.inputs, longest),
-                atLength(model.outputs, longest),
+                sequence.atLongest(model.inputs),
+                sequence.atLongest(model.outputs),
                 maxBatch(model, configuredMaxBatch),
-                new ModelSignature.SequenceAxis(sequenceLengths, sequenceTensors));
-    }
-
-    private static List<TensorSpec> atLength(List<TensorSpec> specs, int length) {
-        return specs.stream()
-                .map(
-                        spec -> {
-                            long[] shape = spec.sampleShape().clone();
-                            if (shape.length > 0 && shape[0] < 0) {
-                                shape[0] = length;
-                            }
-                            return new TensorSpec(spec.name(), spec.dtype(), shape);
-                        })
-                .toList();
+                sequence);
     }
 
     private static int maxBatch(OnnxModel model, int configured) throws BackendException {

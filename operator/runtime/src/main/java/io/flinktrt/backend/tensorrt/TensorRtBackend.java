@@ -23,6 +23,7 @@ import org.apache.flink.configuration.Configuration;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -82,18 +83,41 @@ public final class TensorRtBackend implements InferenceBackend {
      */
     @Override
     public Optional<ModelSignature> describe(Path model) throws BackendException {
+        return describe(model, List.of());
+    }
+
+    /**
+     * From the plan's metadata; a sequence axis at {@code sequenceLengths}, else at its profiles'
+     * longest lengths, its tensors' sample shapes at the longest.
+     */
+    @Override
+    public Optional<ModelSignature> describe(Path model, List<Integer> sequenceLengths)
+            throws BackendException {
         if (!isPlan(model)) {
             return Optional.empty();
         }
         PlanMetadata metadata = PlanFile.readMetadata(model);
         PlanTensors tensors = metadata.tensors();
+        ModelSignature.SequenceAxis sequence = ModelSignature.SequenceAxis.NONE;
+        if (!tensors.sequenceTensors().isEmpty()) {
+            List<Integer> lengths =
+                    !sequenceLengths.isEmpty()
+                            ? sequenceLengths
+                            : tensors.profiles().stream()
+                                    .map(PlanTensors.BatchRange::maxLength)
+                                    .distinct()
+                                    .sorted()
+                                    .toList();
+            sequence = new ModelSignature.SequenceAxis(lengths, tensors.sequenceTensors());
+        }
         return Optional.of(
                 new ModelSignature(
                         ModelFiles.modelName(model),
                         metadata.planSha256(),
-                        tensors.inputs(),
-                        tensors.outputs(),
-                        tensors.maxBatch()));
+                        sequence.atLongest(tensors.inputs()),
+                        sequence.atLongest(tensors.outputs()),
+                        tensors.maxBatch(),
+                        sequence));
     }
 
     private static boolean isPlan(Path model) {

@@ -114,7 +114,7 @@ public final class TensorRtRunner implements ModelRunner {
                         });
         try {
             Cuda.setDevice(engine.device);
-            List<TensorSpec> inputs = atLongest(engine.inputs);
+            List<TensorSpec> inputs = sequence.atLongest(engine.inputs);
             long inputBytes =
                     inputs.stream().mapToLong(spec -> (long) spec.sampleBytes() * maxBatch).sum();
             GpuMemoryBudget.check(
@@ -315,24 +315,6 @@ public final class TensorRtRunner implements ModelRunner {
         }
         return new SequenceAxis(
                 configured.isEmpty() ? planned : configured, engine.sequenceTensors);
-    }
-
-    /** Sample shapes with a sequence axis at the longest length batches run at. */
-    private List<TensorSpec> atLongest(List<TensorSpec> specs) {
-        if (!sequence.varies()) {
-            return specs;
-        }
-        return specs.stream()
-                .map(
-                        spec -> {
-                            if (!sequence.has(spec)) {
-                                return spec;
-                            }
-                            long[] shape = spec.sampleShape().clone();
-                            shape[0] = sequence.longest();
-                            return new TensorSpec(spec.name(), spec.dtype(), shape);
-                        })
-                .toList();
     }
 
     @Override
