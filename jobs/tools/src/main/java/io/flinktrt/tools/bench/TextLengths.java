@@ -28,10 +28,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * Texts of mixed lengths through the scheduler and a runner, as the operator runs them (tokenized
  * on the copy threads, at most 4 x max batch in flight, as Flink's async capacity bounds it):
  * texts/s, rows per batch and padding. Run once on a plan of one fixed length and once on a plan
- * built with --sequence-lengths to see what batching by length gains. The texts are words of the
- * tokenizer drawn at random, their word counts a mix of short and long: half 4-16, 30% 17-48, 15%
- * 49-96, 5% 97-140 (cut at the model's length). On the GPU host: {@code scripts/gpu-bench.sh
- * text-lengths}.
+ * built with --sequence-lengths to see what batching by length gains. The texts are words drawn at
+ * random, the same set each run (seeded), their token counts log-normal with a median of 24 and a
+ * 99th percentile of 128 (sigma 0.72), cut at the model's length. On the GPU host: {@code
+ * scripts/gpu-bench.sh text-lengths}.
  *
  * <pre>java -cp 'lib/*' io.flinktrt.tools.bench.TextLengths MODEL TOKENIZER [TEXTS] [MAX_BATCH]
  *     [SEQUENCE_LENGTHS|-]</pre>
@@ -108,18 +108,17 @@ public final class TextLengths {
         }
     }
 
-    /** Word counts: half 4-16, 30% 17-48, 15% 49-96, 5% 97-140. */
+    /**
+     * Texts of log-normal token counts (median 24, 99th percentile 128: sigma = ln(128 / 24) /
+     * 2.326); a word is one token here, and [CLS] and [SEP] are two more.
+     */
     static List<String> texts(int count, long seed) {
         Random random = new Random(seed);
+        double sigma = Math.log(128.0 / 24) / 2.326;
         List<String> texts = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
-            int draw = random.nextInt(100);
-            int words =
-                    draw < 50
-                            ? 4 + random.nextInt(13)
-                            : draw < 80
-                                    ? 17 + random.nextInt(32)
-                                    : draw < 95 ? 49 + random.nextInt(48) : 97 + random.nextInt(44);
+            long tokens = Math.round(Math.exp(Math.log(24) + sigma * random.nextGaussian()));
+            int words = (int) Math.max(1, Math.min(200, tokens - 2));
             StringBuilder text = new StringBuilder();
             for (int w = 0; w < words; w++) {
                 text.append(w == 0 ? "" : " ").append(WORDS.get(random.nextInt(WORDS.size())));
@@ -178,11 +177,13 @@ public final class TextLengths {
         double seconds = (System.nanoTime() - start) / 1e9;
         if (report) {
             System.out.printf(
-                    "%d texts in %.2f s: %.0f texts/s; %d batches, %.1f rows a batch; padding: %.1f%%"
-                            + " of rows, %.1f%% of the real rows' positions; rows per length %s%n",
+                    "%d texts in %.2f s: %.0f texts/s, %.0f real tokens/s; %d batches, %.1f rows a"
+                            + " batch; padding: %.1f%% of rows, %.1f%% of the real rows' positions;"
+                            + " rows per length %s%n",
                     texts.size(),
                     seconds,
                     texts.size() / seconds,
+                    stats.tokens.get() / seconds,
                     stats.batches.get(),
                     (double) stats.rows.get() / stats.batches.get(),
                     100.0
