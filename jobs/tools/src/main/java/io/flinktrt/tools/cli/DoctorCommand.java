@@ -10,6 +10,7 @@ import io.flinktrt.backend.TensorSpec;
 import io.flinktrt.backend.tensorrt.TensorRtBackend;
 import io.flinktrt.backend.tensorrt.gpu.GpuInfo;
 import io.flinktrt.backend.tensorrt.gpu.GpuProbe;
+import io.flinktrt.backend.tensorrt.gpu.TensorRtLines;
 import io.flinktrt.backend.tensorrt.plan.PlanMetadata;
 
 import picocli.CommandLine.Command;
@@ -93,6 +94,11 @@ public final class DoctorCommand implements Callable<Integer> {
             out.printf(
                     "Fast FP16: %s; fast INT8: %s%n",
                     gpu.fastFp16() ? "yes" : "no", gpu.fastInt8() ? "yes" : "no");
+            out.println(
+                    TensorRtLines.advice(
+                            gpu.computeCapability(),
+                            gpu.driverCudaVersion(),
+                            gpu.tensorRtVersion()));
             return true;
         } catch (BackendException e) {
             out.println("GPU: not usable: " + e.getMessage());
