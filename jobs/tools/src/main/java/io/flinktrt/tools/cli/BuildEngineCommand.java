@@ -128,6 +128,14 @@ public final class BuildEngineCommand implements Callable<Integer> {
     private String tacticSources;
 
     @Option(
+            names = "--strongly-typed",
+            description =
+                    "A strongly typed network: each layer's precision comes from the model (an FP16"
+                            + " ONNX model, Q/DQ nodes for INT8), not from --fp16/--int8; the way"
+                            + " TensorRT 11 builds.")
+    private boolean stronglyTyped;
+
+    @Option(
             names = "--version-compatible",
             description =
                     "Build a plan later TensorRT versions can run; it carries host code, so loading it needs"
@@ -191,6 +199,7 @@ public final class BuildEngineCommand implements Callable<Integer> {
                                             "--tactic-sources",
                                             () -> BuildOptions.parseTacticSources(tacticSources)))
                             .setVersionCompatible(versionCompatible)
+                            .setStronglyTyped(stronglyTyped)
                             .setDevice(device)
                             .setVerbose(verbose)
                             .build();
@@ -247,7 +256,8 @@ public final class BuildEngineCommand implements Callable<Integer> {
         out.printf("Plan: %d bytes, SHA-256 %s%n", m.planBytes(), m.planSha256());
         PlanMetadata.BuildFlags f = m.flags();
         out.printf(
-                "Flags: fp16=%s int8=%s versionCompatible=%s tactics=%s workspace=%d MiB optLevel=%d buckets=%s%n",
+                "Flags: stronglyTyped=%s fp16=%s int8=%s versionCompatible=%s tactics=%s workspace=%d MiB optLevel=%d buckets=%s%n",
+                f.stronglyTyped(),
                 f.fp16(),
                 f.int8(),
                 f.versionCompatible(),

@@ -44,6 +44,7 @@ public final class BuildOptions {
     private final int optimizationLevel;
     private final List<String> tacticSources;
     private final boolean versionCompatible;
+    private final boolean stronglyTyped;
     private final int device;
     private final boolean verbose;
 
@@ -62,6 +63,7 @@ public final class BuildOptions {
         this.optimizationLevel = b.optimizationLevel;
         this.tacticSources = List.copyOf(b.tacticSources);
         this.versionCompatible = b.versionCompatible;
+        this.stronglyTyped = b.stronglyTyped;
         this.device = b.device;
         this.verbose = b.verbose;
     }
@@ -140,6 +142,14 @@ public final class BuildOptions {
         return versionCompatible;
     }
 
+    /**
+     * A strongly typed network: every layer runs in the type the model gives it (FP16 from an FP16
+     * model, INT8 from its Q/DQ nodes), no FP16/INT8 builder flags; what TensorRT 11 keeps.
+     */
+    public boolean stronglyTyped() {
+        return stronglyTyped;
+    }
+
     /** GPU index to build on (and tune for). */
     public int device() {
         return device;
@@ -200,6 +210,7 @@ public final class BuildOptions {
         private int optimizationLevel = DEFAULT_OPTIMIZATION_LEVEL;
         private List<String> tacticSources = parseTacticSources(DEFAULT_TACTIC_SOURCES);
         private boolean versionCompatible;
+        private boolean stronglyTyped;
         private int device;
         private boolean verbose;
 
@@ -268,6 +279,11 @@ public final class BuildOptions {
             return this;
         }
 
+        public Builder setStronglyTyped(boolean stronglyTyped) {
+            this.stronglyTyped = stronglyTyped;
+            return this;
+        }
+
         public Builder setVersionCompatible(boolean versionCompatible) {
             this.versionCompatible = versionCompatible;
             return this;
@@ -320,6 +336,11 @@ public final class BuildOptions {
                         "The GPU index is 0 or more, was " + device + ".");
             }
             tacticSources.forEach(BuildOptions::checkTacticSource);
+            if (stronglyTyped && (fp16 || int8)) {
+                throw new IllegalArgumentException(
+                        "A strongly typed build takes each layer's precision from the model (an FP16"
+                                + " ONNX model for FP16, Q/DQ nodes for INT8); leave out --fp16 and --int8.");
+            }
             if (!int8 && (calibrationData != null || calibrationCache != null)) {
                 throw new IllegalArgumentException(
                         "Calibration data or a calibration cache is only used for INT8;"

@@ -86,7 +86,14 @@ public final class EngineBuilder {
         ITimingCache timingCache = null;
         EntropyCalibrator calibrator = null;
         try {
-            network = builder.createNetworkV2(0); // TensorRT 10 networks are always explicit-batch
+            // TensorRT 10 networks are always explicit-batch; strongly typed is the one flag left
+            network =
+                    builder.createNetworkV2(
+                            options.stronglyTyped()
+                                    ? 1
+                                            << nvinfer.NetworkDefinitionCreationFlag.kSTRONGLY_TYPED
+                                                    .value
+                                    : 0);
             parser = nvonnxparser.createParser(network, TrtLogger.INSTANCE);
             parse(parser, options.onnx(), progress);
             Map<String, long[]> inputs = networkInputs(network);
@@ -419,7 +426,8 @@ public final class EngineBuilder {
                                     options.workspaceMiB(),
                                     options.optimizationLevel(),
                                     options.batchBuckets(),
-                                    calibration),
+                                    calibration,
+                                    options.stronglyTyped()),
                             tensors,
                             Instant.now().toString(),
                             Math.round(seconds * 100) / 100.0,

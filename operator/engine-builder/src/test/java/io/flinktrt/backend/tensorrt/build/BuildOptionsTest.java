@@ -30,6 +30,19 @@ class BuildOptionsTest {
     }
 
     @Test
+    void aStronglyTypedBuildTakesNoPrecisionFlags() {
+        assertThat(BuildOptions.builder(ONNX, PLAN).setStronglyTyped(true).build().stronglyTyped())
+                .isTrue();
+        assertThatThrownBy(
+                        () ->
+                                BuildOptions.builder(ONNX, PLAN)
+                                        .setStronglyTyped(true)
+                                        .setFp16(true)
+                                        .build())
+                .hasMessageContaining("leave out --fp16 and --int8");
+    }
+
+    @Test
     void thePlanPathIsNeeded() {
         assertThatThrownBy(() -> BuildOptions.builder(ONNX, null).build())
                 .hasMessageContaining("No path for the plan");

@@ -69,11 +69,34 @@ public record PlanMetadata(
             long workspaceMiB,
             int optimizationLevel,
             List<Integer> batchBuckets,
-            String calibration) {
+            String calibration,
+            boolean stronglyTyped) {
 
         public BuildFlags {
             tacticSources = List.copyOf(tacticSources);
             batchBuckets = List.copyOf(batchBuckets);
+        }
+
+        /** Flags of a weakly typed build (and of metadata written before strong typing). */
+        public BuildFlags(
+                boolean fp16,
+                boolean int8,
+                boolean versionCompatible,
+                List<String> tacticSources,
+                long workspaceMiB,
+                int optimizationLevel,
+                List<Integer> batchBuckets,
+                String calibration) {
+            this(
+                    fp16,
+                    int8,
+                    versionCompatible,
+                    tacticSources,
+                    workspaceMiB,
+                    optimizationLevel,
+                    batchBuckets,
+                    calibration,
+                    false);
         }
     }
 
