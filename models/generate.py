@@ -190,11 +190,20 @@ def large(out_dir):
     # the same weights with a dynamic sequence length (up to 128): build-engine --sequence-lengths
     path = os.path.join(out_dir, "bert_like_dynamic.onnx")
     if not os.path.exists(path):
+        names = ["input_ids", "attention_mask"]
         with torch.no_grad():
-            torch.onnx.export(bert, (ids, mask), path, input_names=["input_ids", "attention_mask"],
-                              output_names=["logits"], opset_version=OPSET, dynamo=False,
-                              dynamic_axes={"input_ids": {0: "N", 1: "S"}, "attention_mask": {0: "N", 1: "S"},
-                                            "logits": {0: "N"}})
+            try:
+                torch.onnx.export(bert, (ids, mask), path, input_names=names, output_names=["logits"],
+                                  opset_version=OPSET, dynamo=False,
+                                  dynamic_axes={"input_ids": {0: "N", 1: "S"}, "attention_mask": {0: "N", 1: "S"},
+                                                "logits": {0: "N"}})
+            except Exception as e:  # newer torch: only the dynamo exporter is left
+                print(f"TorchScript export failed ({e}); using dynamo")
+                batch = torch.export.Dim("N", min=1, max=1024)
+                length = torch.export.Dim("S", min=2, max=128)
+                torch.onnx.export(bert, (ids, mask), path, input_names=names, output_names=["logits"],
+                                  dynamic_shapes=({0: batch, 1: length}, {0: batch, 1: length}),
+                                  opset_version=OPSET)
         print(f"{path}: {os.path.getsize(path)} bytes")
 
 

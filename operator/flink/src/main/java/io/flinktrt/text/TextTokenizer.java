@@ -104,8 +104,25 @@ public final class TextTokenizer {
         if (!Files.isRegularFile(path)) {
             throw new IOException("Tokenizer file " + file + " does not exist on this machine.");
         }
+        useTheJarsCpuLibrary();
         return new TextTokenizer(
                 path, signature, maxTextTokens, limitOption, sequenceLength(signature));
+    }
+
+    /**
+     * On a machine with a CUDA driver, DJL picks a CUDA build of its tokenizers library, which its
+     * jar lacks, and downloads it (seen on the GPU host: "Cannot download jni files ... cu122-90");
+     * tokenizing runs on the CPU anyway. So, unless the user chose otherwise, the CPU library from
+     * the jar (RUST_FLAVOR) and no download at all (ai.djl.offline), JVM-wide, before DJL first
+     * loads.
+     */
+    private static void useTheJarsCpuLibrary() {
+        if (System.getenv("RUST_FLAVOR") == null && System.getProperty("RUST_FLAVOR") == null) {
+            System.setProperty("RUST_FLAVOR", "cpu");
+        }
+        if (System.getProperty("ai.djl.offline") == null) {
+            System.setProperty("ai.djl.offline", "true");
+        }
     }
 
     /**

@@ -134,6 +134,18 @@ class ModelSwapCyclesGpuTest {
                 assertThat(slot.primary().served().version()).isEqualTo(next);
                 CompletableFuture.allOf(running.toArray(CompletableFuture[]::new))
                         .get(30, TimeUnit.SECONDS);
+                for (int i = 0; i < requests.size(); i++) {
+                    float[] want = reference.run(requests.get(i)).values().iterator().next();
+                    float[] got = running.get(i).get();
+                    assertThat(got).as(requests.get(i).getId()).hasSameSizeAs(want);
+                    for (int k = 0; k < want.length; k++) {
+                        // TensorRT may use TF32 for FP32 layers: as TensorRtAgreementGpuTest
+                        assertThat((double) Math.abs(got[k] - want[k]))
+                                .as("%s[%d]: %s vs %s", requests.get(i).getId(), k, got[k], want[k])
+                                .isLessThanOrEqualTo(1e-3 + 1e-3 * Math.abs(want[k]));
+                    }
+                    answered++;
+                }
                 afterSwap.add(settledUsedMemory(open));
             }
         }
@@ -153,6 +165,7 @@ class ModelSwapCyclesGpuTest {
                 growth / (double) MIB / (SWAPS - 1),
                 mib(closed),
                 afterSwap.stream().map(bytes -> bytes / MIB).toList());
+        assertThat(answered).isEqualTo(64L * SWAPS);
         assertThat(growth).as("GPU memory growth over %d swaps", SWAPS).isLessThan(BOUND);
         assertThat(closed - before).as("GPU memory left after the slot closed").isLessThan(BOUND);
     }
