@@ -1,0 +1,31 @@
+package io.flinktrt.image;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** The test photos committed under models/images/ (made by models/images/generate.py). */
+public final class TestImages {
+
+    private TestImages() {}
+
+    public static Path path(String name) {
+        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
+            Path image = dir.resolve("models").resolve("images").resolve(name);
+            if (Files.isRegularFile(image)) {
+                return image;
+            }
+        }
+        throw new IllegalStateException(
+                "models/images/" + name + " not found above " + Path.of("").toAbsolutePath());
+    }
+
+    public static byte[] bytes(String name) throws IOException {
+        return Files.readAllBytes(path(name));
+    }
+
+    public static ByteBuffer buffer(String name) throws IOException {
+        return ByteBuffer.wrap(bytes(name));
+    }
+}
