@@ -1,0 +1,276 @@
+package io.flinktrt.image;
+
+import io.flinktrt.backend.Backends;
+import io.flinktrt.operator.InferenceFunction;
+import io.flinktrt.operator.RequestRecord;
+import io.flinktrt.schema.ErrorCode;
+import io.flinktrt.schema.InferenceFailure;
+import io.flinktrt.schema.InferenceOutcome;
+import io.flinktrt.schema.InferenceRequest;
+import io.flinktrt.schema.InferenceResult;
+import io.flinktrt.schema.LabelScore;
+import io.flinktrt.testing.MiniClusters;
+import io.flinktrt.testing.TestModels;
+import io.flinktrt.wire.AvroCodec;
+
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+
+import ai.onnxruntime.OnnxJavaType;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtSession;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+/**
+ * JPEG and PNG requests through the Avro path on ONNX Runtime in the MiniCluster: every answer
+ * equals the model run directly (an OrtSession here) on the CPU decoder's tensors, one row at a
+ * time, and each bad image fails with its own code while the good images of its batches are
+ * answered.
+ */
+class ImageInferenceITCase {
+
+    @RegisterExtension static final MiniClusterExtension FLINK = MiniClusters.withSlots(1);
+
+    @TempDir static Path dir;
+
+    static final List<String> GOOD =
+            List.of(
+                    "photo-224-00.jpg",
+                    "photo-224-05.jpg",
+                    "photo-224-13.jpg",
+                    "photo-224-31.jpg",
+                    "photo-1080p-0.jpg",
+                    "photo-1080p-3.jpg",
+                    "progressive.jpg",
+                    "grayscale.jpg",
+                    "grayscale.png",
+                    "exif-rotated.jpg",
+                    "upright.png");
+
+    static final Map<String, ErrorCode> BAD =
+            Map.of(
+                    "truncated.jpg", ErrorCode.INVALID_IMAGE,
+                    "corrupt.jpg", ErrorCode.INVALID_IMAGE,
+                    "cmyk.jpg", ErrorCode.UNSUPPORTED_IMAGE,
+                    "gray16.png", ErrorCode.UNSUPPORTED_IMAGE,
+                    "not-an-image.jpg", ErrorCode.UNSUPPORTED_IMAGE,
+                    "bomb.jpg", ErrorCode.IMAGE_TOO_LARGE);
+
+    private final AvroCodec<InferenceRequest> codec = new AvroCodec<>(InferenceRequest.class);
+
+    @Test
+    void uint8FramesFromJpegsGiveTheModelsOutputsOnTheDecodersTensors() throws Exception {
+        Path model = TestModels.path(TestModels.IMAGE_UINT8);
+        Map<String, InferenceOutcome> outcomes =
+                run(
+                        requests(),
+                        InferenceFunction.builder()
+                                .setModel(model.toString())
+                                .setBackend("onnxruntime")
+                                .setMaxBatchSize(4)
+                                .setMaxDelay(Duration.ofMillis(50))
+                                .build());
+
+        ImageDecoder decoder = decoderFor(model);
+        try (Reference reference = new Reference(model)) {
+            for (String name : GOOD) {
+                RgbImage pixels = decoder.decode(TestImages.buffer(name));
+                ByteBuffer frame = ByteBuffer.allocateDirect(pixels.rgb().length);
+                frame.put(pixels.rgb()).flip();
+                float[] expected =
+                        reference.run(
+                                OnnxTensor.createTensor(
+                                        reference.env,
+                                        frame,
+                                        new long[] {1, 224, 224, 3},
+                                        OnnxJavaType.UINT8));
+                assertOutput(outcomes.get(name), expected);
+            }
+        }
+        assertBadImagesFailed(outcomes);
+    }
+
+    @Test
+    void normalisedFloatInputsFromJpegsGiveTheModelsOutputsAndTopLabels() throws Exception {
+        Path model = TestModels.path(TestModels.IMAGE_MEAN);
+        Path labels = dir.resolve("channels.txt");
+        Files.write(labels, List.of("red", "green", "blue"));
+        List<Float> mean = List.of(0.5f, 0.4f, 0.3f);
+        List<Float> std = List.of(0.25f, 0.2f, 0.3f);
+        Map<String, InferenceOutcome> raw =
+                run(
+                        requests(),
+                        InferenceFunction.builder()
+                                .setModel(model.toString())
+                                .setBackend("onnxruntime")
+                                .setMaxBatchSize(4)
+                                .setMaxDelay(Duration.ofMillis(50))
+                                .setImageInput("input", mean, std)
+                                .build());
+        Map<String, InferenceOutcome> ranked =
+                run(
+                        requests(),
+                        InferenceFunction.builder()
+                                .setModel(model.toString())
+                                .setBackend("onnxruntime")
+                                .setMaxBatchSize(4)
+                                .setMaxDelay(Duration.ofMillis(50))
+                                .setImageInput("input", mean, std)
+                                .setTopK(2, labels.toString())
+                                .build());
+
+        ImageDecoder decoder = decoderFor(model);
+        try (Reference reference = new Reference(model)) {
+            for (String name : GOOD) {
+                byte[] rgb = decoder.decode(TestImages.buffer(name)).rgb();
+                float[] planes = new float[rgb.length];
+                int plane = 224 * 224;
+                for (int p = 0; p < plane; p++) {
+                    for (int c = 0; c < 3; c++) {
+                        planes[c * plane + p] =
+                                ((rgb[3 * p + c] & 0xFF) / 255f - mean.get(c)) / std.get(c);
+                    }
+                }
+                float[] expected =
+                        reference.run(
+                                OnnxTensor.createTensor(
+                                        reference.env,
+                                        FloatBuffer.wrap(planes),
+                                        new long[] {1, 3, 224, 224}));
+                assertOutput(raw.get(name), expected);
+                assertTopTwo(ranked.get(name), expected, List.of("red", "green", "blue"));
+            }
+        }
+        assertBadImagesFailed(raw);
+        assertBadImagesFailed(ranked);
+    }
+
+    private static ImageDecoder decoderFor(Path model) throws Exception {
+        return ImageDecoder.open(ImageSettings.DEFAULT, Backends.describe("onnxruntime", model));
+    }
+
+    /** Good and bad images interleaved, so that each batch of 4 holds both. */
+    private List<RequestRecord> requests() throws Exception {
+        List<String> names = new ArrayList<>(GOOD);
+        int at = 1;
+        for (String bad : BAD.keySet()) {
+            names.add(Math.min(at, names.size()), bad);
+            at += 3;
+        }
+        List<RequestRecord> records = new ArrayList<>();
+        for (String name : names) {
+            records.add(
+                    RequestRecord.of(
+                            codec.encode(
+                                    new InferenceRequest(
+                                            name,
+                                            Map.of(),
+                                            List.of(),
+                                            null,
+                                            TestImages.buffer(name)))));
+        }
+        return records;
+    }
+
+    private static void assertOutput(InferenceOutcome outcome, float[] expected) {
+        assertThat(outcome.getOutcome()).as("%s", outcome).isInstanceOf(InferenceResult.class);
+        InferenceResult result = (InferenceResult) outcome.getOutcome();
+        ByteBuffer data = result.getOutputs().get(0).getData().order(ByteOrder.LITTLE_ENDIAN);
+        assertThat(data.remaining()).isEqualTo(4 * expected.length);
+        for (int i = 0; i < expected.length; i++) {
+            assertThat(data.getFloat(data.position() + 4 * i))
+                    .as("%s output %d", result.getId(), i)
+                    .isCloseTo(expected[i], within(1e-5f));
+        }
+    }
+
+    private static void assertTopTwo(
+            InferenceOutcome outcome, float[] logits, List<String> labels) {
+        InferenceResult result = (InferenceResult) outcome.getOutcome();
+        double sum = 0;
+        for (float l : logits) {
+            sum += Math.exp(l);
+        }
+        List<Integer> order = new ArrayList<>(List.of(0, 1, 2));
+        order.sort((a, b) -> Float.compare(logits[b], logits[a]));
+        List<LabelScore> top = result.getLabels();
+        assertThat(top).hasSize(2);
+        for (int k = 0; k < 2; k++) {
+            assertThat(top.get(k).getLabel()).isEqualTo(labels.get(order.get(k)));
+            assertThat(top.get(k).getScore())
+                    .isCloseTo((float) (Math.exp(logits[order.get(k)]) / sum), within(1e-5f));
+        }
+    }
+
+    private static void assertBadImagesFailed(Map<String, InferenceOutcome> outcomes) {
+        assertThat(outcomes).hasSize(GOOD.size() + BAD.size());
+        BAD.forEach(
+                (name, code) -> {
+                    InferenceOutcome outcome = outcomes.get(name);
+                    assertThat(outcome.getOutcome()).as(name).isInstanceOf(InferenceFailure.class);
+                    assertThat(((InferenceFailure) outcome.getOutcome()).getCode())
+                            .as("%s", outcome.getOutcome())
+                            .isEqualTo(code);
+                });
+    }
+
+    private static Map<String, InferenceOutcome> run(
+            List<RequestRecord> records,
+            InferenceFunction<RequestRecord, InferenceOutcome> function)
+            throws Exception {
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.setParallelism(1);
+        Map<String, InferenceOutcome> outcomes = new HashMap<>();
+        function.applyTo(env.fromData(records))
+                .executeAndCollect()
+                .forEachRemaining(
+                        outcome -> {
+                            String id =
+                                    outcome.getOutcome() instanceof InferenceResult r
+                                            ? r.getId()
+                                            : ((InferenceFailure) outcome.getOutcome()).getId();
+                            outcomes.put(id, outcome);
+                        });
+        return outcomes;
+    }
+
+    /** The model run one image at a time, apart from the operator. */
+    private static final class Reference implements AutoCloseable {
+        final OrtEnvironment env = OrtEnvironment.getEnvironment();
+        private final OrtSession session;
+
+        Reference(Path model) throws Exception {
+            session = env.createSession(model.toString(), new OrtSession.SessionOptions());
+        }
+
+        float[] run(OnnxTensor input) throws Exception {
+            try (input;
+                    OrtSession.Result result =
+                            session.run(Map.of(session.getInputNames().iterator().next(), input))) {
+                return ((float[][]) result.get(0).getValue())[0];
+            }
+        }
+
+        @Override
+        public void close() throws Exception {
+            session.close();
+        }
+    }
+}
