@@ -37,6 +37,9 @@ public final class Knobs {
                 return null;
             }
             Object value = option.defaultValue();
+            if (value instanceof List<?> list) { // as the flag takes it: R,G,B
+                return String.join(",", list.stream().map(String::valueOf).toList());
+            }
             return value instanceof Duration duration
                     ? String.valueOf(duration.toMillis())
                     : value.toString();
@@ -143,6 +146,10 @@ public final class Knobs {
                             ModelProviderOptions.ANSWER_OUTPUT,
                             "--answer-output",
                             ""),
+                    new Knob(InferenceOptions.IMAGE_INPUT, null, "--image-input", ""),
+                    new Knob(InferenceOptions.IMAGE_MEAN, null, "--image-mean", ""),
+                    new Knob(InferenceOptions.IMAGE_STD, null, "--image-std", ""),
+                    new Knob(InferenceOptions.MAX_IMAGE_PIXELS, null, "--max-image-pixels", ""),
                     new Knob(InferenceOptions.UID, null, null, ""),
                     new Knob(InferenceOptions.NAME, null, null, ""),
                     new Knob(null, ModelProviderOptions.GPU_RESOURCE, null, ""),
