@@ -13,6 +13,8 @@ import io.flinktrt.testing.MiniClusters;
 import io.flinktrt.testing.TestModels;
 import io.flinktrt.wire.AvroCodec;
 
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.java.tuple.Tuple2;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 
@@ -42,7 +44,7 @@ import static org.assertj.core.api.Assertions.within;
  * JPEG and PNG requests through the Avro path on ONNX Runtime in the MiniCluster: every answer
  * equals the model run directly (an OrtSession here) on the CPU decoder's tensors, one row at a
  * time, and each bad image fails with its own code while the good images of its batches are
- * answered.
+ * answered; the same through an {@link ImageTranslator} on the user's own records.
  */
 class ImageInferenceITCase {
 
@@ -91,17 +93,7 @@ class ImageInferenceITCase {
         ImageDecoder decoder = decoderFor(model);
         try (Reference reference = new Reference(model)) {
             for (String name : GOOD) {
-                RgbImage pixels = decoder.decode(TestImages.buffer(name));
-                ByteBuffer frame = ByteBuffer.allocateDirect(pixels.rgb().length);
-                frame.put(pixels.rgb()).flip();
-                float[] expected =
-                        reference.run(
-                                OnnxTensor.createTensor(
-                                        reference.env,
-                                        frame,
-                                        new long[] {1, 224, 224, 3},
-                                        OnnxJavaType.UINT8));
-                assertOutput(outcomes.get(name), expected);
+                assertOutput(outcomes.get(name), reference.onFrame(decoder, name));
             }
         }
         assertBadImagesFailed(outcomes);
@@ -162,6 +154,63 @@ class ImageInferenceITCase {
         assertBadImagesFailed(ranked);
     }
 
+    @Test
+    void anImageTranslatorOnTheUsersOwnRecordsGivesTheTopLabels() throws Exception {
+        Path model = TestModels.path(TestModels.IMAGE_UINT8);
+        Path labels = dir.resolve("rgb.txt");
+        Files.write(labels, List.of("red", "green", "blue"));
+        List<Tuple2<String, byte[]>> photos = new ArrayList<>();
+        for (String name : GOOD) {
+            photos.add(Tuple2.of(name, TestImages.bytes(name)));
+        }
+        for (String name : BAD.keySet()) {
+            photos.add(photos.size() / 2, Tuple2.of(name, TestImages.bytes(name)));
+        }
+        photos.add(Tuple2.of("empty", new byte[0]));
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.setParallelism(1);
+        ImageTranslator<Tuple2<String, byte[]>> translator =
+                new ImageTranslator<>(
+                        photo -> photo.f1,
+                        photo -> photo.f0,
+                        ImageSettings.DEFAULT,
+                        2,
+                        labels.toString());
+        Map<String, ImageAnswer> answers = new HashMap<>();
+        InferenceFunction.builder()
+                .setModel(model.toString())
+                .setBackend("onnxruntime")
+                .setMaxBatchSize(4)
+                .setMaxDelay(Duration.ofMillis(50))
+                .build(translator)
+                .applyTo(
+                        env.fromData(
+                                photos,
+                                Types.TUPLE(Types.STRING, Types.PRIMITIVE_ARRAY(Types.BYTE))))
+                .executeAndCollect()
+                .forEachRemaining(answer -> answers.put(answer.id, answer));
+
+        assertThat(answers).hasSize(photos.size());
+        ImageDecoder decoder = decoderFor(model);
+        try (Reference reference = new Reference(model)) {
+            for (String name : GOOD) {
+                float[] logits = reference.onFrame(decoder, name);
+                ImageAnswer answer = answers.get(name);
+                assertThat(answer.failed()).as("%s", answer).isFalse();
+                assertTopTwo(
+                        name,
+                        List.of(answer.labels),
+                        answer.scores,
+                        logits,
+                        List.of("red", "green", "blue"));
+            }
+        }
+        BAD.forEach(
+                (name, code) ->
+                        assertThat(answers.get(name).error).as(name).isEqualTo(code.name()));
+        assertThat(answers.get("empty").error).isEqualTo(ErrorCode.INVALID_IMAGE.name());
+    }
+
     private static ImageDecoder decoderFor(Path model) throws Exception {
         return ImageDecoder.open(ImageSettings.DEFAULT, Backends.describe("onnxruntime", model));
     }
@@ -204,17 +253,32 @@ class ImageInferenceITCase {
     private static void assertTopTwo(
             InferenceOutcome outcome, float[] logits, List<String> labels) {
         InferenceResult result = (InferenceResult) outcome.getOutcome();
+        List<LabelScore> top = result.getLabels();
+        float[] scores = new float[top.size()];
+        for (int k = 0; k < scores.length; k++) {
+            scores[k] = top.get(k).getScore();
+        }
+        assertTopTwo(
+                result.getId(),
+                top.stream().map(LabelScore::getLabel).toList(),
+                scores,
+                logits,
+                labels);
+    }
+
+    private static void assertTopTwo(
+            String id, List<String> top, float[] scores, float[] logits, List<String> labels) {
         double sum = 0;
         for (float l : logits) {
             sum += Math.exp(l);
         }
         List<Integer> order = new ArrayList<>(List.of(0, 1, 2));
         order.sort((a, b) -> Float.compare(logits[b], logits[a]));
-        List<LabelScore> top = result.getLabels();
-        assertThat(top).hasSize(2);
+        assertThat(top).as(id).hasSize(2);
         for (int k = 0; k < 2; k++) {
-            assertThat(top.get(k).getLabel()).isEqualTo(labels.get(order.get(k)));
-            assertThat(top.get(k).getScore())
+            assertThat(top.get(k)).as(id).isEqualTo(labels.get(order.get(k)));
+            assertThat(scores[k])
+                    .as(id)
                     .isCloseTo((float) (Math.exp(logits[order.get(k)]) / sum), within(1e-5f));
         }
     }
@@ -258,6 +322,16 @@ class ImageInferenceITCase {
 
         Reference(Path model) throws Exception {
             session = env.createSession(model.toString(), new OrtSession.SessionOptions());
+        }
+
+        /** The outputs of the CPU decoder's uint8 frame of image {@code name}. */
+        float[] onFrame(ImageDecoder decoder, String name) throws Exception {
+            byte[] rgb = decoder.decode(TestImages.buffer(name)).rgb();
+            ByteBuffer frame = ByteBuffer.allocateDirect(rgb.length);
+            frame.put(rgb).flip();
+            return run(
+                    OnnxTensor.createTensor(
+                            env, frame, new long[] {1, 224, 224, 3}, OnnxJavaType.UINT8));
         }
 
         float[] run(OnnxTensor input) throws Exception {
