@@ -11,9 +11,9 @@ import java.nio.ByteOrder;
 /**
  * What an encoded image's header declares, read without decoding anything: a decompression bomb (a
  * small file declaring 65000 x 65000 pixels) is refused before a pixel is allocated, a file cut
- * short (no JPEG EOI marker or PNG IEND chunk at its end) is refused because decoders fill the
- * missing rows silently, and formats we do not decode (CMYK, 12-bit, arithmetic-coded or lossless
- * JPEG, 16-bit PNG) are named as such.
+ * short (no JPEG EOI marker after the frame header, or no PNG IEND chunk at its end) is refused
+ * because decoders fill the missing rows silently, and formats we do not decode (CMYK, 12-bit,
+ * arithmetic-coded or lossless JPEG, 16-bit PNG) are named as such.
  *
  * @param orientation the EXIF orientation (1 to 8; 1: stored upright), 1 where there is none
  */
@@ -74,9 +74,6 @@ public record ImageHeader(
      * components and coding, an APP1 Exif segment the orientation.
      */
     private static ImageHeader readJpeg(ByteBuffer data) throws RequestRejectedException {
-        if (!endsWithJpegEoi(data)) {
-            throw invalid("it does not end with the JPEG end-of-image marker: it was cut short");
-        }
         int orientation = 1;
         int position = 2;
         while (true) {
@@ -88,6 +85,10 @@ public record ImageHeader(
                 position++; // fill byte
                 continue;
             }
+            if (marker == 0x01 || (marker >= 0xD0 && marker <= 0xD8)) {
+                position += 2; // TEM, RSTn, SOI: markers without a segment
+                continue;
+            }
             int length = data.getShort(position + 2) & 0xFFFF;
             int segment = position + 4;
             if (length < 2 || segment + length - 2 > data.limit()) {
@@ -96,6 +97,9 @@ public record ImageHeader(
             if (marker == 0xE1) {
                 orientation = exifOrientation(data.slice(segment, length - 2), orientation);
             } else if (isFrameHeader(marker)) {
+                if (!hasEndOfImage(data, segment)) {
+                    throw invalid("it has no JPEG end-of-image marker: it was cut short");
+                }
                 return frame(data, marker, segment, length, orientation);
             } else if (marker == 0xDA) {
                 throw invalid("its JPEG scan starts before a frame header (SOF)");
@@ -142,13 +146,19 @@ public record ImageHeader(
         return new ImageHeader(Format.JPEG, width, height, components, marker == 0xC2, orientation);
     }
 
-    /** Ends with FFD9, maybe followed by zero padding (some encoders pad to a block size). */
-    private static boolean endsWithJpegEoi(ByteBuffer data) {
-        int end = data.limit();
-        while (end > 2 && data.get(end - 1) == 0) {
-            end--;
+    /**
+     * Whether the end-of-image marker FFD9 comes after the frame header: at the end, or before data
+     * that phones append (Samsung's trailer). Looked for from the end, so a whole file costs only
+     * its trailer. Before the frame header it could be an EXIF thumbnail's; after it, the
+     * entropy-coded data cannot hold it (a 0xFF there is followed by 00 or a restart marker).
+     */
+    private static boolean hasEndOfImage(ByteBuffer data, int frameHeader) {
+        for (int at = data.limit() - 2; at > frameHeader; at--) {
+            if ((data.getShort(at) & 0xFFFF) == 0xFFD9) {
+                return true;
+            }
         }
-        return (data.getShort(end - 2) & 0xFFFF) == 0xFFD9;
+        return false;
     }
 
     /**

@@ -14,6 +14,8 @@ import java.awt.image.BufferedImage;
 import java.awt.image.Raster;
 import java.io.ByteArrayInputStream;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -120,6 +122,16 @@ class ImageDecoderTest {
         Raster raster = ImageIO.read(new ByteArrayInputStream(jpeg)).getRaster();
         byte[] rgb = DECODER.decode(ByteBuffer.wrap(jpeg)).rgb();
         assertThat(rgb[3 * (224 * 100 + 50) + 1] & 0xFF).isEqualTo(raster.getSample(50, 100, 1));
+    }
+
+    @Test
+    void dataAPhoneAppendsAfterTheEndOfImageIsNoTruncation() throws Exception {
+        byte[] jpeg = TestImages.bytes("photo-224-03.jpg");
+        byte[] trailer = "SEFHSamsung trailer data".getBytes(StandardCharsets.US_ASCII);
+        byte[] withTrailer = Arrays.copyOf(jpeg, jpeg.length + trailer.length);
+        System.arraycopy(trailer, 0, withTrailer, jpeg.length, trailer.length);
+        assertThat(DECODER.decode(ByteBuffer.wrap(withTrailer)).rgb())
+                .isEqualTo(DECODER.decode(ByteBuffer.wrap(jpeg)).rgb());
     }
 
     @Test
