@@ -1,6 +1,5 @@
 package io.flinktrt.image;
 
-import io.flinktrt.backend.Backends;
 import io.flinktrt.operator.InferenceFunction;
 import io.flinktrt.operator.RequestRecord;
 import io.flinktrt.schema.ErrorCode;
@@ -18,17 +17,12 @@ import org.apache.flink.api.java.tuple.Tuple2;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 
-import ai.onnxruntime.OnnxJavaType;
-import ai.onnxruntime.OnnxTensor;
-import ai.onnxruntime.OrtEnvironment;
-import ai.onnxruntime.OrtSession;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -90,10 +84,9 @@ class ImageInferenceITCase {
                                 .setMaxDelay(Duration.ofMillis(50))
                                 .build());
 
-        ImageDecoder decoder = decoderFor(model);
-        try (Reference reference = new Reference(model)) {
+        try (ImageReference reference = new ImageReference(model)) {
             for (String name : GOOD) {
-                assertOutput(outcomes.get(name), reference.onFrame(decoder, name));
+                assertOutput(outcomes.get(name), reference.onFrame(name));
             }
         }
         assertBadImagesFailed(outcomes);
@@ -128,24 +121,9 @@ class ImageInferenceITCase {
                                 .setTopK(2, labels.toString())
                                 .build());
 
-        ImageDecoder decoder = decoderFor(model);
-        try (Reference reference = new Reference(model)) {
+        try (ImageReference reference = new ImageReference(model)) {
             for (String name : GOOD) {
-                byte[] rgb = decoder.decode(TestImages.buffer(name)).rgb();
-                float[] planes = new float[rgb.length];
-                int plane = 224 * 224;
-                for (int p = 0; p < plane; p++) {
-                    for (int c = 0; c < 3; c++) {
-                        planes[c * plane + p] =
-                                ((rgb[3 * p + c] & 0xFF) / 255f - mean.get(c)) / std.get(c);
-                    }
-                }
-                float[] expected =
-                        reference.run(
-                                OnnxTensor.createTensor(
-                                        reference.env,
-                                        FloatBuffer.wrap(planes),
-                                        new long[] {1, 3, 224, 224}));
+                float[] expected = reference.onPlanes(name, mean, std);
                 assertOutput(raw.get(name), expected);
                 assertTopTwo(ranked.get(name), expected, List.of("red", "green", "blue"));
             }
@@ -191,10 +169,9 @@ class ImageInferenceITCase {
                 .forEachRemaining(answer -> answers.put(answer.id, answer));
 
         assertThat(answers).hasSize(photos.size());
-        ImageDecoder decoder = decoderFor(model);
-        try (Reference reference = new Reference(model)) {
+        try (ImageReference reference = new ImageReference(model)) {
             for (String name : GOOD) {
-                float[] logits = reference.onFrame(decoder, name);
+                float[] logits = reference.onFrame(name);
                 ImageAnswer answer = answers.get(name);
                 assertThat(answer.failed()).as("%s", answer).isFalse();
                 assertTopTwo(
@@ -209,10 +186,6 @@ class ImageInferenceITCase {
                 (name, code) ->
                         assertThat(answers.get(name).error).as(name).isEqualTo(code.name()));
         assertThat(answers.get("empty").error).isEqualTo(ErrorCode.INVALID_IMAGE.name());
-    }
-
-    private static ImageDecoder decoderFor(Path model) throws Exception {
-        return ImageDecoder.open(ImageSettings.DEFAULT, Backends.describe("onnxruntime", model));
     }
 
     /** Good and bad images interleaved, so that each batch of 4 holds both. */
@@ -313,38 +286,5 @@ class ImageInferenceITCase {
                             outcomes.put(id, outcome);
                         });
         return outcomes;
-    }
-
-    /** The model run one image at a time, apart from the operator. */
-    private static final class Reference implements AutoCloseable {
-        final OrtEnvironment env = OrtEnvironment.getEnvironment();
-        private final OrtSession session;
-
-        Reference(Path model) throws Exception {
-            session = env.createSession(model.toString(), new OrtSession.SessionOptions());
-        }
-
-        /** The outputs of the CPU decoder's uint8 frame of image {@code name}. */
-        float[] onFrame(ImageDecoder decoder, String name) throws Exception {
-            byte[] rgb = decoder.decode(TestImages.buffer(name)).rgb();
-            ByteBuffer frame = ByteBuffer.allocateDirect(rgb.length);
-            frame.put(rgb).flip();
-            return run(
-                    OnnxTensor.createTensor(
-                            env, frame, new long[] {1, 224, 224, 3}, OnnxJavaType.UINT8));
-        }
-
-        float[] run(OnnxTensor input) throws Exception {
-            try (input;
-                    OrtSession.Result result =
-                            session.run(Map.of(session.getInputNames().iterator().next(), input))) {
-                return ((float[][]) result.get(0).getValue())[0];
-            }
-        }
-
-        @Override
-        public void close() throws Exception {
-            session.close();
-        }
     }
 }

@@ -147,12 +147,25 @@ public final class Knobs {
                             "--answer-output",
                             ""),
                     new Knob(InferenceOptions.IMAGE_INPUT, null, "--image-input", ""),
-                    new Knob(InferenceOptions.IMAGE_MEAN, null, "--image-mean", ""),
-                    new Knob(InferenceOptions.IMAGE_STD, null, "--image-std", ""),
-                    new Knob(InferenceOptions.MAX_IMAGE_PIXELS, null, "--max-image-pixels", ""),
+                    new Knob(
+                            InferenceOptions.IMAGE_MEAN,
+                            ModelProviderOptions.IMAGE_MEAN,
+                            "--image-mean",
+                            ""),
+                    new Knob(
+                            InferenceOptions.IMAGE_STD,
+                            ModelProviderOptions.IMAGE_STD,
+                            "--image-std",
+                            ""),
+                    new Knob(
+                            InferenceOptions.MAX_IMAGE_PIXELS,
+                            ModelProviderOptions.MAX_IMAGE_PIXELS,
+                            "--max-image-pixels",
+                            ""),
                     new Knob(InferenceOptions.UID, null, null, ""),
                     new Knob(InferenceOptions.NAME, null, null, ""),
                     new Knob(null, ModelProviderOptions.GPU_RESOURCE, null, ""),
+                    new Knob(null, ModelProviderOptions.IMAGE, null, ""),
                     new Knob(null, ModelProviderOptions.ERROR_HANDLING_STRATEGY, null, ""),
                     new Knob(null, ModelProviderOptions.ERROR_COLUMN, null, ""));
 
