@@ -10,6 +10,7 @@ import ai.onnxruntime.OrtSession;
 import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -56,6 +57,20 @@ public final class ImageReference implements AutoCloseable {
         return run(
                 OnnxTensor.createTensor(
                         env, FloatBuffer.wrap(planes), new long[] {1, 3, 224, 224}));
+    }
+
+    /** {@code labels} with the softmax of {@code logits}, most probable first. */
+    public static List<Map.Entry<String, Float>> ranked(float[] logits, List<String> labels) {
+        double sum = 0;
+        for (float l : logits) {
+            sum += Math.exp(l);
+        }
+        List<Map.Entry<String, Float>> ranked = new ArrayList<>();
+        for (int c = 0; c < logits.length; c++) {
+            ranked.add(Map.entry(labels.get(c), (float) (Math.exp(logits[c]) / sum)));
+        }
+        ranked.sort((a, b) -> Float.compare(b.getValue(), a.getValue()));
+        return ranked;
     }
 
     private float[] run(OnnxTensor input) throws Exception {

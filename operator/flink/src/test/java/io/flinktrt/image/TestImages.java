@@ -1,12 +1,25 @@
 package io.flinktrt.image;
 
+import io.flinktrt.schema.ErrorCode;
+
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 
 /** The test photos committed under models/images/ (made by models/images/generate.py). */
 public final class TestImages {
+
+    /** Each bad image and the code it must fail with. */
+    public static final Map<String, ErrorCode> BAD =
+            Map.of(
+                    "truncated.jpg", ErrorCode.INVALID_IMAGE,
+                    "corrupt.jpg", ErrorCode.INVALID_IMAGE,
+                    "cmyk.jpg", ErrorCode.UNSUPPORTED_IMAGE,
+                    "gray16.png", ErrorCode.UNSUPPORTED_IMAGE,
+                    "not-an-image.jpg", ErrorCode.UNSUPPORTED_IMAGE,
+                    "bomb.jpg", ErrorCode.IMAGE_TOO_LARGE);
 
     private TestImages() {}
 
