@@ -118,7 +118,7 @@ class ClusterIT {
                         reference
                                 .run(
                                         new InferenceRequest(
-                                                "ref", Map.of(), List.of(x.row(row)), null))
+                                                "ref", Map.of(), List.of(x.row(row)), null, null))
                                 .get("probs");
                 assertThat(OnnxReference.floats(probs.row(i)))
                         .as("request %s", ids.get(i))
@@ -536,7 +536,7 @@ class ClusterIT {
 
     private static InferenceRequest sample(Path npy, int row, String id) throws Exception {
         try (TensorFile x = TensorFile.npy("x", npy)) {
-            return new InferenceRequest(id, Map.of(), List.of(x.row(row)), null);
+            return new InferenceRequest(id, Map.of(), List.of(x.row(row)), null, null);
         }
     }
 

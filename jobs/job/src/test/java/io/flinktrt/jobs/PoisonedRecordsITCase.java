@@ -291,7 +291,7 @@ class PoisonedRecordsITCase {
                 yield send(
                         run,
                         name,
-                        codec.encode(new InferenceRequest(id, Map.of(), List.of(), null)),
+                        codec.encode(new InferenceRequest(id, Map.of(), List.of(), null, null)),
                         ErrorCode.MISSING_TENSOR,
                         id);
             }
@@ -324,7 +324,7 @@ class PoisonedRecordsITCase {
                 yield send(
                         run,
                         name,
-                        codec.encode(new InferenceRequest(name, Map.of(), tensors, null)),
+                        codec.encode(new InferenceRequest(name, Map.of(), tensors, null, null)),
                         ErrorCode.REQUEST_TOO_LARGE,
                         name);
             }
@@ -411,7 +411,8 @@ class PoisonedRecordsITCase {
     }
 
     private static InferenceRequest withTensor(InferenceRequest request, Tensor tensor) {
-        return new InferenceRequest(request.getId(), request.getMetadata(), List.of(tensor), null);
+        return new InferenceRequest(
+                request.getId(), request.getMetadata(), List.of(tensor), null, null);
     }
 
     /** A request of one tensor whose data type index is written as {@code dtype}. */

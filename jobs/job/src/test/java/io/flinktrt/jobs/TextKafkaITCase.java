@@ -100,10 +100,11 @@ class TextKafkaITCase {
                                         .setTransactionalIdPrefix("text"))) {
             for (Map.Entry<String, String> text : texts.entrySet()) {
                 run.producer.send(
-                        new InferenceRequest(text.getKey(), Map.of(), List.of(), text.getValue()));
+                        new InferenceRequest(
+                                text.getKey(), Map.of(), List.of(), text.getValue(), null));
             }
-            run.producer.send(new InferenceRequest("empty", Map.of(), List.of(), ""));
-            run.producer.send(new InferenceRequest("missing", Map.of(), List.of(), null));
+            run.producer.send(new InferenceRequest("empty", Map.of(), List.of(), "", null));
+            run.producer.send(new InferenceRequest("missing", Map.of(), List.of(), null, null));
             run.producer.send(
                     new InferenceRequest(
                             "long",
@@ -113,7 +114,8 @@ class TextKafkaITCase {
                                     + " "
                                     + String.join(" ", WORDS)
                                     + " "
-                                    + String.join(" ", WORDS)));
+                                    + String.join(" ", WORDS),
+                            null));
             run.producer.flush();
             outcomes = run.readOutcomes(texts.size() + bad.size(), Duration.ofSeconds(120));
         }

@@ -264,6 +264,7 @@ class ProduceConsumeITCase {
                                 DataType.FLOAT32,
                                 List.of(1L, (long) features.length),
                                 data.flip())),
+                null,
                 null);
     }
 

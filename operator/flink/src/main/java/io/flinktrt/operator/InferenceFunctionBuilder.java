@@ -2,6 +2,7 @@ package io.flinktrt.operator;
 
 import io.flinktrt.backend.Backends;
 import io.flinktrt.backend.tensorrt.plan.BatchBuckets;
+import io.flinktrt.image.ImageSettings;
 import io.flinktrt.repository.ModelRepository;
 import io.flinktrt.schema.InferenceOutcome;
 import io.flinktrt.text.TextSettings;
@@ -229,6 +230,28 @@ public final class InferenceFunctionBuilder {
                 options.getOptional(InferenceOptions.ANSWER_OUTPUT).orElse(null));
     }
 
+    /**
+     * Requests may carry an encoded image for {@code input} (null: the model's only input),
+     * normalised with {@code mean} and {@code std} (R, G, B) for a float input.
+     */
+    public InferenceFunctionBuilder setImageInput(String input, List<Float> mean, List<Float> std) {
+        if (input != null) {
+            options.set(InferenceOptions.IMAGE_INPUT, input);
+        }
+        options.set(InferenceOptions.IMAGE_MEAN, mean);
+        options.set(InferenceOptions.IMAGE_STD, std);
+        return this;
+    }
+
+    /** The image settings as configured; what {@link #build()} gives its translator. */
+    public ImageSettings imageSettings() {
+        return new ImageSettings(
+                options.getOptional(InferenceOptions.IMAGE_INPUT).orElse(null),
+                options.get(InferenceOptions.IMAGE_MEAN),
+                options.get(InferenceOptions.IMAGE_STD),
+                options.get(InferenceOptions.MAX_IMAGE_PIXELS));
+    }
+
     /** A backend-specific setting, e.g. {@code tensorrt.allow-host-code=true}. */
     public InferenceFunctionBuilder setBackendOption(String key, String value) {
         backendOptions.put(key, value);
@@ -248,7 +271,7 @@ public final class InferenceFunctionBuilder {
      * The function on our Kafka wire format: serialized {@code InferenceRequest}s in, outcomes out.
      */
     public InferenceFunction<RequestRecord, InferenceOutcome> build() {
-        return build(new AvroRequestTranslator(limits(), textSettings()));
+        return build(new AvroRequestTranslator(limits(), textSettings(), imageSettings()));
     }
 
     private RequestLimits limits() {

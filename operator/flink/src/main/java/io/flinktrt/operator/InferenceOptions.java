@@ -1,6 +1,7 @@
 package io.flinktrt.operator;
 
 import io.flinktrt.backend.Backends;
+import io.flinktrt.image.ImageSettings;
 import io.flinktrt.repository.ServingPolicy;
 import io.flinktrt.text.TextSettings;
 
@@ -243,6 +244,41 @@ public final class InferenceOptions {
                     .withDescription(
                             "The model output that pooling or top-k reads; unset: the model's first output.");
 
+    public static final ConfigOption<String> IMAGE_INPUT =
+            ConfigOptions.key("inference.image-input")
+                    .stringType()
+                    .noDefaultValue()
+                    .withDescription(
+                            "The model input a request's encoded image (JPEG or PNG) is decoded into: uint8"
+                                    + " [batch, height, width, 3] or float32 [batch, 3, height, width]; unset: the"
+                                    + " model's only input, where it has one of those shapes.");
+
+    public static final ConfigOption<List<Float>> IMAGE_MEAN =
+            ConfigOptions.key("inference.image-mean")
+                    .floatType()
+                    .asList()
+                    .defaultValues(ImageSettings.IMAGENET_MEAN.toArray(new Float[0]))
+                    .withDescription(
+                            "R, G, B means subtracted from an image's pixels (scaled to 0..1) for a float32"
+                                    + " image input; ImageNet's by default.");
+
+    public static final ConfigOption<List<Float>> IMAGE_STD =
+            ConfigOptions.key("inference.image-std")
+                    .floatType()
+                    .asList()
+                    .defaultValues(ImageSettings.IMAGENET_STD.toArray(new Float[0]))
+                    .withDescription(
+                            "R, G, B standard deviations an image's pixels are divided by after the mean, for a"
+                                    + " float32 image input; ImageNet's by default.");
+
+    public static final ConfigOption<Long> MAX_IMAGE_PIXELS =
+            ConfigOptions.key("inference.max-image-pixels")
+                    .longType()
+                    .defaultValue(ImageSettings.DEFAULT_MAX_PIXELS)
+                    .withDescription(
+                            "An image whose header declares more pixels (width x height) goes to the"
+                                    + " dead-letter topic as IMAGE_TOO_LARGE, refused before it is decoded.");
+
     /** {@link #MODEL_VERSION}'s value as a policy; an error names the option. */
     static ServingPolicy servingPolicy(String version) {
         try {
@@ -281,6 +317,10 @@ public final class InferenceOptions {
                     TOP_K,
                     LABELS,
                     ANSWER_OUTPUT,
+                    IMAGE_INPUT,
+                    IMAGE_MEAN,
+                    IMAGE_STD,
+                    MAX_IMAGE_PIXELS,
                     UID,
                     NAME);
 }

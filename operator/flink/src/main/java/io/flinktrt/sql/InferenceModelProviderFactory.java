@@ -65,7 +65,11 @@ abstract class InferenceModelProviderFactory implements ModelProviderFactory {
                         ModelProviderOptions.ERROR_HANDLING_STRATEGY,
                         ModelProviderOptions.ERROR_COLUMN,
                         ModelProviderOptions.MODEL_REPOSITORY,
-                        ModelProviderOptions.MODEL_VERSION));
+                        ModelProviderOptions.MODEL_VERSION,
+                        ModelProviderOptions.IMAGE,
+                        ModelProviderOptions.IMAGE_MEAN,
+                        ModelProviderOptions.IMAGE_STD,
+                        ModelProviderOptions.MAX_IMAGE_PIXELS));
         return options;
     }
 
@@ -84,7 +88,17 @@ abstract class InferenceModelProviderFactory implements ModelProviderFactory {
         ResolvedSchema output = context.getCatalogModel().getResolvedOutputSchema();
         String errorColumn = options.get(ModelProviderOptions.ERROR_COLUMN);
         PredictCodec<?> codec;
-        if (TextBinding.isText(input, options)) {
+        if (options.get(ModelProviderOptions.IMAGE)) {
+            codec =
+                    new RowImageCodec(
+                            ImageBinding.of(
+                                    input,
+                                    output,
+                                    signature,
+                                    options,
+                                    errorColumn,
+                                    settings.errorHandling()));
+        } else if (TextBinding.isText(input, options)) {
             codec =
                     new RowTextCodec(
                             TextBinding.of(

@@ -1,5 +1,6 @@
 package io.flinktrt.sql;
 
+import io.flinktrt.image.ImageSettings;
 import io.flinktrt.operator.InferenceOptions;
 import io.flinktrt.text.TextSettings;
 
@@ -8,6 +9,7 @@ import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
 
 import java.time.Duration;
+import java.util.List;
 
 /**
  * The {@code WITH} options of {@code CREATE MODEL ... WITH ('provider' = 'tensorrt' | 'onnxruntime'
@@ -200,4 +202,41 @@ public final class ModelProviderOptions {
                     .withDescription(
                             "The model output that 'pooling' or the labels are made from; unset: the"
                                     + " model's first output.");
+
+    public static final ConfigOption<Boolean> IMAGE =
+            ConfigOptions.key("image")
+                    .booleanType()
+                    .defaultValue(false)
+                    .withDescription(
+                            "INPUT is one BYTES column holding an encoded photo (JPEG or 8-bit PNG), decoded on"
+                                    + " the task managers' CPUs into the model's only input (uint8 [batch, height,"
+                                    + " width, 3] or float32 [batch, 3, height, width]); OUTPUT takes the labels"
+                                    + " columns 'label', 'score', 'labels', 'scores' (with 'labels'). A bad image is a"
+                                    + " bad row (INVALID_IMAGE, UNSUPPORTED_IMAGE, IMAGE_TOO_LARGE).");
+
+    public static final ConfigOption<List<Float>> IMAGE_MEAN =
+            ConfigOptions.key("image-mean")
+                    .floatType()
+                    .asList()
+                    .defaultValues(ImageSettings.IMAGENET_MEAN.toArray(new Float[0]))
+                    .withDescription(
+                            "With 'image': R;G;B means subtracted from pixels scaled to 0..1, for a float32"
+                                    + " input.");
+
+    public static final ConfigOption<List<Float>> IMAGE_STD =
+            ConfigOptions.key("image-std")
+                    .floatType()
+                    .asList()
+                    .defaultValues(ImageSettings.IMAGENET_STD.toArray(new Float[0]))
+                    .withDescription(
+                            "With 'image': R;G;B standard deviations pixels are divided by, for a float32"
+                                    + " input.");
+
+    public static final ConfigOption<Long> MAX_IMAGE_PIXELS =
+            ConfigOptions.key("max-image-pixels")
+                    .longType()
+                    .defaultValue(ImageSettings.DEFAULT_MAX_PIXELS)
+                    .withDescription(
+                            "With 'image': an image whose header declares more pixels is a bad row"
+                                    + " (IMAGE_TOO_LARGE), refused before it is decoded.");
 }

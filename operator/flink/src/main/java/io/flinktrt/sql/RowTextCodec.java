@@ -5,7 +5,6 @@ import io.flinktrt.backend.ModelSignature;
 import io.flinktrt.batching.BatchInfo;
 import io.flinktrt.operator.RequestRejectedException;
 import io.flinktrt.schema.ErrorCode;
-import io.flinktrt.schema.LabelScore;
 import io.flinktrt.text.PendingText;
 import io.flinktrt.text.TextAnswers;
 import io.flinktrt.text.TextTokenizer;
@@ -14,10 +13,8 @@ import io.flinktrt.text.TokenizedText;
 import org.apache.flink.table.data.GenericArrayData;
 import org.apache.flink.table.data.GenericRowData;
 import org.apache.flink.table.data.RowData;
-import org.apache.flink.table.data.StringData;
 
 import java.io.IOException;
-import java.util.List;
 
 /**
  * A text model's rows: the STRING column is checked when the row arrives (null, empty), tokenized
@@ -98,29 +95,14 @@ final class RowTextCodec implements PredictCodec<PendingText> {
         if (binding.embedding() >= 0) {
             out.setField(binding.embedding(), new GenericArrayData(answer.embedding()));
         }
-        List<LabelScore> labels = answer.labels();
-        if (labels != null) {
-            if (binding.label() >= 0) {
-                out.setField(binding.label(), StringData.fromString(labels.get(0).getLabel()));
-            }
-            if (binding.score() >= 0) {
-                out.setField(binding.score(), labels.get(0).getScore());
-            }
-            if (binding.labels() >= 0) {
-                out.setField(
-                        binding.labels(),
-                        new GenericArrayData(
-                                labels.stream()
-                                        .map(l -> StringData.fromString(l.getLabel()))
-                                        .toArray()));
-            }
-            if (binding.scores() >= 0) {
-                float[] scores = new float[labels.size()];
-                for (int i = 0; i < scores.length; i++) {
-                    scores[i] = labels.get(i).getScore();
-                }
-                out.setField(binding.scores(), new GenericArrayData(scores));
-            }
+        if (answer.labels() != null) {
+            LabelColumns.write(
+                    answer.labels(),
+                    out,
+                    binding.label(),
+                    binding.score(),
+                    binding.labels(),
+                    binding.scores());
         }
         if (binding.truncated() >= 0) {
             out.setField(binding.truncated(), tokens.truncated());

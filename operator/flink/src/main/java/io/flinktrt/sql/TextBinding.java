@@ -46,10 +46,10 @@ record TextBinding(
         implements PlannedColumns, Serializable {
 
     static final String EMBEDDING = "embedding";
-    static final String LABEL = "label";
-    static final String SCORE = "score";
-    static final String LABELS = "labels";
-    static final String SCORES = "scores";
+    static final String LABEL = LabelColumns.LABEL;
+    static final String SCORE = LabelColumns.SCORE;
+    static final String LABELS = LabelColumns.LABELS;
+    static final String SCORES = LabelColumns.SCORES;
     static final String TRUNCATED = "truncated";
 
     /** The options that only a text model takes. */
@@ -277,7 +277,7 @@ record TextBinding(
     }
 
     /** The type as the answer types are named: STRING, FLOAT, BOOLEAN, ARRAY<...>. */
-    private static String typeName(LogicalType type) {
+    static String typeName(LogicalType type) {
         if (type instanceof ArrayType array) {
             return "ARRAY<" + typeName(array.getElementType()) + ">";
         }

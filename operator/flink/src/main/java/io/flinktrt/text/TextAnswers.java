@@ -1,19 +1,16 @@
 package io.flinktrt.text;
 
+import io.flinktrt.answer.AnswerOutput;
+import io.flinktrt.answer.TopLabels;
 import io.flinktrt.backend.BatchBuffers;
 import io.flinktrt.backend.ModelSignature;
 import io.flinktrt.backend.TensorSpec;
-import io.flinktrt.schema.DataType;
 import io.flinktrt.schema.LabelScore;
 
 import org.apache.flink.annotation.Internal;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -31,79 +28,38 @@ public final class TextAnswers {
     private final TextSettings settings;
     private final int output;
     private final TensorSpec spec;
-    private final List<String> labels;
 
-    private TextAnswers(TextSettings settings, int output, TensorSpec spec, List<String> labels) {
+    /** Null without top-k. */
+    private final TopLabels top;
+
+    private TextAnswers(TextSettings settings, int output, TensorSpec spec, TopLabels top) {
         this.settings = settings;
         this.output = output;
         this.spec = spec;
-        this.labels = labels;
+        this.top = top;
     }
 
     /** The answers {@code settings} ask for, from {@code signature}'s output; checks the shapes. */
     public static TextAnswers open(TextSettings settings, ModelSignature signature)
             throws IOException {
-        int output = 0;
-        if (settings.answerOutput() != null) {
-            output = -1;
-            for (int i = 0; i < signature.outputs().size(); i++) {
-                if (signature.outputs().get(i).name().equals(settings.answerOutput())) {
-                    output = i;
-                }
-            }
-            if (output < 0) {
-                throw new IllegalArgumentException(
-                        "inference.answer-output names '"
-                                + settings.answerOutput()
-                                + "', which is not an output of the model: "
-                                + signature.outputs());
-            }
-        }
+        int output = AnswerOutput.index(signature, settings.answerOutput());
         TensorSpec spec = signature.outputs().get(output);
-        if (spec.dtype() != DataType.FLOAT32) {
-            throw new IllegalArgumentException(
-                    "An answer is made from a float32 output; " + spec + " is not.");
-        }
         if (settings.pooling() != TextSettings.Pooling.NONE && settings.topK() > 0) {
             throw new IllegalArgumentException(
                     "inference.pooling and inference.top-k exclude each other: an output is either"
                             + " hidden states or logits.");
         }
-        List<String> labels = List.of();
         if (settings.pooling() != TextSettings.Pooling.NONE && spec.sampleShape().length != 2) {
             throw new IllegalArgumentException(
                     "Pooling takes hidden states of shape [batch, tokens, hidden]; output "
                             + spec
                             + " is not.");
         }
-        if (settings.topK() > 0) {
-            if (spec.sampleShape().length != 1) {
-                throw new IllegalArgumentException(
-                        "Top-k takes logits of shape [batch, classes]; output "
-                                + spec
-                                + " is not.");
-            }
-            if (settings.labelsFile() == null) {
-                throw new IllegalArgumentException("inference.top-k needs inference.labels.");
-            }
-            labels = Files.readAllLines(Path.of(settings.labelsFile()), StandardCharsets.UTF_8);
-            while (!labels.isEmpty() && labels.get(labels.size() - 1).isEmpty()) {
-                labels = labels.subList(0, labels.size() - 1); // a final newline is no label
-            }
-            if (labels.size() != spec.sampleShape()[0]) {
-                throw new IllegalArgumentException(
-                        "Labels file "
-                                + settings.labelsFile()
-                                + " has "
-                                + labels.size()
-                                + " labels; output "
-                                + spec
-                                + " has "
-                                + spec.sampleShape()[0]
-                                + " classes.");
-            }
-        }
-        return new TextAnswers(settings, output, spec, List.copyOf(labels));
+        TopLabels top =
+                settings.topK() > 0
+                        ? TopLabels.open(settings.topK(), settings.labelsFile(), spec)
+                        : null;
+        return new TextAnswers(settings, output, spec, top);
     }
 
     /** The largest encoded size of an answer in an Avro result, for the result size check. */
@@ -112,19 +68,7 @@ public final class TextAnswers {
         if (settings.pooling() != TextSettings.Pooling.NONE) {
             bytes += 2 + 5 + 4 * spec.sampleShape()[1]; // union branch, count, floats, end
         }
-        if (settings.topK() > 0) {
-            List<Integer> longest =
-                    labels.stream()
-                            .map(l -> l.getBytes(StandardCharsets.UTF_8).length)
-                            .sorted((a, b) -> b - a)
-                            .limit(settings.topK())
-                            .toList();
-            bytes += 6;
-            for (int length : longest) {
-                bytes += 5 + length + 4;
-            }
-        }
-        return bytes;
+        return bytes + (top == null ? 0 : top.maxEncodedBytes());
     }
 
     /**
@@ -134,8 +78,8 @@ public final class TextAnswers {
     public Answer answer(BatchBuffers buffers, int row, long[] attentionMask) {
         ByteBuffer out = buffers.output(output);
         int start = row * spec.sampleBytes();
-        if (settings.topK() > 0) {
-            return new Answer(null, topK(out, start));
+        if (top != null) {
+            return new Answer(null, top.of(out, start));
         }
         int tokens = (int) spec.sampleShape()[0];
         int hidden = (int) spec.sampleShape()[1];
@@ -170,33 +114,5 @@ public final class TextAnswers {
             }
         }
         return new Answer(embedding, null);
-    }
-
-    private List<LabelScore> topK(ByteBuffer out, int start) {
-        int classes = labels.size();
-        float[] probabilities = new float[classes];
-        float max = Float.NEGATIVE_INFINITY;
-        for (int c = 0; c < classes; c++) {
-            probabilities[c] = out.getFloat(start + 4 * c);
-            max = Math.max(max, probabilities[c]);
-        }
-        double sum = 0;
-        for (int c = 0; c < classes; c++) {
-            probabilities[c] = (float) Math.exp(probabilities[c] - max); // stable softmax
-            sum += probabilities[c];
-        }
-        boolean[] taken = new boolean[classes];
-        List<LabelScore> top = new ArrayList<>(settings.topK());
-        for (int k = 0; k < Math.min(settings.topK(), classes); k++) {
-            int best = -1;
-            for (int c = 0; c < classes; c++) {
-                if (!taken[c] && (best < 0 || probabilities[c] > probabilities[best])) {
-                    best = c;
-                }
-            }
-            taken[best] = true;
-            top.add(new LabelScore(labels.get(best), (float) (probabilities[best] / sum)));
-        }
-        return top;
     }
 }

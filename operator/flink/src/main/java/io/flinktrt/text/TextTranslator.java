@@ -1,5 +1,6 @@
 package io.flinktrt.text;
 
+import io.flinktrt.answer.TopLabels;
 import io.flinktrt.backend.BatchBuffers;
 import io.flinktrt.backend.ModelSignature;
 import io.flinktrt.batching.BatchInfo;
@@ -7,7 +8,6 @@ import io.flinktrt.operator.InferenceOptions;
 import io.flinktrt.operator.InferenceTranslator;
 import io.flinktrt.operator.RequestRejectedException;
 import io.flinktrt.schema.ErrorCode;
-import io.flinktrt.schema.LabelScore;
 
 import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -15,7 +15,6 @@ import org.apache.flink.util.function.SerializableFunction;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.util.List;
 
 /**
  * Runs a text model on your own records (DJL's text translators): each record's text is tokenized
@@ -109,13 +108,8 @@ public final class TextTranslator<IN>
         out.truncated = tokens.truncated();
         out.embedding = answer.embedding();
         if (answer.labels() != null) {
-            List<LabelScore> labels = answer.labels();
-            out.labels = new String[labels.size()];
-            out.scores = new float[labels.size()];
-            for (int i = 0; i < labels.size(); i++) {
-                out.labels[i] = labels.get(i).getLabel();
-                out.scores[i] = labels.get(i).getScore();
-            }
+            out.labels = TopLabels.names(answer.labels());
+            out.scores = TopLabels.scores(answer.labels());
         }
         return out;
     }

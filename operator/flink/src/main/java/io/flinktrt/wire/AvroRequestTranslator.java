@@ -3,6 +3,9 @@ package io.flinktrt.wire;
 import io.flinktrt.backend.BatchBuffers;
 import io.flinktrt.backend.ModelSignature;
 import io.flinktrt.batching.BatchInfo;
+import io.flinktrt.image.ImageDecoder;
+import io.flinktrt.image.ImageSettings;
+import io.flinktrt.image.PendingImage;
 import io.flinktrt.operator.InferenceOptions;
 import io.flinktrt.operator.InferenceTranslator;
 import io.flinktrt.operator.RequestRecord;
@@ -37,16 +40,22 @@ public final class AvroRequestTranslator
 
     private final RequestLimits limits;
     private final TextSettings text;
+    private final ImageSettings image;
     private transient ModelSignature signature;
     private transient TextTokenizer tokenizer;
+    private transient ImageDecoder images;
     private transient RequestDecoder decoder;
     private transient ResultEncoder encoder;
     private transient Outcomes failures;
 
-    /** {@code text}: how requests carrying text are tokenized and what results answer. */
-    public AvroRequestTranslator(RequestLimits limits, TextSettings text) {
+    /**
+     * {@code text}: how requests carrying text are tokenized and what results answer; {@code
+     * image}: how requests carrying an image are decoded.
+     */
+    public AvroRequestTranslator(RequestLimits limits, TextSettings text, ImageSettings image) {
         this.limits = limits;
         this.text = text;
+        this.image = image;
     }
 
     @Override
@@ -78,7 +87,8 @@ public final class AvroRequestTranslator
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        this.decoder = new RequestDecoder(signature, limits, encoder, text.tokenizes());
+        this.images = ImageDecoder.open(image, signature);
+        this.decoder = new RequestDecoder(signature, limits, encoder, text.tokenizes(), images);
         this.failures = new Outcomes(model, limits.maxFailureBytes());
     }
 
@@ -96,17 +106,23 @@ public final class AvroRequestTranslator
     @Override
     public void putRow(PendingRequest pending, BatchBuffers buffers, int row) {
         PendingText pendingText = pending.request().text();
+        PendingImage pendingImage = pending.request().image();
         if (pendingText != null) {
             tokenizer.putRow(pendingText.tokens(tokenizer), buffers, row);
+        } else if (pendingImage != null) {
+            images.putRow(pendingImage.pixels(images), buffers, row);
         } else {
             putRow(signature, pending.request(), buffers, row);
         }
     }
 
-    /** Text is tokenized as its row is written: on the copy threads, several cores at once. */
+    /**
+     * Text is tokenized and images decoded as their rows are written: on the copy threads, several
+     * cores at once.
+     */
     @Override
     public boolean putRowComputes() {
-        return text.tokenizes();
+        return text.tokenizes() || images != null;
     }
 
     /**

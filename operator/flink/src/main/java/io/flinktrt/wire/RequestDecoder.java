@@ -3,6 +3,8 @@ package io.flinktrt.wire;
 import io.flinktrt.backend.DataTypes;
 import io.flinktrt.backend.ModelSignature;
 import io.flinktrt.backend.TensorSpec;
+import io.flinktrt.image.ImageDecoder;
+import io.flinktrt.image.PendingImage;
 import io.flinktrt.operator.RequestRejectedException;
 import io.flinktrt.schema.ErrorCode;
 import io.flinktrt.text.PendingText;
@@ -30,22 +32,25 @@ public final class RequestDecoder {
     private final RequestParser parser;
     private final ResultEncoder results;
     private final boolean takesText;
+    private final ImageDecoder images;
 
     /**
      * {@code results} predicts each request's result size, checked against the limit before it
      * runs; {@code takesText}: the job has a tokenizer, and a request may carry text instead of
-     * tensors.
+     * tensors; {@code images}: the model's image input, null where it has none.
      */
     RequestDecoder(
             ModelSignature signature,
             RequestLimits limits,
             ResultEncoder results,
-            boolean takesText) {
+            boolean takesText,
+            ImageDecoder images) {
         this.signature = signature;
         this.limits = limits;
         this.parser = new RequestParser(limits.maxTensors(), MAX_DIMENSIONS);
         this.results = results;
         this.takesText = takesText;
+        this.images = images;
     }
 
     DecodedRequest decode(byte[] payload) throws RequestRejectedException {
@@ -61,14 +66,19 @@ public final class RequestDecoder {
         RequestParser.ParsedRequest request = parser.parse(payload);
         try {
             // what is wrong with the request itself first; then whether its result could fit
+            if (request.image() != null) {
+                PendingImage image = imageOf(request);
+                checkResultFits(request);
+                return new DecodedRequest(request.id(), request.metadata(), null, null, image);
+            }
             if (request.text() != null || (takesText && request.tensors().isEmpty())) {
                 PendingText text = textOf(request);
                 checkResultFits(request);
-                return new DecodedRequest(request.id(), request.metadata(), null, text);
+                return new DecodedRequest(request.id(), request.metadata(), null, text, null);
             }
             ByteBuffer[] inputs = inputsOf(request.tensors());
             checkResultFits(request);
-            return new DecodedRequest(request.id(), request.metadata(), inputs, null);
+            return new DecodedRequest(request.id(), request.metadata(), inputs, null, null);
         } catch (RequestRejectedException e) {
             throw e.withRequestId(request.id());
         }
@@ -110,6 +120,29 @@ public final class RequestDecoder {
                     "The request carries both text and tensors; send one or the other.");
         }
         return new PendingText(TextTokenizer.decode(request.text()));
+    }
+
+    /**
+     * The request's image, checked to be the whole request: decoded later, on a copy thread, as its
+     * row is written.
+     */
+    private PendingImage imageOf(RequestParser.ParsedRequest request)
+            throws RequestRejectedException {
+        if (images == null || signature.inputs().size() != 1) {
+            throw new RequestRejectedException(
+                    ErrorCode.MISSING_TENSOR,
+                    "The request carries an image, but model "
+                            + signature.modelName()
+                            + " takes more than an image (inputs "
+                            + signature.inputs()
+                            + "; inference.image-input names the image's): send tensors.");
+        }
+        if (!request.tensors().isEmpty() || request.text() != null) {
+            throw new RequestRejectedException(
+                    ErrorCode.UNKNOWN_TENSOR,
+                    "The request carries an image and tensors or text; send one of them.");
+        }
+        return new PendingImage(request.image());
     }
 
     private ByteBuffer[] inputsOf(List<RequestParser.ParsedTensor> tensors)

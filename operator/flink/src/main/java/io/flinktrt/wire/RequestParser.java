@@ -32,10 +32,15 @@ final class RequestParser {
 
     /**
      * A request whose tensors point into the payload; {@code text} is the text field's UTF-8 bytes
-     * (not yet decoded: the text path decodes them strictly), or null.
+     * (not yet decoded: the text path decodes them strictly), or null; {@code image} the image
+     * field's encoded bytes, or null.
      */
     record ParsedRequest(
-            String id, Map<String, String> metadata, List<ParsedTensor> tensors, ByteBuffer text) {}
+            String id,
+            Map<String, String> metadata,
+            List<ParsedTensor> tensors,
+            ByteBuffer text,
+            ByteBuffer image) {}
 
     private final int maxTensors;
     private final int maxDims;
@@ -68,7 +73,8 @@ final class RequestParser {
                 }
             }
         }
-        ByteBuffer text = readOptionalText();
+        ByteBuffer text = readOptionalBytes("text");
+        ByteBuffer image = readOptionalBytes("image");
         if (position != bytes.length) {
             throw undecodable(
                     "it has "
@@ -95,14 +101,15 @@ final class RequestParser {
                                     + " dimensions.")
                     .withRequestId(id);
         }
-        return new ParsedRequest(id, metadata, tensors, text);
+        return new ParsedRequest(id, metadata, tensors, text, image);
     }
 
     /**
-     * The text field (a union of null and string), absent in records written before it existed:
-     * those end after the tensors and decode as before.
+     * An optional field of the text or image kind (a union of null and string or bytes, read in
+     * place), absent in records written before it existed: those end before it and decode as
+     * before.
      */
-    private ByteBuffer readOptionalText() throws RequestRejectedException {
+    private ByteBuffer readOptionalBytes(String field) throws RequestRejectedException {
         if (position == bytes.length) {
             return null;
         }
@@ -111,12 +118,12 @@ final class RequestParser {
             return null;
         }
         if (branch != 1) {
-            throw undecodable("the text field has union branch " + branch);
+            throw undecodable("the " + field + " field has union branch " + branch);
         }
         int length = readLength();
-        ByteBuffer text = ByteBuffer.wrap(bytes, position, length).slice();
+        ByteBuffer value = ByteBuffer.wrap(bytes, position, length).slice();
         position += length;
-        return text;
+        return value;
     }
 
     private ParsedTensor readTensor() throws RequestRejectedException {

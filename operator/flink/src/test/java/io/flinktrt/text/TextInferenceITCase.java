@@ -104,7 +104,8 @@ class TextInferenceITCase {
         records.add(text("blank", "  \t "));
         records.add(
                 RequestRecord.of(
-                        codec.encode(new InferenceRequest("none", Map.of(), List.of(), null))));
+                        codec.encode(
+                                new InferenceRequest("none", Map.of(), List.of(), null, null))));
         records.add(
                 RequestRecord.of(
                         concat(
@@ -253,7 +254,8 @@ class TextInferenceITCase {
     }
 
     private RequestRecord text(String id, String text) {
-        return RequestRecord.of(codec.encode(new InferenceRequest(id, Map.of(), List.of(), text)));
+        return RequestRecord.of(
+                codec.encode(new InferenceRequest(id, Map.of(), List.of(), text, null)));
     }
 
     private static Map<String, InferenceOutcome> run(

@@ -137,6 +137,7 @@ class NonFiniteInputTest {
                         "r",
                         Map.of(),
                         List.of(new Tensor("x", dtype, List.of((long) elements), data.flip())),
+                        null,
                         null));
     }
 

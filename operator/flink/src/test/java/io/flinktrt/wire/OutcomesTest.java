@@ -124,7 +124,8 @@ class OutcomesTest {
             for (int m = random.nextInt(4); m > 0; m--) {
                 metadata.put(text(random, 30), text(random, 300));
             }
-            DecodedRequest request = new DecodedRequest(id, metadata, new ByteBuffer[0], null);
+            DecodedRequest request =
+                    new DecodedRequest(id, metadata, new ByteBuffer[0], null, null);
             PendingRequest pending = new PendingRequest(request, random.nextLong());
             BatchRun run =
                     new BatchRun(

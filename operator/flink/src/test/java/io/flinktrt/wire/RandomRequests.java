@@ -43,7 +43,7 @@ public final class RandomRequests {
                             Arrays.stream(spec.batchShape(1)).boxed().toList(),
                             randomData(spec)));
         }
-        return new InferenceRequest(id, Map.of(), tensors, null);
+        return new InferenceRequest(id, Map.of(), tensors, null, null);
     }
 
     private ByteBuffer randomData(TensorSpec spec) {

@@ -58,7 +58,8 @@ class RequestDecoderTest {
                         "onnxruntime",
                         new ServedModel(signature.modelName(), ServedModel.NO_VERSION),
                         null),
-                false);
+                false,
+                null);
     }
 
     @Test
@@ -225,6 +226,7 @@ class RequestDecoderTest {
                         varint(0),
                         varint(0),
                         varint(0), // the text field's null
+                        varint(0), // the image field's null
                         varint(0));
         byte[] metadata =
                 concat(
@@ -233,6 +235,7 @@ class RequestDecoderTest {
                         varint(0),
                         varint(0),
                         varint(0), // the text field's null
+                        varint(0), // the image field's null
                         varint(0));
         // the unread end marker is then the text field's null, as Avro reads it: no tensors
         assertRejected(tensors, ErrorCode.MISSING_TENSOR);
@@ -348,7 +351,7 @@ class RequestDecoderTest {
         seventeenDims.set(16, 3L);
 
         assertRejectedWithId(
-                codec.encode(new InferenceRequest("many", Map.of(), tensors, null)),
+                codec.encode(new InferenceRequest("many", Map.of(), tensors, null, null)),
                 ErrorCode.REQUEST_TOO_LARGE,
                 "many");
         assertRejectedWithId(
@@ -363,7 +366,7 @@ class RequestDecoderTest {
         for (int i = 0; i < LIMITS.maxTensors() + 1; i++) {
             tensors.add(new Tensor("t" + i, DataType.FLOAT32, List.of(1L), floats(1)));
         }
-        byte[] valid = codec.encode(new InferenceRequest("many", Map.of(), tensors, null));
+        byte[] valid = codec.encode(new InferenceRequest("many", Map.of(), tensors, null, null));
         assertRejected(Arrays.copyOf(valid, valid.length - 3), ErrorCode.UNDECODABLE);
         assertRejected(concat(valid, varint(7)), ErrorCode.UNDECODABLE);
     }
@@ -395,6 +398,7 @@ class RequestDecoderTest {
                 List.of(
                         new Tensor("ids", DataType.INT64, List.of(4L), ByteBuffer.allocate(32)),
                         new Tensor("x", DataType.FLOAT32, xShape, xData)),
+                null,
                 null);
     }
 
@@ -406,7 +410,7 @@ class RequestDecoderTest {
                 tensors.add(changed);
             }
         }
-        return new InferenceRequest("bad", Map.of(), tensors, null);
+        return new InferenceRequest("bad", Map.of(), tensors, null, null);
     }
 
     private static InferenceRequest withExtra(Tensor extra) {

@@ -34,6 +34,7 @@ import java.util.SplittableRandom;
 import static io.flinktrt.testing.AvroBytes.concat;
 import static io.flinktrt.testing.AvroBytes.hex;
 import static io.flinktrt.testing.AvroBytes.varint;
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -60,11 +61,17 @@ class RequestParserAvroAgreementTest {
             new GenericDatumReader<>(InferenceRequest.getClassSchema());
 
     /**
-     * Records of producers that predate the text field end after the tensors: Avro reads them with
-     * that writer schema, and so must we.
+     * Records of producers that predate the text field end after the tensors, and those that
+     * predate the image field after the text: Avro reads them with that writer schema, and so must
+     * we.
      */
     private final GenericDatumReader<GenericRecord> avroBeforeText =
-            new GenericDatumReader<>(schemaBeforeText(), InferenceRequest.getClassSchema());
+            new GenericDatumReader<>(
+                    schemaWithout(List.of("text", "image")), InferenceRequest.getClassSchema());
+
+    private final GenericDatumReader<GenericRecord> avroBeforeImage =
+            new GenericDatumReader<>(
+                    schemaWithout(List.of("image")), InferenceRequest.getClassSchema());
 
     private BinaryDecoder decoder;
 
@@ -133,6 +140,7 @@ class RequestParserAvroAgreementTest {
 
     private GenericRecord readWithAvro(byte[] payload) {
         GenericRecord record = readWith(avro, payload);
+        record = record != null ? record : readWith(avroBeforeImage, payload);
         return record != null ? record : readWith(avroBeforeText, payload);
     }
 
@@ -150,11 +158,11 @@ class RequestParserAvroAgreementTest {
         return java.nio.charset.StandardCharsets.UTF_8.decode(bytes.duplicate()).toString();
     }
 
-    private static Schema schemaBeforeText() {
+    private static Schema schemaWithout(List<String> later) {
         Schema now = InferenceRequest.getClassSchema();
         List<Schema.Field> fields = new ArrayList<>();
         for (Schema.Field field : now.getFields()) {
-            if (!field.name().equals("text")) {
+            if (!later.contains(field.name())) {
                 fields.add(new Schema.Field(field, field.schema()));
             }
         }
@@ -169,6 +177,8 @@ class RequestParserAvroAgreementTest {
         assertThat(parsed.text() == null ? null : utf8(parsed.text()))
                 .as("text of %s", what)
                 .isEqualTo(text == null ? null : text.toString());
+        Object image = expected.get("image"); // the reader's schema has it: null where absent
+        assertThat(parsed.image()).as("image of %s", what).isEqualTo(image);
         Map<String, String> metadata = new HashMap<>();
         ((Map<?, ?>) expected.get("metadata"))
                 .forEach((k, v) -> metadata.put(k.toString(), v.toString()));
@@ -219,7 +229,8 @@ class RequestParserAvroAgreementTest {
                 text(random, 8),
                 metadata,
                 tensors,
-                random.nextInt(3) == 0 ? text(random, 12) : null);
+                random.nextInt(3) == 0 ? text(random, 12) : null,
+                random.nextInt(3) == 0 ? ByteBuffer.wrap(text(random, 12).getBytes(UTF_8)) : null);
     }
 
     private static String text(SplittableRandom random, int most) {

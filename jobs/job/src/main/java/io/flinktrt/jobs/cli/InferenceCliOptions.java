@@ -15,6 +15,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /** Command-line flags of the inference operator; each maps to an {@link InferenceOptions} key. */
@@ -151,6 +152,38 @@ public final class InferenceCliOptions {
     public String answerOutput;
 
     @Option(
+            names = "--image-input",
+            paramLabel = "NAME",
+            description =
+                    "The model input a request's JPEG or PNG is decoded into (default: the model's only"
+                            + " input, where it is uint8 [H,W,3] or float32 [3,H,W]).")
+    public String imageInput;
+
+    @Option(
+            names = "--image-mean",
+            paramLabel = "R,G,B",
+            description =
+                    "Means subtracted from pixels scaled to 0..1, for a float32 image input (default:"
+                            + " ${DEFAULT-VALUE}).")
+    public String imageMean;
+
+    @Option(
+            names = "--image-std",
+            paramLabel = "R,G,B",
+            description =
+                    "Standard deviations pixels are divided by, for a float32 image input (default:"
+                            + " ${DEFAULT-VALUE}).")
+    public String imageStd;
+
+    @Option(
+            names = "--max-image-pixels",
+            paramLabel = "N",
+            description =
+                    "Refuse images whose header declares more pixels (IMAGE_TOO_LARGE), before decoding"
+                            + " (default: ${DEFAULT-VALUE}).")
+    public long maxImagePixels;
+
+    @Option(
             names = "--set",
             paramLabel = "KEY=VALUE",
             description =
@@ -203,6 +236,16 @@ public final class InferenceCliOptions {
         if (answerOutput != null) {
             config.set(InferenceOptions.ANSWER_OUTPUT, answerOutput);
         }
+        if (imageInput != null) {
+            config.set(InferenceOptions.IMAGE_INPUT, imageInput);
+        }
+        if (imageMean != null) {
+            config.set(InferenceOptions.IMAGE_MEAN, floats("--image-mean", imageMean));
+        }
+        if (imageStd != null) {
+            config.set(InferenceOptions.IMAGE_STD, floats("--image-std", imageStd));
+        }
+        config.set(InferenceOptions.MAX_IMAGE_PIXELS, maxImagePixels);
         for (String setting : settings) {
             int eq = setting.indexOf('=');
             if (eq <= 0) {
@@ -228,5 +271,13 @@ public final class InferenceCliOptions {
                         .primary()
                         .files(backend);
         return Backends.selectFirst(backend, files);
+    }
+
+    private static List<Float> floats(String flag, String values) {
+        try {
+            return Arrays.stream(values.split(",")).map(v -> Float.parseFloat(v.trim())).toList();
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(flag + " takes numbers R,G,B, got '" + values + "'");
+        }
     }
 }

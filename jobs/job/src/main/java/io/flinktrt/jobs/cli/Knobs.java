@@ -37,6 +37,9 @@ public final class Knobs {
                 return null;
             }
             Object value = option.defaultValue();
+            if (value instanceof List<?> list) { // as the flag takes it: R,G,B
+                return String.join(",", list.stream().map(String::valueOf).toList());
+            }
             return value instanceof Duration duration
                     ? String.valueOf(duration.toMillis())
                     : value.toString();
@@ -143,9 +146,26 @@ public final class Knobs {
                             ModelProviderOptions.ANSWER_OUTPUT,
                             "--answer-output",
                             ""),
+                    new Knob(InferenceOptions.IMAGE_INPUT, null, "--image-input", ""),
+                    new Knob(
+                            InferenceOptions.IMAGE_MEAN,
+                            ModelProviderOptions.IMAGE_MEAN,
+                            "--image-mean",
+                            ""),
+                    new Knob(
+                            InferenceOptions.IMAGE_STD,
+                            ModelProviderOptions.IMAGE_STD,
+                            "--image-std",
+                            ""),
+                    new Knob(
+                            InferenceOptions.MAX_IMAGE_PIXELS,
+                            ModelProviderOptions.MAX_IMAGE_PIXELS,
+                            "--max-image-pixels",
+                            ""),
                     new Knob(InferenceOptions.UID, null, null, ""),
                     new Knob(InferenceOptions.NAME, null, null, ""),
                     new Knob(null, ModelProviderOptions.GPU_RESOURCE, null, ""),
+                    new Knob(null, ModelProviderOptions.IMAGE, null, ""),
                     new Knob(null, ModelProviderOptions.ERROR_HANDLING_STRATEGY, null, ""),
                     new Knob(null, ModelProviderOptions.ERROR_COLUMN, null, ""));
 

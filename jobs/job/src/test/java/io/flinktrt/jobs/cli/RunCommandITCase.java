@@ -146,6 +146,7 @@ class RunCommandITCase {
                 List.of(
                         new Tensor(
                                 "x", DataType.FLOAT32, List.of(1L, (long) FEATURES), data.flip())),
+                null,
                 null);
     }
 }

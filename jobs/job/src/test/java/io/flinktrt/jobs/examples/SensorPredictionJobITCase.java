@@ -99,6 +99,7 @@ class SensorPredictionJobITCase {
                 reading.id,
                 Map.of(),
                 List.of(new Tensor("x", DataType.FLOAT32, List.of(1L, 16L), data.flip())),
+                null,
                 null);
     }
 

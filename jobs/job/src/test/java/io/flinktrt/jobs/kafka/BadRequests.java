@@ -106,7 +106,8 @@ public final class BadRequests {
         } else {
             tensors.set(0, changed);
         }
-        return new Bad(id, codec.encode(new InferenceRequest(id, Map.of(), tensors, null)), code);
+        return new Bad(
+                id, codec.encode(new InferenceRequest(id, Map.of(), tensors, null, null)), code);
     }
 
     private static List<Long> withExtraDim(List<Long> shape) {

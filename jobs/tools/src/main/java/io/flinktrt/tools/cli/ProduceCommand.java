@@ -184,7 +184,9 @@ public final class ProduceCommand implements Callable<Integer> {
                 List<String> lines = Files.readAllLines(texts);
                 total = count == null ? lines.size() : Math.min(count, lines.size());
                 requests =
-                        i -> new InferenceRequest(idPrefix + i, Map.of(), List.of(), lines.get(i));
+                        i ->
+                                new InferenceRequest(
+                                        idPrefix + i, Map.of(), List.of(), lines.get(i), null);
                 out.println("Sending " + total + " text requests from " + texts);
             } else {
                 ModelSignature signature = signature();
@@ -248,7 +250,7 @@ public final class ProduceCommand implements Callable<Integer> {
         for (TensorFile file : files) {
             tensors.add(file.row(row));
         }
-        return new InferenceRequest(idPrefix + row, Map.of(), tensors, null);
+        return new InferenceRequest(idPrefix + row, Map.of(), tensors, null, null);
     }
 
     private List<TensorFile> openFiles() throws IOException {
