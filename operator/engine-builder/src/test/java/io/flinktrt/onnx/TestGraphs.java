@@ -69,6 +69,31 @@ public final class TestGraphs {
         return initializer(name, Onnx.FLOAT, raw.array(), values.length);
     }
 
+    /**
+     * A float16 initializer of shape {@code dims}; every value must be exact in float16 (a normal
+     * number with at most 11 significant bits, or zero), so that a float32 twin holds the same.
+     */
+    public TestGraphs halves(String name, float[] values, long... dims) {
+        ByteBuffer raw = ByteBuffer.allocate(2 * values.length).order(ByteOrder.LITTLE_ENDIAN);
+        for (float v : values) {
+            raw.putShort(exactHalf(v));
+        }
+        return initializer(name, Onnx.FLOAT16, raw.array(), dims);
+    }
+
+    private static short exactHalf(float value) {
+        if (value == 0) {
+            return 0;
+        }
+        int bits = Float.floatToIntBits(value);
+        int exponent = ((bits >>> 23) & 0xff) - 127 + 15;
+        int mantissa = bits & 0x7fffff;
+        if (exponent < 1 || exponent > 30 || (mantissa & 0x1fff) != 0) {
+            throw new IllegalArgumentException(value + " is not exact in float16");
+        }
+        return (short) (((bits >>> 16) & 0x8000) | (exponent << 10) | (mantissa >>> 13));
+    }
+
     TestGraphs uint8s(String name, byte... values) {
         return initializer(name, Onnx.UINT8, values, values.length);
     }
