@@ -36,8 +36,11 @@ final class LengthQueues<P, OUT> {
     }
 
     /**
-     * The queue whose batch is due at {@code now}: a full one first, else the one whose oldest
-     * record waited longest; -1 when none is. Draining, every queue holding a record is due.
+     * The queue whose batch is due at {@code now} (full, or its oldest record waited max-delay and
+     * the device is free; draining, any that holds a record), the one whose oldest record arrived
+     * first when several are: a queue of rare lengths past its max-delay goes before a full queue
+     * of common ones that filled after it, so that a busy length never starves another. -1 when
+     * none is due.
      */
     int due(boolean deviceFree, boolean draining, long now) {
         int chosen = -1;
@@ -47,9 +50,6 @@ final class LengthQueues<P, OUT> {
             long oldest = queue.oldestOpenArrival();
             if (oldest == Long.MAX_VALUE) {
                 continue;
-            }
-            if (queue.size() >= queue.maxBatchSize()) {
-                return q;
             }
             boolean due =
                     draining || queue.nanosUntilDue(queue.size(), oldest, deviceFree, now) == 0;
