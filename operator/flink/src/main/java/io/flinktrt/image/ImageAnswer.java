@@ -1,5 +1,7 @@
 package io.flinktrt.image;
 
+import io.flinktrt.answer.RecordAnswer;
+
 import org.apache.flink.annotation.PublicEvolving;
 
 import java.util.Arrays;
@@ -9,28 +11,9 @@ import java.util.Arrays;
  * scores, or, for a record that got none, the error code and why.
  */
 @PublicEvolving
-public class ImageAnswer {
-
-    /** The record's id, as the translator's id function gave it. */
-    public String id;
-
-    /** The top K labels, most probable first. */
-    public String[] labels;
-
-    /** The softmax probability of each of {@link #labels}. */
-    public float[] scores;
-
-    /** Null for an answer; else the ErrorCode's name (INVALID_IMAGE, IMAGE_TOO_LARGE, ...). */
-    public String error;
-
-    /** Why there is no answer; null for an answer. */
-    public String message;
+public class ImageAnswer extends RecordAnswer {
 
     public ImageAnswer() {}
-
-    public boolean failed() {
-        return error != null;
-    }
 
     @Override
     public String toString() {

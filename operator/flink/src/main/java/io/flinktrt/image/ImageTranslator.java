@@ -1,6 +1,7 @@
 package io.flinktrt.image;
 
 import io.flinktrt.answer.AnswerOutput;
+import io.flinktrt.answer.RecordAnswer;
 import io.flinktrt.answer.TopLabels;
 import io.flinktrt.backend.BatchBuffers;
 import io.flinktrt.backend.ModelSignature;
@@ -117,27 +118,19 @@ public final class ImageTranslator<IN>
         List<LabelScore> labels = top.of(buffers.output(output), row * outputBytes);
         ImageAnswer out = new ImageAnswer();
         out.id = record.id();
-        out.labels = TopLabels.names(labels);
-        out.scores = TopLabels.scores(labels);
+        out.setTop(labels);
         return out;
     }
 
     @Override
     public ImageAnswer rejected(IN input, RequestRejectedException rejection) {
-        return failure(idOf.apply(input), rejection.code(), rejection.getMessage());
+        return RecordAnswer.failure(
+                new ImageAnswer(), idOf.apply(input), rejection.code(), rejection.getMessage());
     }
 
     @Override
     public ImageAnswer failed(IN input, Pending prepared, ErrorCode code, String message) {
-        return failure(prepared.id(), code, message);
-    }
-
-    private static ImageAnswer failure(String id, ErrorCode code, String message) {
-        ImageAnswer out = new ImageAnswer();
-        out.id = id;
-        out.error = code.name();
-        out.message = message;
-        return out;
+        return RecordAnswer.failure(new ImageAnswer(), prepared.id(), code, message);
     }
 
     @Override

@@ -1,6 +1,6 @@
 package io.flinktrt.text;
 
-import io.flinktrt.answer.TopLabels;
+import io.flinktrt.answer.RecordAnswer;
 import io.flinktrt.backend.BatchBuffers;
 import io.flinktrt.backend.ModelSignature;
 import io.flinktrt.batching.BatchInfo;
@@ -108,28 +108,20 @@ public final class TextTranslator<IN>
         out.truncated = tokens.truncated();
         out.embedding = answer.embedding();
         if (answer.labels() != null) {
-            out.labels = TopLabels.names(answer.labels());
-            out.scores = TopLabels.scores(answer.labels());
+            out.setTop(answer.labels());
         }
         return out;
     }
 
     @Override
     public TextAnswer rejected(IN input, RequestRejectedException rejection) {
-        return failure(idOf.apply(input), rejection.code(), rejection.getMessage());
+        return RecordAnswer.failure(
+                new TextAnswer(), idOf.apply(input), rejection.code(), rejection.getMessage());
     }
 
     @Override
     public TextAnswer failed(IN input, Pending prepared, ErrorCode code, String message) {
-        return failure(prepared.id(), code, message);
-    }
-
-    private static TextAnswer failure(String id, ErrorCode code, String message) {
-        TextAnswer out = new TextAnswer();
-        out.id = id;
-        out.error = code.name();
-        out.message = message;
-        return out;
+        return RecordAnswer.failure(new TextAnswer(), prepared.id(), code, message);
     }
 
     @Override

@@ -185,17 +185,51 @@ final class OnnxRuntimeRunner implements ModelRunner {
             return CompletableFuture.supplyAsync(() -> runNow(rows, length), worker);
         }
 
-        /** Rows at sequence length {@code length} (0: the model has no sequence axis). */
+        /**
+         * Rows at sequence length {@code length} (0: the model has no sequence axis). The tensors
+         * wrap the buffers, except, in a batch shorter than the longest length, those of the
+         * sequence axis: their rows are packed at {@code length} (a copy: ONNX Runtime takes no row
+         * pitch), and its outputs unpacked back to the longest length, where readers find them.
+         */
         private BatchRun runNow(int rows, int length) {
             long start = System.nanoTime();
-            List<OnnxTensor> tensors = new ArrayList<>();
+            ModelSignature.SequenceAxis sequence = signature.sequence();
+            boolean packs = length > 0 && length < sequence.longest();
+            List<OnnxTensor> created = new ArrayList<>();
             try {
-                if (length > 0 && length < signature.sequence().longest()) {
-                    return runAtLength(rows, length, start, tensors);
+                Map<String, OnnxTensor> in = new HashMap<>();
+                for (int i = 0; i < inputs.length; i++) {
+                    TensorSpec spec = signature.inputs().get(i);
+                    ByteBuffer data = inputs[i];
+                    if (packs && sequence.has(spec)) {
+                        data = packed[i];
+                        repitch(
+                                inputs[i],
+                                spec.sampleBytes(),
+                                data,
+                                sequence.rowBytes(spec, length),
+                                rows);
+                    }
+                    in.put(spec.name(), tensor(spec, data, rows, length, created));
                 }
-                Map<String, OnnxTensor> in = wrap(signature.inputs(), inputs, rows, tensors);
-                Map<String, OnnxTensor> out = wrap(signature.outputs(), outputs, rows, tensors);
+                Map<String, OnnxTensor> out = new HashMap<>();
+                for (int o = 0; o < outputs.length; o++) {
+                    TensorSpec spec = signature.outputs().get(o);
+                    ByteBuffer data = packs && sequence.has(spec) ? packedOutputs[o] : outputs[o];
+                    out.put(spec.name(), tensor(spec, data, rows, length, created));
+                }
                 model.session.run(in, out).close();
+                for (int o = 0; packs && o < outputs.length; o++) {
+                    TensorSpec spec = signature.outputs().get(o);
+                    if (sequence.has(spec)) {
+                        repitch(
+                                packedOutputs[o],
+                                sequence.rowBytes(spec, length),
+                                outputs[o],
+                                spec.sampleBytes(),
+                                rows);
+                    }
+                }
                 return new BatchRun(rows, rows, System.nanoTime() - start, 0, length);
             } catch (OrtException e) {
                 throw new CompletionException(
@@ -203,54 +237,11 @@ final class OnnxRuntimeRunner implements ModelRunner {
                                 "ONNX Runtime failed on a batch of " + rows + ": " + e.getMessage(),
                                 e));
             } finally {
-                tensors.forEach(OnnxTensor::close);
+                created.forEach(OnnxTensor::close);
             }
         }
 
-        /**
-         * A batch shorter than the longest length: each sequence input's rows packed at {@code
-         * length} (a copy: ONNX Runtime takes no row pitch), each sequence output unpacked back to
-         * the longest length, where readers find it.
-         */
-        private BatchRun runAtLength(int rows, int length, long start, List<OnnxTensor> created)
-                throws OrtException {
-            ModelSignature.SequenceAxis sequence = signature.sequence();
-            Map<String, OnnxTensor> in = new HashMap<>();
-            for (int i = 0; i < inputs.length; i++) {
-                TensorSpec spec = signature.inputs().get(i);
-                ByteBuffer data = inputs[i];
-                if (sequence.has(spec)) {
-                    data = packed[i];
-                    repitch(
-                            inputs[i],
-                            spec.sampleBytes(),
-                            data,
-                            sequence.rowBytes(spec, length),
-                            rows);
-                }
-                in.put(spec.name(), tensor(spec, data, rows, length, created));
-            }
-            Map<String, OnnxTensor> out = new HashMap<>();
-            for (int o = 0; o < outputs.length; o++) {
-                TensorSpec spec = signature.outputs().get(o);
-                ByteBuffer data = sequence.has(spec) ? packedOutputs[o] : outputs[o];
-                out.put(spec.name(), tensor(spec, data, rows, length, created));
-            }
-            model.session.run(in, out).close();
-            for (int o = 0; o < outputs.length; o++) {
-                TensorSpec spec = signature.outputs().get(o);
-                if (sequence.has(spec)) {
-                    repitch(
-                            packedOutputs[o],
-                            sequence.rowBytes(spec, length),
-                            outputs[o],
-                            spec.sampleBytes(),
-                            rows);
-                }
-            }
-            return new BatchRun(rows, rows, System.nanoTime() - start, 0, length);
-        }
-
+        /** A tensor of {@code rows} rows of {@code spec} at {@code length} over {@code data}. */
         private OnnxTensor tensor(
                 TensorSpec spec, ByteBuffer data, int rows, int length, List<OnnxTensor> created)
                 throws OrtException {
@@ -289,31 +280,6 @@ final class OnnxRuntimeRunner implements ModelRunner {
         for (int r = 0; r < rows; r++) {
             to.put(r * toPitch, from, r * fromPitch, width);
         }
-    }
-
-    private static Map<String, OnnxTensor> wrap(
-            List<TensorSpec> specs, ByteBuffer[] buffers, int rows, List<OnnxTensor> created)
-            throws OrtException {
-        Map<String, OnnxTensor> tensors = new HashMap<>();
-        for (int i = 0; i < specs.size(); i++) {
-            TensorSpec spec = specs.get(i);
-            ByteBuffer rowsOnly =
-                    buffers[i]
-                            .duplicate()
-                            .position(0)
-                            .limit(rows * spec.sampleBytes())
-                            .slice()
-                            .order(ByteOrder.LITTLE_ENDIAN);
-            OnnxTensor tensor =
-                    OnnxTensor.createTensor(
-                            OrtEnvironment.getEnvironment(),
-                            rowsOnly,
-                            spec.batchShape(rows),
-                            OnnxModel.javaType(spec.dtype()));
-            created.add(tensor);
-            tensors.put(spec.name(), tensor);
-        }
-        return tensors;
     }
 
     private static ByteBuffer[] allocate(List<TensorSpec> specs, int maxBatch) {
