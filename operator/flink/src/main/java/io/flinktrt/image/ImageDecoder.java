@@ -1,9 +1,11 @@
 package io.flinktrt.image;
 
 import io.flinktrt.backend.BatchBuffers;
+import io.flinktrt.backend.DeviceImages;
 import io.flinktrt.backend.ModelSignature;
 import io.flinktrt.backend.TensorSpec;
 import io.flinktrt.operator.RequestRejectedException;
+import io.flinktrt.operator.RowRejectedException;
 import io.flinktrt.schema.DataType;
 import io.flinktrt.schema.ErrorCode;
 
@@ -20,6 +22,7 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.Iterator;
+import java.util.Optional;
 
 /**
  * Decodes encoded images on the CPU (javax.imageio) into a model's image input: the header is
@@ -94,12 +97,16 @@ public final class ImageDecoder {
                         || (spec.dtype() == DataType.FLOAT32 && shape[0] == 3));
     }
 
+    /** {@code encoded}'s header, checked: a corrupt, unsupported or too large image is refused. */
+    ImageHeader header(ByteBuffer encoded) throws RequestRejectedException {
+        return ImageHeader.read(encoded, maxPixels);
+    }
+
     /**
-     * Decodes {@code encoded} and resizes it to the model's input size; a corrupt, unsupported or
-     * too large image is refused with its code.
+     * Decodes {@code encoded}, whose checked header is {@code header}, and resizes it to the
+     * model's input size; an image that fails to decode is refused with its code.
      */
-    public RgbImage decode(ByteBuffer encoded) throws RequestRejectedException {
-        ImageHeader header = ImageHeader.read(encoded, maxPixels);
+    RgbImage decode(ByteBuffer encoded, ImageHeader header) throws RequestRejectedException {
         BufferedImage image = read(encoded, header);
         if (image.getWidth() != header.width() || image.getHeight() != header.height()) {
             throw new RequestRejectedException(
@@ -179,8 +186,42 @@ public final class ImageDecoder {
         return new RgbImage(w, h, rgb);
     }
 
+    /**
+     * Writes {@code image} into row {@code row} of the input: hands a baseline JPEG stored upright
+     * to the runner where it decodes JPEGs on its GPU, else decodes it here. Throws {@link
+     * RowRejectedException} for a corrupt, unsupported or too large image.
+     */
+    public void putRow(PendingImage image, BatchBuffers buffers, int row) {
+        ImageHeader header = image.header(this);
+        if (header.format() == ImageHeader.Format.JPEG
+                && !header.progressive()
+                && header.orientation() == 1) {
+            Optional<DeviceImages> device = buffers.deviceImages(input, mean, std);
+            if (device.isPresent()) {
+                device.get().put(row, image.encoded());
+                return;
+            }
+        }
+        putRow(image.pixels(this), buffers, row);
+    }
+
+    /**
+     * After the batch ran: refuses row {@code row} where its JPEG could not be decoded on the GPU
+     * (a JPEG whose header passed the checks but whose data nvJPEG refused).
+     */
+    public void checkDecoded(BatchBuffers buffers, int row) {
+        Optional<String> failure =
+                buffers.deviceImages(input, mean, std).map(device -> device.failure(row));
+        if (failure.isPresent()) {
+            throw new RowRejectedException(
+                    new RequestRejectedException(
+                            ErrorCode.INVALID_IMAGE,
+                            "The image could not be decoded on the GPU: " + failure.get()));
+        }
+    }
+
     /** Writes {@code image} (already at the input's size) into row {@code row} of the input. */
-    public void putRow(RgbImage image, BatchBuffers buffers, int row) {
+    private void putRow(RgbImage image, BatchBuffers buffers, int row) {
         ByteBuffer buffer = buffers.input(input);
         int start = row * spec.sampleBytes();
         byte[] rgb = image.rgb();

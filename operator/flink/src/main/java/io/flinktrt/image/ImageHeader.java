@@ -71,14 +71,19 @@ public record ImageHeader(
 
     /**
      * Walks the JPEG's marker segments up to the first scan: the frame header (SOF) gives size,
-     * components and coding, an APP1 Exif segment the orientation.
+     * components and coding, an APP1 Exif segment the orientation, and the scan header must be
+     * whole (the GPU decoder does not check it: nvJPEG decodes a damaged file into garbage).
      */
     private static ImageHeader readJpeg(ByteBuffer data) throws RequestRejectedException {
         int orientation = 1;
         int position = 2;
+        ImageHeader frame = null;
         while (true) {
             if (position + 4 > data.limit() || (data.get(position) & 0xFF) != 0xFF) {
-                throw invalid("its JPEG header has no frame header (SOF) before its data");
+                throw invalid(
+                        frame == null
+                                ? "its JPEG header has no frame header (SOF) before its data"
+                                : "its JPEG header has no scan (SOS) after its frame header");
             }
             int marker = data.get(position + 1) & 0xFF;
             if (marker == 0xFF) {
@@ -96,13 +101,22 @@ public record ImageHeader(
             }
             if (marker == 0xE1) {
                 orientation = exifOrientation(data.slice(segment, length - 2), orientation);
-            } else if (isFrameHeader(marker)) {
+            } else if (isFrameHeader(marker) && frame == null) {
                 if (!hasEndOfImage(data, segment)) {
                     throw invalid("it has no JPEG end-of-image marker: it was cut short");
                 }
-                return frame(data, marker, segment, length, orientation);
+                frame = frame(data, marker, segment, length, orientation);
             } else if (marker == 0xDA) {
-                throw invalid("its JPEG scan starts before a frame header (SOF)");
+                if (frame == null) {
+                    throw invalid("its JPEG scan starts before a frame header (SOF)");
+                }
+                int scanComponents = data.get(segment) & 0xFF;
+                if (scanComponents < 1
+                        || scanComponents > frame.components
+                        || length != 6 + 2 * scanComponents) {
+                    throw invalid("its JPEG scan header (SOS) is malformed");
+                }
+                return frame;
             }
             position = segment + length - 2;
         }

@@ -105,7 +105,7 @@ public final class ImageTranslator<IN>
 
     @Override
     public void putRow(Pending record, BatchBuffers buffers, int row) {
-        decoder.putRow(record.image().pixels(decoder), buffers, row);
+        decoder.putRow(record.image(), buffers, row);
     }
 
     @Override
@@ -115,6 +115,7 @@ public final class ImageTranslator<IN>
 
     @Override
     public ImageAnswer readRow(Pending record, BatchBuffers buffers, int row, BatchInfo batch) {
+        decoder.checkDecoded(buffers, row);
         List<LabelScore> labels = top.of(buffers.output(output), row * outputBytes);
         ImageAnswer out = new ImageAnswer();
         out.id = record.id();

@@ -60,7 +60,7 @@ final class RowImageCodec implements PredictCodec<PendingImage> {
 
     @Override
     public void putRow(PendingImage image, BatchBuffers buffers, int row) {
-        decoder.putRow(image.pixels(decoder), buffers, row);
+        decoder.putRow(image, buffers, row);
     }
 
     @Override
@@ -70,6 +70,7 @@ final class RowImageCodec implements PredictCodec<PendingImage> {
 
     @Override
     public RowData readRow(PendingImage image, BatchBuffers buffers, int row, BatchInfo batch) {
+        decoder.checkDecoded(buffers, row);
         GenericRowData out = new GenericRowData(binding.outputArity());
         LabelColumns.write(
                 top.of(buffers.output(output), row * outputBytes),

@@ -110,7 +110,7 @@ public final class AvroRequestTranslator
         if (pendingText != null) {
             tokenizer.putRow(pendingText.tokens(tokenizer), buffers, row);
         } else if (pendingImage != null) {
-            images.putRow(pendingImage.pixels(images), buffers, row);
+            images.putRow(pendingImage, buffers, row);
         } else {
             putRow(signature, pending.request(), buffers, row);
         }
@@ -148,6 +148,9 @@ public final class AvroRequestTranslator
     @Override
     public InferenceOutcome readRow(
             PendingRequest pending, BatchBuffers buffers, int row, BatchInfo batch) {
+        if (pending.request().image() != null) {
+            images.checkDecoded(buffers, row);
+        }
         return encoder.encode(
                 pending, row, buffers, batch.run(), batch.startNanos(), batch.doneNanos());
     }

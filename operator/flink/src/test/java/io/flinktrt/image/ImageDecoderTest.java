@@ -3,6 +3,7 @@ package io.flinktrt.image;
 import io.flinktrt.backend.ModelSignature;
 import io.flinktrt.backend.TensorSpec;
 import io.flinktrt.operator.RequestRejectedException;
+import io.flinktrt.operator.RowRejectedException;
 import io.flinktrt.schema.DataType;
 import io.flinktrt.schema.ErrorCode;
 
@@ -39,7 +40,7 @@ class ImageDecoderTest {
     void aPhotoOfTheInputsSizeIsItsDecodedPixels() throws Exception {
         byte[] jpeg = TestImages.bytes("photo-224-07.jpg");
         Raster raster = ImageIO.read(new ByteArrayInputStream(jpeg)).getRaster();
-        byte[] rgb = DECODER.decode(ByteBuffer.wrap(jpeg)).rgb();
+        byte[] rgb = new PendingImage(ByteBuffer.wrap(jpeg)).pixels(DECODER).rgb();
         int[] expected = raster.getPixels(0, 0, 224, 224, (int[]) null);
         assertThat(rgb).hasSize(expected.length);
         for (int i = 0; i < expected.length; i++) {
@@ -54,7 +55,7 @@ class ImageDecoderTest {
         byte[] jpeg = TestImages.bytes("photo-1080p-2.jpg");
         Raster raster = ImageIO.read(new ByteArrayInputStream(jpeg)).getRaster();
         ImageDecoder quarter = ImageDecoder.open(ImageSettings.DEFAULT, frames(270, 480));
-        byte[] rgb = quarter.decode(ByteBuffer.wrap(jpeg)).rgb();
+        byte[] rgb = new PendingImage(ByteBuffer.wrap(jpeg)).pixels(quarter).rgb();
         for (int y = 0; y < 270; y += 13) {
             for (int x = 0; x < 480; x += 11) {
                 for (int c = 0; c < 3; c++) {
@@ -79,8 +80,8 @@ class ImageDecoderTest {
         assertThat(header.orientation()).isEqualTo(6);
         assertThat(header.width()).isEqualTo(200); // stored on its side, 200 x 300
         ImageDecoder decoder = ImageDecoder.open(ImageSettings.DEFAULT, frames(200, 300));
-        byte[] rotated = decoder.decode(ByteBuffer.wrap(jpeg)).rgb();
-        byte[] upright = decoder.decode(TestImages.buffer("upright.png")).rgb();
+        byte[] rotated = new PendingImage(ByteBuffer.wrap(jpeg)).pixels(decoder).rgb();
+        byte[] upright = new PendingImage(TestImages.buffer("upright.png")).pixels(decoder).rgb();
         int[] stored =
                 ImageIO.read(new ByteArrayInputStream(jpeg))
                         .getRaster()
@@ -101,14 +102,14 @@ class ImageDecoderTest {
         byte[] jpeg = TestImages.bytes("grayscale.jpg");
         BufferedImage gray = ImageIO.read(new ByteArrayInputStream(jpeg));
         assertThat(gray.getRaster().getNumBands()).isEqualTo(1);
-        byte[] rgb = DECODER.decode(ByteBuffer.wrap(jpeg)).rgb();
+        byte[] rgb = new PendingImage(ByteBuffer.wrap(jpeg)).pixels(DECODER).rgb();
         for (int p = 0; p < 224 * 224; p++) {
             int sample = gray.getRaster().getSample(p % 224, p / 224, 0);
             assertThat(new int[] {rgb[3 * p] & 0xFF, rgb[3 * p + 1] & 0xFF, rgb[3 * p + 2] & 0xFF})
                     .as("pixel %d", p)
                     .containsOnly(sample);
         }
-        byte[] png = DECODER.decode(TestImages.buffer("grayscale.png")).rgb();
+        byte[] png = new PendingImage(TestImages.buffer("grayscale.png")).pixels(DECODER).rgb();
         assertThat(meanDifference(rgb, png)).isLessThan(2);
     }
 
@@ -120,7 +121,7 @@ class ImageDecoderTest {
                 .isFalse();
         byte[] jpeg = TestImages.bytes("progressive.jpg");
         Raster raster = ImageIO.read(new ByteArrayInputStream(jpeg)).getRaster();
-        byte[] rgb = DECODER.decode(ByteBuffer.wrap(jpeg)).rgb();
+        byte[] rgb = new PendingImage(ByteBuffer.wrap(jpeg)).pixels(DECODER).rgb();
         assertThat(rgb[3 * (224 * 100 + 50) + 1] & 0xFF).isEqualTo(raster.getSample(50, 100, 1));
     }
 
@@ -130,14 +131,14 @@ class ImageDecoderTest {
         byte[] trailer = "SEFHSamsung trailer data".getBytes(StandardCharsets.US_ASCII);
         byte[] withTrailer = Arrays.copyOf(jpeg, jpeg.length + trailer.length);
         System.arraycopy(trailer, 0, withTrailer, jpeg.length, trailer.length);
-        assertThat(DECODER.decode(ByteBuffer.wrap(withTrailer)).rgb())
-                .isEqualTo(DECODER.decode(ByteBuffer.wrap(jpeg)).rgb());
+        assertThat(new PendingImage(ByteBuffer.wrap(withTrailer)).pixels(DECODER).rgb())
+                .isEqualTo(new PendingImage(ByteBuffer.wrap(jpeg)).pixels(DECODER).rgb());
     }
 
     @Test
     void eachBadImageIsRefusedWithItsOwnCode() {
         assertRefused("truncated.jpg", ErrorCode.INVALID_IMAGE, "cut short");
-        assertRefused("corrupt.jpg", ErrorCode.INVALID_IMAGE, "");
+        assertRefused("corrupt.jpg", ErrorCode.INVALID_IMAGE, "scan header (SOS) is malformed");
         assertRefused("cmyk.jpg", ErrorCode.UNSUPPORTED_IMAGE, "CMYK");
         assertRefused("gray16.png", ErrorCode.UNSUPPORTED_IMAGE, "16-bit PNG");
         assertRefused("not-an-image.jpg", ErrorCode.UNSUPPORTED_IMAGE, "neither JPEG nor PNG");
@@ -159,17 +160,18 @@ class ImageDecoderTest {
                                 ImageSettings.IMAGENET_STD,
                                 224 * 223),
                         frames(224, 224));
-        assertThatThrownBy(() -> small.decode(TestImages.buffer("photo-224-01.jpg")))
-                .extracting(e -> ((RequestRejectedException) e).code())
+        assertThatThrownBy(
+                        () -> new PendingImage(TestImages.buffer("photo-224-01.jpg")).pixels(small))
+                .extracting(e -> ((RowRejectedException) e).rejection().code())
                 .isEqualTo(ErrorCode.IMAGE_TOO_LARGE);
     }
 
     private static void assertRefused(String name, ErrorCode code, String why) {
-        assertThatThrownBy(() -> DECODER.decode(TestImages.buffer(name)))
+        assertThatThrownBy(() -> new PendingImage(TestImages.buffer(name)).pixels(DECODER))
                 .as(name)
-                .isInstanceOf(RequestRejectedException.class)
+                .isInstanceOf(RowRejectedException.class)
                 .hasMessageContaining(why)
-                .extracting(e -> ((RequestRejectedException) e).code())
+                .extracting(e -> ((RowRejectedException) e).rejection().code())
                 .isEqualTo(code);
     }
 

@@ -33,7 +33,7 @@ public final class ImageReference implements AutoCloseable {
 
     /** The first output for image {@code name} on a uint8 [1, 224, 224, 3] model. */
     public float[] onFrame(String name) throws Exception {
-        byte[] rgb = decoder.decode(TestImages.buffer(name)).rgb();
+        byte[] rgb = new PendingImage(TestImages.buffer(name)).pixels(decoder).rgb();
         ByteBuffer frame = ByteBuffer.allocateDirect(rgb.length);
         frame.put(rgb).flip();
         return run(
@@ -46,7 +46,7 @@ public final class ImageReference implements AutoCloseable {
      * mean) / std, channel planes.
      */
     public float[] onPlanes(String name, List<Float> mean, List<Float> std) throws Exception {
-        byte[] rgb = decoder.decode(TestImages.buffer(name)).rgb();
+        byte[] rgb = new PendingImage(TestImages.buffer(name)).pixels(decoder).rgb();
         float[] planes = new float[rgb.length];
         int plane = 224 * 224;
         for (int p = 0; p < plane; p++) {

@@ -3,6 +3,7 @@ package io.flinktrt.backend;
 import org.apache.flink.annotation.PublicEvolving;
 
 import java.nio.ByteBuffer;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -17,6 +18,15 @@ public interface BatchBuffers {
      * puts.
      */
     ByteBuffer input(int index);
+
+    /**
+     * Where JPEGs of image input {@code index} go to be decoded on the runner's device; empty where
+     * the runner decodes none (no GPU decoder, or the input is not image-shaped): then write each
+     * row's pixels. {@code mean} and {@code std} (R, G, B) scale a float32 input.
+     */
+    default Optional<DeviceImages> deviceImages(int index, float[] mean, float[] std) {
+        return Optional.empty();
+    }
 
     /**
      * Runs the first {@code rows} rows. The future completes on the backend's thread once the

@@ -10,6 +10,7 @@ import io.flinktrt.backend.ModelSignature;
 import io.flinktrt.backend.SharedRegistry;
 import io.flinktrt.backend.tensorrt.gpu.GpuInfo;
 import io.flinktrt.backend.tensorrt.gpu.GpuProbe;
+import io.flinktrt.backend.tensorrt.gpu.NativeLibraries;
 import io.flinktrt.backend.tensorrt.plan.PlanCompatibility;
 import io.flinktrt.backend.tensorrt.plan.PlanFile;
 import io.flinktrt.backend.tensorrt.plan.PlanMetadata;
@@ -173,6 +174,8 @@ public final class TensorRtBackend implements InferenceBackend {
                     config,
                     contexts,
                     options.get(TensorRtOptions.CUDA_GRAPHS),
+                    options.get(TensorRtOptions.GPU_IMAGE_DECODE)
+                            && NativeLibraries.loadImageCodecs(),
                     ModelFiles.modelName(model),
                     plan.sha256());
         } catch (BackendException | RuntimeException e) {

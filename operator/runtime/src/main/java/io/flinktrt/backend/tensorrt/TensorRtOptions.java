@@ -42,6 +42,16 @@ public final class TensorRtOptions {
                             "Replays each batch size as a CUDA graph captured at warm-up; false runs every"
                                     + " batch with a plain enqueueV3.");
 
+    public static final ConfigOption<Boolean> GPU_IMAGE_DECODE =
+            ConfigOptions.key("tensorrt.gpu-image-decode")
+                    .booleanType()
+                    .defaultValue(true)
+                    .withDescription(
+                            "Decodes the JPEGs of an image input on the GPU (nvJPEG, its hardware decoder where"
+                                    + " the GPU has one; resized with NPP) where libnvjpeg and NPP load; progressive"
+                                    + " JPEGs, PNGs and photos with an EXIF rotation are decoded on the CPU. false"
+                                    + " decodes every image on the CPU (the copy threads).");
+
     public static final ConfigOption<String> PLAN_CACHE_DIR =
             ConfigOptions.key("tensorrt.plan-cache-dir")
                     .stringType()
@@ -70,7 +80,14 @@ public final class TensorRtOptions {
 
     /** Every TensorRT option, in the order the help lists them. */
     public static final List<ConfigOption<?>> ALL =
-            List.of(ALLOW_HOST_CODE, CONTEXTS, CUDA_GRAPHS, PLAN_CACHE_DIR, FP16, BATCH_BUCKETS);
+            List.of(
+                    ALLOW_HOST_CODE,
+                    CONTEXTS,
+                    CUDA_GRAPHS,
+                    GPU_IMAGE_DECODE,
+                    PLAN_CACHE_DIR,
+                    FP16,
+                    BATCH_BUCKETS);
 
     /**
      * Checks every {@code tensorrt.*} setting of {@code options} and returns them typed. Settings

@@ -5,9 +5,16 @@ import io.flinktrt.backend.BackendException;
 import org.apache.flink.annotation.Internal;
 
 import org.bytedeco.cuda.global.cudart;
+import org.bytedeco.cuda.global.nppc;
+import org.bytedeco.cuda.global.nppial;
+import org.bytedeco.cuda.global.nppidei;
+import org.bytedeco.cuda.global.nppig;
+import org.bytedeco.cuda.global.nvjpeg;
 import org.bytedeco.javacpp.Loader;
 import org.bytedeco.tensorrt.global.nvinfer;
 import org.bytedeco.tensorrt.global.nvonnxparser;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.File;
 import java.nio.file.Files;
@@ -30,10 +37,13 @@ public final class NativeLibraries {
                     + " profile -Pgpu-redist so the jars carry them. -Dorg.bytedeco.javacpp.logger.debug=true lists every"
                     + " library tried.";
 
+    private static final Logger LOG = LoggerFactory.getLogger(NativeLibraries.class);
+
     private static String runtimeError;
     private static boolean runtimeLoaded;
     private static String parserError;
     private static boolean parserLoaded;
+    private static Boolean imageCodecsLoaded;
 
     private NativeLibraries() {}
 
@@ -61,6 +71,35 @@ public final class NativeLibraries {
             }
         }
         throw new BackendException(runtimeError);
+    }
+
+    /**
+     * nvJPEG and NPP, for decoding images on the GPU: whether they loaded. Where they do not (the
+     * GPU bundle's media group is missing), images are decoded on the CPU, said once in the log.
+     */
+    public static synchronized boolean loadImageCodecs() {
+        if (imageCodecsLoaded == null) {
+            try {
+                for (Class<?> library :
+                        List.of(
+                                nvjpeg.class,
+                                nppc.class,
+                                nppig.class,
+                                nppidei.class,
+                                nppial.class)) {
+                    Loader.load(library);
+                }
+                imageCodecsLoaded = true;
+            } catch (Throwable e) {
+                LOG.warn(
+                        "nvJPEG/NPP did not load ({}): images are decoded on the CPU. Put"
+                                + " libnvjpeg.so.12 and libnppc/ig/idei/ial.so.12 (CUDA 12) on"
+                                + " LD_LIBRARY_PATH to decode them on the GPU.",
+                        e.toString());
+                imageCodecsLoaded = false;
+            }
+        }
+        return imageCodecsLoaded;
     }
 
     /** TensorRT's ONNX parser: only building engines needs it. */

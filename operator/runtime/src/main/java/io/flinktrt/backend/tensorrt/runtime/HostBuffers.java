@@ -3,6 +3,7 @@ package io.flinktrt.backend.tensorrt.runtime;
 import io.flinktrt.backend.BackendException;
 import io.flinktrt.backend.BatchBuffers;
 import io.flinktrt.backend.BatchRun;
+import io.flinktrt.backend.DeviceImages;
 import io.flinktrt.backend.TensorSpec;
 import io.flinktrt.backend.tensorrt.gpu.Cuda;
 
@@ -14,6 +15,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 
@@ -30,6 +32,10 @@ final class HostBuffers implements BatchBuffers {
     final List<BytePointer> outputBytes = new ArrayList<>();
     private final List<ByteBuffer> inputs = new ArrayList<>();
     private final List<ByteBuffer> outputs = new ArrayList<>();
+
+    /** Per input: the JPEGs handed over for the GPU to decode (null: not an image input). */
+    private final List<EncodedRows> encoded = new ArrayList<>();
+
     private final Runs runner;
 
     /** How a filled set is run: {@code tokens}, the longest row's, is 0 without a sequence axis. */
@@ -48,10 +54,16 @@ final class HostBuffers implements BatchBuffers {
         this.onRelease = onRelease;
     }
 
-    void allocate(List<TensorSpec> inputSpecs, List<TensorSpec> outputSpecs, int maxBatch)
+    /** {@code decodeImages}: whether image inputs take JPEGs to decode on the GPU. */
+    void allocate(
+            List<TensorSpec> inputSpecs,
+            List<TensorSpec> outputSpecs,
+            int maxBatch,
+            boolean decodeImages)
             throws BackendException {
         for (TensorSpec spec : inputSpecs) {
             inputs.add(pinned(spec, maxBatch, inputBytes));
+            encoded.add(decodeImages ? EncodedRows.forInput(spec, maxBatch) : null);
         }
         for (TensorSpec spec : outputSpecs) {
             outputs.add(pinned(spec, maxBatch, outputBytes));
@@ -81,6 +93,21 @@ final class HostBuffers implements BatchBuffers {
     }
 
     @Override
+    public Optional<DeviceImages> deviceImages(int index, float[] mean, float[] std) {
+        EncodedRows rows = encoded.get(index);
+        if (rows == null) {
+            return Optional.empty();
+        }
+        rows.scaling(mean, std);
+        return Optional.of(rows);
+    }
+
+    /** Input {@code index}'s JPEGs, null where it takes none. */
+    EncodedRows encodedRows(int index) {
+        return encoded.get(index);
+    }
+
+    @Override
     public CompletableFuture<BatchRun> run(int rows) {
         return runner.run(this, rows, 0);
     }
@@ -92,6 +119,11 @@ final class HostBuffers implements BatchBuffers {
 
     @Override
     public void release() {
+        for (EncodedRows rows : encoded) {
+            if (rows != null) {
+                rows.clear();
+            }
+        }
         onRelease.accept(this);
     }
 
@@ -105,5 +137,6 @@ final class HostBuffers implements BatchBuffers {
         outputBytes.clear();
         inputs.clear();
         outputs.clear();
+        encoded.clear();
     }
 }

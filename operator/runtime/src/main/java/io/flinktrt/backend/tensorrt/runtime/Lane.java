@@ -12,6 +12,7 @@ import io.flinktrt.backend.tensorrt.plan.ShapeRange;
 import org.bytedeco.cuda.cudart.CUevent_st;
 import org.bytedeco.cuda.cudart.CUstream_st;
 import org.bytedeco.cuda.global.cudart;
+import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.tensorrt.global.nvinfer.ExecutionContextAllocationStrategy;
 import org.bytedeco.tensorrt.nvinfer.Dims64;
@@ -48,6 +49,7 @@ final class Lane implements AutoCloseable {
     private final List<Pointer> deviceInputs = new ArrayList<>();
     private final List<Pointer> deviceOutputs = new ArrayList<>();
     private final Map<Integer, ProfileContext> contexts = new TreeMap<>();
+    private DeviceJpegDecoder jpegDecoder;
     private boolean streamCreated;
     private boolean eventCreated;
 
@@ -151,6 +153,11 @@ final class Lane implements AutoCloseable {
             for (int i = 0;
                     i < inputSpecs.size();
                     i++) { // only the real rows: padding rows keep earlier rows or zeros
+                EncodedRows jpegs = host.encodedRows(i);
+                if (jpegs != null && jpegs.any(offset, chunk.rows())) {
+                    copyImages(host, i, jpegs, offset, chunk.rows());
+                    continue;
+                }
                 TensorSpec spec = inputSpecs.get(i);
                 copy(
                         deviceInputs.get(i),
@@ -176,6 +183,37 @@ final class Lane implements AutoCloseable {
         }
         waitForStream();
         return new BatchRun(rows, executed, System.nanoTime() - start, 0, length);
+    }
+
+    /**
+     * An image input with JPEGs among its rows: the rows written as pixels are copied in (run by
+     * run), the JPEGs decoded on the GPU into theirs.
+     */
+    private void copyImages(HostBuffers host, int input, EncodedRows jpegs, int offset, int rows)
+            throws BackendException {
+        long rowBytes = inputSpecs.get(input).sampleBytes();
+        int run = -1;
+        for (int r = offset; r <= offset + rows; r++) {
+            boolean pixels = r < offset + rows && jpegs.jpeg(r) == null;
+            if (pixels && run < 0) {
+                run = r;
+            } else if (!pixels && run >= 0) {
+                Cuda.check(
+                        cudart.cudaMemcpyAsync(
+                                new BytePointer(deviceInputs.get(input))
+                                        .position((run - offset) * rowBytes),
+                                host.inputBytes.get(input).position(run * rowBytes),
+                                (r - run) * rowBytes,
+                                cudart.cudaMemcpyHostToDevice,
+                                stream),
+                        "cudaMemcpyAsync");
+                run = -1;
+            }
+        }
+        if (jpegDecoder == null) {
+            jpegDecoder = new DeviceJpegDecoder(stream);
+        }
+        jpegDecoder.decode(jpegs, offset, rows, deviceInputs.get(input));
     }
 
     /**
@@ -370,8 +408,8 @@ final class Lane implements AutoCloseable {
     }
 
     /**
-     * Waits for the stream, then frees in reverse order: graphs, contexts, buffers, activations,
-     * event, stream.
+     * Waits for the stream, then frees in reverse order: graphs, contexts, the JPEG decoder,
+     * buffers, activations, event, stream.
      */
     @Override
     public void close() {
@@ -385,6 +423,10 @@ final class Lane implements AutoCloseable {
             NativeDelete.delete(pc.context, IExecutionContext::new);
         }
         contexts.clear();
+        if (jpegDecoder != null) {
+            jpegDecoder.close();
+            jpegDecoder = null;
+        }
         deviceInputs.forEach(p -> Cuda.checkQuietly(cudart.cudaFree(p), "cudaFree"));
         deviceOutputs.forEach(p -> Cuda.checkQuietly(cudart.cudaFree(p), "cudaFree"));
         deviceInputs.clear();

@@ -67,12 +67,14 @@ public final class TensorRtRunner implements ModelRunner {
     /**
      * @param contexts lanes to create (at most one per buffer set)
      * @param cudaGraphs whether to capture each bucket as a CUDA graph
+     * @param decodeImages whether image inputs take JPEGs to decode on the GPU (nvJPEG loaded)
      */
     public TensorRtRunner(
             SharedRegistry<Engine.Key, Engine>.Lease lease,
             ModelConfig config,
             int contexts,
             boolean cudaGraphs,
+            boolean decodeImages,
             String modelName,
             String checksum)
             throws BackendException {
@@ -147,7 +149,7 @@ public final class TensorRtRunner implements ModelRunner {
             for (int i = 0; i < sets; i++) {
                 HostBuffers host = new HostBuffers(this::submit, freeHostSets::add);
                 hostSets.add(host);
-                host.allocate(inputs, outputs, maxBatch);
+                host.allocate(inputs, outputs, maxBatch, decodeImages);
             }
             warmUp(profiles);
             idleLanes.addAll(lanes);
