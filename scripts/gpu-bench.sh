@@ -32,6 +32,9 @@
 #       images-bench  waits for those builds (IMAGES_WAIT_S, default 420 s), then the bench at batch 128 (raw,
 #                 operator, job, Kafka alone) for the float32, uint8 and INT8 ResNet-50 (IMAGES_PLANS picks some of
 #                 resnet50-fp16 resnet50_uint8-fp16 resnet50_uint8-int8)
+#       images-decode  issue 23: JPEGs through the scheduler and a TensorRT runner of models/image_uint8.onnx (a mean
+#                 colour: next to no compute) with tensorrt.image-decode hardware, gpu and cpu, for the 224x224 and the
+#                 1080p photo sets (io.flinktrt.tools.bench.ImageDecodeThroughput): images/s of decode + resize + copy-in
 #       cluster   the job jar on a Flink cluster (scripts/cluster.sh: JobManager, TaskManager with Flink's GPU
 #                 external resource, Kafka broker; each its own JVM) on the BERT-like plan with 1, 2, 4 slots
 #                 (AT_LEAST_ONCE, CLUSTER_REQUESTS each): records/s and GPU memory per slot count, engine
@@ -76,6 +79,7 @@ kit() {
       'ai/onnxruntime/native/linux-aarch64/*' && rm "$root/$ort" && zip -q -r "$root/$ort" .)
   rm -rf "$slim"
   cp models/*.onnx models/generate.py models/text/tokenizer.json "$k/models/"
+  cp -r models/images "$k/models/"   # the test photos: GpuImageDecodeGpuTest and images-decode
   # the GPU tests: the test classes of every module, AssertJ (its Assertions need no byte-buddy) and the JUnit
   # console, which brings JUnit itself; the classes tagged gpu, found in the sources (listed, not scanned:
   # scanning would load ITCases whose test-only dependencies stay here)
@@ -225,6 +229,18 @@ step() {
     pack)
       mkdir -p "$out/timing-caches"; cp /tmp/large/*.timing-cache "$out/timing-caches/" 2>/dev/null
       tar czf "${OUT:-/tmp}/results.tgz" -C "$out" . && ls -la "${OUT:-/tmp}/results.tgz" ;;
+    images-decode) # issue 23: decode + resize + copy-in alone (a model computing a mean colour), per image-decode
+      [ -f /tmp/large/image_uint8-b128.plan ] || { echo "\$ flink-tensorrt build-engine --onnx models/image_uint8.onnx --save-engine /tmp/large/image_uint8-b128.plan --batch-buckets 1,8,32,128"
+        ft build-engine --onnx "$here/models/image_uint8.onnx" --save-engine /tmp/large/image_uint8-b128.plan \
+          --batch-buckets 1,8,32,128; echo "exit $?"; } > "$out/build-image_uint8-b128.log" 2>&1
+      for set in photo-224-:${DECODE_IMAGES_224:-50000} photo-1080p-:${DECODE_IMAGES_1080P:-5000}; do
+        echo "\$ java io.flinktrt.tools.bench.ImageDecodeThroughput /tmp/large/image_uint8-b128.plan models/images ${set%%:*} ${set##*:} 128"
+        java -Xmx8g -Dorg.bytedeco.javacpp.maxPhysicalBytes=0 -Dlog4j2.configurationFile=classpath:log4j2-cli.properties \
+          -cp "$here/lib/*" io.flinktrt.tools.bench.ImageDecodeThroughput /tmp/large/image_uint8-b128.plan \
+          "$here/models/images" "${set%%:*}" "${set##*:}" 128
+        echo "exit $?"
+      done > "$out/images-decode.log" 2>&1
+      grep -E 'image-decode|decode on|exit|Exception' "$out/images-decode.log" ;;
     tests) tests "$out" ;;
     images-build) images_build "$out" ;;
     images-builds) images_builds "$out" ;;
@@ -431,6 +447,6 @@ tests() { # OUT: every gpu-tagged test class, one JVM, the JUnit console's tree 
 
 case ${1:-} in
   kit) kit ;;
-  engines|local|bench-resnet|bench-bert|bench-128|swap|text-lengths|sql-bert|graphs-off|pack|tests|images-build|images-builds|images-bench|cluster) step "$1" ;;
+  engines|local|bench-resnet|bench-bert|bench-128|swap|text-lengths|sql-bert|graphs-off|pack|tests|images-build|images-builds|images-bench|images-decode|cluster) step "$1" ;;
   *) sed -n '2,/^set -uo/p' "$0" | sed '$d'; exit 2 ;;
 esac

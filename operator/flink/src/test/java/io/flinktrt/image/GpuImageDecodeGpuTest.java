@@ -222,7 +222,7 @@ class GpuImageDecodeGpuTest {
                                 0,
                                 16,
                                 2,
-                                Map.of("tensorrt.gpu-image-decode", String.valueOf(gpuDecode))));
+                                Map.of("tensorrt.image-decode", gpuDecode ? "hardware" : "cpu")));
     }
 
     /** Each image's outputs, or the code it failed with; whether JPEGs went to the GPU. */

@@ -16,6 +16,7 @@ import io.flinktrt.backend.tensorrt.plan.PlanFile;
 import io.flinktrt.backend.tensorrt.plan.PlanMetadata;
 import io.flinktrt.backend.tensorrt.plan.PlanTensors;
 import io.flinktrt.backend.tensorrt.runtime.Engine;
+import io.flinktrt.backend.tensorrt.runtime.ImageDecoding;
 import io.flinktrt.backend.tensorrt.runtime.TensorRtRunner;
 
 import org.apache.flink.annotation.Internal;
@@ -174,8 +175,7 @@ public final class TensorRtBackend implements InferenceBackend {
                     config,
                     contexts,
                     options.get(TensorRtOptions.CUDA_GRAPHS),
-                    options.get(TensorRtOptions.GPU_IMAGE_DECODE)
-                            && NativeLibraries.loadImageCodecs(),
+                    imageDecoding(options.get(TensorRtOptions.IMAGE_DECODE)),
                     ModelFiles.modelName(model),
                     plan.sha256());
         } catch (BackendException | RuntimeException e) {
@@ -186,5 +186,12 @@ public final class TensorRtBackend implements InferenceBackend {
             }
             throw e;
         }
+    }
+
+    /** CPU where nvJPEG and NPP do not load (said once in the log). */
+    private static ImageDecoding imageDecoding(ImageDecoding configured) {
+        return configured == ImageDecoding.CPU || NativeLibraries.loadImageCodecs()
+                ? configured
+                : ImageDecoding.CPU;
     }
 }

@@ -2,6 +2,7 @@ package io.flinktrt.backend.tensorrt;
 
 import io.flinktrt.backend.BackendOptions;
 import io.flinktrt.backend.tensorrt.plan.BatchBuckets;
+import io.flinktrt.backend.tensorrt.runtime.ImageDecoding;
 
 import org.apache.flink.annotation.PublicEvolving;
 import org.apache.flink.configuration.ConfigOption;
@@ -42,15 +43,16 @@ public final class TensorRtOptions {
                             "Replays each batch size as a CUDA graph captured at warm-up; false runs every"
                                     + " batch with a plain enqueueV3.");
 
-    public static final ConfigOption<Boolean> GPU_IMAGE_DECODE =
-            ConfigOptions.key("tensorrt.gpu-image-decode")
-                    .booleanType()
-                    .defaultValue(true)
+    public static final ConfigOption<ImageDecoding> IMAGE_DECODE =
+            ConfigOptions.key("tensorrt.image-decode")
+                    .enumType(ImageDecoding.class)
+                    .defaultValue(ImageDecoding.HARDWARE)
                     .withDescription(
-                            "Decodes the JPEGs of an image input on the GPU (nvJPEG, its hardware decoder where"
-                                    + " the GPU has one; resized with NPP) where libnvjpeg and NPP load; progressive"
-                                    + " JPEGs, PNGs and photos with an EXIF rotation are decoded on the CPU. false"
-                                    + " decodes every image on the CPU (the copy threads).");
+                            "Where the JPEGs of an image input are decoded: hardware (nvJPEG on the GPU's"
+                                    + " hardware JPEG decoder, its GPU backend where the GPU has none; resized with"
+                                    + " NPP), gpu (nvJPEG's GPU backend) or cpu (ImageIO on the copy threads)."
+                                    + " Progressive JPEGs, PNGs and photos with an EXIF rotation are decoded on the"
+                                    + " CPU in any case, and all images where libnvjpeg and NPP do not load.");
 
     public static final ConfigOption<String> PLAN_CACHE_DIR =
             ConfigOptions.key("tensorrt.plan-cache-dir")
@@ -84,7 +86,7 @@ public final class TensorRtOptions {
                     ALLOW_HOST_CODE,
                     CONTEXTS,
                     CUDA_GRAPHS,
-                    GPU_IMAGE_DECODE,
+                    IMAGE_DECODE,
                     PLAN_CACHE_DIR,
                     FP16,
                     BATCH_BUCKETS);

@@ -23,6 +23,8 @@ import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerPointer;
 import org.bytedeco.javacpp.SizeTPointer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -38,6 +40,8 @@ import java.util.List;
  * the lane's thread only.
  */
 final class DeviceJpegDecoder implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(DeviceJpegDecoder.class);
 
     /** Decoded pixels of one batched decode at most: larger batches decode in groups. */
     private static final long GROUP_BYTES = 256L << 20;
@@ -80,14 +84,22 @@ final class DeviceJpegDecoder implements AutoCloseable {
         }
     }
 
-    DeviceJpegDecoder(CUstream_st stream) throws BackendException {
+    /**
+     * {@code tryHardware}: the hardware decoder where the GPU has one, else nvJPEG's GPU backend.
+     */
+    DeviceJpegDecoder(CUstream_st stream, boolean tryHardware) throws BackendException {
         this.stream = stream;
         try {
-            int rc =
-                    nvjpeg.nvjpegCreateEx(
-                            nvjpeg.NVJPEG_BACKEND_HARDWARE, null, null, 0, batchedHandle);
-            hardware = rc == nvjpeg.NVJPEG_STATUS_SUCCESS;
-            if (!hardware) { // no hardware JPEG decoder on this GPU
+            hardware =
+                    tryHardware
+                            && nvjpeg.nvjpegCreateEx(
+                                            nvjpeg.NVJPEG_BACKEND_HARDWARE,
+                                            null,
+                                            null,
+                                            0,
+                                            batchedHandle)
+                                    == nvjpeg.NVJPEG_STATUS_SUCCESS;
+            if (!hardware) { // not asked for, or no hardware JPEG decoder on this GPU
                 check(
                         nvjpeg.nvjpegCreateEx(
                                 nvjpeg.NVJPEG_BACKEND_GPU_HYBRID, null, null, 0, batchedHandle),
@@ -112,15 +124,13 @@ final class DeviceJpegDecoder implements AutoCloseable {
             Cuda.check(cudart.cudaStreamGetFlags(stream, flags), "cudaStreamGetFlags");
             npp.hStream(stream).nStreamFlags(flags.get());
             flags.close();
+            LOG.info(
+                    "JPEGs of this lane decode on {}",
+                    hardware ? "the GPU's hardware JPEG decoder" : "nvJPEG's GPU backend");
         } catch (BackendException | RuntimeException e) {
             close();
             throw e;
         }
-    }
-
-    /** Whether batches go to the GPU's hardware JPEG decoder (else nvJPEG's GPU backend). */
-    boolean hardware() {
-        return hardware;
     }
 
     /**

@@ -42,6 +42,7 @@ final class Lane implements AutoCloseable {
     private final List<TensorSpec> outputSpecs;
     private final boolean cudaGraphs;
     private final SequenceAxis sequence;
+    private final ImageDecoding imageDecoding;
     final CUstream_st stream = new CUstream_st();
     private final CUevent_st done = new CUevent_st();
     private final Pointer scratch = new Pointer();
@@ -84,9 +85,11 @@ final class Lane implements AutoCloseable {
             List<TensorSpec> inputSpecs,
             List<TensorSpec> outputSpecs,
             boolean cudaGraphs,
-            SequenceAxis sequence)
+            SequenceAxis sequence,
+            ImageDecoding imageDecoding)
             throws BackendException {
         this.sequence = sequence;
+        this.imageDecoding = imageDecoding;
         this.engine = engine;
         this.device = device;
         this.name = name;
@@ -211,7 +214,7 @@ final class Lane implements AutoCloseable {
             }
         }
         if (jpegDecoder == null) {
-            jpegDecoder = new DeviceJpegDecoder(stream);
+            jpegDecoder = new DeviceJpegDecoder(stream, imageDecoding == ImageDecoding.HARDWARE);
         }
         jpegDecoder.decode(jpegs, offset, rows, deviceInputs.get(input));
     }

@@ -67,14 +67,15 @@ public final class TensorRtRunner implements ModelRunner {
     /**
      * @param contexts lanes to create (at most one per buffer set)
      * @param cudaGraphs whether to capture each bucket as a CUDA graph
-     * @param decodeImages whether image inputs take JPEGs to decode on the GPU (nvJPEG loaded)
+     * @param imageDecoding where JPEGs of an image input are decoded (CPU where nvJPEG did not
+     *     load)
      */
     public TensorRtRunner(
             SharedRegistry<Engine.Key, Engine>.Lease lease,
             ModelConfig config,
             int contexts,
             boolean cudaGraphs,
-            boolean decodeImages,
+            ImageDecoding imageDecoding,
             String modelName,
             String checksum)
             throws BackendException {
@@ -138,7 +139,8 @@ public final class TensorRtRunner implements ModelRunner {
                                 inputs,
                                 outputs,
                                 cudaGraphs,
-                                sequence));
+                                sequence,
+                                imageDecoding));
             }
             outputs.addAll(outputSpecs(lanes.get(0), profiles));
             this.signature =
@@ -149,7 +151,7 @@ public final class TensorRtRunner implements ModelRunner {
             for (int i = 0; i < sets; i++) {
                 HostBuffers host = new HostBuffers(this::submit, freeHostSets::add);
                 hostSets.add(host);
-                host.allocate(inputs, outputs, maxBatch, decodeImages);
+                host.allocate(inputs, outputs, maxBatch, imageDecoding != ImageDecoding.CPU);
             }
             warmUp(profiles);
             idleLanes.addAll(lanes);
