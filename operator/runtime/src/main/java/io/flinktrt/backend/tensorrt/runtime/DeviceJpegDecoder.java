@@ -174,8 +174,8 @@ final class DeviceJpegDecoder implements AutoCloseable {
     }
 
     /**
-     * Copies the JPEGs into host memory nvJPEG reads, and reads each header; a header nvJPEG
-     * refuses, or one of another size than the row's header check found, fails its row.
+     * Copies the JPEGs into host memory nvJPEG reads and reads each header (the size the decoded
+     * image takes); a header nvJPEG refuses fails its row.
      */
     private List<Image> read(EncodedRows rows, int first, int count) throws BackendException {
         long total = 0;
