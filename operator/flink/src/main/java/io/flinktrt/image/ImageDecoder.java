@@ -187,18 +187,16 @@ public final class ImageDecoder {
     }
 
     /**
-     * Writes {@code image} into row {@code row} of the input: hands a baseline JPEG stored upright
-     * to the runner where it decodes JPEGs on its GPU, else decodes it here. Throws {@link
-     * RowRejectedException} for a corrupt, unsupported or too large image.
+     * Writes {@code image} into row {@code row} of the input: hands a baseline JPEG to the runner
+     * where it decodes JPEGs on its GPU, else decodes it here. Throws {@link RowRejectedException}
+     * for a corrupt, unsupported or too large image.
      */
     public void putRow(PendingImage image, BatchBuffers buffers, int row) {
         ImageHeader header = image.header(this);
-        if (header.format() == ImageHeader.Format.JPEG
-                && !header.progressive()
-                && header.orientation() == 1) {
+        if (header.format() == ImageHeader.Format.JPEG && !header.progressive()) {
             Optional<DeviceImages> device = buffers.deviceImages(input, mean, std);
             if (device.isPresent()) {
-                device.get().put(row, image.encoded());
+                device.get().put(row, image.encoded(), header.orientation());
                 return;
             }
         }

@@ -46,8 +46,8 @@ import static org.assertj.core.api.Assertions.within;
  * CPU decoder, through the batch scheduler on TensorRT: the pixels themselves (a model that returns
  * its input), the float input's normalisation and planes, and a classifier's answers against ONNX
  * Runtime fed by the CPU decoder. Batches mix JPEGs the GPU decodes with images decoded on the CPU
- * (progressive, EXIF-rotated, PNG) and bad images. Needs a GPU with libnvjpeg and NPP (tag gpu;
- * docs/gpu.md).
+ * (progressive, PNG) and bad images; a photo with an EXIF rotation goes to the GPU, turned there.
+ * Needs a GPU with libnvjpeg and NPP (tag gpu; docs/gpu.md).
  */
 @Tag("gpu")
 @Timeout(600)
@@ -57,9 +57,9 @@ class GpuImageDecodeGpuTest {
     private static final int PIXELS = SIDE * SIDE * 3;
     private static final int LABELS = 10;
 
-    /** Decoded on the CPU in both runs: the GPU takes baseline JPEGs stored upright only. */
+    /** Decoded on the CPU in both runs: the GPU takes baseline JPEGs only. */
     private static final Set<String> ON_CPU =
-            Set.of("progressive.jpg", "exif-rotated.jpg", "grayscale.png", "upright.png");
+            Set.of("progressive.jpg", "grayscale.png", "upright.png");
 
     /**
      * Per image, GPU against CPU decoder, in 8-bit levels: nvJPEG upsamples 4:2:0 chroma otherwise
@@ -103,6 +103,7 @@ class GpuImageDecodeGpuTest {
             names.add("photo-1080p-" + i + ".jpg");
         }
         names.add("grayscale.jpg");
+        names.add("exif-rotated.jpg"); // orientation 6: resized, transposed and mirrored by NPP
         names.addAll(ON_CPU);
         names.addAll(TestImages.BAD.keySet());
         Collections.shuffle(names, new Random(11)); // GPU, CPU and bad rows mixed in each batch

@@ -14,12 +14,12 @@ import java.nio.ByteBuffer;
 public interface DeviceImages {
 
     /**
-     * Row {@code row}'s JPEG, decoded, resized (bilinear, half-pixel centres) and written into the
-     * row when the batch runs. Takes baseline 8-bit JPEGs of one or three components stored upright
-     * (EXIF orientation 1); write the pixels of any other image yourself. The buffer must not
-     * change until the batch has run.
+     * Row {@code row}'s JPEG, decoded, resized (bilinear, half-pixel centres), turned upright as
+     * its EXIF {@code orientation} (1 to 8) says and written into the row when the batch runs.
+     * Takes baseline 8-bit JPEGs of one or three components; write the pixels of any other image
+     * yourself. The buffer must not change until the batch has run.
      */
-    void put(int row, ByteBuffer jpeg);
+    void put(int row, ByteBuffer jpeg, int orientation);
 
     /** After the batch ran: why row {@code row}'s JPEG could not be decoded, or null. */
     String failure(int row);

@@ -51,7 +51,7 @@ public final class TensorRtOptions {
                             "Where the JPEGs of an image input are decoded: hardware (nvJPEG on the GPU's"
                                     + " hardware JPEG decoder, its GPU backend where the GPU has none; resized with"
                                     + " NPP), gpu (nvJPEG's GPU backend) or cpu (ImageIO on the copy threads)."
-                                    + " Progressive JPEGs, PNGs and photos with an EXIF rotation are decoded on the"
+                                    + " Progressive JPEGs and PNGs are decoded on the"
                                     + " CPU in any case, and all images where libnvjpeg and NPP do not load.");
 
     public static final ConfigOption<String> PLAN_CACHE_DIR =

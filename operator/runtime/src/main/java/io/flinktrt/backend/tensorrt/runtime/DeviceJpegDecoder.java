@@ -76,6 +76,7 @@ final class DeviceJpegDecoder implements AutoCloseable {
     private final DeviceArena decoded = new DeviceArena("decoded JPEGs");
     private final DeviceArena staging = new DeviceArena("resized images");
     private final DeviceArena floats = new DeviceArena("images as float");
+    private final DeviceArena turns = new DeviceArena("images to turn upright");
 
     /** One JPEG of the batch: its row, where its bytes sit, its size, where it decodes to. */
     private record Image(int row, long at, long bytes, int width, int height, boolean batched) {
@@ -298,32 +299,87 @@ final class DeviceJpegDecoder implements AutoCloseable {
         }
     }
 
-    /** Writes the decoded image into its row of {@code into}, resized to the input's size. */
+    /**
+     * Writes the decoded image into its row of {@code into}: resized to the input's size, then
+     * turned upright as its EXIF orientation says (bilinear resizing with half-pixel centres
+     * commutes with mirroring and transposing, so this equals the CPU decoder's turn-then-resize).
+     */
     private void resize(
             EncodedRows rows, int first, Image image, BytePointer from, BytePointer into)
             throws BackendException {
         long rowBytes = (long) rows.width * rows.height * 3;
         BytePointer to =
                 new BytePointer(into).position(into.position() + (image.row() - first) * rowBytes);
-        if (image.width() == rows.width && image.height() == rows.height) {
+        int orientation = rows.orientation(image.row());
+        if (orientation <= 1 || orientation > 8) {
+            scale(from, image.width(), image.height(), to, rows.width, rows.height);
+            return;
+        }
+        turns.ensure(2 * rowBytes);
+        boolean transposed = orientation >= 5; // stored on its side: resize to the swapped size
+        int w = transposed ? rows.height : rows.width;
+        int h = transposed ? rows.width : rows.height;
+        BytePointer resized = turns.at(0);
+        scale(from, image.width(), image.height(), resized, w, h);
+        BytePointer toMirror = resized;
+        if (transposed) {
+            BytePointer turned = orientation == 5 ? to : turns.at(rowBytes);
+            fromSize.width(w).height(h);
+            nppCheck(
+                    nppidei.nppiTranspose_8u_C3R_Ctx(resized, w * 3, turned, h * 3, fromSize, npp),
+                    "nppiTranspose_8u_C3R");
+            if (orientation == 5) {
+                return;
+            }
+            toMirror = turned;
+        }
+        toSize.width(rows.width).height(rows.height);
+        nppCheck(
+                nppig.nppiMirror_8u_C3R_Ctx(
+                        toMirror,
+                        rows.width * 3,
+                        to,
+                        rows.width * 3,
+                        toSize,
+                        mirrorAxis(orientation),
+                        npp),
+                "nppiMirror_8u_C3R");
+    }
+
+    /**
+     * The flip that is left once a transposed orientation is transposed: 2 and 6 left-right, 4 and
+     * 8 upside down, 3 and 7 both (NPP names the axis flipped around).
+     */
+    private static int mirrorAxis(int orientation) {
+        return switch (orientation) {
+            case 2, 6 -> nppc.NPP_VERTICAL_AXIS;
+            case 4, 8 -> nppc.NPP_HORIZONTAL_AXIS;
+            default -> nppc.NPP_BOTH_AXIS;
+        };
+    }
+
+    /** Resizes {@code from} (w x h) into {@code to} (toWidth x toHeight), or copies it. */
+    private void scale(BytePointer from, int w, int h, BytePointer to, int toWidth, int toHeight)
+            throws BackendException {
+        if (w == toWidth && h == toHeight) {
             Cuda.check(
                     cudart.cudaMemcpyAsync(
-                            to, from, rowBytes, cudart.cudaMemcpyDeviceToDevice, stream),
+                            to, from, (long) w * h * 3, cudart.cudaMemcpyDeviceToDevice, stream),
                     "cudaMemcpyAsync of a decoded image");
             return;
         }
-        fromSize.width(image.width()).height(image.height());
-        fromRect.x(0).y(0).width(image.width()).height(image.height());
-        toSize.width(rows.width).height(rows.height);
-        toRect.x(0).y(0).width(rows.width).height(rows.height);
+        fromSize.width(w).height(h);
+        fromRect.x(0).y(0).width(w).height(h);
+        toSize.width(toWidth).height(toHeight);
+        toRect.x(0).y(0).width(toWidth).height(toHeight);
         nppCheck(
                 nppig.nppiResize_8u_C3R_Ctx(
                         from,
-                        image.width() * 3,
+                        w * 3,
                         fromSize,
                         fromRect,
                         to,
-                        rows.width * 3,
+                        toWidth * 3,
                         toSize,
                         toRect,
                         nppc.NPPI_INTER_LINEAR,
@@ -419,6 +475,7 @@ final class DeviceJpegDecoder implements AutoCloseable {
     /** After the lane's stream is synchronized: frees device memory, then nvJPEG's objects. */
     @Override
     public void close() {
+        turns.close();
         floats.close();
         staging.close();
         decoded.close();

@@ -20,6 +20,7 @@ final class EncodedRows implements DeviceImages {
     final int height;
     final boolean channelsFirst;
     private final ByteBuffer[] jpegs;
+    private final int[] orientations;
     private final String[] failures;
     private volatile float[] mean;
     private volatile float[] std;
@@ -31,6 +32,7 @@ final class EncodedRows implements DeviceImages {
         this.height = (int) (channelsFirst ? shape[1] : shape[0]);
         this.width = (int) (channelsFirst ? shape[2] : shape[1]);
         this.jpegs = new ByteBuffer[maxBatch];
+        this.orientations = new int[maxBatch];
         this.failures = new String[maxBatch];
     }
 
@@ -61,8 +63,9 @@ final class EncodedRows implements DeviceImages {
     }
 
     @Override
-    public void put(int row, ByteBuffer jpeg) {
+    public void put(int row, ByteBuffer jpeg, int orientation) {
         jpegs[row] = jpeg.duplicate();
+        orientations[row] = orientation;
         failures[row] = null;
     }
 
@@ -74,6 +77,11 @@ final class EncodedRows implements DeviceImages {
     /** Row {@code row}'s JPEG, or null where its pixels were written instead. */
     ByteBuffer jpeg(int row) {
         return jpegs[row];
+    }
+
+    /** Row {@code row}'s EXIF orientation: 1 stored upright, 2 to 8 to be turned. */
+    int orientation(int row) {
+        return orientations[row];
     }
 
     /** Whether any of rows {@code from} to {@code from + count} has a JPEG. */
