@@ -19,6 +19,12 @@
 #                 requests a second) (SWAP_MODELS, SWAP_RATE_<model>); RESULTS/swap-<model>.log
 #       text-lengths  the BERT-like encoder on texts of mixed lengths (io.flinktrt.tools.bench.TextLengths): the
 #                 fixed-128 plan, then one built with --sequence-lengths 16,32,64,128 from bert_like_dynamic.onnx
+#       text-ratios  issue 22 (io.flinktrt.tools.bench.TextRatios) on the plan by length (built as text-lengths
+#                 builds it): the same TEXTS texts (50000) through the batches fed ids (tokenized before the clock:
+#                 the reference), fed text, the operator in Flink, the Kafka job and ML_PREDICT from Kafka, with
+#                 ratios to the reference and nvidia-smi's GPU busy share; the tokenizer alone on one thread; then
+#                 the operator at half its text rate for LATENCY_SECONDS (10): p50/p99 by length against
+#                 max-delay + 2 x that length's batch time; RESULTS/text-ratios.log
 #       sql-bert  the BERT-like plan through ML_PREDICT and through the DataStream operator in one run, fed
 #                 from memory and from Kafka; prints rows/s of each and the SQL/DataStream ratios (issue 13)
 #       graphs-off  the backend and operator stages of both models with tensorrt.cuda-graphs=false
@@ -116,12 +122,14 @@ PROPS
   du -sh "$k"
 }
 
-ft() { # the launcher, as bin/flink-tensorrt runs it
+tool() { # a main class of the launcher's classpath, with the launcher's JVM flags
   java --add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/java.util=ALL-UNNAMED \
     --add-opens=java.base/java.nio=ALL-UNNAMED --add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED \
     -Xmx24g -Dorg.bytedeco.javacpp.maxPhysicalBytes=0 -Dlog4j2.configurationFile=classpath:log4j2-cli.properties \
-    -cp "$here/lib/*" io.flinktrt.tools.cli.Cli "$@"
+    -cp "$here/lib/*" "$@"
 }
+
+ft() { tool io.flinktrt.tools.cli.Cli "$@"; } # the launcher, as bin/flink-tensorrt runs it
 
 ft_base() { # the launcher with an earlier build's project jars (kit's base/) and this kit's other jars
   local tp=/tmp/base-classpath; mkdir -p "$tp"
@@ -197,14 +205,7 @@ step() {
         grep -vE '^  sent' "$out/swap-$m.log" | grep -E 'Swap|first result|latency|GPU memory|Results|version|OK|INCOMPLETE|exit|serves|Released|ready after' | tail -20
       done ;;
     text-lengths) # the BERT-like encoder on texts of mixed lengths: one plan at 128 tokens, one by length
-      [ -f /tmp/large/bert_like_dynamic.onnx ] || python3 "$here/models/generate.py" --large /tmp/large >> "$out/export.log" 2>&1
-      local extra=(${ENGINE_ARGS_bert_like:-})
-      [ -f /tmp/large/bert_like_dynamic-fp16.plan ] || { echo "\$ flink-tensorrt build-engine --onnx /tmp/large/bert_like_dynamic.onnx --save-engine /tmp/large/bert_like_dynamic-fp16.plan --fp16 --batch-buckets 1,8,32,128 --sequence-lengths 16,32,64,128 --timing-cache /tmp/large/bert_like.timing-cache ${extra[*]}"
-        SECONDS=0
-        ft build-engine --onnx /tmp/large/bert_like_dynamic.onnx --save-engine /tmp/large/bert_like_dynamic-fp16.plan --fp16 \
-          --batch-buckets 1,8,32,128 --sequence-lengths 16,32,64,128 --timing-cache /tmp/large/bert_like.timing-cache "${extra[@]}"
-        echo "exit $? after $SECONDS s"; } > "$out/build-bert_like_dynamic.log" 2>&1
-      cp /tmp/large/bert_like_dynamic-fp16.plan.json "$out/" 2>/dev/null
+      dynamic_bert_plan "$out"
       for p in bert_like-fp16 bert_like_dynamic-fp16; do
         echo "\$ java io.flinktrt.tools.bench.TextLengths /tmp/large/$p.plan models/tokenizer.json ${TEXTS:-50000} 128"
         java -Xmx8g -Dorg.bytedeco.javacpp.maxPhysicalBytes=0 -Dlog4j2.configurationFile=classpath:log4j2-cli.properties \
@@ -212,12 +213,16 @@ step() {
         echo "exit $?"
       done > "$out/text-lengths.log" 2>&1
       grep -E '^(model|[0-9]+ texts|exit)' "$out/text-lengths.log" ;;
+    text-ratios) # issue 22: text through every path against the batches fed ids, tokenizer alone, p99 at 50% by length
+      dynamic_bert_plan "$out"
+      { echo "\$ java io.flinktrt.tools.bench.TextRatios /tmp/large/bert_like_dynamic-fp16.plan models/tokenizer.json ${TEXTS:-50000} 128 - ${LATENCY_SECONDS:-10}"
+        tool io.flinktrt.tools.bench.TextRatios /tmp/large/bert_like_dynamic-fp16.plan "$here/models/tokenizer.json" \
+          "${TEXTS:-50000}" 128 - "${LATENCY_SECONDS:-10}"
+        echo "exit $?"; } > "$out/text-ratios.log" 2>&1
+      grep -E '^(model|tokenizer|  [a-z]+: |stage|ids|text|ratio|latency|  length|exit)' "$out/text-ratios.log" ;;
     sql-bert)
       { echo "\$ java io.flinktrt.tools.bench.SqlVsDataStream /tmp/large/bert_like-fp16.plan ${SQL_ROWS:-20000}"
-        java --add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/java.util=ALL-UNNAMED \
-          --add-opens=java.base/java.nio=ALL-UNNAMED --add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED \
-          -Xmx24g -Dorg.bytedeco.javacpp.maxPhysicalBytes=0 -Dlog4j2.configurationFile=classpath:log4j2-cli.properties \
-          -cp "$here/lib/*" io.flinktrt.tools.bench.SqlVsDataStream /tmp/large/bert_like-fp16.plan "${SQL_ROWS:-20000}"
+        tool io.flinktrt.tools.bench.SqlVsDataStream /tmp/large/bert_like-fp16.plan "${SQL_ROWS:-20000}"
         echo "exit $?"; } > "$out/sql-bert.log" 2>&1
       grep -E '^(model|from memory|from Kafka)' "$out/sql-bert.log" ;;
     graphs-off)
@@ -248,6 +253,18 @@ step() {
     cluster) cluster "$out" ;;
     *) echo "unknown step $1"; exit 2 ;;
   esac
+}
+
+dynamic_bert_plan() { # /tmp/large/bert_like_dynamic-fp16.plan (the BERT-like encoder by length), built once
+  local out=$1
+  [ -f /tmp/large/bert_like_dynamic.onnx ] || python3 "$here/models/generate.py" --large /tmp/large >> "$out/export.log" 2>&1
+  local extra=(${ENGINE_ARGS_bert_like:-})
+  [ -f /tmp/large/bert_like_dynamic-fp16.plan ] || { echo "\$ flink-tensorrt build-engine --onnx /tmp/large/bert_like_dynamic.onnx --save-engine /tmp/large/bert_like_dynamic-fp16.plan --fp16 --batch-buckets 1,8,32,128 --sequence-lengths 16,32,64,128 --timing-cache /tmp/large/bert_like.timing-cache ${extra[*]}"
+    SECONDS=0
+    ft build-engine --onnx /tmp/large/bert_like_dynamic.onnx --save-engine /tmp/large/bert_like_dynamic-fp16.plan --fp16 \
+      --batch-buckets 1,8,32,128 --sequence-lengths 16,32,64,128 --timing-cache /tmp/large/bert_like.timing-cache "${extra[@]}"
+    echo "exit $? after $SECONDS s"; } > "$out/build-bert_like_dynamic.log" 2>&1
+  cp /tmp/large/bert_like_dynamic-fp16.plan.json "$out/" 2>/dev/null
 }
 
 images_build() { # issue 14: uint8 frames and INT8; the engine builds go on in the background
@@ -447,6 +464,6 @@ tests() { # OUT: every gpu-tagged test class, one JVM, the JUnit console's tree 
 
 case ${1:-} in
   kit) kit ;;
-  engines|local|bench-resnet|bench-bert|bench-128|swap|text-lengths|sql-bert|graphs-off|pack|tests|images-build|images-builds|images-bench|images-decode|cluster) step "$1" ;;
+  engines|local|bench-resnet|bench-bert|bench-128|swap|text-lengths|text-ratios|sql-bert|graphs-off|pack|tests|images-build|images-builds|images-bench|images-decode|cluster) step "$1" ;;
   *) sed -n '2,/^set -uo/p' "$0" | sed '$d'; exit 2 ;;
 esac

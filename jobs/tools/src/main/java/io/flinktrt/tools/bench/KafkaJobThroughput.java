@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
 
 /**
  * The full job on one host: embedded Kafka → Flink → Kafka, with fresh topics per run so no run
@@ -54,6 +55,18 @@ final class KafkaJobThroughput implements AutoCloseable {
             int requests,
             int ratePerSecond)
             throws Exception {
+        return run(signature, inference, parallelism, requests, ratePerSecond, null);
+    }
+
+    /** The same, sending {@code requestAt.apply(i)} as request i (null: random requests). */
+    LocalRunReport run(
+            ModelSignature signature,
+            InferenceFunctionBuilder inference,
+            int parallelism,
+            int requests,
+            int ratePerSecond,
+            IntFunction<InferenceRequest> requestAt)
+            throws Exception {
         String run = "bench-" + (++runs);
         List<String> topics = List.of(run + "-requests", run + "-results", run + "-dead-letter");
         EmbeddedKafka.createTopics(client, parallelism, topics);
@@ -75,6 +88,7 @@ final class KafkaJobThroughput implements AutoCloseable {
                         topics.get(2),
                         parallelism,
                         run)
+                .sending(requestAt)
                 .run(requests, 0, ratePerSecond, 100, 600, null, 0);
     }
 

@@ -14,7 +14,6 @@ import io.flinktrt.wire.RandomRequests;
 
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.functions.MapFunction;
-import org.apache.flink.api.connector.source.SourceReaderContext;
 import org.apache.flink.api.connector.source.lib.NumberSequenceSource;
 import org.apache.flink.api.connector.source.util.ratelimit.RateLimiter;
 import org.apache.flink.api.connector.source.util.ratelimit.RateLimiterStrategy;
@@ -26,14 +25,18 @@ import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
 import org.apache.flink.util.concurrent.ExecutorThreadFactory;
 
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.function.IntFunction;
 
 /**
  * Latency of the inference operator alone, under an open-loop load: a rate-limited source in the
@@ -58,7 +61,10 @@ final class OperatorLatency {
     private static final String ID_PREFIX = "oplat-";
 
     // Flink instantiates the source and the sink itself; in the local cluster they share this JVM.
+    private static volatile PacedLoad load;
     private static volatile AtomicLongArray dueAt;
+    private static volatile AtomicIntegerArray groupOf;
+    private static final Map<Integer, Group> GROUPS = new ConcurrentSkipListMap<>();
     private static volatile ArrayBlockingQueue<Integer> freeSlots;
     private static volatile LatencyStats stats;
     private static final AtomicLong FIRST_DUE = new AtomicLong();
@@ -74,8 +80,47 @@ final class OperatorLatency {
             Executors.newSingleThreadScheduledExecutor(
                     new ExecutorThreadFactory("bench-rate-timer"));
 
-    /** Latencies after the warm-up and the rate the results came at. */
-    record Figure(LatencyStats latency, double resultsPerSecond) {}
+    /**
+     * Latencies after the warm-up and the rate the results came at; and by group (a text's length
+     * bucket), each with the compute time of the batches its requests ran in.
+     */
+    record Figure(LatencyStats latency, double resultsPerSecond, Map<Integer, Group> groups) {}
+
+    /** What the paced source sends, and the group each request's latency counts in. */
+    interface PacedLoad {
+
+        /** Request {@code index}, sent in {@code slot} under {@code id}. */
+        RequestRecord request(int slot, long index, String id);
+
+        /** The group of request {@code index}; 0 where there is one. */
+        default int group(long index) {
+            return 0;
+        }
+    }
+
+    /** The latencies of one group, and the mean backend time of the batches they ran in. */
+    static final class Group {
+        private final LatencyStats latency = new LatencyStats();
+        private double computeMicros;
+        private double batches;
+
+        synchronized void add(long latencyMicros, InferenceResult result) {
+            latency.add(latencyMicros);
+            // each row of a batch carries the batch's compute time: a row counts 1/rows of it
+            computeMicros +=
+                    (double) result.getTimings().getComputeMicros() / result.getBatchSize();
+            batches += 1.0 / result.getBatchSize();
+        }
+
+        synchronized LatencyStats latency() {
+            return latency;
+        }
+
+        /** Mean backend time (copies included) of a batch holding this group's requests. */
+        synchronized double batchComputeMicros() {
+            return batches == 0 ? 0 : computeMicros / batches;
+        }
+    }
 
     private OperatorLatency() {}
 
@@ -89,13 +134,26 @@ final class OperatorLatency {
             int ratePerSecond,
             Duration duration)
             throws Exception {
+        return run(slots -> new RandomLoad(signature, slots), inference, ratePerSecond, duration);
+    }
+
+    /** The same, sending what {@code loadForSlots} (given the number of slots) makes. */
+    static Figure run(
+            IntFunction<PacedLoad> loadForSlots,
+            InferenceFunctionBuilder inference,
+            int ratePerSecond,
+            Duration duration)
+            throws Exception {
         InferenceFunction<RequestRecord, InferenceOutcome> function = inference.build();
         // Each request in flight has its own slot (and id), so a result names its emit time.
         // In-flight
         // requests are bounded by the operator's capacity, plus the one the source holds while
         // blocked.
         int slots = function.capacity() + 64;
+        load = loadForSlots.apply(slots);
         dueAt = new AtomicLongArray(slots);
+        groupOf = new AtomicIntegerArray(slots);
+        GROUPS.clear();
         freeSlots = new ArrayBlockingQueue<>(slots);
         for (int i = 0; i < slots; i++) {
             freeSlots.add(i);
@@ -113,7 +171,7 @@ final class OperatorLatency {
         env.getConfig().enableObjectReuse(); // as the job does
         DataGeneratorSource<RequestRecord> source =
                 new DataGeneratorSource<>(
-                        new PacedRequests(signature, slots),
+                        new PacedRequests(slots),
                         records,
                         fixedRate(ratePerSecond),
                         RequestRecordTypeInfo.INSTANCE);
@@ -126,7 +184,7 @@ final class OperatorLatency {
                     "Only " + RESULTS.get() + " of " + records + " requests got a result");
         }
         double seconds = (LAST_RESULT.get() - FIRST_RESULT.get()) / 1e9;
-        return new Figure(stats, seconds > 0 ? (records - 1) / seconds : 0);
+        return new Figure(stats, seconds > 0 ? (records - 1) / seconds : 0, Map.copyOf(GROUPS));
     }
 
     /**
@@ -161,21 +219,11 @@ final class OperatorLatency {
                 };
     }
 
-    /**
-     * Hands out pre-encoded requests, one slot per request in flight, and notes when each was due.
-     */
-    private static final class PacedRequests implements GeneratorFunction<Long, RequestRecord> {
-        private final ModelSignature signature;
-        private final int slots;
-        private transient RequestRecord[] payloads;
+    /** Random requests of the model, encoded ahead, one per slot (its id names the slot). */
+    private static final class RandomLoad implements PacedLoad {
+        private final RequestRecord[] payloads;
 
-        PacedRequests(ModelSignature signature, int slots) {
-            this.signature = signature;
-            this.slots = slots;
-        }
-
-        @Override
-        public void open(SourceReaderContext context) {
+        RandomLoad(ModelSignature signature, int slots) {
             RandomRequests random = new RandomRequests(signature, 100, 7);
             InferenceRequest[] samples = new InferenceRequest[DISTINCT_SAMPLES];
             for (int i = 0; i < samples.length; i++) {
@@ -188,6 +236,22 @@ final class OperatorLatency {
                 request.setId(ID_PREFIX + i);
                 payloads[i] = RequestRecord.of(codec.encode(request));
             }
+        }
+
+        @Override
+        public RequestRecord request(int slot, long index, String id) {
+            return payloads[slot];
+        }
+    }
+
+    /**
+     * Hands out the load's requests, one slot per request in flight, and notes when each was due.
+     */
+    private static final class PacedRequests implements GeneratorFunction<Long, RequestRecord> {
+        private final int slots;
+
+        PacedRequests(int slots) {
+            this.slots = slots;
         }
 
         @Override
@@ -204,7 +268,8 @@ final class OperatorLatency {
             long due = nextDue;
             FIRST_DUE.compareAndSet(0, due);
             dueAt.set(slot, due);
-            return payloads[slot];
+            groupOf.set(slot, load.group(index));
+            return load.request(slot, index, ID_PREFIX + slot);
         }
     }
 
@@ -217,9 +282,11 @@ final class OperatorLatency {
             }
             int slot = Integer.parseInt(result.getId().substring(ID_PREFIX.length()));
             long due = dueAt.get(slot);
+            int group = groupOf.get(slot); // read before the slot is free to take another request
             freeSlots.add(slot);
             if (due - FIRST_DUE.get() >= warmUpNanos) {
                 stats.add((now - due) / 1000);
+                GROUPS.computeIfAbsent(group, g -> new Group()).add((now - due) / 1000, result);
             }
             FIRST_RESULT.compareAndSet(0, now);
             LAST_RESULT.set(now);

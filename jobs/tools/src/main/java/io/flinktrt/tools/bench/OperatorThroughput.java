@@ -18,6 +18,7 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
 
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -35,9 +36,36 @@ final class OperatorThroughput {
 
     private OperatorThroughput() {}
 
+    /**
+     * The requests {@link GivenRequests} cycles through: a static, as Flink instantiates the
+     * function itself and the local cluster shares this JVM (megabytes of payloads would otherwise
+     * travel inside the job graph).
+     */
+    private static volatile List<byte[]> given = List.of();
+
     /** Records per second from the first result to the last, over {@code records} requests. */
     static double recordsPerSecond(
             ModelSignature signature,
+            InferenceFunctionBuilder inference,
+            int parallelism,
+            long records)
+            throws Exception {
+        return recordsPerSecond(new CachedRequests(signature), inference, parallelism, records);
+    }
+
+    /**
+     * The same, over {@code payloads} (encoded requests) sent in order, from the first again after
+     * the last.
+     */
+    static double recordsPerSecond(
+            List<byte[]> payloads, InferenceFunctionBuilder inference, long records)
+            throws Exception {
+        given = payloads;
+        return recordsPerSecond(new GivenRequests(), inference, 1, records);
+    }
+
+    private static double recordsPerSecond(
+            MapFunction<Long, RequestRecord> requests,
             InferenceFunctionBuilder inference,
             int parallelism,
             long records)
@@ -50,7 +78,7 @@ final class OperatorThroughput {
         InferenceFunction<RequestRecord, InferenceOutcome> function = inference.build();
         function.applyTo(
                         env.fromSequence(0, records - 1)
-                                .map(new CachedRequests(signature))
+                                .map(requests)
                                 .returns(RequestRecordTypeInfo.INSTANCE))
                 .map(new CountResults())
                 .sinkTo(new DiscardingSink<>());
@@ -87,6 +115,14 @@ final class OperatorThroughput {
         @Override
         public RequestRecord map(Long i) {
             return payloads[(int) (i % DISTINCT_REQUESTS)];
+        }
+    }
+
+    private static final class GivenRequests implements MapFunction<Long, RequestRecord> {
+        @Override
+        public RequestRecord map(Long i) {
+            List<byte[]> payloads = given;
+            return RequestRecord.of(payloads.get((int) (i % payloads.size())));
         }
     }
 

@@ -27,6 +27,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntFunction;
+import java.util.function.ToDoubleFunction;
 import java.util.stream.Collectors;
 
 /**
@@ -40,7 +42,8 @@ import java.util.stream.Collectors;
  */
 public final class SqlVsDataStream {
 
-    private static final int BUFFERS = 3;
+    static final int BUFFERS = 3;
+    static final Duration MAX_DELAY = Duration.ofMillis(5);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final AtomicLong ROWS = new AtomicLong();
     private static final AtomicLong FIRST_NANOS = new AtomicLong();
@@ -63,13 +66,7 @@ public final class SqlVsDataStream {
         System.out.printf(
                 "model %s on %s, %d rows, max batch %d, max delay 5 ms, %d buffers%n",
                 signature.modelName(), selection.backend().name(), rows, maxBatch, BUFFERS);
-        InferenceFunctionBuilder operator =
-                InferenceFunction.builder()
-                        .setModel(model.toString())
-                        .setBackend(selection.backend().name())
-                        .setMaxBatchSize(maxBatch)
-                        .setBuffersInFlight(BUFFERS)
-                        .setMaxDelay(Duration.ofMillis(5));
+        InferenceFunctionBuilder operator = operator(model, selection.backend().name(), maxBatch);
 
         // warm-up of both paths (JIT, engine, ONNX sessions), so that neither pays it in its figure
         OperatorThroughput.recordsPerSecond(signature, operator, 1, Math.min(rows, 2_000));
@@ -93,6 +90,18 @@ public final class SqlVsDataStream {
                 dataStreamKafka,
                 sqlKafka,
                 sqlKafka / dataStreamKafka);
+    }
+
+    /**
+     * The operator both benches run: {@link #BUFFERS} buffer sets, max delay {@link #MAX_DELAY}.
+     */
+    static InferenceFunctionBuilder operator(Path model, String backend, int maxBatch) {
+        return InferenceFunction.builder()
+                .setModel(model.toString())
+                .setBackend(backend)
+                .setMaxBatchSize(maxBatch)
+                .setBuffersInFlight(BUFFERS)
+                .setMaxDelay(MAX_DELAY);
     }
 
     /**
@@ -136,25 +145,47 @@ public final class SqlVsDataStream {
         return timeSql(tables, model, provider, signature, rows);
     }
 
-    /** JSON rows produced to an embedded Kafka first, read by a bounded Kafka table. */
+    /** The model's input tensors as JSON rows through Kafka. */
     private static double sqlFromKafka(
             Path model, String provider, ModelSignature signature, int rows) throws Exception {
-        try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
-            EmbeddedKafka.createTopics(kafka.clientProperties(), 1, List.of("sql-bench"));
-            Object[][] samples = samples(signature, 64);
-            try (KafkaProducer<String, String> producer =
-                    new KafkaProducer<>(
-                            kafka.clientProperties(),
-                            new StringSerializer(),
-                            new StringSerializer())) {
-                for (int i = 0; i < rows; i++) {
+        Object[][] samples = samples(signature, 64);
+        return sqlFromKafka(
+                "id BIGINT, " + inputColumns(signature),
+                i -> {
                     ObjectNode row = JSON.createObjectNode().put("id", (long) i);
                     for (int t = 0; t < signature.inputs().size(); t++) {
                         row.set(
                                 signature.inputs().get(t).name(),
                                 JSON.valueToTree(samples[i % samples.length][t]));
                     }
-                    producer.send(new ProducerRecord<>("sql-bench", JSON.writeValueAsString(row)));
+                    return row;
+                },
+                rows,
+                tables -> timeSql(tables, model, provider, signature, rows));
+    }
+
+    /**
+     * {@code rows} JSON rows ({@code rowAt}) produced to an embedded Kafka first, read by a bounded
+     * Kafka table {@code requests (columns)}; {@code predict} runs ML_PREDICT over it and returns
+     * its rows per second.
+     */
+    static double sqlFromKafka(
+            String columns,
+            IntFunction<ObjectNode> rowAt,
+            int rows,
+            ToDoubleFunction<StreamTableEnvironment> predict)
+            throws Exception {
+        try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
+            EmbeddedKafka.createTopics(kafka.clientProperties(), 1, List.of("sql-bench"));
+            try (KafkaProducer<String, String> producer =
+                    new KafkaProducer<>(
+                            kafka.clientProperties(),
+                            new StringSerializer(),
+                            new StringSerializer())) {
+                for (int i = 0; i < rows; i++) {
+                    producer.send(
+                            new ProducerRecord<>(
+                                    "sql-bench", JSON.writeValueAsString(rowAt.apply(i))));
                 }
             }
             StreamTableEnvironment tables =
@@ -162,14 +193,14 @@ public final class SqlVsDataStream {
                             StreamExecutionEnvironment.createLocalEnvironment(
                                     1, new Configuration()));
             tables.executeSql(
-                    "CREATE TABLE requests (id BIGINT, "
-                            + inputColumns(signature)
+                    "CREATE TABLE requests ("
+                            + columns
                             + ") WITH ("
                             + "'connector' = 'kafka', 'topic' = 'sql-bench', 'properties.bootstrap.servers' = '"
                             + kafka.bootstrapServers()
                             + "', 'properties.group.id' = 'sql-bench', 'scan.startup.mode' ="
                             + " 'earliest-offset', 'scan.bounded.mode' = 'latest-offset', 'format' = 'json')");
-            return timeSql(tables, model, provider, signature, rows);
+            return predict.applyAsDouble(tables);
         }
     }
 
@@ -179,16 +210,10 @@ public final class SqlVsDataStream {
             String provider,
             ModelSignature signature,
             int rows) {
-        ROWS.set(0);
-        FIRST_NANOS.set(0);
         int maxBatch = signature.maxBatchSize();
-        tables.getConfig().set("table.dml-sync", "true");
-        tables.getConfig().set("pipeline.object-reuse", "true");
-        tables.createTemporarySystemFunction("BENCH_COUNT", CountRows.class);
-        tables.executeSql(
-                "CREATE TEMPORARY TABLE discard (n BOOLEAN) WITH ('connector' = 'blackhole')");
         String output = signature.outputs().get(0).name();
-        tables.executeSql(
+        return timePredict(
+                tables,
                 "CREATE TEMPORARY MODEL m INPUT ("
                         + inputColumns(signature)
                         + ") OUTPUT ("
@@ -201,17 +226,38 @@ public final class SqlVsDataStream {
                         + maxBatch
                         + "', 'max-delay' = '5 ms', 'buffers' = '"
                         + BUFFERS
-                        + "')");
+                        + "')",
+                signature.inputs().stream().map(TensorSpec::name).collect(Collectors.joining(", ")),
+                (BUFFERS + 1) * maxBatch,
+                rows);
+    }
+
+    /**
+     * Rows per second of ML_PREDICT over table {@code requests} with the model {@code createModel}
+     * makes (named m), its {@code descriptor} columns fed, {@code concurrent} rows in flight, into
+     * a counting sink, from the first result to the last.
+     */
+    static double timePredict(
+            StreamTableEnvironment tables,
+            String createModel,
+            String descriptor,
+            int concurrent,
+            int rows) {
+        ROWS.set(0);
+        FIRST_NANOS.set(0);
+        tables.getConfig().set("table.dml-sync", "true");
+        tables.getConfig().set("pipeline.object-reuse", "true");
+        tables.createTemporarySystemFunction("BENCH_COUNT", CountRows.class);
         tables.executeSql(
-                "INSERT INTO discard SELECT BENCH_COUNT(id) FROM ML_PREDICT(TABLE requests, MODEL m, DESCRIPTOR("
-                        + signature.inputs().stream()
-                                .map(TensorSpec::name)
-                                .collect(Collectors.joining(", "))
+                "CREATE TEMPORARY TABLE discard (n BOOLEAN) WITH ('connector' = 'blackhole')");
+        tables.executeSql(createModel);
+        tables.executeSql(
+                "INSERT INTO discard SELECT BENCH_COUNT(id) FROM ML_PREDICT(TABLE requests, MODEL m,"
+                        + " DESCRIPTOR("
+                        + descriptor
                         + "), MAP['max-concurrent-operations', '"
-                        + (BUFFERS + 1) * maxBatch
-                        + "',"
-                        + " 'output-mode', 'ALLOW_UNORDERED'])"); // the operator's default order
-        // too
+                        + concurrent
+                        + "', 'output-mode', 'ALLOW_UNORDERED'])"); // the operator's default order
         if (ROWS.get() != rows) {
             throw new IllegalStateException(
                     "Only " + ROWS.get() + " of " + rows + " rows got a result");

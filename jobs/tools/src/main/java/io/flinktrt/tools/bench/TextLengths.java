@@ -3,18 +3,16 @@ package io.flinktrt.tools.bench;
 import io.flinktrt.backend.Backends;
 import io.flinktrt.backend.BatchBuffers;
 import io.flinktrt.backend.BatchRun;
-import io.flinktrt.backend.ModelConfig;
 import io.flinktrt.backend.ModelRunner;
-import io.flinktrt.backend.tensorrt.plan.BatchBuckets;
 import io.flinktrt.batching.BatchInfo;
 import io.flinktrt.batching.BatchListener;
 import io.flinktrt.batching.BatchScheduler;
 import io.flinktrt.batching.BatchingConfig;
 import io.flinktrt.batching.RowCodec;
 import io.flinktrt.text.PendingText;
+import io.flinktrt.text.TextAnswers;
 import io.flinktrt.text.TextTokenizer;
 
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -74,37 +72,29 @@ public final class TextLengths {
     private TextLengths() {}
 
     public static void main(String[] args) throws Exception {
-        if (args.length < 2 || args[0].equals("--help")) {
-            System.out.println(
-                    "usage: TextLengths MODEL TOKENIZER [TEXTS=50000] [MAX_BATCH=128]"
-                            + " [SEQUENCE_LENGTHS e.g. 16,32,64,128, or - for the plan's own]");
-            System.exit(args.length < 2 ? 2 : 0);
-        }
-        Path model = Path.of(args[0]);
-        String tokenizerFile = args[1];
-        int count = args.length > 2 ? Integer.parseInt(args[2]) : 50_000;
-        int maxBatch = args.length > 3 ? Integer.parseInt(args[3]) : 128;
-        List<Integer> lengths =
-                args.length > 4 && !args[4].equals("-")
-                        ? BatchBuckets.parseLengths(args[4])
-                        : List.of();
-        Backends.Selection selection = Backends.select(Backends.AUTO, model);
-        try (ModelRunner runner =
-                selection
-                        .backend()
-                        .open(new ModelConfig(model, 0, maxBatch, 3, Map.of(), lengths))) {
+        TextBenchArgs given = TextBenchArgs.parse(args, "TextLengths", "");
+        Backends.Selection selection = Backends.select(Backends.AUTO, given.model());
+        try (ModelRunner runner = selection.backend().open(given.runnerConfig(3))) {
             TextTokenizer tokenizer =
-                    TextTokenizer.open(tokenizerFile, runner.signature(), 0, "max-text-tokens");
+                    TextTokenizer.open(given.tokenizer(), runner.signature(), 0, "max-text-tokens");
             System.out.printf(
                     "model %s on %s, max batch %d, sequence lengths %s%n",
-                    model.getFileName(),
+                    given.model().getFileName(),
                     runner.backendName(),
-                    maxBatch,
+                    given.maxBatch(),
                     runner.signature().sequence().varies()
                             ? runner.signature().sequence().lengths()
                             : "fixed at " + tokenizer.sequenceLength());
-            run(runner, tokenizer, texts(Math.min(count, 5_000), 1), maxBatch, false); // warm-up
-            run(runner, tokenizer, texts(count, 2), maxBatch, true);
+            run(
+                    runner,
+                    tokenizer,
+                    null,
+                    texts(Math.min(given.texts(), 5_000), 1),
+                    given.maxBatch(),
+                    false);
+            System.out.println(
+                    run(runner, tokenizer, null, texts(given.texts(), 2), given.maxBatch(), false)
+                            .describe());
         }
     }
 
@@ -128,13 +118,54 @@ public final class TextLengths {
         return texts;
     }
 
-    private static void run(
+    /** One pass of texts through the scheduler: how long it took and what its batches ran as. */
+    record Run(int texts, double seconds, Stats stats) {
+
+        double textsPerSecond() {
+            return texts / seconds;
+        }
+
+        String describe() {
+            return String.format(
+                    "%d texts in %.2f s: %.0f texts/s, %.0f real tokens/s; %d batches, %.1f rows a"
+                            + " batch; padding: %.1f%% of rows, %.1f%% of the real rows' positions;"
+                            + " rows per length %s",
+                    texts,
+                    seconds,
+                    textsPerSecond(),
+                    stats.tokens.get() / seconds,
+                    stats.batches.get(),
+                    (double) stats.rows.get() / stats.batches.get(),
+                    100.0
+                            * (stats.executedRows.get() - stats.rows.get())
+                            / stats.executedRows.get(),
+                    stats.positions.get() == 0
+                            ? 0.0
+                            : 100.0
+                                    * (stats.positions.get() - stats.tokens.get())
+                                    / stats.positions.get(),
+                    stats.rowsPerLength);
+        }
+    }
+
+    /**
+     * {@code texts} through the scheduler and {@code runner}. With {@code tokensReady} every text
+     * is tokenized before the clock starts, so the batches are fed ids (tokenizing costs them
+     * nothing); else the copy threads tokenize, as the operator's do. {@code answers} (null: none)
+     * are read from each row as the operator reads them.
+     */
+    static Run run(
             ModelRunner runner,
             TextTokenizer tokenizer,
+            TextAnswers answers,
             List<String> texts,
             int maxBatch,
-            boolean report)
+            boolean tokensReady)
             throws InterruptedException {
+        List<PendingText> pending = texts.stream().map(PendingText::new).toList();
+        if (tokensReady) {
+            pending.forEach(text -> text.tokens(tokenizer));
+        }
         Semaphore inFlight = new Semaphore(4 * maxBatch);
         Stats stats = new Stats(tokenizer.sequenceLength());
         RowCodec<PendingText, Boolean> codec =
@@ -158,6 +189,9 @@ public final class TextLengths {
                     @Override
                     public Boolean readRow(
                             PendingText text, BatchBuffers buffers, int row, BatchInfo batch) {
+                        if (answers != null) {
+                            answers.answer(buffers, row, text.tokens(tokenizer).attentionMask());
+                        }
                         return Boolean.TRUE;
                     }
                 };
@@ -168,38 +202,17 @@ public final class TextLengths {
                         codec,
                         new BatchingConfig("text-lengths", maxBatch, Duration.ofMillis(5)),
                         stats)) {
-            for (String text : texts) {
+            for (PendingText text : pending) {
                 inFlight.acquire();
-                scheduler.submit(new PendingText(text)).whenComplete((ok, e) -> inFlight.release());
+                scheduler.submit(text).whenComplete((ok, e) -> inFlight.release());
             }
             inFlight.acquire(4 * maxBatch); // every text answered
         }
-        double seconds = (System.nanoTime() - start) / 1e9;
-        if (report) {
-            System.out.printf(
-                    "%d texts in %.2f s: %.0f texts/s, %.0f real tokens/s; %d batches, %.1f rows a"
-                            + " batch; padding: %.1f%% of rows, %.1f%% of the real rows' positions;"
-                            + " rows per length %s%n",
-                    texts.size(),
-                    seconds,
-                    texts.size() / seconds,
-                    stats.tokens.get() / seconds,
-                    stats.batches.get(),
-                    (double) stats.rows.get() / stats.batches.get(),
-                    100.0
-                            * (stats.executedRows.get() - stats.rows.get())
-                            / stats.executedRows.get(),
-                    stats.positions.get() == 0
-                            ? 0.0
-                            : 100.0
-                                    * (stats.positions.get() - stats.tokens.get())
-                                    / stats.positions.get(),
-                    stats.rowsPerLength);
-        }
+        return new Run(texts.size(), (System.nanoTime() - start) / 1e9, stats);
     }
 
     /** What the batches ran as; a plan of one length runs every row at {@code fixedLength}. */
-    private static final class Stats implements BatchListener {
+    static final class Stats implements BatchListener {
         final int fixedLength;
         final AtomicLong batches = new AtomicLong();
         final AtomicLong rows = new AtomicLong();

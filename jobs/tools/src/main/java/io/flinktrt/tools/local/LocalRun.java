@@ -25,6 +25,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.IntFunction;
 
 /**
  * Runs the job in a local Flink inside this JVM, sends requests, and reads every outcome back: the
@@ -44,6 +45,9 @@ public final class LocalRun {
     private final int parallelism;
     private final String runId;
 
+    /** Request i of a run (its id is set by the run); null: random requests for the model. */
+    private IntFunction<InferenceRequest> requestAt;
+
     public LocalRun(
             InferenceJob job,
             ModelSignature signature,
@@ -61,6 +65,12 @@ public final class LocalRun {
         this.deadLetterTopic = deadLetterTopic;
         this.parallelism = parallelism;
         this.runId = runId;
+    }
+
+    /** Sends {@code requestAt.apply(i)} as request i instead of random requests. */
+    public LocalRun sending(IntFunction<InferenceRequest> requestAt) {
+        this.requestAt = requestAt;
+        return this;
     }
 
     /**
@@ -107,7 +117,11 @@ public final class LocalRun {
             for (int i = 0; i < samples.length; i++) {
                 samples[i] = random.next("sample-" + i);
             }
-            InferenceRequest template = random.next(runId + "-warmup");
+            IntFunction<InferenceRequest> next =
+                    requestAt != null ? requestAt : i -> samples[i % samples.length];
+            InferenceRequest template =
+                    requestAt != null ? requestAt.apply(0) : random.next(runId + "-warmup");
+            template.setId(runId + "-warmup");
             warmUp(producer, reader, template, waitSeconds);
             for (BadRequests.Bad bad :
                     new BadRequests().some(template, runId + "-bad", badRequests)) {
@@ -152,7 +166,7 @@ public final class LocalRun {
                                             return null;
                                         });
                     }
-                    InferenceRequest request = samples[i % samples.length];
+                    InferenceRequest request = next.apply(i);
                     request.setId(runId + "-" + i);
                     sentAt.put(request.getId(), System.nanoTime());
                     producer.send(request);

@@ -130,6 +130,16 @@ public final class LocalRunReport {
         return results / ((lastResultNanos - startNanos) / 1e9);
     }
 
+    /** When the first request was sent (nanoTime). */
+    public long startNanos() {
+        return startNanos;
+    }
+
+    /** When the last result was read (nanoTime). */
+    public long lastResultNanos() {
+        return lastResultNanos;
+    }
+
     /** Send-to-read-back latency of every result. */
     public LatencyStats latency() {
         return latency;
