@@ -38,6 +38,9 @@
 #       images-bench  waits for those builds (IMAGES_WAIT_S, default 420 s), then the bench at batch 128 (raw,
 #                 operator, job, Kafka alone) for the float32, uint8 and INT8 ResNet-50 (IMAGES_PLANS picks some of
 #                 resnet50-fp16 resnet50_uint8-fp16 resnet50_uint8-int8)
+#       images-jpeg  issue 23: the uint8 ResNet-50 plans of images-build (FP16, INT8) fed the 224x224 JPEGs of
+#                 models/images (bench --images: decoded on the GPU by nvJPEG): raw, operator, job, Kafka alone for the JPEG
+#                 sizes, and the job on 1, 2 and 4 slots (a partition per source subtask); compare with images-bench's frames
 #       images-decode  issue 23: JPEGs through the scheduler and a TensorRT runner of models/image_uint8.onnx (a mean
 #                 colour: next to no compute) with tensorrt.image-decode hardware, gpu and cpu, for the 224x224 and the
 #                 1080p photo sets (io.flinktrt.tools.bench.ImageDecodeThroughput): images/s of decode + resize + copy-in
@@ -234,6 +237,7 @@ step() {
     pack)
       mkdir -p "$out/timing-caches"; cp /tmp/large/*.timing-cache "$out/timing-caches/" 2>/dev/null
       tar czf "${OUT:-/tmp}/results.tgz" -C "$out" . && ls -la "${OUT:-/tmp}/results.tgz" ;;
+    images-jpeg) images_jpeg "$out" ;;
     images-decode) # issue 23: decode + resize + copy-in alone (a model computing a mean colour), per image-decode
       [ -f /tmp/large/image_uint8-b128.plan ] || { echo "\$ flink-tensorrt build-engine --onnx models/image_uint8.onnx --save-engine /tmp/large/image_uint8-b128.plan --batch-buckets 1,8,32,128"
         ft build-engine --onnx "$here/models/image_uint8.onnx" --save-engine /tmp/large/image_uint8-b128.plan \
@@ -316,6 +320,20 @@ images_bench() { # float32 vs uint8 vs INT8 ResNet-50 at batch 128: raw, operato
       ft bench --model $L/$p.plan --batch-sizes 128 --stages raw,operator,job,kafka --seconds "${BENCH_SECONDS:-5}" \
         --out "$out/bench-images"; echo "exit $? after $SECONDS s"; } > "$out/bench-images-$p.log" 2>&1
     sed -n '/^stage /,/^Wrote/p' "$out/bench-images-$p.log"
+  done
+}
+
+images_jpeg() { # issue 23: the uint8 ResNet-50 plans fed JPEGs (decoded on the GPU): operator, Kafka alone, job on 1/2/4 slots
+  local out=$1 L=/tmp/large p
+  for p in ${IMAGES_JPEG_PLANS:-resnet50_uint8-fp16 resnet50_uint8-int8}; do
+    [ -f $L/$p.plan ] || { echo "no $L/$p.plan (run images-build first): skipped"; continue; }
+    { echo "\$ flink-tensorrt bench --model $L/$p.plan --images 'models/images/photo-224-*.jpg' --batch-sizes 128 --stages raw,operator,job,kafka,job-slots --slots 1,2,4 --seconds ${BENCH_SECONDS:-5} --out \$OUT/bench-jpeg"
+      SECONDS=0
+      ft bench --model $L/$p.plan --images "$here/models/images/photo-224-*.jpg" --batch-sizes 128 \
+        --stages raw,operator,job,kafka,job-slots --slots 1,2,4 --seconds "${BENCH_SECONDS:-5}" \
+        --out "$out/bench-jpeg"; echo "exit $? after $SECONDS s"; } > "$out/bench-jpeg-$p.log" 2>&1
+    sed -n '/^stage /,/^Wrote/p' "$out/bench-jpeg-$p.log"
+    grep -E 'decode on|exit' "$out/bench-jpeg-$p.log" | sort | uniq -c
   done
 }
 
@@ -464,6 +482,6 @@ tests() { # OUT: every gpu-tagged test class, one JVM, the JUnit console's tree 
 
 case ${1:-} in
   kit) kit ;;
-  engines|local|bench-resnet|bench-bert|bench-128|swap|text-lengths|text-ratios|sql-bert|graphs-off|pack|tests|images-build|images-builds|images-bench|images-decode|cluster) step "$1" ;;
+  engines|local|bench-resnet|bench-bert|bench-128|swap|text-lengths|text-ratios|sql-bert|graphs-off|pack|tests|images-build|images-builds|images-bench|images-jpeg|images-decode|cluster) step "$1" ;;
   *) sed -n '2,/^set -uo/p' "$0" | sed '$d'; exit 2 ;;
 esac

@@ -4,7 +4,6 @@ import io.flinktrt.backend.InferenceBackend;
 import io.flinktrt.backend.ModelConfig;
 import io.flinktrt.backend.ModelRunner;
 import io.flinktrt.backend.ModelSignature;
-import io.flinktrt.backend.TensorSpec;
 import io.flinktrt.operator.InferenceFunction;
 import io.flinktrt.operator.InferenceFunctionBuilder;
 import io.flinktrt.tools.local.LatencyStats;
@@ -37,6 +36,7 @@ public final class Benchmark {
     private final long jobMaxBytes;
     private final long maxRecords;
     private final Path out;
+    private final BenchRequests requests;
     private final BenchTable table = new BenchTable();
 
     // Records/s by batch size, as the stages measure them.
@@ -54,7 +54,8 @@ public final class Benchmark {
             long maxDelayMs,
             long jobMaxBytes,
             long maxRecords,
-            Path out) {
+            Path out,
+            BenchRequests requests) {
         this.backend = backend;
         this.model = model;
         this.device = device;
@@ -66,6 +67,7 @@ public final class Benchmark {
         this.jobMaxBytes = jobMaxBytes;
         this.maxRecords = maxRecords;
         this.out = out;
+        this.requests = requests;
     }
 
     /** Returns false when a stage could not produce its figure. */
@@ -73,8 +75,8 @@ public final class Benchmark {
             throws Exception {
         Files.createDirectories(out);
         System.out.printf(
-                "Model %s, request %,d bytes, batch sizes %s, %d s per figure%n",
-                signature.modelName(), requestBytes(), sizes, duration.toSeconds());
+                "Model %s, requests: %s, %,d bytes each on average, batch sizes %s, %d s per figure%n",
+                signature.modelName(), requests, requests.meanBytes(), sizes, duration.toSeconds());
         runnerAlone(sizes);
         int best = raw.entrySet().stream().max(Map.Entry.comparingByValue()).orElseThrow().getKey();
         if (stages.contains("operator")) {
@@ -97,8 +99,11 @@ public final class Benchmark {
             operatorLatency(best, latencies);
         }
         boolean complete = true;
-        if (stages.contains("job") || stages.contains("latency") || stages.contains("kafka")) {
-            complete = throughKafka(best, stages, latencies);
+        if (stages.contains("job")
+                || stages.contains("latency")
+                || stages.contains("kafka")
+                || stages.contains("job-slots")) {
+            complete = throughKafka(best, stages, slots, latencies);
         }
         writeTableAndPlots(stages.contains("latency") ? latencies : null);
         return complete;
@@ -133,7 +138,7 @@ public final class Benchmark {
             operator.put(
                     batch,
                     OperatorThroughput.recordsPerSecond(
-                            signature, inference(batch), 1, records(raw.get(batch))));
+                            requests.payloads(), inference(batch), 1, records(raw.get(batch))));
             row(
                     "operator (memory source)",
                     batch,
@@ -151,7 +156,7 @@ public final class Benchmark {
             try (DeviceMemorySampler memory = new DeviceMemorySampler(device)) {
                 double rps =
                         OperatorThroughput.recordsPerSecond(
-                                signature,
+                                requests.payloads(),
                                 inference(best),
                                 slotCount,
                                 records(bestRaw * slotCount));
@@ -175,7 +180,11 @@ public final class Benchmark {
         for (double load : LOADS) {
             int rate = (int) Math.max(1, load * operatorRate);
             OperatorLatency.Figure figure =
-                    OperatorLatency.run(signature, inference(best), rate, duration);
+                    OperatorLatency.run(
+                            slots -> new OperatorLatency.SampleLoad(requests.samples(), slots),
+                            inference(best),
+                            rate,
+                            duration);
             row(
                     String.format("operator latency @%.0f%%", load * 100),
                     best,
@@ -194,20 +203,24 @@ public final class Benchmark {
      * Stages kafka, job and the second half of latency, on one embedded broker; returns false when
      * a job run did not answer every request.
      */
-    private boolean throughKafka(int best, List<String> stages, Plot latencies) throws Exception {
+    private boolean throughKafka(int best, List<String> stages, List<Integer> slots, Plot latencies)
+            throws Exception {
         boolean complete = true;
         try (KafkaJobThroughput jobs = new KafkaJobThroughput()) {
             // The operator is the job's upper bound: size the run by it, so it lasts about the set
             // duration.
             double upperBound = operator.getOrDefault(best, raw.get(best));
-            int requests = (int) Math.min(records(upperBound), jobMaxBytes / requestBytes());
-            double kafkaAlone = stages.contains("kafka") ? kafkaAlone(jobs, best, requests) : 0;
+            int count = (int) Math.min(records(upperBound), jobMaxBytes / requests.meanBytes());
+            double kafkaAlone = stages.contains("kafka") ? kafkaAlone(jobs, best, count) : 0;
             if (stages.contains("job") || stages.contains("latency")) {
-                LocalRunReport job = jobThroughput(jobs, best, requests, kafkaAlone);
+                LocalRunReport job = jobThroughput(jobs, best, count, kafkaAlone);
                 complete &= job.complete();
                 if (stages.contains("latency")) {
                     complete &= jobLatency(jobs, best, job.throughput(), latencies);
                 }
+            }
+            if (stages.contains("job-slots")) {
+                complete &= jobSlots(jobs, best, slots, count);
             }
         }
         return complete;
@@ -216,8 +229,8 @@ public final class Benchmark {
     /**
      * Stage kafka: the same requests produced and consumed at once, no Flink (the job's ceiling).
      */
-    private double kafkaAlone(KafkaJobThroughput jobs, int best, int requests) throws Exception {
-        KafkaJobThroughput.KafkaAlone ceiling = jobs.kafkaAlone(signature, 1, requests);
+    private double kafkaAlone(KafkaJobThroughput jobs, int best, int count) throws Exception {
+        KafkaJobThroughput.KafkaAlone ceiling = jobs.kafkaAlone(requests.samples(), 1, count);
         row(
                 "Kafka alone (no Flink)",
                 best,
@@ -235,8 +248,8 @@ public final class Benchmark {
 
     /** Stage job: Kafka -> Flink -> Kafka with every request sent at once. */
     private LocalRunReport jobThroughput(
-            KafkaJobThroughput jobs, int best, int requests, double kafkaAlone) throws Exception {
-        LocalRunReport job = jobs.run(signature, inference(best), 1, requests, 0);
+            KafkaJobThroughput jobs, int best, int count, double kafkaAlone) throws Exception {
+        LocalRunReport job = jobs.run(signature, inference(best), 1, count, 0, requests::at);
         row(
                 "job (Kafka->Flink->Kafka)",
                 best,
@@ -245,12 +258,37 @@ public final class Benchmark {
                 raw.get(best),
                 String.format(
                         "%,d requests sent at once (latency here is queueing; see the fixed-load rows)%s",
-                        requests,
+                        count,
                         kafkaAlone > 0
                                 ? String.format(
                                         "; %.3f of Kafka alone", job.throughput() / kafkaAlone)
                                 : ""));
         return job;
+    }
+
+    /**
+     * Stage job-slots: the job at the best batch on each slot count, a topic partition per source
+     * subtask, every request sent at once. Returns false when a run did not answer every request.
+     */
+    private boolean jobSlots(KafkaJobThroughput jobs, int best, List<Integer> slots, int count)
+            throws Exception {
+        boolean complete = true;
+        for (int slotCount : slots) {
+            try (DeviceMemorySampler memory = new DeviceMemorySampler(device)) {
+                LocalRunReport report =
+                        jobs.run(signature, inference(best), slotCount, count, 0, requests::at);
+                complete &= report.complete();
+                row(
+                        "job, slots",
+                        best,
+                        slotCount,
+                        report.throughput(),
+                        raw.get(best),
+                        "a partition per source subtask, one runner per slot"
+                                + memory.summary(slotCount));
+            }
+        }
+        return complete;
     }
 
     /**
@@ -273,8 +311,9 @@ public final class Benchmark {
                             (int)
                                     Math.min(
                                             (long) rate * duration.toSeconds(),
-                                            jobMaxBytes / requestBytes()),
-                            rate);
+                                            jobMaxBytes / requests.meanBytes()),
+                            rate,
+                            requests::at);
             complete &= report.complete();
             LatencyStats stats = report.latency();
             row(
@@ -351,14 +390,6 @@ public final class Benchmark {
     private long records(double recordsPerSecond) {
         return Math.min(
                 maxRecords, Math.max(1000, (long) (recordsPerSecond * duration.toSeconds())));
-    }
-
-    private long requestBytes() {
-        long bytes = 64;
-        for (TensorSpec input : signature.inputs()) {
-            bytes += input.sampleBytes() + 32;
-        }
-        return bytes;
     }
 
     private void row(

@@ -9,7 +9,6 @@ import io.flinktrt.schema.InferenceRequest;
 import io.flinktrt.tools.local.LocalRun;
 import io.flinktrt.tools.local.LocalRunReport;
 import io.flinktrt.wire.AvroCodec;
-import io.flinktrt.wire.RandomRequests;
 
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -31,9 +30,6 @@ import java.util.function.IntFunction;
  * #kafkaAlone} measures the same broker without Flink: the job's ceiling.
  */
 final class KafkaJobThroughput implements AutoCloseable {
-
-    /** Distinct random requests a Kafka-alone run cycles through, as the job's runs do. */
-    private static final int DISTINCT_SAMPLES = 64;
 
     /** Kafka alone: requests per second through a topic, and the payload bytes per second. */
     record KafkaAlone(
@@ -97,14 +93,10 @@ final class KafkaJobThroughput implements AutoCloseable {
      * settings to a fresh topic of {@code partitions} partitions, read back at the same time with
      * the job source's consumer settings, from the first send to the last record read.
      */
-    KafkaAlone kafkaAlone(ModelSignature signature, int partitions, int requests) throws Exception {
+    KafkaAlone kafkaAlone(List<InferenceRequest> samples, int partitions, int requests)
+            throws Exception {
         String topic = "kafka-alone-" + (++runs);
         EmbeddedKafka.createTopics(client, partitions, List.of(topic));
-        RandomRequests random = new RandomRequests(signature, 100, 42);
-        InferenceRequest[] samples = new InferenceRequest[DISTINCT_SAMPLES];
-        for (int i = 0; i < samples.length; i++) {
-            samples[i] = random.next("sample-" + i);
-        }
         Properties settings = InferenceJob.sourceConsumerProperties(client);
         settings.put(ConsumerConfig.GROUP_ID_CONFIG, topic);
         settings.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
@@ -125,7 +117,7 @@ final class KafkaJobThroughput implements AutoCloseable {
             // the job's run comes after the broker has already served this one.
             int warmUp = Math.max(1, requests / 5);
             for (int i = 0; i < warmUp; i++) {
-                producer.send(samples[i % samples.length]);
+                producer.send(samples.get(i % samples.size()));
             }
             producer.flush();
             long[] read = {0, 0};
@@ -135,14 +127,18 @@ final class KafkaJobThroughput implements AutoCloseable {
                     CompletableFuture.supplyAsync(
                             () -> readUntil(consumer, warmUp + requests, read));
             for (int i = 0; i < requests; i++) {
-                InferenceRequest request = samples[i % samples.length];
+                InferenceRequest request = samples.get(i % samples.size());
                 request.setId("kafka-alone-" + i);
                 producer.send(request);
             }
             producer.flush();
             long end = reading.get(10, TimeUnit.MINUTES);
             double seconds = (end - start) / 1e9;
-            int requestBytes = new AvroCodec<>(InferenceRequest.class).encode(samples[0]).length;
+            AvroCodec<InferenceRequest> codec = new AvroCodec<>(InferenceRequest.class);
+            int requestBytes =
+                    (int)
+                            (samples.stream().mapToLong(s -> codec.encode(s).length).sum()
+                                    / samples.size());
             return new KafkaAlone(
                     requests / seconds,
                     (double) requests * requestBytes / seconds,

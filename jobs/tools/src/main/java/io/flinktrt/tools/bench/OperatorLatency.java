@@ -1,6 +1,5 @@
 package io.flinktrt.tools.bench;
 
-import io.flinktrt.backend.ModelSignature;
 import io.flinktrt.operator.InferenceFunction;
 import io.flinktrt.operator.InferenceFunctionBuilder;
 import io.flinktrt.operator.RequestRecord;
@@ -10,7 +9,6 @@ import io.flinktrt.schema.InferenceRequest;
 import io.flinktrt.schema.InferenceResult;
 import io.flinktrt.tools.local.LatencyStats;
 import io.flinktrt.wire.AvroCodec;
-import io.flinktrt.wire.RandomRequests;
 
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.functions.MapFunction;
@@ -25,6 +23,7 @@ import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
 import org.apache.flink.util.concurrent.ExecutorThreadFactory;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -54,9 +53,6 @@ import java.util.function.IntFunction;
  * values for every real one (at 5,000/s and 8 ms, p50 4.2 ms instead of 8.0).
  */
 final class OperatorLatency {
-
-    /** Distinct random samples the request slots are drawn from. */
-    private static final int DISTINCT_SAMPLES = 16;
 
     private static final String ID_PREFIX = "oplat-";
 
@@ -125,19 +121,10 @@ final class OperatorLatency {
     private OperatorLatency() {}
 
     /**
-     * Runs the operator for about {@code duration} at {@code ratePerSecond}; the first quarter (at
-     * most 1 s) is warm-up and not counted.
+     * Runs the operator for about {@code duration} at {@code ratePerSecond}, sending what {@code
+     * loadForSlots} (given the number of slots) makes; the first quarter (at most 1 s) is warm-up
+     * and not counted.
      */
-    static Figure run(
-            ModelSignature signature,
-            InferenceFunctionBuilder inference,
-            int ratePerSecond,
-            Duration duration)
-            throws Exception {
-        return run(slots -> new RandomLoad(signature, slots), inference, ratePerSecond, duration);
-    }
-
-    /** The same, sending what {@code loadForSlots} (given the number of slots) makes. */
     static Figure run(
             IntFunction<PacedLoad> loadForSlots,
             InferenceFunctionBuilder inference,
@@ -219,20 +206,15 @@ final class OperatorLatency {
                 };
     }
 
-    /** Random requests of the model, encoded ahead, one per slot (its id names the slot). */
-    private static final class RandomLoad implements PacedLoad {
+    /** Requests of a sample set, encoded ahead, one per slot (its id names the slot). */
+    static final class SampleLoad implements PacedLoad {
         private final RequestRecord[] payloads;
 
-        RandomLoad(ModelSignature signature, int slots) {
-            RandomRequests random = new RandomRequests(signature, 100, 7);
-            InferenceRequest[] samples = new InferenceRequest[DISTINCT_SAMPLES];
-            for (int i = 0; i < samples.length; i++) {
-                samples[i] = random.next("sample-" + i);
-            }
+        SampleLoad(List<InferenceRequest> samples, int slots) {
             AvroCodec<InferenceRequest> codec = new AvroCodec<>(InferenceRequest.class);
             payloads = new RequestRecord[slots];
             for (int i = 0; i < slots; i++) {
-                InferenceRequest request = samples[i % samples.length];
+                InferenceRequest request = samples.get(i % samples.size());
                 request.setId(ID_PREFIX + i);
                 payloads[i] = RequestRecord.of(codec.encode(request));
             }

@@ -58,10 +58,13 @@ final class OperatorThroughput {
      * the last.
      */
     static double recordsPerSecond(
-            List<byte[]> payloads, InferenceFunctionBuilder inference, long records)
+            List<byte[]> payloads,
+            InferenceFunctionBuilder inference,
+            int parallelism,
+            long records)
             throws Exception {
         given = payloads;
-        return recordsPerSecond(new GivenRequests(), inference, 1, records);
+        return recordsPerSecond(new GivenRequests(), inference, parallelism, records);
     }
 
     private static double recordsPerSecond(

@@ -114,8 +114,9 @@ public final class TextRatios {
                         gpu);
             }
             List<byte[]> payloads = textPayloads(texts);
-            OperatorThroughput.recordsPerSecond(textPayloads(warmUp), operator, warmUp.size());
-            double inFlink = OperatorThroughput.recordsPerSecond(payloads, operator, given.texts());
+            OperatorThroughput.recordsPerSecond(textPayloads(warmUp), operator, 1, warmUp.size());
+            double inFlink =
+                    OperatorThroughput.recordsPerSecond(payloads, operator, 1, given.texts());
             table.add(
                     new BenchTable.Row(
                             "text: operator in Flink",

@@ -3,6 +3,7 @@ package io.flinktrt.tools.cli;
 import io.flinktrt.backend.Backends;
 import io.flinktrt.backend.ModelSignature;
 import io.flinktrt.jobs.cli.InferenceDefaults;
+import io.flinktrt.tools.bench.BenchRequests;
 import io.flinktrt.tools.bench.Benchmark;
 import io.flinktrt.tools.bench.Plot;
 
@@ -28,7 +29,9 @@ import java.util.concurrent.Callable;
                         + " Kafka, next to Kafka alone on the same broker (the job's ceiling: the same requests and client settings,"
                         + " no Flink), (4) latency at 50%% and 90%% load (open loop): of the operator alone (memory source) and of the job"
                         + " through Kafka, (5) slots"
-                        + " per GPU. Prints one table and writes CSV and PNG plots to --out.")
+                        + " per GPU, of the operator (slots) and of the job (job-slots, not run by default). Requests carry"
+                        + " random tensors, or with --images the photos given. Prints one table and writes CSV and PNG plots"
+                        + " to --out.")
 public final class BenchCommand implements Callable<Integer> {
 
     @Option(
@@ -78,8 +81,19 @@ public final class BenchCommand implements Callable<Integer> {
             names = "--stages",
             defaultValue = "raw,operator,job,kafka,latency,slots",
             split = ",",
-            description = "Which stages to run (default: ${DEFAULT-VALUE}); raw always runs.")
+            description =
+                    "Which stages to run (default: ${DEFAULT-VALUE}; job-slots runs the job on each --slots"
+                            + " count); raw always runs.")
     List<String> stages;
+
+    @Option(
+            names = "--images",
+            paramLabel = "GLOB",
+            description =
+                    "Send these JPEG or PNG files as image requests, cycling, instead of random tensors,"
+                            + " e.g. 'models/images/photo-224-*.jpg' (quoted: the pattern is ours, not the"
+                            + " shell's); the raw stage still runs the engine on random tensors.")
+    String images;
 
     @Option(
             names = "--job-max-bytes",
@@ -152,7 +166,10 @@ public final class BenchCommand implements Callable<Integer> {
                                 maxDelayMs,
                                 jobMaxBytes,
                                 maxRecords,
-                                out)
+                                out,
+                                images != null
+                                        ? BenchRequests.images(images)
+                                        : BenchRequests.random(signature))
                         .run(sizes, slots, stages)
                 ? 0
                 : 1;
