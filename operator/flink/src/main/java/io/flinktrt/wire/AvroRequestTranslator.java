@@ -126,22 +126,33 @@ public final class AvroRequestTranslator
     }
 
     /**
-     * A text request's tokens (tokenized now, kept for its row and answer); a tensor request fills
-     * the longest length.
+     * A text request's tokens (tokenized now, kept for its row and answer); a tensor request its
+     * own length, the longest where it fills it.
      */
     @Override
     public int sequenceLength(PendingRequest pending, int longest) {
         PendingText pendingText = pending.request().text();
-        return pendingText != null ? pendingText.tokens(tokenizer).ids().length : longest;
+        if (pendingText != null) {
+            return pendingText.tokens(tokenizer).ids().length;
+        }
+        return pending.request().positions() > 0 ? pending.request().positions() : longest;
     }
 
-    /** Copies one request's inputs into row {@code row} of the batch's input buffers. */
+    /**
+     * Copies one request's inputs into row {@code row} of the batch's input buffers; a sequence
+     * input shorter than the row is zero-padded (the buffers hold earlier batches' rows).
+     */
     static void putRow(
             ModelSignature signature, DecodedRequest request, BatchBuffers buffers, int row) {
         ByteBuffer[] inputs = request.inputs();
         for (int i = 0; i < inputs.length; i++) {
             int bytes = signature.inputs().get(i).sampleBytes();
-            buffers.input(i).put(row * bytes, inputs[i], inputs[i].position(), bytes);
+            int own = inputs[i].remaining();
+            ByteBuffer buffer = buffers.input(i);
+            buffer.put(row * bytes, inputs[i], inputs[i].position(), own);
+            for (int at = row * bytes + own; at < (row + 1) * bytes; at++) {
+                buffer.put(at, (byte) 0);
+            }
         }
     }
 

@@ -2,6 +2,7 @@ package io.flinktrt.wire;
 
 import io.flinktrt.backend.DataTypes;
 import io.flinktrt.backend.ModelSignature;
+import io.flinktrt.backend.ModelSignature.SequenceAxis;
 import io.flinktrt.backend.TensorSpec;
 import io.flinktrt.image.ImageDecoder;
 import io.flinktrt.image.PendingImage;
@@ -69,16 +70,18 @@ public final class RequestDecoder {
             if (request.image() != null) {
                 PendingImage image = imageOf(request);
                 checkResultFits(request);
-                return new DecodedRequest(request.id(), request.metadata(), null, null, image);
+                return new DecodedRequest(request.id(), request.metadata(), null, null, image, 0);
             }
             if (request.text() != null || (takesText && request.tensors().isEmpty())) {
                 PendingText text = textOf(request);
                 checkResultFits(request);
-                return new DecodedRequest(request.id(), request.metadata(), null, text, null);
+                return new DecodedRequest(request.id(), request.metadata(), null, text, null, 0);
             }
             ByteBuffer[] inputs = inputsOf(request.tensors());
+            int positions = positions(inputs);
             checkResultFits(request);
-            return new DecodedRequest(request.id(), request.metadata(), inputs, null, null);
+            return new DecodedRequest(
+                    request.id(), request.metadata(), inputs, null, null, positions);
         } catch (RequestRejectedException e) {
             throw e.withRequestId(request.id());
         }
@@ -182,6 +185,54 @@ public final class RequestDecoder {
         return inputs;
     }
 
+    /**
+     * The length of a tensor request's sequence inputs, which must agree; 0 for a model whose
+     * length is fixed.
+     */
+    private int positions(ByteBuffer[] inputs) throws RequestRejectedException {
+        SequenceAxis sequence = signature.sequence();
+        int positions = 0;
+        for (int i = 0; i < inputs.length; i++) {
+            TensorSpec spec = signature.inputs().get(i);
+            if (!sequence.varies() || !sequence.has(spec)) {
+                continue;
+            }
+            int length = inputs[i].remaining() / sequence.rowBytes(spec, 1);
+            if (positions != 0 && length != positions) {
+                throw new RequestRejectedException(
+                        ErrorCode.SHAPE_NOT_ACCEPTED,
+                        "The request's sequence inputs differ in length ("
+                                + spec.name()
+                                + " has "
+                                + length
+                                + " positions, an earlier one "
+                                + positions
+                                + ").");
+            }
+            positions = length;
+        }
+        return positions;
+    }
+
+    /**
+     * The sample shape a tensor must have: the input's, or for an input whose sequence length
+     * varies, that shape with any length from 1 to the longest.
+     */
+    private long[] accepted(long[] shape, TensorSpec spec) {
+        long[] expected = spec.sampleShape();
+        SequenceAxis sequence = signature.sequence();
+        if (sequence.varies()
+                && sequence.has(spec)
+                && shape.length == expected.length
+                && shape[0] >= 1
+                && shape[0] <= expected[0]) {
+            long[] own = expected.clone();
+            own[0] = shape[0];
+            return own;
+        }
+        return expected;
+    }
+
     private ByteBuffer check(RequestParser.ParsedTensor tensor, TensorSpec spec)
             throws RequestRejectedException {
         if (tensor.dtype() != spec.dtype()) {
@@ -229,7 +280,8 @@ public final class RequestDecoder {
                     ErrorCode.REQUEST_TOO_LARGE,
                     "Tensor '" + spec.name() + "' has more than " + max + " elements.");
         }
-        if (!Arrays.equals(shape, spec.sampleShape())) {
+        long[] accepted = accepted(shape, spec);
+        if (!Arrays.equals(shape, accepted)) {
             throw new RequestRejectedException(
                     ErrorCode.SHAPE_NOT_ACCEPTED,
                     "Tensor '"
@@ -238,10 +290,17 @@ public final class RequestDecoder {
                             + Arrays.toString(tensor.shape())
                             + "; the model takes one sample of shape "
                             + Arrays.toString(spec.sampleShape())
+                            + (signature.sequence().varies() && signature.sequence().has(spec)
+                                    ? " or shorter in its first dimension (the sequence)"
+                                    : "")
                             + " (a leading batch dimension of 1 is allowed).");
         }
         ByteBuffer data = tensor.data();
-        if (data.remaining() != spec.sampleBytes()) {
+        long bytes =
+                Arrays.equals(accepted, spec.sampleShape())
+                        ? spec.sampleBytes()
+                        : signature.sequence().rowBytes(spec, (int) accepted[0]);
+        if (data.remaining() != bytes) {
             throw new RequestRejectedException(
                     ErrorCode.BYTE_LENGTH_MISMATCH,
                     "Tensor '"
@@ -253,7 +312,7 @@ public final class RequestDecoder {
                             + " of "
                             + spec.dtype()
                             + " needs "
-                            + spec.sampleBytes()
+                            + bytes
                             + ".");
         }
         if (limits.rejectNonFinite() && DataTypes.isFloatingPoint(spec.dtype())) {

@@ -2,6 +2,7 @@ package io.flinktrt.wire;
 
 import io.flinktrt.backend.BatchBuffers;
 import io.flinktrt.backend.BatchRun;
+import io.flinktrt.backend.DataTypes;
 import io.flinktrt.backend.ModelSignature;
 import io.flinktrt.backend.TensorSpec;
 import io.flinktrt.repository.ServedModel;
@@ -80,7 +81,8 @@ final class ResultEncoder {
             long nowNanos) {
         DecodedRequest request = pending.request();
         TokenizedText tokens = request.text() == null ? null : request.text().tokensIfDone();
-        List<Tensor> outputs = answers == null ? rawOutputs(buffers, row) : List.of();
+        List<Tensor> outputs =
+                answers == null ? rawOutputs(buffers, row, positions(request, tokens)) : List.of();
         InferenceResult result =
                 result(
                         request.id(),
@@ -101,19 +103,39 @@ final class ResultEncoder {
         return new InferenceOutcome(result);
     }
 
-    private List<Tensor> rawOutputs(BatchBuffers buffers, int row) {
+    /**
+     * The positions a request's outputs on the sequence axis have: its tokens, or the length of its
+     * tensors; 0 for a model whose length is fixed.
+     */
+    private int positions(DecodedRequest request, TokenizedText tokens) {
+        if (!signature.sequence().varies()) {
+            return 0;
+        }
+        if (tokens != null) {
+            return tokens.ids().length;
+        }
+        return request.positions() > 0 ? request.positions() : signature.sequence().longest();
+    }
+
+    /**
+     * The row's outputs; those on the sequence axis cut to the request's {@code positions}: the
+     * rest of the row is padding, computed for another length or not at all.
+     */
+    private List<Tensor> rawOutputs(BatchBuffers buffers, int row, int positions) {
         List<Tensor> outputs = new ArrayList<>(signature.outputs().size());
         for (int i = 0; i < signature.outputs().size(); i++) {
             TensorSpec spec = signature.outputs().get(i);
             int bytes = spec.sampleBytes();
-            byte[] sample = new byte[bytes]; // outlives the buffers, which the next batch reuses
+            boolean cut = positions > 0 && signature.sequence().has(spec);
+            byte[] sample = new byte[cut ? signature.sequence().rowBytes(spec, positions) : bytes];
+            // a copy: it outlives the buffers, which the next batch reuses
             buffers.output(i).get(row * bytes, sample);
-            outputs.add(
-                    new Tensor(
-                            spec.name(),
-                            spec.dtype(),
-                            outputShapes.get(i),
-                            ByteBuffer.wrap(sample)));
+            List<Long> shape = outputShapes.get(i);
+            if (cut) {
+                shape = new ArrayList<>(shape);
+                shape.set(1, (long) positions);
+            }
+            outputs.add(new Tensor(spec.name(), spec.dtype(), shape, ByteBuffer.wrap(sample)));
         }
         return outputs;
     }
@@ -132,8 +154,9 @@ final class ResultEncoder {
         }
         TensorSpec spec = signature.inputs().get(index);
         ByteBuffer data = request.inputs()[index].duplicate().order(ByteOrder.LITTLE_ENDIAN);
-        long[] mask = new long[(int) spec.sampleElements()];
-        for (int t = 0; t < mask.length; t++) {
+        long[] mask = new long[(int) spec.sampleElements()]; // past a shorter request's: 0
+        int given = data.remaining() / DataTypes.byteSize(spec.dtype());
+        for (int t = 0; t < given; t++) {
             mask[t] =
                     spec.dtype() == DataType.INT64
                             ? data.getLong(data.position() + 8 * t)

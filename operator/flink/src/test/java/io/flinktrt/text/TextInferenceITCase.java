@@ -2,22 +2,27 @@ package io.flinktrt.text;
 
 import io.flinktrt.operator.InferenceFunction;
 import io.flinktrt.operator.RequestRecord;
+import io.flinktrt.schema.DataType;
 import io.flinktrt.schema.ErrorCode;
 import io.flinktrt.schema.InferenceFailure;
 import io.flinktrt.schema.InferenceOutcome;
 import io.flinktrt.schema.InferenceRequest;
 import io.flinktrt.schema.InferenceResult;
+import io.flinktrt.schema.Tensor;
 import io.flinktrt.testing.MiniClusters;
 import io.flinktrt.wire.AvroCodec;
 
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 
+import ai.djl.huggingface.tokenizers.Encoding;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -183,6 +188,89 @@ class TextInferenceITCase {
         }
         assertFailure(outcomes.get("long"), ErrorCode.TEXT_TOO_LONG);
         assertFailure(outcomes.get("empty"), ErrorCode.EMPTY_TEXT);
+    }
+
+    @Test
+    void aModelOfDynamicLengthTakesTensorRequestsOfTheirOwnLengthAndCutsHiddenStatesToIt()
+            throws Exception {
+        Path dynamic = TextModels.writeDynamicEncoder(dir);
+        List<RequestRecord> records = new ArrayList<>();
+        try (TextReference reference = new TextReference(tokenizer, encoder)) {
+            for (int i = 0; i < GOOD.size(); i++) {
+                records.add(text("text-" + i, GOOD.get(i)));
+                records.add(tokens("ids-" + i, reference.encode(GOOD.get(i))));
+            }
+        }
+        Map<String, InferenceOutcome> outcomes =
+                run(
+                        records,
+                        InferenceFunction.builder()
+                                .setModel(dynamic.toString())
+                                .setBackend("onnxruntime")
+                                .setMaxBatchSize(4)
+                                .setSequenceLengths(List.of(4, 8, 16))
+                                .setMaxDelay(Duration.ofMillis(50))
+                                .setTokenizer(tokenizer.toString())
+                                .build());
+
+        assertThat(outcomes).hasSize(records.size());
+        try (TextReference reference = new TextReference(tokenizer, encoder)) {
+            for (int i = 0; i < GOOD.size(); i++) {
+                // the fixed model's hidden states at the text's own positions: this toy encoder
+                // computes each position alone, so padding changes none of them
+                float[] fixed = reference.output(GOOD.get(i));
+                int positions = realTokens(reference.encode(GOOD.get(i)));
+                for (String id : List.of("text-" + i, "ids-" + i)) {
+                    InferenceResult result = (InferenceResult) outcomes.get(id).getOutcome();
+                    Tensor hidden = result.getOutputs().get(0);
+                    assertThat(hidden.getShape())
+                            .as(id)
+                            .containsExactly(1L, (long) positions, (long) TextModels.HIDDEN);
+                    ByteBuffer values = hidden.getData().order(ByteOrder.LITTLE_ENDIAN);
+                    assertThat(values.remaining()).isEqualTo(4 * positions * TextModels.HIDDEN);
+                    for (int v = 0; v < positions * TextModels.HIDDEN; v++) {
+                        assertThat(values.getFloat(values.position() + 4 * v))
+                                .as("%s value %d", id, v)
+                                .isCloseTo(fixed[v], within(1e-5f));
+                    }
+                }
+            }
+        }
+    }
+
+    /** A tensor request of the encoding's real tokens only (no padding): [1, tokens] each. */
+    private RequestRecord tokens(String id, Encoding encoding) {
+        int positions = realTokens(encoding);
+        List<Tensor> tensors = new ArrayList<>();
+        Map<String, long[]> columns =
+                Map.of(
+                        TextTokenizer.INPUT_IDS, encoding.getIds(),
+                        TextTokenizer.ATTENTION_MASK, encoding.getAttentionMask(),
+                        TextTokenizer.TOKEN_TYPE_IDS, encoding.getTypeIds());
+        columns.forEach(
+                (name, values) -> {
+                    ByteBuffer data =
+                            ByteBuffer.allocate(8 * positions).order(ByteOrder.LITTLE_ENDIAN);
+                    for (int t = 0; t < positions; t++) {
+                        data.putLong(values[t]);
+                    }
+                    tensors.add(
+                            new Tensor(
+                                    name,
+                                    DataType.INT64,
+                                    List.of(1L, (long) positions),
+                                    data.flip()));
+                });
+        return RequestRecord.of(
+                codec.encode(new InferenceRequest(id, Map.of(), tensors, null, null)));
+    }
+
+    private static int realTokens(Encoding encoding) {
+        int positions = 0;
+        for (long m : encoding.getAttentionMask()) {
+            positions += (int) m;
+        }
+        return positions;
     }
 
     @Test

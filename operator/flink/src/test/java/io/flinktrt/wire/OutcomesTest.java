@@ -125,7 +125,7 @@ class OutcomesTest {
                 metadata.put(text(random, 30), text(random, 300));
             }
             DecodedRequest request =
-                    new DecodedRequest(id, metadata, new ByteBuffer[0], null, null);
+                    new DecodedRequest(id, metadata, new ByteBuffer[0], null, null, 0);
             PendingRequest pending = new PendingRequest(request, random.nextLong());
             BatchRun run =
                     new BatchRun(

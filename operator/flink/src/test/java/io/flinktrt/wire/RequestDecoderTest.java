@@ -20,6 +20,7 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.UnaryOperator;
 
 import static io.flinktrt.testing.AvroBytes.bytes;
@@ -132,6 +133,46 @@ class RequestDecoderTest {
                                     .getFloat(decoded.inputs()[1].position() + 20))
                     .isEqualTo(7.5f);
         }
+    }
+
+    @Test
+    void aModelOfVaryingLengthTakesSequencesUpToTheLongestAllOfOneLength() throws Exception {
+        ModelSignature varying =
+                new ModelSignature(
+                        "m",
+                        "sha",
+                        List.of(
+                                new TensorSpec("ids", DataType.INT64, new long[] {8}),
+                                new TensorSpec("mask", DataType.INT64, new long[] {8})),
+                        List.of(new TensorSpec("y", DataType.FLOAT32, new long[] {8, 2})),
+                        4,
+                        new ModelSignature.SequenceAxis(List.of(4, 8), Set.of("ids", "mask", "y")));
+        RequestDecoder lengths = decoder(varying, LIMITS);
+        DecodedRequest three = lengths.decode(codec.encode(sequences(3, 3)));
+        assertThat(three.positions()).isEqualTo(3);
+        assertThat(three.inputs()[0].remaining()).isEqualTo(3 * 8);
+        assertThat(lengths.decode(codec.encode(sequences(8, 8))).positions()).isEqualTo(8);
+        for (InferenceRequest bad : List.of(sequences(9, 9), sequences(3, 4))) {
+            assertThatThrownBy(() -> lengths.decode(codec.encode(bad)))
+                    .isInstanceOf(RequestRejectedException.class)
+                    .extracting(e -> ((RequestRejectedException) e).code())
+                    .isEqualTo(ErrorCode.SHAPE_NOT_ACCEPTED);
+        }
+    }
+
+    private static InferenceRequest sequences(int ids, int mask) {
+        return new InferenceRequest(
+                "s",
+                Map.of(),
+                List.of(
+                        new Tensor("ids", DataType.INT64, List.of(1L, (long) ids), longs(ids)),
+                        new Tensor("mask", DataType.INT64, List.of(1L, (long) mask), longs(mask))),
+                null,
+                null);
+    }
+
+    private static ByteBuffer longs(int count) {
+        return ByteBuffer.allocate(8 * count).order(ByteOrder.LITTLE_ENDIAN);
     }
 
     @Test
