@@ -1,6 +1,7 @@
 package io.flinktrt.text;
 
 import io.flinktrt.operator.InferenceFunction;
+import io.flinktrt.operator.InferenceFunctionBuilder;
 import io.flinktrt.operator.RequestRecord;
 import io.flinktrt.schema.DataType;
 import io.flinktrt.schema.ErrorCode;
@@ -165,13 +166,7 @@ class TextInferenceITCase {
         Map<String, InferenceOutcome> outcomes =
                 run(
                         records,
-                        InferenceFunction.builder()
-                                .setModel(dynamic.toString())
-                                .setBackend("onnxruntime")
-                                .setMaxBatchSize(4)
-                                .setSequenceLengths(List.of(4, 8, 16))
-                                .setMaxDelay(Duration.ofMillis(50))
-                                .setTokenizer(tokenizer.toString())
+                        byLength(dynamic)
                                 .setMaxTextTokens(24)
                                 .setPooling(TextSettings.Pooling.MEAN, true)
                                 .build());
@@ -201,17 +196,7 @@ class TextInferenceITCase {
                 records.add(tokens("ids-" + i, reference.encode(GOOD.get(i))));
             }
         }
-        Map<String, InferenceOutcome> outcomes =
-                run(
-                        records,
-                        InferenceFunction.builder()
-                                .setModel(dynamic.toString())
-                                .setBackend("onnxruntime")
-                                .setMaxBatchSize(4)
-                                .setSequenceLengths(List.of(4, 8, 16))
-                                .setMaxDelay(Duration.ofMillis(50))
-                                .setTokenizer(tokenizer.toString())
-                                .build());
+        Map<String, InferenceOutcome> outcomes = run(records, byLength(dynamic).build());
 
         assertThat(outcomes).hasSize(records.size());
         try (TextReference reference = new TextReference(tokenizer, encoder)) {
@@ -236,6 +221,17 @@ class TextInferenceITCase {
                 }
             }
         }
+    }
+
+    /** The dynamic encoder on ONNX Runtime, batched by length 4, 8 or 16, with the tokenizer. */
+    private static InferenceFunctionBuilder byLength(Path dynamic) {
+        return InferenceFunction.builder()
+                .setModel(dynamic.toString())
+                .setBackend("onnxruntime")
+                .setMaxBatchSize(4)
+                .setSequenceLengths(List.of(4, 8, 16))
+                .setMaxDelay(Duration.ofMillis(50))
+                .setTokenizer(tokenizer.toString());
     }
 
     /** A tensor request of the encoding's real tokens only (no padding): [1, tokens] each. */
