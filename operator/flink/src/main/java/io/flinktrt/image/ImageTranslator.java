@@ -27,7 +27,8 @@ import java.util.List;
  * InferenceFunction.builder().setModel(...).build(new ImageTranslator<>(Photo::jpeg, Photo::id,
  * ImageSettings.DEFAULT, 5, "labels.txt"))}.
  *
- * <p>Images are decoded on the scheduler's copy threads as their rows are written, not on the task
+ * <p>Images are decoded as their rows are written: baseline JPEGs on the GPU where the runner
+ * decodes them (TensorRT with nvJPEG), the rest on the scheduler's copy threads, never on the task
  * thread; a missing, corrupt, unsupported or too large image gets an {@link ImageAnswer} with its
  * error code.
  *

@@ -208,8 +208,9 @@ public final class ModelProviderOptions {
                     .booleanType()
                     .defaultValue(false)
                     .withDescription(
-                            "INPUT is one BYTES column holding an encoded photo (JPEG or 8-bit PNG), decoded on"
-                                    + " the task managers' CPUs into the model's only input (uint8 [batch, height,"
+                            "INPUT is one BYTES column holding an encoded photo (JPEG or 8-bit PNG), decoded"
+                                    + " (baseline JPEGs on the GPU with TensorRT, the rest on the task managers'"
+                                    + " CPUs) into the model's only input (uint8 [batch, height,"
                                     + " width, 3] or float32 [batch, 3, height, width]); OUTPUT takes the labels"
                                     + " columns 'label', 'score', 'labels', 'scores' (with 'labels'). A bad image is a"
                                     + " bad row (INVALID_IMAGE, UNSUPPORTED_IMAGE, IMAGE_TOO_LARGE).");

@@ -17,8 +17,9 @@ import java.nio.ByteBuffer;
 
 /**
  * An image classifier's rows: the BYTES column is kept as it arrives, decoded when its row is
- * written into the batch, on the slot's copy threads ({@link #putRowComputes}), and the model's
- * logits read back as the top labels. A bad image fails its row alone, with its code.
+ * written into the batch (on the GPU where the runner decodes JPEGs, else on the slot's copy
+ * threads, {@link #putRowComputes}), and the model's logits read back as the top labels. A bad
+ * image fails its row alone, with its code.
  */
 final class RowImageCodec implements PredictCodec<PendingImage> {
 
