@@ -41,6 +41,9 @@
 #       images-jpeg  issue 23: the uint8 ResNet-50 plans of images-build (FP16, INT8) fed the 224x224 JPEGs of
 #                 models/images (bench --images: decoded on the GPU by nvJPEG): raw, operator, job, Kafka alone for the JPEG
 #                 sizes, and the job on 1, 2 and 4 slots (a partition per source subtask); compare with images-bench's frames
+#       images-agreement  issue 23: the photos (224x224 and 1080p) through the uint8 ResNet-50 plans with the GPU decoder
+#                 and with the CPU decoder, each against ONNX Runtime on resnet50_uint8.onnx with the CPU decoder: top-1
+#                 agreement and max |diff| of the logits (io.flinktrt.tools.bench.ImageAgreement)
 #       images-decode  issue 23: JPEGs through the scheduler and a TensorRT runner of models/image_uint8.onnx (a mean
 #                 colour: next to no compute) with tensorrt.image-decode hardware, gpu and cpu, for the 224x224 and the
 #                 1080p photo sets (io.flinktrt.tools.bench.ImageDecodeThroughput): images/s of decode + resize + copy-in
@@ -238,15 +241,25 @@ step() {
       mkdir -p "$out/timing-caches"; cp /tmp/large/*.timing-cache "$out/timing-caches/" 2>/dev/null
       tar czf "${OUT:-/tmp}/results.tgz" -C "$out" . && ls -la "${OUT:-/tmp}/results.tgz" ;;
     images-jpeg) images_jpeg "$out" ;;
+    images-agreement) # issue 23: ResNet-50 uint8 (FP16, INT8) on the photos, GPU and CPU decoder, vs ONNX Runtime
+      for p in ${IMAGES_JPEG_PLANS:-resnet50_uint8-fp16 resnet50_uint8-int8}; do
+        [ -f /tmp/large/$p.plan ] || { echo "no /tmp/large/$p.plan (run images-build first): skipped"; continue; }
+        echo "\$ java io.flinktrt.tools.bench.ImageAgreement /tmp/large/$p.plan /tmp/large/resnet50_uint8.onnx 'models/images/photo-*.jpg' 32"
+        java -Xmx8g -Dorg.bytedeco.javacpp.maxPhysicalBytes=0 -Dlog4j2.configurationFile=classpath:log4j2-cli.properties \
+          -cp "$here/lib/*" io.flinktrt.tools.bench.ImageAgreement /tmp/large/$p.plan /tmp/large/resnet50_uint8.onnx \
+          "$here/models/images/photo-*.jpg" 32
+        echo "exit $?"
+      done > "$out/images-agreement.log" 2>&1
+      grep -E 'agreement|exit|Exception' "$out/images-agreement.log" ;;
     images-decode) # issue 23: decode + resize + copy-in alone (a model computing a mean colour), per image-decode
       [ -f /tmp/large/image_uint8-b128.plan ] || { echo "\$ flink-tensorrt build-engine --onnx models/image_uint8.onnx --save-engine /tmp/large/image_uint8-b128.plan --batch-buckets 1,8,32,128"
         ft build-engine --onnx "$here/models/image_uint8.onnx" --save-engine /tmp/large/image_uint8-b128.plan \
           --batch-buckets 1,8,32,128; echo "exit $?"; } > "$out/build-image_uint8-b128.log" 2>&1
       for set in photo-224-:${DECODE_IMAGES_224:-50000} photo-1080p-:${DECODE_IMAGES_1080P:-5000}; do
-        echo "\$ java io.flinktrt.tools.bench.ImageDecodeThroughput /tmp/large/image_uint8-b128.plan models/images ${set%%:*} ${set##*:} 128"
+        echo "\$ java io.flinktrt.tools.bench.ImageDecodeThroughput /tmp/large/image_uint8-b128.plan 'models/images/${set%%:*}*.jpg' ${set##*:} 128"
         java -Xmx8g -Dorg.bytedeco.javacpp.maxPhysicalBytes=0 -Dlog4j2.configurationFile=classpath:log4j2-cli.properties \
           -cp "$here/lib/*" io.flinktrt.tools.bench.ImageDecodeThroughput /tmp/large/image_uint8-b128.plan \
-          "$here/models/images" "${set%%:*}" "${set##*:}" 128
+          "$here/models/images/${set%%:*}*.jpg" "${set##*:}" 128
         echo "exit $?"
       done > "$out/images-decode.log" 2>&1
       grep -E 'image-decode|decode on|exit|Exception' "$out/images-decode.log" ;;
@@ -482,6 +495,6 @@ tests() { # OUT: every gpu-tagged test class, one JVM, the JUnit console's tree 
 
 case ${1:-} in
   kit) kit ;;
-  engines|local|bench-resnet|bench-bert|bench-128|swap|text-lengths|text-ratios|sql-bert|graphs-off|pack|tests|images-build|images-builds|images-bench|images-jpeg|images-decode|cluster) step "$1" ;;
+  engines|local|bench-resnet|bench-bert|bench-128|swap|text-lengths|text-ratios|sql-bert|graphs-off|pack|tests|images-build|images-builds|images-bench|images-jpeg|images-agreement|images-decode|cluster) step "$1" ;;
   *) sed -n '2,/^set -uo/p' "$0" | sed '$d'; exit 2 ;;
 esac

@@ -4,6 +4,8 @@ import io.flinktrt.backend.BatchBuffers;
 import io.flinktrt.backend.DeviceImages;
 import io.flinktrt.backend.ModelSignature;
 import io.flinktrt.backend.TensorSpec;
+import io.flinktrt.batching.BatchInfo;
+import io.flinktrt.batching.RowCodec;
 import io.flinktrt.operator.RequestRejectedException;
 import io.flinktrt.operator.RowRejectedException;
 import io.flinktrt.schema.DataType;
@@ -216,6 +218,36 @@ public final class ImageDecoder {
                             ErrorCode.INVALID_IMAGE,
                             "The image could not be decoded on the GPU: " + failure.get()));
         }
+    }
+
+    /** What a row of a batch of images is read back as, once its image is known decoded. */
+    @FunctionalInterface
+    public interface RowReader<OUT> {
+        OUT read(BatchBuffers buffers, int row);
+    }
+
+    /**
+     * A scheduler's codec for records that are an image each: rows written by {@link #putRow} on
+     * the copy threads, read by {@code reader} after {@link #checkDecoded}.
+     */
+    public <OUT> RowCodec<PendingImage, OUT> rows(RowReader<OUT> reader) {
+        return new RowCodec<>() {
+            @Override
+            public void putRow(PendingImage image, BatchBuffers buffers, int row) {
+                ImageDecoder.this.putRow(image, buffers, row);
+            }
+
+            @Override
+            public boolean putRowComputes() {
+                return true;
+            }
+
+            @Override
+            public OUT readRow(PendingImage image, BatchBuffers buffers, int row, BatchInfo batch) {
+                checkDecoded(buffers, row);
+                return reader.read(buffers, row);
+            }
+        };
     }
 
     /** Writes {@code image} (already at the input's size) into row {@code row} of the input. */

@@ -6,11 +6,9 @@ import io.flinktrt.backend.ModelRunner;
 import io.flinktrt.backend.onnxruntime.OnnxRuntimeBackend;
 import io.flinktrt.backend.tensorrt.GpuTestSupport;
 import io.flinktrt.backend.tensorrt.TensorRtBackend;
-import io.flinktrt.batching.BatchInfo;
 import io.flinktrt.batching.BatchListener;
 import io.flinktrt.batching.BatchScheduler;
 import io.flinktrt.batching.BatchingConfig;
-import io.flinktrt.batching.RowCodec;
 import io.flinktrt.onnx.Onnx;
 import io.flinktrt.onnx.TestGraphs;
 import io.flinktrt.operator.RowRejectedException;
@@ -36,7 +34,6 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
@@ -231,18 +228,15 @@ class GpuImageDecodeGpuTest {
             Map<String, float[]> values, Map<String, ErrorCode> failures, boolean offered) {}
 
     private static Run run(ModelRunner opened, int outputFloats) throws Exception {
-        AtomicBoolean offered = new AtomicBoolean();
         Map<String, float[]> values = new LinkedHashMap<>();
         Map<String, ErrorCode> failures = new LinkedHashMap<>();
+        boolean offered = offersDeviceImages(opened);
         try (ModelRunner runner = opened;
                 BatchScheduler<PendingImage, float[]> scheduler =
                         new BatchScheduler<>(
                                 runner,
-                                codec(
-                                        ImageDecoder.open(
-                                                ImageSettings.DEFAULT, runner.signature()),
-                                        outputFloats,
-                                        offered),
+                                ImageDecoder.open(ImageSettings.DEFAULT, runner.signature())
+                                        .rows((buffers, row) -> output(buffers, row, outputFloats)),
                                 new BatchingConfig("gpu-image-test", 16, Duration.ofMillis(5)),
                                 BatchListener.NONE)) {
             Map<String, CompletableFuture<float[]>> futures = new LinkedHashMap<>();
@@ -258,7 +252,7 @@ class GpuImageDecodeGpuTest {
                 }
             }
         }
-        return new Run(values, failures, offered.get());
+        return new Run(values, failures, offered);
     }
 
     private static ErrorCode code(Throwable failed) {
@@ -270,36 +264,23 @@ class GpuImageDecodeGpuTest {
         throw new AssertionError("not a rejected image", failed);
     }
 
-    private static RowCodec<PendingImage, float[]> codec(
-            ImageDecoder decoder, int outputFloats, AtomicBoolean offered) {
-        float[] any = {0, 0, 0};
-        float[] one = {1, 1, 1};
-        return new RowCodec<>() {
-            @Override
-            public void putRow(PendingImage image, BatchBuffers buffers, int row) {
-                if (buffers.deviceImages(0, any, one).isPresent()) {
-                    offered.set(true);
-                }
-                decoder.putRow(image, buffers, row);
-            }
+    /** Whether the runner's buffers take JPEGs to decode on the GPU. */
+    private static boolean offersDeviceImages(ModelRunner runner) throws InterruptedException {
+        BatchBuffers buffers = runner.acquire();
+        try {
+            return buffers.deviceImages(0, new float[3], new float[] {1, 1, 1}).isPresent();
+        } finally {
+            buffers.release();
+        }
+    }
 
-            @Override
-            public boolean putRowComputes() {
-                return true;
-            }
-
-            @Override
-            public float[] readRow(
-                    PendingImage image, BatchBuffers buffers, int row, BatchInfo batch) {
-                decoder.checkDecoded(buffers, row);
-                ByteBuffer output = buffers.output(0);
-                float[] values = new float[outputFloats];
-                for (int i = 0; i < outputFloats; i++) {
-                    values[i] = output.getFloat(4 * (row * outputFloats + i));
-                }
-                return values;
-            }
-        };
+    private static float[] output(BatchBuffers buffers, int row, int floats) {
+        ByteBuffer output = buffers.output(0);
+        float[] values = new float[floats];
+        for (int i = 0; i < floats; i++) {
+            values[i] = output.getFloat(4 * (row * floats + i));
+        }
+        return values;
     }
 
     /** frames uint8 [N, 224, 224, 3] → pixels float32 [N, 224, 224, 3], the same values. */

@@ -51,27 +51,35 @@ public final class BenchRequests {
      * models/images/photo-224-*.jpg), in name order.
      */
     public static BenchRequests images(String glob) throws IOException {
+        List<InferenceRequest> samples = new ArrayList<>();
+        for (Path file : files(glob)) {
+            samples.add(
+                    new InferenceRequest(
+                            file.getFileName().toString(),
+                            Map.of(),
+                            List.of(),
+                            null,
+                            ByteBuffer.wrap(Files.readAllBytes(file))));
+        }
+        return new BenchRequests(samples, samples.size() + " images of " + glob);
+    }
+
+    /**
+     * The files {@code glob} names (a folder and a file-name pattern), in name order; at least one.
+     */
+    static List<Path> files(String glob) throws IOException {
         Path pattern = Path.of(glob);
         Path dir = pattern.getParent() != null ? pattern.getParent() : Path.of(".");
         PathMatcher matcher =
                 FileSystems.getDefault().getPathMatcher("glob:" + pattern.getFileName());
-        List<InferenceRequest> samples = new ArrayList<>();
         try (Stream<Path> files = Files.list(dir)) {
-            for (Path file :
-                    files.filter(f -> matcher.matches(f.getFileName())).sorted().toList()) {
-                samples.add(
-                        new InferenceRequest(
-                                file.getFileName().toString(),
-                                Map.of(),
-                                List.of(),
-                                null,
-                                ByteBuffer.wrap(Files.readAllBytes(file))));
+            List<Path> named =
+                    files.filter(f -> matcher.matches(f.getFileName())).sorted().toList();
+            if (named.isEmpty()) {
+                throw new IllegalArgumentException(glob + " names no file");
             }
+            return named;
         }
-        if (samples.isEmpty()) {
-            throw new IllegalArgumentException("--images " + glob + " names no file");
-        }
-        return new BenchRequests(samples, samples.size() + " images of " + glob);
     }
 
     /** Request {@code i}, cycling; its id is the caller's to set. */

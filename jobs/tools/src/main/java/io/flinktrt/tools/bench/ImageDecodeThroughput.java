@@ -1,12 +1,10 @@
 package io.flinktrt.tools.bench;
 
 import io.flinktrt.backend.Backends;
-import io.flinktrt.backend.BatchBuffers;
 import io.flinktrt.backend.ModelConfig;
 import io.flinktrt.backend.ModelRunner;
 import io.flinktrt.backend.tensorrt.TensorRtOptions;
 import io.flinktrt.backend.tensorrt.runtime.ImageDecoding;
-import io.flinktrt.batching.BatchInfo;
 import io.flinktrt.batching.BatchListener;
 import io.flinktrt.batching.BatchScheduler;
 import io.flinktrt.batching.BatchingConfig;
@@ -24,7 +22,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.stream.Stream;
 
 /**
  * JPEGs through the scheduler and a runner of a model that computes almost nothing (models/
@@ -34,25 +31,28 @@ import java.util.stream.Stream;
  * Runtime. The log says which nvJPEG backend each lane got. On the GPU host: {@code
  * scripts/gpu-bench.sh images-decode}.
  *
- * <pre>java -cp 'lib/*' io.flinktrt.tools.bench.ImageDecodeThroughput MODEL IMAGE_DIR PREFIX
- *     [IMAGES] [MAX_BATCH]</pre>
+ * <pre>java -cp 'lib/*' io.flinktrt.tools.bench.ImageDecodeThroughput MODEL GLOB [IMAGES]
+ *     [MAX_BATCH]</pre>
  */
 public final class ImageDecodeThroughput {
 
     private ImageDecodeThroughput() {}
 
     public static void main(String[] args) throws Exception {
-        if (args.length < 3 || args[0].equals("--help")) {
+        if (args.length < 2 || args[0].equals("--help")) {
             System.out.println(
-                    "usage: ImageDecodeThroughput MODEL IMAGE_DIR PREFIX (of the files: photo-224-, photo-1080p-)"
+                    "usage: ImageDecodeThroughput MODEL GLOB (e.g. 'models/images/photo-224-*.jpg')"
                             + " [IMAGES=20000]"
                             + " [MAX_BATCH=128]");
-            System.exit(args.length < 3 ? 2 : 0);
+            System.exit(args.length < 2 ? 2 : 0);
         }
         Path model = Path.of(args[0]);
-        List<ByteBuffer> photos = photos(Path.of(args[1]), args[2]);
-        int count = args.length > 3 ? Integer.parseInt(args[3]) : 20_000;
-        int maxBatch = args.length > 4 ? Integer.parseInt(args[4]) : 128;
+        List<ByteBuffer> photos = new ArrayList<>();
+        for (Path file : BenchRequests.files(args[1])) {
+            photos.add(ByteBuffer.wrap(Files.readAllBytes(file)));
+        }
+        int count = args.length > 2 ? Integer.parseInt(args[2]) : 20_000;
+        int maxBatch = args.length > 3 ? Integer.parseInt(args[3]) : 128;
         Backends.Selection selection = Backends.select(Backends.AUTO, model);
         boolean tensorRt = selection.backend().name().equals("tensorrt");
         List<ImageDecoding> decoders =
@@ -83,7 +83,7 @@ public final class ImageDecodeThroughput {
                         decoding.name().toLowerCase(),
                         maxBatch,
                         count,
-                        args[2],
+                        args[1],
                         photos.size(),
                         photos.stream().mapToLong(ByteBuffer::remaining).sum() / photos.size(),
                         seconds,
@@ -91,22 +91,6 @@ public final class ImageDecodeThroughput {
                         bytes / seconds / 1e6);
             }
         }
-    }
-
-    private static List<ByteBuffer> photos(Path dir, String prefix) throws Exception {
-        List<ByteBuffer> photos = new ArrayList<>();
-        try (Stream<Path> files = Files.list(dir)) {
-            for (Path file :
-                    files.filter(f -> f.getFileName().toString().startsWith(prefix))
-                            .sorted()
-                            .toList()) {
-                photos.add(ByteBuffer.wrap(Files.readAllBytes(file)));
-            }
-        }
-        if (photos.isEmpty()) {
-            throw new IllegalArgumentException("No file in " + dir + " starts with " + prefix);
-        }
-        return photos;
     }
 
     /** Runs {@code count} photos, cycling; returns the JPEG bytes sent. */
@@ -119,25 +103,7 @@ public final class ImageDecodeThroughput {
             throws InterruptedException {
         Semaphore inFlight = new Semaphore(4 * maxBatch);
         AtomicLong failed = new AtomicLong();
-        RowCodec<PendingImage, Boolean> codec =
-                new RowCodec<>() {
-                    @Override
-                    public void putRow(PendingImage image, BatchBuffers buffers, int row) {
-                        decoder.putRow(image, buffers, row);
-                    }
-
-                    @Override
-                    public boolean putRowComputes() {
-                        return true;
-                    }
-
-                    @Override
-                    public Boolean readRow(
-                            PendingImage image, BatchBuffers buffers, int row, BatchInfo batch) {
-                        decoder.checkDecoded(buffers, row);
-                        return Boolean.TRUE;
-                    }
-                };
+        RowCodec<PendingImage, Boolean> codec = decoder.rows((buffers, row) -> Boolean.TRUE);
         long bytes = 0;
         try (BatchScheduler<PendingImage, Boolean> scheduler =
                 new BatchScheduler<>(
