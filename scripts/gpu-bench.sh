@@ -50,14 +50,15 @@
 #                 and the weakly typed --fp16 --int8 ones (<model>-int8, calibrated on random inputs drawn as
 #                 check-engine draws them), all batch bucket 128; `engines` gave <model>-fp16; ST_MODELS picks
 #                 models, ST_ARGS adds build-engine flags (e.g. --opt-level 2: quicker); RESULTS/build-*.log
-#       strongly-typed  waits for those builds (ST_WAIT_S, default 420 s; run it again if they go on), then for each plan check-engine against
+#       strongly-typed  waits for those builds (ST_WAIT_S, default 120 s; run it again if they go on), then for each plan check-engine against
 #                 the float32 model on ONNX Runtime (max |diff|, top-1 agreement, 64 rows) and bench raw,operator
-#                 at batch 128; RESULTS/strongly-typed.log, the table in RESULTS/strongly-typed-summary.txt
+#                 at batch 128; RESULTS/strongly-typed.log, the table in RESULTS/strongly-typed-summary.txt (a run
+#                 per model, ST_MODELS=resnet50 then bert_like, keeps each within the 10 minutes of a command)
 #       trt1015-build  issue 24: starts in the background (setsid; after any other builds) version-compatible plans
 #                 built with the 10.6 line (the 10.15 Maven redist cannot build for this GPU) under /tmp/large/vc:
 #                 the three test models (buckets 1,8,32, as TensorRtAgreementGpuTest builds them) and the FP16
 #                 ResNet-50 and BERT-like (buckets 1,8,32,128; TRT1015_MODELS picks those)
-#       trt1015   waits for those builds (TRT1015_WAIT_S, default 420 s; run it again if they go on), then on the 10.15 runtime (the trt1015
+#       trt1015   waits for those builds (TRT1015_WAIT_S, default 120 s; run it again if they go on), then on the 10.15 runtime (the trt1015
 #                 group of scripts/gpu-trt1015.sh, the kit's trt1015/ jars): doctor, check-engine of every plan
 #                 against its ONNX model, TensorRtAgreementGpuTest on the plans (operator and Kafka job against
 #                 ONNX Runtime), and bench raw,operator,job at batch 128 of the big plans on the 10.6 and then the
@@ -500,10 +501,10 @@ strongly_typed_builds() { # the background part of strongly-typed-build
 
 strongly_typed() { # weakly vs strongly typed FP16 and INT8: accuracy against the float32 model, and throughput
   local out=$1 L=/tmp/large m p log
-  await strongly-typed-builds "${ST_WAIT_S:-420}" || return 3
-  log="$out/strongly-typed.log"; : > "$log"
-  echo "plan | max |diff| and top-1 vs ONNX Runtime on the float32 model (64 rows) | bench rows at batch 128" \
-    > "$out/strongly-typed-summary.txt"
+  await strongly-typed-builds "${ST_WAIT_S:-120}" || return 3
+  log="$out/strongly-typed.log" # both append: a run per model (ST_MODELS) adds its rows
+  [ -f "$out/strongly-typed-summary.txt" ] || echo "plan | max |diff| and top-1 vs ONNX Runtime on the float32 model" \
+    "(64 rows) | bench rows at batch 128" > "$out/strongly-typed-summary.txt"
   for m in ${ST_MODELS:-resnet50 bert_like}; do
     for p in $m-fp16 $m-st-fp16 $m-int8 $m-st-int8; do
       [ -f $L/$p.plan ] || { echo "no $L/$p.plan: skipped" | tee -a "$log"; continue; }
@@ -550,7 +551,7 @@ trt1015() { # OUT: the version-compatible plans on the 10.15 runtime, against ON
   [ -f /tmp/gpu/trt1015/env.sh ] || { echo "no /tmp/gpu/trt1015: send the parts of scripts/gpu-trt1015.sh pack"; return 2; }
   [ -d "$here/trt1015/lib" ] || { echo "no trt1015/ in the kit: scripts/gpu-bench.sh kit-trt1015 before bundling"; return 2; }
   mkdir -p "$out"
-  await trt1015-builds "${TRT1015_WAIT_S:-420}" || return 3
+  await trt1015-builds "${TRT1015_WAIT_S:-120}" || return 3
   local host=(--set tensorrt.allow-host-code=true)
   for m in ${TRT1015_MODELS:-resnet50 bert_like}; do # the 10.6 runtime first, on the same plans
     { echo "\$ [10.6] flink-tensorrt bench --model $V/$m-fp16.plan ${host[*]} --stages raw,operator,job --batch-sizes 128 --seconds ${BENCH_SECONDS:-5}"
