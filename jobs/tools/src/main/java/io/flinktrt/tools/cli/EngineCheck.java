@@ -70,11 +70,6 @@ public final class EngineCheck {
 
     private EngineCheck() {}
 
-    public static Report compare(Path plan, Path onnx, int rows, long seed, int device)
-            throws BackendException, InterruptedException {
-        return compare(plan, onnx, rows, seed, device, Map.of());
-    }
-
     /**
      * @param options the TensorRT runner's options, e.g. tensorrt.allow-host-code=true for a
      *     version-compatible plan
