@@ -15,10 +15,20 @@ Small models are built node by node with onnx.helper so they are deterministic a
 Large models (torch, random weights, not committed): resnet50.onnx (images), resnet50_uint8.onnx (the same
 network taking uint8 NHWC frames, normalized inside) and bert_like.onnx (BERT-base-sized encoder,
 sequence 128, int64 ids + mask).
+With --strongly-typed too, their twins for build-engine --strongly-typed (each layer's type from the model):
+  resnet50_fp16.onnx, bert_like_fp16.onnx  the same weights in float16 and float16 compute inside, the float
+                        models' inputs (cast to float16 where they enter) and float32 logits, so that the float
+                        models' requests and check-engine's comparison with them on ONNX Runtime apply as they are
+  resnet50_qdq.onnx, bert_like_qdq.onnx    the float models with QuantizeLinear/DequantizeLinear pairs on the
+                        convolutions' / matrix products' inputs and weights (onnxruntime.quantization, QDQ format,
+                        symmetric INT8 as TensorRT takes it, calibrated on a few batches drawn as check-engine
+                        draws its inputs); what lies between the pairs stays float32
 
-Run on a host with onnx (and torch for --large):  python3 models/generate.py [--large DIR]
+Run on a host with onnx (and torch for --large, onnxruntime for --strongly-typed):
+  python3 models/generate.py [--large DIR [--strongly-typed]]
 """
 import argparse
+import copy
 import os
 
 import numpy as np
@@ -139,7 +149,8 @@ def export(module, args, path, input_names, output_names):
 
 
 def large(out_dir):
-    """Exports the models not yet in out_dir (an export takes a while; the weights are the same each time)."""
+    """Exports the models not yet in out_dir (an export takes a while; the weights are the same each time).
+    Returns the torch ResNet-50 and BERT-like modules, for their strongly typed twins."""
     import torch
     import torchvision
     os.makedirs(out_dir, exist_ok=True)
@@ -205,16 +216,81 @@ def large(out_dir):
                                   dynamic_shapes=({0: batch, 1: length}, {0: batch, 1: length}),
                                   opset_version=OPSET)
         print(f"{path}: {os.path.getsize(path)} bytes")
+    return resnet, bert
+
+
+def strongly_typed(out_dir, resnet, bert):
+    """FP16 and Q/DQ INT8 twins of resnet50.onnx and bert_like.onnx (see the top of this file)."""
+    import torch
+
+    class Float16Inside(torch.nn.Module):
+        """The float model's weights in float16; float inputs cast to float16 where they enter, logits to float32."""
+        def __init__(self, net):
+            super().__init__()
+            self.net = copy.deepcopy(net).half()
+
+        def forward(self, *inputs):
+            return self.net(*(x.half() if x.is_floating_point() else x for x in inputs)).float()
+
+    # on the GPU where there is one: not every float16 kernel exists for the CPU
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    if hasattr(torch.backends, "mha"):  # the traced graph, not the fused encoder kernel that ONNX has no op for
+        torch.backends.mha.set_fastpath_enabled(False)
+    rng = np.random.default_rng(24)
+    images = [rng.uniform(-1, 1, (8, 3, 224, 224)).astype(np.float32) for _ in range(4)]
+    texts = [{"input_ids": rng.integers(0, 100, (8, 128), dtype=np.int64),  # check-engine's ids and mask
+              "attention_mask": rng.integers(0, 2, (8, 128), dtype=np.int64)} for _ in range(4)]
+    path = os.path.join(out_dir, "resnet50_fp16.onnx")
+    if not os.path.exists(path):
+        with torch.no_grad():
+            export(Float16Inside(resnet).to(device).eval(), (torch.from_numpy(images[0]).to(device),), path,
+                   ["input"], ["logits"])
+    path = os.path.join(out_dir, "bert_like_fp16.onnx")
+    if not os.path.exists(path):
+        with torch.no_grad():
+            export(Float16Inside(bert).to(device).eval(),
+                   tuple(torch.from_numpy(texts[0][n]).to(device) for n in ("input_ids", "attention_mask")), path,
+                   ["input_ids", "attention_mask"], ["logits"])
+    # TensorRT takes Conv weights quantized per output channel, MatMul's per tensor
+    qdq(os.path.join(out_dir, "resnet50.onnx"), os.path.join(out_dir, "resnet50_qdq.onnx"),
+        [{"input": batch} for batch in images], ["Conv"], per_channel=True)
+    qdq(os.path.join(out_dir, "bert_like.onnx"), os.path.join(out_dir, "bert_like_qdq.onnx"), texts, ["MatMul"],
+        per_channel=False)
+
+
+def qdq(source, path, batches, op_types, per_channel):
+    """source with symmetric INT8 QuantizeLinear/DequantizeLinear pairs on op_types, calibrated on batches."""
+    if os.path.exists(path):
+        return
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+
+    class Batches(CalibrationDataReader):
+        def __init__(self):
+            self.left = iter(batches)
+
+        def get_next(self):
+            return next(self.left, None)
+
+    quantize_static(source, path, Batches(), quant_format=QuantFormat.QDQ, op_types_to_quantize=op_types,
+                    per_channel=per_channel, activation_type=QuantType.QInt8, weight_type=QuantType.QInt8,
+                    extra_options={"ActivationSymmetric": True, "WeightSymmetric": True})  # TensorRT: zero point 0
+    print(f"{path}: {os.path.getsize(path)} bytes")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--large", metavar="DIR", help="also export ResNet-50 and the BERT-like encoder to DIR")
+    parser.add_argument("--strongly-typed", action="store_true",
+                        help="with --large: also their FP16 and Q/DQ INT8 twins (needs onnxruntime)")
     options = parser.parse_args()
+    if options.strongly_typed and not options.large:
+        parser.error("--strongly-typed needs --large DIR")
     mlp_classifier()
     two_in_two_out()
     token_classifier()
     image_mean()
     image_uint8()
     if options.large:
-        large(options.large)
+        nets = large(options.large)
+        if options.strongly_typed:
+            strongly_typed(options.large, *nets)

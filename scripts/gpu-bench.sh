@@ -4,6 +4,9 @@
 #   scripts/gpu-bench.sh kit          here: builds the project and assembles target/gpu-app (the launcher's
 #                                     classpath, models, this script, the cluster's jars); then
 #                                     ../shared/gpu/bundle.sh target/gpu-app
+#   scripts/gpu-bench.sh kit-trt1015  here, after kit: the project built with -Ptrt10.15 (its jars, the 1.5.13
+#                                     JavaCPP jars, the test classes) into target/gpu-app/trt1015, then the default
+#                                     build again; its natives: scripts/gpu-trt1015.sh pack (.gpu-trt1015/)
 #   bash target/gpu-app/gpu-bench.sh STEP   on the GPU host (after the bundle arrived); logs and results go
 #                 to /tmp/results (RESULTS), which stays while the host does: end every run with `pack`
 #       engines   export ResNet-50 and the BERT-like encoder (torch) and build FP16 plans, batch buckets 1,8,32,128
@@ -28,7 +31,7 @@
 #       sql-bert  the BERT-like plan through ML_PREDICT and through the DataStream operator in one run, fed
 #                 from memory and from Kafka; prints rows/s of each and the SQL/DataStream ratios (issue 13)
 #       graphs-off  the backend and operator stages of both models with tensorrt.cuda-graphs=false
-#       pack      everything under /tmp/results, and the timing caches, into $OUT/results.tgz (a run brings
+#       pack      everything under /tmp/results, the timing and calibration caches, into $OUT/results.tgz (a run brings
 #                 back at most 8 files)
 #       images-build  issue 14: exports ResNet-50 taking uint8 NHWC frames (normalized inside), writes INT8
 #                 calibration frames, and starts in the background (setsid) the builds of image_uint8 (--check),
@@ -56,6 +59,25 @@
 #                 GPU and a slot each; one TaskManager with two GPUs and a slot on each).
 #                 CLUSTER_MODEL / CLUSTER_BACKEND / CLUSTER_REQUESTS / CLUSTER_MAX_BATCH (32) / CLUSTER_RUNS choose
 #                 another run (an ONNX model with onnxruntime runs it without a GPU: that is how the step was tried)
+#       strongly-typed-build  issue 24 (needs `engines` first, and generate.py's --strongly-typed export, which it
+#                 runs): starts in the background (setsid; one build at a time) the strongly typed plans of the FP16
+#                 and the Q/DQ INT8 twins of ResNet-50 and the BERT-like encoder (<model>-st-fp16, <model>-st-int8)
+#                 and the weakly typed --fp16 --int8 ones (<model>-int8, calibrated on random inputs drawn as
+#                 check-engine draws them), all batch bucket 128; `engines` gave <model>-fp16; ST_MODELS picks
+#                 models, ST_ARGS adds build-engine flags (e.g. --opt-level 2: quicker); RESULTS/build-*.log
+#       strongly-typed  waits for those builds (ST_WAIT_S, default 120 s; run it again if they go on), then for each plan check-engine against
+#                 the float32 model on ONNX Runtime (max |diff|, top-1 agreement, 64 rows) and bench raw,operator
+#                 at batch 128; RESULTS/strongly-typed.log, the table in RESULTS/strongly-typed-summary.txt (a run
+#                 per model, ST_MODELS=resnet50 then bert_like, keeps each within the 10 minutes of a command)
+#       trt1015-build  issue 24: starts in the background (setsid; after any other builds) version-compatible plans
+#                 built with the 10.6 line (the 10.15 Maven redist cannot build for this GPU) under /tmp/large/vc:
+#                 the three test models (buckets 1,8,32, as TensorRtAgreementGpuTest builds them) and the FP16
+#                 ResNet-50 and BERT-like (buckets 1,8,32,128; TRT1015_MODELS picks those)
+#       trt1015   waits for those builds (TRT1015_WAIT_S, default 120 s; run it again if they go on), then on the 10.15 runtime (the trt1015
+#                 group of scripts/gpu-trt1015.sh, the kit's trt1015/ jars): doctor, check-engine of every plan
+#                 against its ONNX model, TensorRtAgreementGpuTest on the plans (operator and Kafka job against
+#                 ONNX Runtime), and bench raw,operator,job at batch 128 of the big plans on the 10.6 and then the
+#                 10.15 runtime; RESULTS/trt1015/
 #       tests     every test tagged gpu (operator and jobs) with the JUnit console: $OUT/gpu-tests.log and
 #                 $OUT/gpu-tests-summary.txt (uses /tmp/large/resnet50-fp16.plan for the cycles when present;
 #                 TESTS_JAVA_OPTS adds JVM flags, TESTS_TIMEOUT_S limits the run, default 540 s; GPU_TESTS names
@@ -238,7 +260,7 @@ step() {
             --seconds "${BENCH_SECONDS:-5}" --out "$out/bench-graphs-off"; echo "exit $?"; } > "$out/bench-graphs-off-$m.log" 2>&1
       done ;;
     pack)
-      mkdir -p "$out/timing-caches"; cp /tmp/large/*.timing-cache "$out/timing-caches/" 2>/dev/null
+      mkdir -p "$out/timing-caches"; cp /tmp/large/*.timing-cache /tmp/large/*.calib-cache "$out/timing-caches/" 2>/dev/null
       tar czf "${OUT:-/tmp}/results.tgz" -C "$out" . && ls -la "${OUT:-/tmp}/results.tgz" ;;
     images-jpeg) images_jpeg "$out" ;;
     images-agreement) # issue 23: ResNet-50 uint8 (FP16, INT8) on the photos, GPU and CPU decoder, vs ONNX Runtime
@@ -264,6 +286,12 @@ step() {
       done > "$out/images-decode.log" 2>&1
       grep -E 'image-decode|decode on|exit|Exception' "$out/images-decode.log" ;;
     tests) tests "$out" ;;
+    strongly-typed-build) in_background strongly-typed-builds ;;
+    strongly-typed-builds) strongly_typed_builds "$out" ;;
+    strongly-typed) strongly_typed "$out" ;;
+    trt1015-build) in_background trt1015-builds ;;
+    trt1015-builds) trt1015_builds "$out" ;;
+    trt1015) trt1015 "$out" ;;
     images-build) images_build "$out" ;;
     images-builds) images_builds "$out" ;;
     images-bench) images_bench "$out" ;;
@@ -304,21 +332,12 @@ for i in range(4): r.integers(0, 256, (128, 224, 224, 3), dtype=np.uint8).tofile
 
 images_builds() { # the background part of images-build: one build at a time (concurrent builds skew tactic timings)
   local out=$1 L=/tmp/large; local status=()
-  build() { # NAME ARGS...: one logged build, skipped when its plan exists
-    local name=$1; shift
-    [ -f $L/$name.plan ] && { status+=("$name:kept"); return; }
-    { echo "\$ flink-tensorrt build-engine --save-engine $L/$name.plan $*"; SECONDS=0
-      ft build-engine --save-engine $L/$name.plan "$@"; echo "exit $? after $SECONDS s"; } > "$out/build-$name.log" 2>&1
-    status+=("$name:$(tail -1 "$out/build-$name.log")")
-    cp $L/$name.plan.json "$out/" 2>/dev/null
-  }
-  build image_uint8 --onnx "$here/models/image_uint8.onnx" --batch-buckets 1,8 --check
-  build resnet50_uint8-fp16 --onnx $L/resnet50_uint8.onnx --fp16 --batch-buckets 1,8,32,128 \
+  build_plan "$out" image_uint8 --onnx "$here/models/image_uint8.onnx" --batch-buckets 1,8 --check
+  build_plan "$out" resnet50_uint8-fp16 --onnx $L/resnet50_uint8.onnx --fp16 --batch-buckets 1,8,32,128 \
     --timing-cache $L/resnet50_uint8.timing-cache --check
-  build resnet50_uint8-int8 --onnx $L/resnet50_uint8.onnx --fp16 --int8 --calib-data $L/calib-uint8 \
+  build_plan "$out" resnet50_uint8-int8 --onnx $L/resnet50_uint8.onnx --fp16 --int8 --calib-data $L/calib-uint8 \
     --calib-cache $L/resnet50_uint8.calib-cache --batch-buckets 128 --opt-level "${IMAGES_INT8_OPT_LEVEL:-3}" \
     --timing-cache $L/resnet50_int8.timing-cache --check
-  mkdir -p "$out/timing-caches"; cp $L/resnet50_uint8.calib-cache "$out/timing-caches/" 2>/dev/null
   printf '%s\n' "${status[@]}" > $L/images-builds.done
 }
 
@@ -460,6 +479,175 @@ cluster() { # RESULTS/cluster-*.log: the job jar on scripts/cluster.sh with 1, 2
   done
 }
 
+kit_trt1015() { # target/gpu-app/trt1015: the Java side of the 10.15 line (its natives: scripts/gpu-trt1015.sh)
+  set -e
+  local root; root=$(cd "$here/.." && pwd); cd "$root"
+  local k=target/gpu-app/trt1015 m
+  [ -d target/gpu-app/lib ] || { echo "run kit first"; exit 2; }
+  rm -rf "$k"; mkdir -p "$k/lib" "$k/test"
+  mvn -q -B package -DskipTests -Ptrt10.15
+  # the project's jars compiled against the 1.5.13 presets, and those presets' Java and JNI jars
+  (cd jobs/tools/target/lib && cp flink-tensorrt-*.jar javacpp-1.5.13*.jar tensorrt-10.15-*.jar cuda-13.1-*.jar \
+     "$root/$k/lib/") && cp jobs/tools/target/flink-tensorrt-tools.jar "$k/lib/"
+  for m in operator/runtime operator/engine-builder operator/flink jobs/job jobs/tools; do
+    cp -r "$m/target/test-classes" "$k/test/$(basename "$m")-classes"
+  done
+  rm -rf "$k/test/tools-classes/npy"
+  # the tree as the default line builds it again; copy-dependencies adds to these folders, never empties them
+  rm -rf jobs/tools/target/lib jobs/job/target/flink-lib
+  mvn -q -B package -DskipTests
+  du -sh "$k"
+}
+
+in_background() { # STEP: runs `gpu-bench.sh STEP` detached, after any other builds (one at a time: concurrent
+  # builds skew tactic timings); /tmp/large/STEP.done holds each plan's outcome when it has ended
+  rm -f "/tmp/large/$1.done"
+  local lock=(); command -v flock > /dev/null && lock=(flock /tmp/large/builds.lock)
+  setsid "${lock[@]}" bash "$here/gpu-bench.sh" "$1" < /dev/null > "${RESULTS:-/tmp/results}/$1.log" 2>&1 &
+  echo "$1 started in the background: ${RESULTS:-/tmp/results}/$1.log, build-*.log; /tmp/large/$1.done when all ended"
+}
+
+await() { # STEP SECONDS: waits for in_background STEP to end; fails if it has not (run the step again)
+  local waited=0
+  while [ ! -f "/tmp/large/$1.done" ] && [ $waited -lt "$2" ]; do sleep 5; waited=$((waited + 5)); done
+  echo "waited $waited s for $1: $(tr '\n' ' ' < "/tmp/large/$1.done" 2>/dev/null || echo 'still building: run this step again')"
+  [ -f "/tmp/large/$1.done" ]
+}
+
+build_plan() { # OUT NAME ARGS...: one logged build-engine run into /tmp/large/NAME.plan, skipped when it exists;
+  # appends NAME:outcome to the caller's status array
+  local out=$1 name=$2; shift 2
+  [ -f "/tmp/large/$name.plan" ] && { status+=("$name:kept"); return; }
+  { echo "\$ flink-tensorrt build-engine --save-engine /tmp/large/$name.plan $*"; SECONDS=0
+    ft build-engine --save-engine "/tmp/large/$name.plan" "$@"; echo "exit $? after $SECONDS s"; } > "$out/build-${name//\//-}.log" 2>&1
+  status+=("$name:$(tail -1 "$out/build-${name//\//-}.log")")
+  cp "/tmp/large/$name.plan.json" "$out/${name//\//-}.plan.json" 2>/dev/null
+}
+
+random_calibration() { # MODEL DIR: 256 samples drawn as check-engine draws inputs (floats in [-1, 1), ids below
+  # 100, masks 0 or 1), raw little-endian, in DIR (a subfolder per input for the BERT-like)
+  [ -d "$2" ] || python3 - "$1" "$2" <<'PY'
+import os, sys
+import numpy as np
+model, folder = sys.argv[1], sys.argv[2]
+r = np.random.default_rng(24)
+for i in range(2):
+    if model == "resnet50":
+        os.makedirs(folder, exist_ok=True)
+        r.uniform(-1, 1, (128, 3, 224, 224)).astype(np.float32).tofile(f"{folder}/input-{i}.raw")
+    else:
+        for name, high in (("input_ids", 100), ("attention_mask", 2)):
+            os.makedirs(f"{folder}/{name}", exist_ok=True)
+            r.integers(0, high, (128, 128), dtype=np.int64).tofile(f"{folder}/{name}/{name}-{i}.raw")
+PY
+}
+
+strongly_typed_builds() { # the background part of strongly-typed-build
+  local out=$1 L=/tmp/large m; local status=()
+  { echo "\$ python3 models/generate.py --large $L --strongly-typed"; SECONDS=0
+    python3 "$here/models/generate.py" --large $L --strongly-typed; echo "exit $? after $SECONDS s"; } > "$out/export-strongly-typed.log" 2>&1
+  # shellcheck disable=SC2206 # ST_ARGS: extra build-engine flags, split on spaces
+  local extra=(${ST_ARGS:-})
+  for m in ${ST_MODELS:-resnet50 bert_like}; do
+    for c in $m.timing-cache $m-int8.timing-cache $m.calib-cache; do # from an earlier lease, if kept
+      [ -f $L/$c ] || cp "$here/timing-caches/$c" $L/ 2>/dev/null
+    done
+    build_plan "$out" "$m-st-fp16" --onnx "$L/${m}_fp16.onnx" --strongly-typed --batch-buckets 128 \
+      --timing-cache "$L/$m.timing-cache" "${extra[@]}"
+    build_plan "$out" "$m-st-int8" --onnx "$L/${m}_qdq.onnx" --strongly-typed --batch-buckets 128 \
+      --timing-cache "$L/$m-int8.timing-cache" "${extra[@]}"
+    random_calibration "$m" "$L/calib-$m"
+    build_plan "$out" "$m-int8" --onnx "$L/$m.onnx" --fp16 --int8 --calib-data "$L/calib-$m" \
+      --calib-cache "$L/$m.calib-cache" --batch-buckets 128 --timing-cache "$L/$m-int8.timing-cache" "${extra[@]}"
+  done
+  printf '%s\n' "${status[@]}" > $L/strongly-typed-builds.done
+}
+
+strongly_typed() { # weakly vs strongly typed FP16 and INT8: accuracy against the float32 model, and throughput
+  local out=$1 L=/tmp/large m p log
+  await strongly-typed-builds "${ST_WAIT_S:-120}" || return 3
+  log="$out/strongly-typed.log" # both append: a run per model (ST_MODELS) adds its rows
+  [ -f "$out/strongly-typed-summary.txt" ] || echo "plan | max |diff| and top-1 vs ONNX Runtime on the float32 model" \
+    "(64 rows) | bench rows at batch 128" > "$out/strongly-typed-summary.txt"
+  for m in ${ST_MODELS:-resnet50 bert_like}; do
+    for p in $m-fp16 $m-st-fp16 $m-int8 $m-st-int8; do
+      [ -f $L/$p.plan ] || { echo "no $L/$p.plan: skipped" | tee -a "$log"; continue; }
+      { echo "\$ flink-tensorrt check-engine --engine $L/$p.plan --onnx $L/$m.onnx --rows 64"
+        ft check-engine --engine $L/$p.plan --onnx $L/$m.onnx --rows 64; echo "exit $?"
+        echo "\$ flink-tensorrt bench --model $L/$p.plan --stages raw,operator --batch-sizes 128 --seconds ${BENCH_SECONDS:-5} --out \$OUT/bench-strongly-typed"
+        ft bench --model $L/$p.plan --stages raw,operator --batch-sizes 128 --seconds "${BENCH_SECONDS:-5}" \
+          --out "$out/bench-strongly-typed"; echo "exit $?"; } > "$out/strongly-typed-$p.log" 2>&1
+      cat "$out/strongly-typed-$p.log" >> "$log"
+      echo "$p | $(grep -E '^  .*max \|diff\|' "$out/strongly-typed-$p.log" | paste -sd';') | $(sed -n '/^stage /,/^Wrote/p' \
+        "$out/strongly-typed-$p.log" | grep -vE '^(stage|Wrote)' | tr -s ' ' | paste -sd';')" >> "$out/strongly-typed-summary.txt"
+    done
+  done
+  cat "$out/strongly-typed-summary.txt"
+}
+
+trt1015_builds() { # the background part of trt1015-build: the 10.6 line builds plans the 10.15 runtime can run
+  local out=$1 L=/tmp/large m; local status=()
+  mkdir -p $L/vc
+  for m in mlp_classifier two_in_two_out token_classifier; do
+    build_plan "$out" "vc/$m" --onnx "$here/models/$m.onnx" --batch-buckets 1,8,32 --version-compatible
+  done
+  for m in ${TRT1015_MODELS:-resnet50 bert_like}; do
+    [ -f $L/$m.onnx ] || python3 "$here/models/generate.py" --large $L >> "$out/export.log" 2>&1
+    build_plan "$out" "vc/$m-fp16" --onnx "$L/$m.onnx" --fp16 --batch-buckets 1,8,32,128 --version-compatible \
+      --timing-cache "$L/$m.timing-cache"
+  done
+  printf '%s\n' "${status[@]}" > $L/trt1015-builds.done
+}
+
+trt1015_app() { # /tmp/trt1015-app: the kit's layout (lib/, test/) with the 10.15 line's jars and test classes
+  local app=/tmp/trt1015-app j; rm -rf $app; mkdir -p $app/lib $app/test
+  for j in "$here"/lib/*.jar; do
+    case $(basename "$j") in flink-tensorrt-*|javacpp-1.5.11*|tensorrt-10.6-*|cuda-12.6-*) ;; *) ln -s "$j" $app/lib/ ;; esac
+  done
+  ln -s "$here"/trt1015/lib/*.jar $app/lib/
+  ln -s "$here"/models $app/ # the tests find models/ above their folder
+  ln -s "$here"/trt1015/test/*-classes "$here"/test/lib "$here"/test/gpu-tests.txt "$here"/test/log4j2-gpu-tests.properties $app/test/
+  echo $app
+}
+
+trt1015() { # OUT: the version-compatible plans on the 10.15 runtime, against ONNX Runtime and the 10.6 runtime
+  local out=$1/trt1015 L=/tmp/large V=/tmp/large/vc kit=$here m p
+  [ -f /tmp/gpu/trt1015/env.sh ] || { echo "no /tmp/gpu/trt1015: send the parts of scripts/gpu-trt1015.sh pack"; return 2; }
+  [ -d "$here/trt1015/lib" ] || { echo "no trt1015/ in the kit: scripts/gpu-bench.sh kit-trt1015 before bundling"; return 2; }
+  mkdir -p "$out"
+  await trt1015-builds "${TRT1015_WAIT_S:-120}" || return 3
+  local host=(--set tensorrt.allow-host-code=true)
+  for m in ${TRT1015_MODELS:-resnet50 bert_like}; do # the 10.6 runtime first, on the same plans
+    { echo "\$ [10.6] flink-tensorrt bench --model $V/$m-fp16.plan ${host[*]} --stages raw,operator,job --batch-sizes 128 --seconds ${BENCH_SECONDS:-5}"
+      ft bench --model $V/$m-fp16.plan "${host[@]}" --stages raw,operator,job --batch-sizes 128 \
+        --seconds "${BENCH_SECONDS:-5}" --out "$out/bench-10.6"; echo "exit $?"; } > "$out/bench-10.6-$m.log" 2>&1
+  done
+  ( # the 10.15 line: its java wrapper (TensorRT 10.15, CUDA 13 runtime) and its jars, the kit's layout
+    source /tmp/gpu/trt1015/env.sh
+    here=$(trt1015_app)
+    java -version > "$out/java.txt" 2>&1
+    ft doctor > "$out/doctor.txt" 2>&1
+    for p in mlp_classifier two_in_two_out token_classifier; do
+      echo "\$ flink-tensorrt check-engine --engine $V/$p.plan --onnx models/$p.onnx --rows 32 ${host[*]}"
+      ft check-engine --engine $V/$p.plan --onnx "$kit/models/$p.onnx" --rows 32 "${host[@]}"
+      echo "exit $?"
+    done > "$out/check-engine.log" 2>&1
+    for m in ${TRT1015_MODELS:-resnet50 bert_like}; do
+      { echo "\$ flink-tensorrt check-engine --engine $V/$m-fp16.plan --onnx $L/$m.onnx --rows 64 ${host[*]}"
+        ft check-engine --engine $V/$m-fp16.plan --onnx $L/$m.onnx --rows 64 "${host[@]}"; echo "exit $?"; } >> "$out/check-engine.log" 2>&1
+    done
+    GPU_TESTS=TensorRtAgreementGpuTest TESTS_JAVA_OPTS="-Dflinktrt.agreement.plans=$V ${TESTS_JAVA_OPTS:-}" tests "$out"
+    for m in ${TRT1015_MODELS:-resnet50 bert_like}; do
+      { echo "\$ [10.15] flink-tensorrt bench --model $V/$m-fp16.plan ${host[*]} --stages raw,operator,job --batch-sizes 128 --seconds ${BENCH_SECONDS:-5}"
+        ft bench --model $V/$m-fp16.plan "${host[@]}" --stages raw,operator,job --batch-sizes 128 \
+          --seconds "${BENCH_SECONDS:-5}" --out "$out/bench-10.15"; echo "exit $?"; } > "$out/bench-10.15-$m.log" 2>&1
+    done
+  )
+  grep -E 'TensorRT|CUDA|line' "$out/doctor.txt" | head -8
+  grep -E '^\$|max \|diff\||^exit|check-engine:' "$out/check-engine.log"
+  for m in ${TRT1015_MODELS:-resnet50 bert_like}; do sed -n '/^stage /,/^Wrote/p' "$out"/bench-10.6-$m.log "$out"/bench-10.15-$m.log; done
+}
+
 tests() { # OUT: every gpu-tagged test class, one JVM, the JUnit console's tree and the tests' own output
   local out=$1 t; local select=()
   cd "$here"
@@ -495,6 +683,8 @@ tests() { # OUT: every gpu-tagged test class, one JVM, the JUnit console's tree 
 
 case ${1:-} in
   kit) kit ;;
+  kit-trt1015) kit_trt1015 ;;
   engines|local|bench-resnet|bench-bert|bench-128|swap|text-lengths|text-ratios|sql-bert|graphs-off|pack|tests|images-build|images-builds|images-bench|images-jpeg|images-agreement|images-decode|cluster) step "$1" ;;
+  strongly-typed-build|strongly-typed-builds|strongly-typed|trt1015-build|trt1015-builds|trt1015) step "$1" ;;
   *) sed -n '2,/^set -uo/p' "$0" | sed '$d'; exit 2 ;;
 esac

@@ -3,10 +3,12 @@ package io.flinktrt.jobs;
 import io.flinktrt.backend.Backends;
 import io.flinktrt.backend.tensorrt.GpuTestSupport;
 import io.flinktrt.backend.tensorrt.TensorRtBackend;
+import io.flinktrt.backend.tensorrt.TensorRtOptions;
 import io.flinktrt.jobs.kafka.KafkaBroker;
 import io.flinktrt.jobs.kafka.KafkaJobHarness;
 import io.flinktrt.jobs.kafka.OutcomeReader;
 import io.flinktrt.operator.InferenceFunction;
+import io.flinktrt.operator.InferenceFunctionBuilder;
 import io.flinktrt.operator.RequestRecord;
 import io.flinktrt.operator.RequestRecordTypeInfo;
 import io.flinktrt.schema.InferenceOutcome;
@@ -46,6 +48,10 @@ import static org.assertj.core.api.Assertions.assertThat;
  *
  * <p>{@code -Dflinktrt.agreement.backend=onnxruntime} runs the same paths on the CPU (the ONNX
  * files instead of plans), to check the test's own mechanics on a machine without a GPU.
+ *
+ * <p>{@code -Dflinktrt.agreement.plans=DIR} takes {@code DIR/<model>.plan} instead of building
+ * them: plans built with another TensorRT with --version-compatible (the 10.6 line's for the 10.15
+ * runtime, whose Maven libraries cannot build for this GPU), run with tensorrt.allow-host-code.
  */
 @Tag("gpu")
 @Timeout(300)
@@ -61,6 +67,7 @@ class TensorRtAgreementGpuTest {
     private static final String BACKEND =
             System.getProperty("flinktrt.agreement.backend", TensorRtBackend.NAME);
     private static final boolean ON_GPU = BACKEND.equals(TensorRtBackend.NAME);
+    private static final String PLANS = System.getProperty("flinktrt.agreement.plans");
 
     @TempDir static Path dir;
 
@@ -81,11 +88,7 @@ class TensorRtAgreementGpuTest {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(1);
         List<InferenceOutcome> outcomes = new ArrayList<>();
-        InferenceFunction.builder()
-                .setModel(model(model).toString())
-                .setBackend(BACKEND)
-                .setMaxBatchSize(32)
-                .setMaxDelay(Duration.ofMillis(5))
+        operator(model)
                 .build()
                 .applyTo(env.fromData(records, RequestRecordTypeInfo.INSTANCE))
                 .executeAndCollect()
@@ -105,16 +108,7 @@ class TensorRtAgreementGpuTest {
         Map<String, InferenceRequest> sent = requests(model);
         List<InferenceResult> results = new ArrayList<>();
         try (KafkaJobHarness run =
-                new KafkaJobHarness(
-                        KAFKA,
-                        "agreement",
-                        1,
-                        InferenceFunction.builder()
-                                .setModel(model(model).toString())
-                                .setBackend(BACKEND)
-                                .setMaxBatchSize(32)
-                                .setMaxDelay(Duration.ofMillis(5)),
-                        job -> job)) {
+                new KafkaJobHarness(KAFKA, "agreement", 1, operator(model), job -> job)) {
             sent.values().forEach(run.producer::send);
             for (OutcomeReader.Outcome outcome :
                     run.readOutcomes(REQUESTS, Duration.ofSeconds(120)).values()) {
@@ -174,11 +168,26 @@ class TensorRtAgreementGpuTest {
         return sent;
     }
 
-    /** A plan built for the test on the GPU; the ONNX file on the CPU. */
+    private static InferenceFunctionBuilder operator(String model) throws Exception {
+        InferenceFunctionBuilder builder =
+                InferenceFunction.builder()
+                        .setModel(model(model).toString())
+                        .setBackend(BACKEND)
+                        .setMaxBatchSize(32)
+                        .setMaxDelay(Duration.ofMillis(5));
+        return PLANS == null
+                ? builder
+                : builder.setBackendOption(TensorRtOptions.ALLOW_HOST_CODE.key(), "true");
+    }
+
+    /** A plan built for the test on the GPU (or given); the ONNX file on the CPU. */
     private static Path model(String model) throws Exception {
-        return ON_GPU
-                ? GpuTestSupport.buildPlan(
-                        TestModels.path(model), dir.resolve(model + ".plan"), BUCKETS)
-                : TestModels.path(model);
+        if (!ON_GPU) {
+            return TestModels.path(model);
+        }
+        return PLANS != null
+                ? Path.of(PLANS, model + ".plan")
+                : GpuTestSupport.buildPlan(
+                        TestModels.path(model), dir.resolve(model + ".plan"), BUCKETS);
     }
 }

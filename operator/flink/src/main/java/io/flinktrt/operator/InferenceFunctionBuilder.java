@@ -1,7 +1,6 @@
 package io.flinktrt.operator;
 
 import io.flinktrt.backend.Backends;
-import io.flinktrt.backend.tensorrt.plan.BatchBuckets;
 import io.flinktrt.image.ImageSettings;
 import io.flinktrt.repository.ModelRepository;
 import io.flinktrt.schema.InferenceOutcome;
@@ -289,18 +288,7 @@ public final class InferenceFunctionBuilder {
 
     private List<Integer> sequenceLengths() {
         return options.getOptional(InferenceOptions.SEQUENCE_LENGTHS)
-                .map(
-                        text -> {
-                            try {
-                                return BatchBuckets.parseLengths(text);
-                            } catch (IllegalArgumentException e) {
-                                throw new IllegalArgumentException(
-                                        InferenceOptions.SEQUENCE_LENGTHS.key()
-                                                + ": "
-                                                + e.getMessage(),
-                                        e);
-                            }
-                        })
+                .map(InferenceOptions::sequenceLengths)
                 .orElse(List.of());
     }
 

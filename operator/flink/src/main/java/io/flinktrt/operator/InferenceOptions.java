@@ -1,6 +1,7 @@
 package io.flinktrt.operator;
 
 import io.flinktrt.backend.Backends;
+import io.flinktrt.backend.tensorrt.plan.BatchBuckets;
 import io.flinktrt.image.ImageSettings;
 import io.flinktrt.repository.ServingPolicy;
 import io.flinktrt.text.TextSettings;
@@ -278,6 +279,15 @@ public final class InferenceOptions {
                     .withDescription(
                             "An image whose header declares more pixels (width x height) goes to the"
                                     + " dead-letter topic as IMAGE_TOO_LARGE, refused before it is decoded.");
+
+    /** {@link #SEQUENCE_LENGTHS}'s value as lengths; an error names the option. */
+    static List<Integer> sequenceLengths(String text) {
+        try {
+            return BatchBuckets.parseLengths(text);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(SEQUENCE_LENGTHS.key() + ": " + e.getMessage(), e);
+        }
+    }
 
     /** {@link #MODEL_VERSION}'s value as a policy; an error names the option. */
     static ServingPolicy servingPolicy(String version) {

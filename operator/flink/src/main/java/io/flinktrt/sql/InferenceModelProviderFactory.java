@@ -24,6 +24,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /**
@@ -137,12 +138,20 @@ abstract class InferenceModelProviderFactory implements ModelProviderFactory {
                 backend,
                 options.get(ModelProviderOptions.MODEL),
                 options.getOptional(ModelProviderOptions.MODEL_REPOSITORY).orElse(null),
-                servingPolicy(options.get(ModelProviderOptions.MODEL_VERSION)),
+                parsed(
+                        ModelProviderOptions.MODEL_VERSION,
+                        options.get(ModelProviderOptions.MODEL_VERSION),
+                        ServingPolicy::ofVersion),
                 options.get(ModelProviderOptions.DEVICE),
                 options.get(ModelProviderOptions.GPU_RESOURCE),
                 options.get(ModelProviderOptions.MAX_BATCH),
                 options.getOptional(ModelProviderOptions.SEQUENCE_LENGTHS)
-                        .map(InferenceModelProviderFactory::sequenceLengths)
+                        .map(
+                                text ->
+                                        parsed(
+                                                ModelProviderOptions.SEQUENCE_LENGTHS,
+                                                text,
+                                                BatchBuckets::parseLengths))
                         .orElse(List.of()),
                 options.get(ModelProviderOptions.MAX_DELAY),
                 options.get(ModelProviderOptions.BUFFERS),
@@ -151,21 +160,13 @@ abstract class InferenceModelProviderFactory implements ModelProviderFactory {
                 Map.copyOf(backendOptions));
     }
 
-    private static List<Integer> sequenceLengths(String text) {
+    /** The value of {@code option} parsed; a bad one fails the statement, naming the option. */
+    private static <T> T parsed(
+            ConfigOption<String> option, String text, Function<String, T> parse) {
         try {
-            return BatchBuckets.parseLengths(text);
+            return parse.apply(text);
         } catch (IllegalArgumentException e) {
-            throw new ValidationException(
-                    "'" + ModelProviderOptions.SEQUENCE_LENGTHS.key() + "': " + e.getMessage(), e);
-        }
-    }
-
-    private static ServingPolicy servingPolicy(String version) {
-        try {
-            return ServingPolicy.ofVersion(version);
-        } catch (IllegalArgumentException e) {
-            throw new ValidationException(
-                    "'" + ModelProviderOptions.MODEL_VERSION.key() + "': " + e.getMessage(), e);
+            throw new ValidationException("'" + option.key() + "': " + e.getMessage(), e);
         }
     }
 

@@ -2,6 +2,7 @@ package io.flinktrt.tools.cli;
 
 import io.flinktrt.backend.BackendException;
 import io.flinktrt.backend.TensorSpec;
+import io.flinktrt.backend.tensorrt.TensorRtOptions;
 import io.flinktrt.backend.tensorrt.build.BuildOptions;
 import io.flinktrt.backend.tensorrt.build.EngineBuilder;
 import io.flinktrt.backend.tensorrt.plan.BatchBuckets;
@@ -16,6 +17,7 @@ import picocli.CommandLine.Spec;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.function.Supplier;
 
@@ -219,14 +221,14 @@ public final class BuildEngineCommand implements Callable<Integer> {
                             });
             print(out, result.metadata());
             if (check) {
-                EngineCheck.Report report =
-                        EngineCheck.compare(result.plan(), onnx, checkRows, 20261124L, device);
-                out.printf(
-                        "Check against ONNX Runtime (CPU), %d random rows (TensorRT ran %d, %.3f ms):%n",
-                        report.rows(),
-                        report.tensorRt().executedRows(),
-                        report.tensorRt().computeNanos() / 1e6);
-                report.outputs().forEach(d -> out.println("  " + d));
+                // the plan was built here and now: its host code is trusted
+                Map<String, String> hostCode =
+                        versionCompatible
+                                ? Map.of(TensorRtOptions.ALLOW_HOST_CODE.key(), "true")
+                                : Map.of();
+                EngineCheck.compare(
+                                result.plan(), onnx, checkRows, EngineCheck.SEED, device, hostCode)
+                        .print(out);
             }
             out.flush();
             return 0;

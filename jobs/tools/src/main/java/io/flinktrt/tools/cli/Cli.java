@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
             LocalCommand.class,
             RunCommand.class,
             BuildEngineCommand.class,
+            CheckEngineCommand.class,
             DoctorCommand.class,
             ProduceCommand.class,
             ConsumeCommand.class,

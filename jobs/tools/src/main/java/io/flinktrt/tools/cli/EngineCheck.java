@@ -11,6 +11,7 @@ import io.flinktrt.backend.onnxruntime.OnnxRuntimeBackend;
 import io.flinktrt.backend.tensorrt.TensorRtBackend;
 import io.flinktrt.schema.DataType;
 
+import java.io.PrintWriter;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
@@ -23,11 +24,14 @@ import java.util.concurrent.ExecutionException;
 
 /**
  * Runs a plan and its ONNX model (on ONNX Runtime, the CPU reference) on the same random inputs and
- * compares every output (build-engine --check, and the GPU tests). Floating inputs are uniform in
- * [-1, 1); integer inputs uniform in [0, {@link #INT_RANGE}), except inputs named like a mask,
- * which get 0 or 1.
+ * compares every output (build-engine --check, check-engine, and the GPU tests). Floating inputs
+ * are uniform in [-1, 1); integer inputs uniform in [0, {@link #INT_RANGE}), except inputs named
+ * like a mask, which get 0 or 1.
  */
 public final class EngineCheck {
+
+    /** The random inputs' seed of build-engine --check and check-engine. */
+    public static final long SEED = 20261124L;
 
     /** Integer inputs stay below this: valid token ids for any vocabulary of at least 100. */
     public static final int INT_RANGE = 100;
@@ -54,16 +58,29 @@ public final class EngineCheck {
     /**
      * @param tensorRt how the batch ran on TensorRT (rows padded to its bucket)
      */
-    public record Report(int rows, List<OutputDiff> outputs, BatchRun tensorRt) {}
+    public record Report(int rows, List<OutputDiff> outputs, BatchRun tensorRt) {
+
+        void print(PrintWriter out) {
+            out.printf(
+                    "Check against ONNX Runtime (CPU), %d random rows (TensorRT ran %d, %.3f ms):%n",
+                    rows, tensorRt.executedRows(), tensorRt.computeNanos() / 1e6);
+            outputs.forEach(d -> out.println("  " + d));
+        }
+    }
 
     private EngineCheck() {}
 
-    public static Report compare(Path plan, Path onnx, int rows, long seed, int device)
+    /**
+     * @param options the TensorRT runner's options, e.g. tensorrt.allow-host-code=true for a
+     *     version-compatible plan
+     */
+    public static Report compare(
+            Path plan, Path onnx, int rows, long seed, int device, Map<String, String> options)
             throws BackendException, InterruptedException {
         try (ModelRunner trt =
                         Backends.select(TensorRtBackend.NAME, plan)
                                 .backend()
-                                .open(new ModelConfig(plan, device, 0, 1, Map.of()));
+                                .open(new ModelConfig(plan, device, 0, 1, options));
                 ModelRunner ort =
                         Backends.select(OnnxRuntimeBackend.NAME, onnx)
                                 .backend()

@@ -1,5 +1,6 @@
 package io.flinktrt.tools.cli;
 
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -95,5 +96,23 @@ class CliUsageTest {
 
         assertThat(exit).isEqualTo(2);
         assertThat(err.toString()).contains(message);
+    }
+
+    /** No GPU or no such plan: one line naming the command and why, exit code 1. */
+    @Test
+    void checkEngineSaysWhyAPlanCannotBeChecked() {
+        StringWriter err = new StringWriter();
+        int exit =
+                new CommandLine(new Cli())
+                        .setErr(new PrintWriter(err))
+                        .execute(
+                                "check-engine",
+                                "--engine",
+                                "missing.plan",
+                                "--onnx",
+                                "missing.onnx");
+
+        assertThat(exit).isEqualTo(1);
+        assertThat(err.toString()).startsWith("check-engine: ");
     }
 }

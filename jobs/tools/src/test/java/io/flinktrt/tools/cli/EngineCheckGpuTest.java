@@ -11,6 +11,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -41,7 +42,7 @@ class EngineCheckGpuTest {
                         TestModels.path(model), dir.resolve(model + ".plan"), List.of(1, 8, 32));
         for (int rows : new int[] {1, 5, 20, 32}) {
             EngineCheck.Report report =
-                    EngineCheck.compare(plan, TestModels.path(model), rows, rows, 0);
+                    EngineCheck.compare(plan, TestModels.path(model), rows, rows, 0, Map.of());
             System.out.printf(
                     "%s rows=%d executed=%d %.3f ms %s%n",
                     model,

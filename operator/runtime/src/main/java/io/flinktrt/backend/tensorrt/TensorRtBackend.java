@@ -103,13 +103,7 @@ public final class TensorRtBackend implements InferenceBackend {
         ModelSignature.SequenceAxis sequence = ModelSignature.SequenceAxis.NONE;
         if (!tensors.sequenceTensors().isEmpty()) {
             List<Integer> lengths =
-                    !sequenceLengths.isEmpty()
-                            ? sequenceLengths
-                            : tensors.profiles().stream()
-                                    .map(PlanTensors.BatchRange::maxLength)
-                                    .distinct()
-                                    .sorted()
-                                    .toList();
+                    sequenceLengths.isEmpty() ? tensors.sequenceLengths() : sequenceLengths;
             sequence = new ModelSignature.SequenceAxis(lengths, tensors.sequenceTensors());
         }
         return Optional.of(

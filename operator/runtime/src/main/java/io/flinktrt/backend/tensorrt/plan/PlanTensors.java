@@ -62,6 +62,19 @@ public record PlanTensors(
         this(inputs, outputs, profiles, Set.of());
     }
 
+    /**
+     * The longest length of each profile, ascending: the lengths a batch runs at unless others are
+     * configured; empty for a plan without a sequence axis.
+     */
+    public List<Integer> sequenceLengths() {
+        return profiles.stream()
+                .map(BatchRange::maxLength)
+                .filter(length -> length > 0)
+                .distinct()
+                .sorted()
+                .toList();
+    }
+
     /** The largest batch any profile takes. */
     public int maxBatch() {
         return profiles.stream().mapToInt(BatchRange::max).max().orElse(0);

@@ -72,16 +72,6 @@ public final class BatchProfiles {
         this.limit = limit;
     }
 
-    /** The longest length of each profile, ascending: the lengths a batch runs at by default. */
-    List<Integer> lengths() {
-        return bySize.stream()
-                .map(Profile::maxLength)
-                .filter(length -> length > 0)
-                .distinct()
-                .sorted()
-                .toList();
-    }
-
     Choice choose(int rows) {
         return choose(rows, 0);
     }

@@ -44,6 +44,9 @@ public final class Engine implements AutoCloseable {
     /** Inputs and outputs whose dimension after the batch is a sequence length; empty if none. */
     final Set<String> sequenceTensors;
 
+    /** {@link PlanTensors#sequenceLengths()}: empty if the plan has no sequence axis. */
+    final List<Integer> sequenceLengths;
+
     private Engine(
             int device,
             IRuntime runtime,
@@ -51,8 +54,10 @@ public final class Engine implements AutoCloseable {
             List<TensorSpec> inputs,
             List<TensorSpec> outputs,
             List<BatchProfiles.Profile> profiles,
-            Set<String> sequenceTensors) {
+            Set<String> sequenceTensors,
+            List<Integer> sequenceLengths) {
         this.sequenceTensors = sequenceTensors;
+        this.sequenceLengths = sequenceLengths;
         this.device = device;
         this.runtime = runtime;
         this.engine = engine;
@@ -114,7 +119,8 @@ public final class Engine implements AutoCloseable {
                     io.inputs(),
                     io.outputs(),
                     List.copyOf(profiles),
-                    io.sequenceTensors());
+                    io.sequenceTensors(),
+                    io.sequenceLengths());
         } catch (BackendException | RuntimeException e) {
             NativeDelete.delete(engine, ICudaEngine::new);
             NativeDelete.delete(runtime, IRuntime::new);

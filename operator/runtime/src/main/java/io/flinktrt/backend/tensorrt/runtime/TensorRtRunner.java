@@ -94,7 +94,7 @@ public final class TensorRtRunner implements ModelRunner {
         }
         int maxBatch = config.maxBatchSize() > 0 ? config.maxBatchSize() : largest;
         BatchProfiles profiles = new BatchProfiles(engine.profiles, maxBatch);
-        this.sequence = sequenceAxis(engine, profiles, config.sequenceLengths(), modelName);
+        this.sequence = sequenceAxis(engine, config.sequenceLengths(), modelName);
         int sets = Math.max(1, config.buffersInFlight());
         this.idleLanes = new ArrayBlockingQueue<>(contexts, true);
         this.freeHostSets = new ArrayBlockingQueue<>(sets);
@@ -291,10 +291,8 @@ public final class TensorRtRunner implements ModelRunner {
      * profile's longest; {@link SequenceAxis#NONE} for a plan without a sequence axis.
      */
     private static SequenceAxis sequenceAxis(
-            Engine engine, BatchProfiles profiles, List<Integer> configured, String modelName)
-            throws BackendException {
-        List<Integer> planned = profiles.lengths();
-        if (planned.isEmpty()) {
+            Engine engine, List<Integer> configured, String modelName) throws BackendException {
+        if (engine.sequenceLengths.isEmpty()) {
             if (!configured.isEmpty()) {
                 throw new BackendException(
                         "Sequence lengths "
@@ -318,7 +316,7 @@ public final class TensorRtRunner implements ModelRunner {
             }
         }
         return new SequenceAxis(
-                configured.isEmpty() ? planned : configured, engine.sequenceTensors);
+                configured.isEmpty() ? engine.sequenceLengths : configured, engine.sequenceTensors);
     }
 
     @Override

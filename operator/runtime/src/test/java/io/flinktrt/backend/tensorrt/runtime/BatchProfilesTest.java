@@ -95,7 +95,6 @@ class BatchProfilesTest {
                                 new BatchProfiles.Profile(2, 9, 32, 32, 1, 16),
                                 new BatchProfiles.Profile(3, 9, 32, 32, 17, 128)),
                         32);
-        assertThat(profiles.lengths()).containsExactly(16, 128);
         assertThat(profiles.choose(5, 16)).isEqualTo(new BatchProfiles.Choice(0, 8, 16));
         assertThat(profiles.choose(5, 128)).isEqualTo(new BatchProfiles.Choice(1, 8, 128));
         assertThat(profiles.choose(20, 128)).isEqualTo(new BatchProfiles.Choice(3, 32, 128));
