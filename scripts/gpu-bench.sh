@@ -38,9 +38,11 @@
 #                 resnet50_uint8 FP16 (buckets 1,8,32,128; timing cache seeded from the float model's) and
 #                 resnet50_uint8 INT8+FP16 (bucket 128, --calib-data; calibration and timing caches kept); returns
 #                 after the export (~1 min); the builds log to RESULTS/build-*.log
+#                 IMAGES_INT8_BUCKETS (default 128; e.g. 128,256 for issue 23's INT8 row against MLPerf)
 #       images-bench  waits for those builds (IMAGES_WAIT_S, default 420 s), then the bench at batch 128 (raw,
 #                 operator, job, Kafka alone) for the float32, uint8 and INT8 ResNet-50 (IMAGES_PLANS picks some of
-#                 resnet50-fp16 resnet50_uint8-fp16 resnet50_uint8-int8)
+#                 resnet50-fp16 resnet50_uint8-fp16 resnet50_uint8-int8; IMAGES_BATCH_SIZES e.g. 128,256 with the INT8
+#                 plan built with IMAGES_INT8_BUCKETS=128,256)
 #       images-jpeg  issue 23: the uint8 ResNet-50 plans of images-build (FP16, INT8) fed the 224x224 JPEGs of
 #                 models/images (bench --images: decoded on the GPU by nvJPEG): raw, operator, job, Kafka alone for the JPEG
 #                 sizes, and the job on 1, 2 and 4 slots (a partition per source subtask); compare with images-bench's frames
@@ -336,7 +338,7 @@ images_builds() { # the background part of images-build: one build at a time (co
   build_plan "$out" resnet50_uint8-fp16 --onnx $L/resnet50_uint8.onnx --fp16 --batch-buckets 1,8,32,128 \
     --timing-cache $L/resnet50_uint8.timing-cache --check
   build_plan "$out" resnet50_uint8-int8 --onnx $L/resnet50_uint8.onnx --fp16 --int8 --calib-data $L/calib-uint8 \
-    --calib-cache $L/resnet50_uint8.calib-cache --batch-buckets 128 --opt-level "${IMAGES_INT8_OPT_LEVEL:-3}" \
+    --calib-cache $L/resnet50_uint8.calib-cache --batch-buckets "${IMAGES_INT8_BUCKETS:-128}" --opt-level "${IMAGES_INT8_OPT_LEVEL:-3}" \
     --timing-cache $L/resnet50_int8.timing-cache --check
   printf '%s\n' "${status[@]}" > $L/images-builds.done
 }
@@ -349,7 +351,7 @@ images_bench() { # float32 vs uint8 vs INT8 ResNet-50 at batch 128: raw, operato
     [ -f $L/$p.plan ] || { echo "no $L/$p.plan: skipped"; continue; }
     { echo "\$ flink-tensorrt bench --model $L/$p.plan --batch-sizes 128 --stages raw,operator,job,kafka --seconds ${BENCH_SECONDS:-5} --out \$OUT/bench-images"
       SECONDS=0
-      ft bench --model $L/$p.plan --batch-sizes 128 --stages raw,operator,job,kafka --seconds "${BENCH_SECONDS:-5}" \
+      ft bench --model $L/$p.plan --batch-sizes "${IMAGES_BATCH_SIZES:-128}" --stages raw,operator,job,kafka --seconds "${BENCH_SECONDS:-5}" \
         --out "$out/bench-images"; echo "exit $? after $SECONDS s"; } > "$out/bench-images-$p.log" 2>&1
     sed -n '/^stage /,/^Wrote/p' "$out/bench-images-$p.log"
   done
