@@ -1,6 +1,7 @@
 package io.flinktrt.backend.tensorrt.runtime;
 
 import io.flinktrt.backend.BackendException;
+import io.flinktrt.backend.TensorSpec;
 import io.flinktrt.backend.tensorrt.gpu.Cuda;
 
 import org.bytedeco.cuda.cudart.CUstream_st;
@@ -218,6 +219,20 @@ final class DeviceJpegDecoder implements AutoCloseable {
             at += bytes;
         }
         return images;
+    }
+
+    /**
+     * The least device memory the decoder takes for {@code maxBatch} images of {@code spec}'s size
+     * (photos are seldom smaller): their decoded pixels, and for a float input the resized pixels
+     * and their floats; 0 for an input that is not an image.
+     */
+    static long leastBytes(TensorSpec spec, int maxBatch) {
+        EncodedRows shape = EncodedRows.forInput(spec, 1);
+        if (shape == null) {
+            return 0;
+        }
+        long pixels = (long) maxBatch * shape.width * shape.height * 3;
+        return shape.channelsFirst ? pixels * (2 + Float.BYTES) : pixels;
     }
 
     /** Whether the batched decoder takes this JPEG (the hardware one does not take every kind). */

@@ -120,12 +120,19 @@ public final class TensorRtRunner implements ModelRunner {
             List<TensorSpec> inputs = sequence.atLongest(engine.inputs);
             long inputBytes =
                     inputs.stream().mapToLong(spec -> (long) spec.sampleBytes() * maxBatch).sum();
+            long jpegBytes =
+                    imageDecoding == ImageDecoding.CPU
+                            ? 0
+                            : inputs.stream()
+                                    .mapToLong(spec -> DeviceJpegDecoder.leastBytes(spec, maxBatch))
+                                    .sum();
             GpuMemoryBudget.check(
                     modelName,
                     engine.device,
                     contexts,
                     engine.engine.getDeviceMemorySizeV2(),
                     inputBytes,
+                    jpegBytes,
                     GpuProbe.freeMemory(engine.device));
             List<TensorSpec> outputs =
                     new ArrayList<>(); // filled below: lane 0 infers dynamic output shapes
