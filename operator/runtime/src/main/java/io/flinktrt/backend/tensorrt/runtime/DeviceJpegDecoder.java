@@ -89,7 +89,7 @@ final class DeviceJpegDecoder implements AutoCloseable {
     /**
      * {@code tryHardware}: the hardware decoder where the GPU has one, else nvJPEG's GPU backend.
      */
-    DeviceJpegDecoder(CUstream_st stream, boolean tryHardware) throws BackendException {
+    DeviceJpegDecoder(CUstream_st stream, int device, boolean tryHardware) throws BackendException {
         this.stream = stream;
         try {
             hardware =
@@ -121,11 +121,7 @@ final class DeviceJpegDecoder implements AutoCloseable {
             singleStateCreated = true;
             check(nvjpeg.nvjpegJpegStreamCreate(batchedHandle, parsed), "nvjpegJpegStreamCreate");
             parsedCreated = true;
-            nppCheck(nppc.nppGetStreamContext(npp), "nppGetStreamContext");
-            IntPointer flags = new IntPointer(1);
-            Cuda.check(cudart.cudaStreamGetFlags(stream, flags), "cudaStreamGetFlags");
-            npp.hStream(stream).nStreamFlags(flags.get());
-            flags.close();
+            describeStream(device);
             LOG.info(
                     "JPEGs of this lane decode on {}",
                     hardware ? "the GPU's hardware JPEG decoder" : "nvJPEG's GPU backend");
@@ -133,6 +129,37 @@ final class DeviceJpegDecoder implements AutoCloseable {
             close();
             throw e;
         }
+    }
+
+    /**
+     * Fills NPP's stream context with the lane's stream and the device's attributes, as CUDA 12's
+     * {@code nppGetStreamContext} would for the current stream (CUDA 13 removed it).
+     */
+    private void describeStream(int device) throws BackendException {
+        try (IntPointer value = new IntPointer(1)) {
+            Cuda.check(cudart.cudaStreamGetFlags(stream, value), "cudaStreamGetFlags");
+            npp.hStream(stream).nStreamFlags(value.get()).nCudaDeviceId(device);
+            npp.nMultiProcessorCount(
+                            attribute(value, cudart.cudaDevAttrMultiProcessorCount, device))
+                    .nMaxThreadsPerMultiProcessor(
+                            attribute(value, cudart.cudaDevAttrMaxThreadsPerMultiProcessor, device))
+                    .nMaxThreadsPerBlock(
+                            attribute(value, cudart.cudaDevAttrMaxThreadsPerBlock, device))
+                    .nSharedMemPerBlock(
+                            attribute(value, cudart.cudaDevAttrMaxSharedMemoryPerBlock, device))
+                    .nCudaDevAttrComputeCapabilityMajor(
+                            attribute(value, cudart.cudaDevAttrComputeCapabilityMajor, device))
+                    .nCudaDevAttrComputeCapabilityMinor(
+                            attribute(value, cudart.cudaDevAttrComputeCapabilityMinor, device));
+        }
+    }
+
+    private static int attribute(IntPointer value, int attribute, int device)
+            throws BackendException {
+        Cuda.check(
+                cudart.cudaDeviceGetAttribute(value, attribute, device),
+                "cudaDeviceGetAttribute(" + attribute + ")");
+        return value.get();
     }
 
     /**

@@ -214,7 +214,8 @@ final class Lane implements AutoCloseable {
             }
         }
         if (jpegDecoder == null) {
-            jpegDecoder = new DeviceJpegDecoder(stream, imageDecoding == ImageDecoding.HARDWARE);
+            jpegDecoder =
+                    new DeviceJpegDecoder(stream, device, imageDecoding == ImageDecoding.HARDWARE);
         }
         jpegDecoder.decode(jpegs, offset, rows, deviceInputs.get(input));
     }
