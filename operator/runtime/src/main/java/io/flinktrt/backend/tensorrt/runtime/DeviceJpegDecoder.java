@@ -37,8 +37,8 @@ import java.util.List;
  * H200 do; its GPU backend otherwise) into RGB, NPP's bilinear resize into the row (uint8 [H, W,
  * 3]), or into a staging batch that NPP converts to float, scales and splits into planes (float32
  * [3, H, W]). A JPEG the hardware decoder does not take, or a batch it fails, is decoded one image
- * at a time by nvJPEG's default backend. One per lane, created on its first image batch; used by
- * the lane's thread only.
+ * at a time by nvJPEG's default backend. One per lane, started when the runner opens; used by the
+ * lane's thread only.
  */
 final class DeviceJpegDecoder implements AutoCloseable {
 

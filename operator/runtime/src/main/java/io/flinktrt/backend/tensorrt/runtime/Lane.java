@@ -213,11 +213,17 @@ final class Lane implements AutoCloseable {
                 run = -1;
             }
         }
-        if (jpegDecoder == null) {
-            jpegDecoder =
-                    new DeviceJpegDecoder(stream, device, imageDecoding == ImageDecoding.HARDWARE);
-        }
         jpegDecoder.decode(jpegs, offset, rows, deviceInputs.get(input));
+    }
+
+    /**
+     * Starts the lane's JPEG decoder (nvJPEG's handles, NPP's stream context) before the first
+     * batch, so that one that cannot start is known at open and the first images pay no set-up.
+     */
+    void openJpegDecoder() throws BackendException {
+        Cuda.setDevice(device);
+        jpegDecoder =
+                new DeviceJpegDecoder(stream, device, imageDecoding == ImageDecoding.HARDWARE);
     }
 
     /**

@@ -155,10 +155,11 @@ public final class TensorRtRunner implements ModelRunner {
             for (Lane lane : lanes) {
                 lane.allocate(maxBatch);
             }
+            boolean decodeImages = jpegDecodersStarted(imageDecoding, inputs, modelName);
             for (int i = 0; i < sets; i++) {
                 HostBuffers host = new HostBuffers(this::submit, freeHostSets::add);
                 hostSets.add(host);
-                host.allocate(inputs, outputs, maxBatch, imageDecoding != ImageDecoding.CPU);
+                host.allocate(inputs, outputs, maxBatch, decodeImages);
             }
             warmUp(profiles);
             idleLanes.addAll(lanes);
@@ -166,6 +167,31 @@ public final class TensorRtRunner implements ModelRunner {
         } catch (BackendException | RuntimeException e) {
             close();
             throw e;
+        }
+    }
+
+    /**
+     * Whether JPEGs go to the GPU: a model with an image input, image-decode not cpu, and every
+     * lane's decoder started; one that cannot start leaves the images to the CPU, said in the log.
+     */
+    private boolean jpegDecodersStarted(
+            ImageDecoding imageDecoding, List<TensorSpec> inputs, String modelName) {
+        if (imageDecoding == ImageDecoding.CPU
+                || inputs.stream().allMatch(spec -> DeviceJpegDecoder.leastBytes(spec, 1) == 0)) {
+            return false;
+        }
+        try {
+            for (Lane lane : lanes) {
+                lane.openJpegDecoder();
+            }
+            return true;
+        } catch (BackendException e) {
+            LOG.warn(
+                    "TensorRT {}: the GPU JPEG decoder did not start ({}); images are decoded on the"
+                            + " CPU",
+                    modelName,
+                    e.getMessage());
+            return false;
         }
     }
 
