@@ -116,6 +116,7 @@ public record ImageHeader(
                         || length != 6 + 2 * scanComponents) {
                     throw invalid("its JPEG scan header (SOS) is malformed");
                 }
+                checkEntropyCodedData(data, segment + length - 2);
                 return frame;
             }
             position = segment + length - 2;
@@ -158,6 +159,40 @@ public record ImageHeader(
             throw unsupported("JPEG of " + components + " components");
         }
         return new ImageHeader(Format.JPEG, width, height, components, marker == 0xC2, orientation);
+    }
+
+    /**
+     * The entropy-coded data, from {@code start} to the end-of-image marker, holds a 0xFF only as a
+     * stuffed FF00, a restart marker, fill, or a marker between scans (C0-FE): FF followed by 02-BF
+     * is damage that ImageIO refuses but nvJPEG decodes into wrong pixels. Eight bytes at a time,
+     * so that a 1080p photo costs microseconds.
+     */
+    private static void checkEntropyCodedData(ByteBuffer data, int start)
+            throws RequestRejectedException {
+        int at = start;
+        int end = data.limit() - 1;
+        while (at < end) {
+            if (at + 8 <= end) {
+                long inverted = ~data.getLong(at); // a byte 0xFF is a zero byte here
+                if (((inverted - 0x0101010101010101L) & ~inverted & 0x8080808080808080L) == 0) {
+                    at += 8;
+                    continue;
+                }
+            }
+            if ((data.get(at) & 0xFF) == 0xFF) {
+                int next = data.get(at + 1) & 0xFF;
+                if (next == 0xD9) {
+                    return; // end of image: what follows is a trailer
+                }
+                if (next >= 0x02 && next <= 0xBF) {
+                    throw invalid(
+                            "its JPEG data holds FF "
+                                    + Integer.toHexString(next).toUpperCase()
+                                    + ", which no JPEG has: the file is damaged");
+                }
+            }
+            at++;
+        }
     }
 
     /**

@@ -146,6 +146,23 @@ class ImageDecoderTest {
     }
 
     @Test
+    void damageInsideTheEntropyCodedDataIsRefusedBeforeDecoding() throws Exception {
+        byte[] jpeg = TestImages.bytes("photo-224-00.jpg");
+        int scan = 0;
+        while (!((jpeg[scan] & 0xFF) == 0xFF && (jpeg[scan + 1] & 0xFF) == 0xDA)) {
+            scan++;
+        }
+        jpeg[scan + 300] = (byte) 0xFF; // a marker no JPEG has, where a bit flip put it
+        jpeg[scan + 301] = 0x37;
+        // the GPU decoder gets a file only after its header passed: ImageHeader itself must refuse
+        assertThatThrownBy(() -> ImageHeader.read(ByteBuffer.wrap(jpeg), 40_000_000L))
+                .isInstanceOf(RequestRejectedException.class)
+                .hasMessageContaining("FF 37, which no JPEG has")
+                .extracting(e -> ((RequestRejectedException) e).code())
+                .isEqualTo(ErrorCode.INVALID_IMAGE);
+    }
+
+    @Test
     void theBombIsRefusedFromItsHeaderWithoutDecoding() throws Exception {
         // the same bytes with a small limit on a photo that fits: the header alone decides
         assertThatThrownBy(() -> ImageHeader.read(TestImages.buffer("bomb.jpg"), 40_000_000L))
