@@ -65,13 +65,7 @@ class ImageKafkaITCase {
                         "--top-k", "2",
                         "--labels", labels.toString(),
                         "--max-batch", "8");
-        List<String> photos = new ArrayList<>();
-        for (int i = 0; i < 32; i++) {
-            photos.add(String.format("photo-224-%02d.jpg", i));
-        }
-        for (int i = 0; i < 4; i++) {
-            photos.add("photo-1080p-" + i + ".jpg");
-        }
+        List<String> photos = new ArrayList<>(TestImages.PHOTOS);
         photos.addAll(
                 List.of(
                         "progressive.jpg",

@@ -134,13 +134,7 @@ class TensorRtAgreementGpuTest {
     @ParameterizedTest
     @ValueSource(strings = {TestModels.IMAGE_UINT8, TestModels.IMAGE_MEAN})
     void jpegsThroughTheKafkaJobAnswerAsOnnxRuntimeOnTheCpuDecoder(String model) throws Exception {
-        List<String> photos = new ArrayList<>();
-        for (int i = 0; i < 32; i++) {
-            photos.add(String.format("photo-224-%02d.jpg", i));
-        }
-        for (int i = 0; i < 4; i++) {
-            photos.add("photo-1080p-" + i + ".jpg");
-        }
+        List<String> photos = new ArrayList<>(TestImages.PHOTOS);
         photos.addAll(
                 List.of("grayscale.jpg", "exif-rotated.jpg", "progressive.jpg", "upright.png"));
         Map<String, OutcomeReader.Outcome> outcomes;

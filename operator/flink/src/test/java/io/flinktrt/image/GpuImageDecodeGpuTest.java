@@ -92,13 +92,7 @@ class GpuImageDecodeGpuTest {
         classifierOnnx = write("classifier.onnx", classifierGraph());
         classifier =
                 GpuTestSupport.buildPlan(classifierOnnx, dir.resolve("classifier.plan"), buckets);
-        List<String> names = new ArrayList<>();
-        for (int i = 0; i < 32; i++) {
-            names.add(String.format("photo-224-%02d.jpg", i));
-        }
-        for (int i = 0; i < 4; i++) {
-            names.add("photo-1080p-" + i + ".jpg");
-        }
+        List<String> names = new ArrayList<>(TestImages.PHOTOS);
         names.add("grayscale.jpg");
         names.add("exif-rotated.jpg"); // orientation 6: resized, transposed and mirrored by NPP
         names.addAll(ON_CPU);
