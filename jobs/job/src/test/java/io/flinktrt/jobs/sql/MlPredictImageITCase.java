@@ -40,7 +40,7 @@ class MlPredictImageITCase {
 
     @TempDir static Path dir;
 
-    private static final List<String> GOOD =
+    static final List<String> GOOD =
             List.of(
                     "photo-224-02.jpg",
                     "photo-224-17.jpg",
@@ -50,14 +50,14 @@ class MlPredictImageITCase {
                     "grayscale.jpg",
                     "exif-rotated.jpg");
 
-    private static final Map<String, String> BAD =
+    static final Map<String, String> BAD =
             Map.of(
                     "truncated.jpg", "INVALID_IMAGE",
                     "cmyk.jpg", "UNSUPPORTED_IMAGE",
                     "gray16.png", "UNSUPPORTED_IMAGE",
                     "bomb.jpg", "IMAGE_TOO_LARGE");
 
-    private static final List<String> CHANNELS = List.of("red", "green", "blue");
+    static final List<String> CHANNELS = List.of("red", "green", "blue");
 
     @Test
     void photosGetTheTopLabelsOfTheModelOnTheDecodersPixelsAndBadImagesTheirCodes()
@@ -128,13 +128,13 @@ class MlPredictImageITCase {
                 .hasStackTraceContaining("'image' feeds a model whose only input is an image");
     }
 
-    private static Path labels() throws Exception {
+    static Path labels() throws Exception {
         Path labels = dir.resolve("channels.txt");
         Files.write(labels, CHANNELS);
         return labels;
     }
 
-    private static TableEnvironment tables() throws Exception {
+    static TableEnvironment tables() throws Exception {
         TableEnvironment tables = TableEnvironment.create(EnvironmentSettings.inStreamingMode());
         tables.getConfig().set("parallelism.default", "1");
         tables.getConfig().set("restart-strategy.type", "none");
