@@ -3,6 +3,8 @@ package io.flinktrt.text;
 import io.flinktrt.backend.BatchBuffers;
 import io.flinktrt.backend.ModelSignature;
 import io.flinktrt.backend.TensorSpec;
+import io.flinktrt.batching.BatchInfo;
+import io.flinktrt.batching.RowCodec;
 import io.flinktrt.operator.RequestRejectedException;
 import io.flinktrt.schema.DataType;
 import io.flinktrt.schema.ErrorCode;
@@ -222,6 +224,41 @@ public final class TextTokenizer {
         }
         return new TokenizedText(
                 encoding.getIds(), encoding.getAttentionMask(), encoding.getTypeIds(), truncated);
+    }
+
+    /** What a row of a batch of texts is read back as, given the text's tokens. */
+    @FunctionalInterface
+    public interface RowReader<OUT> {
+        OUT read(TokenizedText tokens, BatchBuffers buffers, int row, BatchInfo batch);
+    }
+
+    /**
+     * A scheduler's codec for records that are a text each: tokenized on the copy threads when they
+     * queue (so texts of similar length batch together), rows written by {@link #putRow}, read by
+     * {@code reader}.
+     */
+    public <OUT> RowCodec<PendingText, OUT> rows(RowReader<OUT> reader) {
+        return new RowCodec<>() {
+            @Override
+            public void putRow(PendingText text, BatchBuffers buffers, int row) {
+                TextTokenizer.this.putRow(text.tokens(TextTokenizer.this), buffers, row);
+            }
+
+            @Override
+            public boolean putRowComputes() {
+                return true;
+            }
+
+            @Override
+            public int sequenceLength(PendingText text, int longest) {
+                return text.tokens(TextTokenizer.this).ids().length;
+            }
+
+            @Override
+            public OUT readRow(PendingText text, BatchBuffers buffers, int row, BatchInfo batch) {
+                return reader.read(text.tokens(TextTokenizer.this), buffers, row, batch);
+            }
+        };
     }
 
     /** Writes the tokens into row {@code row} of the model's text inputs, zero-padded. */

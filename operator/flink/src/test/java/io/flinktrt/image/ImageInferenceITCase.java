@@ -1,6 +1,7 @@
 package io.flinktrt.image;
 
 import io.flinktrt.operator.InferenceFunction;
+import io.flinktrt.operator.InferenceFunctionBuilder;
 import io.flinktrt.operator.RequestRecord;
 import io.flinktrt.schema.ErrorCode;
 import io.flinktrt.schema.InferenceFailure;
@@ -9,6 +10,7 @@ import io.flinktrt.schema.InferenceRequest;
 import io.flinktrt.schema.InferenceResult;
 import io.flinktrt.schema.LabelScore;
 import io.flinktrt.testing.MiniClusters;
+import io.flinktrt.testing.OperatorRuns;
 import io.flinktrt.testing.TestModels;
 import io.flinktrt.wire.AvroCodec;
 
@@ -68,14 +70,7 @@ class ImageInferenceITCase {
     void uint8FramesFromJpegsGiveTheModelsOutputsOnTheDecodersTensors() throws Exception {
         Path model = TestModels.path(TestModels.IMAGE_UINT8);
         Map<String, InferenceOutcome> outcomes =
-                run(
-                        requests(),
-                        InferenceFunction.builder()
-                                .setModel(model.toString())
-                                .setBackend("onnxruntime")
-                                .setMaxBatchSize(4)
-                                .setMaxDelay(Duration.ofMillis(50))
-                                .build());
+                OperatorRuns.outcomesById(requests(), onOnnxRuntime(model).build());
 
         try (ImageReference reference = new ImageReference(model)) {
             for (String name : GOOD) {
@@ -93,23 +88,12 @@ class ImageInferenceITCase {
         List<Float> mean = List.of(0.5f, 0.4f, 0.3f);
         List<Float> std = List.of(0.25f, 0.2f, 0.3f);
         Map<String, InferenceOutcome> raw =
-                run(
-                        requests(),
-                        InferenceFunction.builder()
-                                .setModel(model.toString())
-                                .setBackend("onnxruntime")
-                                .setMaxBatchSize(4)
-                                .setMaxDelay(Duration.ofMillis(50))
-                                .setImageInput("input", mean, std)
-                                .build());
+                OperatorRuns.outcomesById(
+                        requests(), onOnnxRuntime(model).setImageInput("input", mean, std).build());
         Map<String, InferenceOutcome> ranked =
-                run(
+                OperatorRuns.outcomesById(
                         requests(),
-                        InferenceFunction.builder()
-                                .setModel(model.toString())
-                                .setBackend("onnxruntime")
-                                .setMaxBatchSize(4)
-                                .setMaxDelay(Duration.ofMillis(50))
+                        onOnnxRuntime(model)
                                 .setImageInput("input", mean, std)
                                 .setTopK(2, labels.toString())
                                 .build());
@@ -148,11 +132,7 @@ class ImageInferenceITCase {
                         2,
                         labels.toString());
         Map<String, ImageAnswer> answers = new HashMap<>();
-        InferenceFunction.builder()
-                .setModel(model.toString())
-                .setBackend("onnxruntime")
-                .setMaxBatchSize(4)
-                .setMaxDelay(Duration.ofMillis(50))
+        onOnnxRuntime(model)
                 .build(translator)
                 .applyTo(
                         env.fromData(
@@ -254,23 +234,12 @@ class ImageInferenceITCase {
                 });
     }
 
-    private static Map<String, InferenceOutcome> run(
-            List<RequestRecord> records,
-            InferenceFunction<RequestRecord, InferenceOutcome> function)
-            throws Exception {
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-        env.setParallelism(1);
-        Map<String, InferenceOutcome> outcomes = new HashMap<>();
-        function.applyTo(env.fromData(records))
-                .executeAndCollect()
-                .forEachRemaining(
-                        outcome -> {
-                            String id =
-                                    outcome.getOutcome() instanceof InferenceResult r
-                                            ? r.getId()
-                                            : ((InferenceFailure) outcome.getOutcome()).getId();
-                            outcomes.put(id, outcome);
-                        });
-        return outcomes;
+    /** The model on ONNX Runtime, batches of up to 4, each formed within 50 ms. */
+    private static InferenceFunctionBuilder onOnnxRuntime(Path model) {
+        return InferenceFunction.builder()
+                .setModel(model.toString())
+                .setBackend("onnxruntime")
+                .setMaxBatchSize(4)
+                .setMaxDelay(Duration.ofMillis(50));
     }
 }

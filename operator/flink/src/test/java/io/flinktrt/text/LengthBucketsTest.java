@@ -1,10 +1,8 @@
 package io.flinktrt.text;
 
-import io.flinktrt.backend.BatchBuffers;
 import io.flinktrt.backend.ModelConfig;
 import io.flinktrt.backend.ModelRunner;
 import io.flinktrt.backend.onnxruntime.OnnxRuntimeBackend;
-import io.flinktrt.batching.BatchInfo;
 import io.flinktrt.batching.BatchListener;
 import io.flinktrt.batching.BatchScheduler;
 import io.flinktrt.batching.BatchingConfig;
@@ -168,25 +166,13 @@ class LengthBucketsTest {
 
     /** Rows tokenized when they queue; what a row gives back is its batch and hidden states. */
     static RowCodec<PendingText, Seen> codec(TextTokenizer tokenizer) {
-        return new RowCodec<>() {
-            @Override
-            public void putRow(PendingText text, BatchBuffers buffers, int row) {
-                tokenizer.putRow(text.tokens(tokenizer), buffers, row);
-            }
-
-            @Override
-            public int sequenceLength(PendingText text, int longest) {
-                return text.tokens(tokenizer).ids().length;
-            }
-
-            @Override
-            public Seen readRow(PendingText text, BatchBuffers buffers, int row, BatchInfo batch) {
-                int floats = TextModels.SEQUENCE * TextModels.HIDDEN;
-                float[] hidden = new float[floats];
-                FloatBuffer out = buffers.output(0).asFloatBuffer();
-                out.get(row * floats, hidden);
-                return new Seen(batch.run().rows(), batch.run().executedLength(), hidden);
-            }
-        };
+        return tokenizer.rows(
+                (tokens, buffers, row, batch) -> {
+                    int floats = TextModels.SEQUENCE * TextModels.HIDDEN;
+                    float[] hidden = new float[floats];
+                    FloatBuffer out = buffers.output(0).asFloatBuffer();
+                    out.get(row * floats, hidden);
+                    return new Seen(batch.run().rows(), batch.run().executedLength(), hidden);
+                });
     }
 }

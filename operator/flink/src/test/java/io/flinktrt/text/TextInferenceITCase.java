@@ -11,6 +11,7 @@ import io.flinktrt.schema.InferenceRequest;
 import io.flinktrt.schema.InferenceResult;
 import io.flinktrt.schema.Tensor;
 import io.flinktrt.testing.MiniClusters;
+import io.flinktrt.testing.OperatorRuns;
 import io.flinktrt.wire.AvroCodec;
 
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -122,14 +123,9 @@ class TextInferenceITCase {
                                 varint(3),
                                 new byte[] {'c', (byte) 0xE9, 'a'})));
         Map<String, InferenceOutcome> outcomes =
-                run(
+                OperatorRuns.outcomesById(
                         records,
-                        InferenceFunction.builder()
-                                .setModel(encoder.toString())
-                                .setBackend("onnxruntime")
-                                .setMaxBatchSize(4)
-                                .setMaxDelay(Duration.ofMillis(50))
-                                .setTokenizer(tokenizer.toString())
+                        withTokenizer(encoder)
                                 .setMaxTextTokens(24)
                                 .setPooling(TextSettings.Pooling.MEAN, true)
                                 .build());
@@ -164,7 +160,7 @@ class TextInferenceITCase {
         records.add(text("long", THIRTY_EIGHT_WORDS));
         records.add(text("empty", ""));
         Map<String, InferenceOutcome> outcomes =
-                run(
+                OperatorRuns.outcomesById(
                         records,
                         byLength(dynamic)
                                 .setMaxTextTokens(24)
@@ -196,7 +192,8 @@ class TextInferenceITCase {
                 records.add(tokens("ids-" + i, reference.encode(GOOD.get(i))));
             }
         }
-        Map<String, InferenceOutcome> outcomes = run(records, byLength(dynamic).build());
+        Map<String, InferenceOutcome> outcomes =
+                OperatorRuns.outcomesById(records, byLength(dynamic).build());
 
         assertThat(outcomes).hasSize(records.size());
         try (TextReference reference = new TextReference(tokenizer, encoder)) {
@@ -223,15 +220,19 @@ class TextInferenceITCase {
         }
     }
 
-    /** The dynamic encoder on ONNX Runtime, batched by length 4, 8 or 16, with the tokenizer. */
-    private static InferenceFunctionBuilder byLength(Path dynamic) {
+    /** {@code model} on ONNX Runtime with the tokenizer, batches of up to 4 formed within 50 ms. */
+    private static InferenceFunctionBuilder withTokenizer(Path model) {
         return InferenceFunction.builder()
-                .setModel(dynamic.toString())
+                .setModel(model.toString())
                 .setBackend("onnxruntime")
                 .setMaxBatchSize(4)
-                .setSequenceLengths(List.of(4, 8, 16))
                 .setMaxDelay(Duration.ofMillis(50))
                 .setTokenizer(tokenizer.toString());
+    }
+
+    /** The dynamic encoder, batched by length 4, 8 or 16. */
+    private static InferenceFunctionBuilder byLength(Path dynamic) {
+        return withTokenizer(dynamic).setSequenceLengths(List.of(4, 8, 16));
     }
 
     /** A tensor request of the encoding's real tokens only (no padding): [1, tokens] each. */
@@ -340,25 +341,5 @@ class TextInferenceITCase {
     private RequestRecord text(String id, String text) {
         return RequestRecord.of(
                 codec.encode(new InferenceRequest(id, Map.of(), List.of(), text, null)));
-    }
-
-    private static Map<String, InferenceOutcome> run(
-            List<RequestRecord> records,
-            InferenceFunction<RequestRecord, InferenceOutcome> function)
-            throws Exception {
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-        env.setParallelism(1);
-        Map<String, InferenceOutcome> outcomes = new HashMap<>();
-        function.applyTo(env.fromData(records))
-                .executeAndCollect()
-                .forEachRemaining(
-                        outcome -> {
-                            String id =
-                                    outcome.getOutcome() instanceof InferenceResult r
-                                            ? r.getId()
-                                            : ((InferenceFailure) outcome.getOutcome()).getId();
-                            outcomes.put(id, outcome);
-                        });
-        return outcomes;
     }
 }

@@ -1,10 +1,8 @@
 package io.flinktrt.tools.bench;
 
 import io.flinktrt.backend.Backends;
-import io.flinktrt.backend.BatchBuffers;
 import io.flinktrt.backend.BatchRun;
 import io.flinktrt.backend.ModelRunner;
-import io.flinktrt.batching.BatchInfo;
 import io.flinktrt.batching.BatchListener;
 import io.flinktrt.batching.BatchScheduler;
 import io.flinktrt.batching.BatchingConfig;
@@ -169,32 +167,14 @@ public final class TextLengths {
         Semaphore inFlight = new Semaphore(4 * maxBatch);
         Stats stats = new Stats(tokenizer.sequenceLength());
         RowCodec<PendingText, Boolean> codec =
-                new RowCodec<>() {
-                    @Override
-                    public void putRow(PendingText text, BatchBuffers buffers, int row) {
-                        tokenizer.putRow(text.tokens(tokenizer), buffers, row);
-                        stats.tokens.addAndGet(text.tokens(tokenizer).ids().length);
-                    }
-
-                    @Override
-                    public boolean putRowComputes() {
-                        return true;
-                    }
-
-                    @Override
-                    public int sequenceLength(PendingText text, int longest) {
-                        return text.tokens(tokenizer).ids().length;
-                    }
-
-                    @Override
-                    public Boolean readRow(
-                            PendingText text, BatchBuffers buffers, int row, BatchInfo batch) {
-                        if (answers != null) {
-                            answers.answer(buffers, row, text.tokens(tokenizer).attentionMask());
-                        }
-                        return Boolean.TRUE;
-                    }
-                };
+                tokenizer.rows(
+                        (tokens, buffers, row, batch) -> {
+                            stats.tokens.addAndGet(tokens.ids().length);
+                            if (answers != null) {
+                                answers.answer(buffers, row, tokens.attentionMask());
+                            }
+                            return Boolean.TRUE;
+                        });
         long start = System.nanoTime();
         try (BatchScheduler<PendingText, Boolean> scheduler =
                 new BatchScheduler<>(

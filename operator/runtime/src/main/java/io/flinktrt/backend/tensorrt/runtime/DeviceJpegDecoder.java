@@ -56,10 +56,8 @@ final class DeviceJpegDecoder implements AutoCloseable {
     private final nvjpegJpegState singleState = new nvjpegJpegState();
     private final nvjpegJpegStream parsed = new nvjpegJpegStream();
     private final NppStreamContext npp = new NppStreamContext();
-    private final IntPointer components = new IntPointer(1);
-    private final IntPointer subsampling = new IntPointer(1);
-    private final IntPointer widths = new IntPointer(4);
-    private final IntPointer heights = new IntPointer(4);
+    private final IntPointer width = new IntPointer(1);
+    private final IntPointer height = new IntPointer(1);
     private final IntPointer unsupported = new IntPointer(1);
     private final NppiSize fromSize = new NppiSize();
     private final NppiRect fromRect = new NppiRect();
@@ -203,8 +201,9 @@ final class DeviceJpegDecoder implements AutoCloseable {
     }
 
     /**
-     * Copies the JPEGs into host memory nvJPEG reads and reads each header (the size the decoded
-     * image takes); a header nvJPEG refuses fails its row.
+     * Copies the JPEGs into host memory nvJPEG reads and parses each header once (the size the
+     * decoded image takes, whether the batched decoder takes it); a header nvJPEG refuses fails its
+     * row.
      */
     private List<Image> read(EncodedRows rows, int first, int count) throws BackendException {
         long total = 0;
@@ -228,20 +227,14 @@ final class DeviceJpegDecoder implements AutoCloseable {
             int bytes = jpeg.remaining();
             host.put((int) at, jpeg, jpeg.position(), bytes);
             BytePointer data = bitstream(at);
-            int rc =
-                    nvjpeg.nvjpegGetImageInfo(
-                            batchedHandle, data, bytes, components, subsampling, widths, heights);
+            int rc = nvjpeg.nvjpegJpegStreamParseHeader(batchedHandle, data, bytes, parsed);
+            if (rc == nvjpeg.NVJPEG_STATUS_SUCCESS) {
+                rc = nvjpeg.nvjpegJpegStreamGetFrameDimensions(parsed, width, height);
+            }
             if (rc != nvjpeg.NVJPEG_STATUS_SUCCESS) {
                 rows.fail(r, "nvJPEG could not read the JPEG's header (status " + rc + ").");
             } else {
-                images.add(
-                        new Image(
-                                r,
-                                at,
-                                bytes,
-                                widths.get(0),
-                                heights.get(0),
-                                batchable(data, bytes)));
+                images.add(new Image(r, at, bytes, width.get(), height.get(), batchable()));
             }
             at += bytes;
         }
@@ -262,16 +255,15 @@ final class DeviceJpegDecoder implements AutoCloseable {
         return shape.channelsFirst ? pixels * (2 + Float.BYTES) : pixels;
     }
 
-    /** Whether the batched decoder takes this JPEG (the hardware one does not take every kind). */
-    private boolean batchable(BytePointer data, long bytes) {
-        if (!hardware) {
-            return true;
-        }
-        return nvjpeg.nvjpegJpegStreamParseHeader(batchedHandle, data, bytes, parsed)
-                        == nvjpeg.NVJPEG_STATUS_SUCCESS
-                && nvjpeg.nvjpegDecodeBatchedSupported(batchedHandle, parsed, unsupported)
-                        == nvjpeg.NVJPEG_STATUS_SUCCESS
-                && unsupported.get() == 0;
+    /**
+     * Whether the batched decoder takes the JPEG just parsed (the hardware one does not take every
+     * kind).
+     */
+    private boolean batchable() {
+        return !hardware
+                || (nvjpeg.nvjpegDecodeBatchedSupported(batchedHandle, parsed, unsupported)
+                                == nvjpeg.NVJPEG_STATUS_SUCCESS
+                        && unsupported.get() == 0);
     }
 
     /** One batched decode of {@code group} into the decoded arena, then each resized. */
@@ -543,17 +535,7 @@ final class DeviceJpegDecoder implements AutoCloseable {
             batchedCreated = false;
         }
         for (Pointer p :
-                List.of(
-                        components,
-                        subsampling,
-                        widths,
-                        heights,
-                        unsupported,
-                        fromSize,
-                        fromRect,
-                        toSize,
-                        toRect,
-                        npp)) {
+                List.of(width, height, unsupported, fromSize, fromRect, toSize, toRect, npp)) {
             p.close();
         }
     }
